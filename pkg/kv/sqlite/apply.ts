@@ -1,0 +1,141 @@
+import { keyToBytes, RANGE_END_ALL } from '../keys.ts';
+import { KvError } from '../errors.ts';
+import type {
+  Compare, DeleteOp, DeleteResult, KeyValue, Op, OpResult, PutOp, PutResult, RangeOp, RangeOpResult,
+  TxnRequest, TxnResult, WatchEvent,
+} from '../types.ts';
+import { rowToKeyValue, type LogRow, type Queries } from './queries.ts';
+import { checkReadRevision, readRange } from './read.ts';
+
+/** What one applied txn changed, for the watch hub and the lessor once the commit is durable. */
+export interface TxnEffects {
+  events: WatchEvent[];
+  /** Key attachments to leases that changed: lease 0 means "none". */
+  leaseMoves: Array<{ key: string; from: number; to: number }>;
+}
+
+/**
+ * Applies one txn inside the writer's open SQLite transaction. Reads in a txn see the txn's own
+ * earlier writes (as in etcd); all writes of the txn share one revision, taken only if the txn
+ * writes at all.
+ */
+export class TxnApplier {
+  private rev = 0;
+  private wrote = false;
+  readonly effects: TxnEffects = { events: [], leaseMoves: [] };
+
+  constructor(
+    private readonly q: Queries,
+    private readonly baseRev: number,
+    private readonly compactRev: number,
+    private readonly leaseExists: (id: number) => boolean,
+  ) {}
+
+  /** The store revision after this txn. */
+  get revision(): number {
+    return this.wrote ? this.rev : this.baseRev;
+  }
+
+  run(req: TxnRequest): TxnResult {
+    const succeeded = (req.compare ?? []).every((c) => this.compare(c));
+    const ops = (succeeded ? req.success : req.failure) ?? [];
+    const responses = ops.map((op) => this.op(op));
+    return { succeeded, revision: this.revision, responses };
+  }
+
+  private nextRev(): number {
+    if (!this.wrote) {
+      this.wrote = true;
+      this.rev = this.baseRev + 1;
+    }
+    return this.rev;
+  }
+
+  private op(op: Op): OpResult {
+    switch (op.type) {
+      case 'range': return this.range(op);
+      case 'put': return this.put(op);
+      case 'delete': return this.delete(op);
+      case 'txn': return { type: 'txn', ...this.run(op.txn), revision: this.revision };
+    }
+  }
+
+  private range(op: RangeOp): RangeOpResult {
+    const rev = op.options?.revision ?? 0;
+    checkReadRevision(rev, this.revision, this.compactRev);
+    const result = readRange(this.q, op.key, op.options ?? {}, this.revision, rev);
+    return { type: 'range', ...result };
+  }
+
+  private put(op: PutOp): PutResult {
+    const cur = this.q.live(op.key);
+    if ((op.ignoreValue || op.ignoreLease) && !cur) throw new KvError('empty-key', 'etcdserver: key not found');
+    const lease = op.ignoreLease ? cur!.lease : op.lease ?? 0;
+    if (lease !== 0 && !this.leaseExists(lease)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+    const value = op.ignoreValue ? cur!.value ?? Buffer.alloc(0) : op.value;
+    const rev = this.nextRev();
+    const createRev = cur ? cur.create_rev : rev;
+    const version = cur ? cur.version + 1 : 1;
+    const key = keyToBytes(op.key);
+    const info = this.q.stmt('insertLog').run(rev, key, createRev, version, lease, 0, value, cur?.id ?? 0);
+    this.q.stmt('upsertLive').run(key, info.lastInsertRowid);
+    const prev = cur ? rowToKeyValue(cur) : undefined;
+    const kv: KeyValue = { key: op.key, value, createRevision: createRev, modRevision: rev, version, lease };
+    this.effects.events.push(prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv });
+    if ((prev?.lease ?? 0) !== lease) this.effects.leaseMoves.push({ key: op.key, from: prev?.lease ?? 0, to: lease });
+    const result: PutResult = { type: 'put', revision: rev };
+    if (op.prevKv && prev) result.prevKv = prev;
+    return result;
+  }
+
+  private delete(op: DeleteOp): DeleteResult {
+    const rows = op.end ? this.q.rangeNow(op.key, op.end, -1, false) : [this.q.live(op.key)].filter((r): r is LogRow => !!r);
+    if (rows.length === 0) return { type: 'delete', revision: this.revision, deleted: 0, ...(op.prevKv ? { prevKvs: [] } : {}) };
+    const rev = this.nextRev();
+    const prevKvs: KeyValue[] = [];
+    for (const row of rows) {
+      const prev = rowToKeyValue(row);
+      this.q.stmt('insertLog').run(rev, row.key, 0, 0, 0, 1, Buffer.alloc(0), row.id);
+      this.q.stmt('deleteLive').run(row.key);
+      prevKvs.push(prev);
+      const kv: KeyValue = { key: prev.key, value: Buffer.alloc(0), createRevision: 0, modRevision: rev, version: 0, lease: 0 };
+      this.effects.events.push({ type: 'delete', kv, prevKv: prev });
+      if (prev.lease !== 0) this.effects.leaseMoves.push({ key: prev.key, from: prev.lease, to: 0 });
+    }
+    const result: DeleteResult = { type: 'delete', revision: rev, deleted: rows.length };
+    if (op.prevKv) result.prevKvs = prevKvs;
+    return result;
+  }
+
+  private compare(c: Compare): boolean {
+    const rows = c.end ? this.q.rangeNow(c.key, c.end, -1, c.target !== 'value') : [this.q.live(c.key)].filter((r): r is LogRow => !!r);
+    if (rows.length === 0) return c.target === 'value' ? false : compareOne(c, undefined);
+    return rows.every((row) => compareOne(c, row));
+  }
+}
+
+/** etcd's compareKV: a missing key has version, create, mod and lease 0. */
+function compareOne(c: Compare, row: LogRow | undefined): boolean {
+  let order: number;
+  if (c.target === 'value') {
+    if (!row) return false;
+    order = Buffer.compare(row.value ?? Buffer.alloc(0), c.value as Buffer);
+  } else {
+    const have = !row ? 0 : c.target === 'version' ? row.version : c.target === 'create' ? row.create_rev : c.target === 'mod' ? row.rev : row.lease;
+    const want = c.value as number;
+    order = have < want ? -1 : have > want ? 1 : 0;
+  }
+  switch (c.result) {
+    case '=': return order === 0;
+    case '!=': return order !== 0;
+    case '>': return order > 0;
+    case '<': return order < 0;
+  }
+}
+
+/** Whether a range end means "the single key". */
+export function isSingleKey(end: string | undefined): boolean {
+  return end === undefined || end === '';
+}
+
+export { RANGE_END_ALL };

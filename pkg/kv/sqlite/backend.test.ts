@@ -1,0 +1,156 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import type { WatchBatch } from '../types.ts';
+import { openSqliteBackend, type SqliteBackend } from './backend.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+
+function tempFile(): string {
+  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sqlite-')), 'state.db');
+}
+
+function put(key: string, value: string) {
+  return { type: 'put' as const, key, value: Buffer.from(value) };
+}
+
+describe('sqlite backend: restart and revisions', () => {
+  it('keeps data and never reuses a revision after compacting a trailing delete', async () => {
+    const file = tempFile();
+    let b = await openSqliteBackend({ file });
+    await b.txn({ success: [put('k1', 'v1'), put('k2', 'v2')] });
+    await b.txn({ success: [{ type: 'delete', key: 'k2' }] });
+    const last = b.revision;
+    await b.compact(last);
+    await b.close();
+    b = await openSqliteBackend({ file });
+    assert.equal(b.revision, last, 'revision after restart');
+    const r = await b.range('k', { end: 'l' });
+    assert.deepEqual(r.kvs.map((kv) => [kv.key, kv.value.toString(), kv.modRevision]), [['k1', 'v1', 1]]);
+    const next = await b.txn({ success: [put('k3', 'v3')] });
+    assert.equal(next.revision, last + 1);
+    await b.close();
+  });
+});
+
+describe('sqlite backend: durability under kill -9', () => {
+  it('has every acknowledged write, with its exact value, after SIGKILL mid-load', async () => {
+    const file = tempFile();
+    const child = spawn(process.execPath, ['--import', 'tsx', path.join(here, 'testdata', 'ack-writer.ts'), file, '16'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const acked = new Map<string, { rev: number; seed: string; reps: number }>();
+    let buffered = '';
+    let maxRev = 0;
+    await new Promise<void>((resolve, reject) => {
+      child.on('error', reject);
+      child.on('exit', () => resolve());
+      child.stdout.on('data', (chunk: Buffer) => {
+        buffered += chunk.toString();
+        const lines = buffered.split('\n');
+        buffered = lines.pop()!;
+        for (const line of lines) {
+          const [tag, key, rev, seed, reps] = line.split(' ');
+          if (tag !== 'ack') continue;
+          const entry = { rev: Number(rev), seed: seed!, reps: Number(reps) };
+          const prev = acked.get(key!);
+          if (!prev || prev.rev < entry.rev) acked.set(key!, entry);
+          maxRev = Math.max(maxRev, entry.rev);
+          if (maxRev >= 3000 && child.exitCode === null && !child.killed) child.kill('SIGKILL');
+        }
+      });
+    });
+    assert.ok(acked.size > 0, 'the writer acknowledged writes before it was killed');
+    const b = await openSqliteBackend({ file });
+    try {
+      assert.ok(b.revision >= maxRev, `revision ${b.revision} is below an acknowledged one (${maxRev})`);
+      for (const [key, want] of acked) {
+        const r = await b.range(key);
+        assert.equal(r.kvs.length, 1, `${key} is missing`);
+        const kv = r.kvs[0]!;
+        // A later unacknowledged write may have landed too; never an older one.
+        assert.ok(kv.modRevision >= want.rev, `${key} went back from revision ${want.rev} to ${kv.modRevision}`);
+        if (kv.modRevision === want.rev) assert.equal(kv.value.toString(), want.seed.repeat(want.reps));
+      }
+      const after = await b.txn({ success: [put('after-crash', 'x')] });
+      assert.ok(after.revision > maxRev);
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('sqlite backend: compaction keeps the store bounded', () => {
+  it('deletes superseded history and keeps reads at and after the compact revision', async () => {
+    const file = tempFile();
+    const b = await openSqliteBackend({ file, compaction: { retainRevisions: 100, burstRevisions: 500, intervalMs: 3_600_000 } });
+    try {
+      for (let round = 0; round < 20; round++) {
+        const batch: Promise<unknown>[] = [];
+        for (let k = 0; k < 200; k++) batch.push(b.txn({ success: [put(`churn/${k}`, `r${round}`)] }));
+        await Promise.all(batch);
+      }
+      await b.compact(b.revision - 50).catch(() => {});
+      const db = (b as unknown as { db: import('better-sqlite3').Database }).db;
+      for (let i = 0; i < 200; i++) {
+        const rows = (db.prepare('SELECT count(*) AS n FROM log').get() as { n: number }).n;
+        if (rows <= 200 + 50 + 1) break;
+        await new Promise((r) => setTimeout(r, 25));
+      }
+      const rows = (db.prepare('SELECT count(*) AS n FROM log').get() as { n: number }).n;
+      assert.ok(rows <= 251, `log has ${rows} rows for 200 live keys and 50 retained revisions`);
+      const now = await b.range('churn/', { end: 'churn0' });
+      assert.equal(now.count, 200);
+      assert.ok(now.kvs.every((kv) => kv.value.toString() === 'r19' && kv.version === 20));
+      const old = await b.range('churn/', { end: 'churn0', revision: b.revision - 10 });
+      assert.equal(old.count, 200);
+      await assert.rejects(b.range('churn/', { end: 'churn0', revision: 100 }), { code: 'compacted' });
+    } finally {
+      await b.close();
+    }
+  });
+});
+
+describe('sqlite backend: reads and watches that do not block', () => {
+  let b: SqliteBackend;
+  before(async () => {
+    b = await openSqliteBackend({ file: tempFile(), watchRingEvents: 100 });
+    for (let i = 0; i < 30; i++) {
+      await b.txn({ success: Array.from({ length: 100 }, (_, j) => put(`big/${String(i * 100 + j).padStart(5, '0')}`, 'x'.repeat(100))) });
+    }
+  });
+  after(() => b.close());
+
+  it('serves a paged range from one snapshot while writes go on', async () => {
+    const snapshotRev = b.revision;
+    const reading = b.range('big/', { end: 'big0' });
+    const writing = Promise.all(Array.from({ length: 50 }, (_, i) => b.txn({ success: [put(`big/${String(i).padStart(5, '0')}`, 'changed')] })));
+    const [r] = await Promise.all([reading, writing]);
+    assert.equal(r.revision, snapshotRev);
+    assert.equal(r.kvs.length, 3000);
+    assert.ok(r.kvs.every((kv) => kv.modRevision <= snapshotRev), 'a row from after the snapshot leaked into the read');
+    for (let i = 1; i < r.kvs.length; i++) assert.ok(r.kvs[i - 1]!.key < r.kvs[i]!.key, 'keys out of order');
+  });
+
+  it('replays history older than the ring from disk, then goes live with no gap or repeat', async () => {
+    const start = 5;
+    const seen: number[] = [];
+    let target = Number.POSITIVE_INFINITY;
+    const done = new Promise<void>((resolve) => {
+      b.watch('big/', { end: 'big0', startRevision: start }, (batch: WatchBatch) => {
+        assert.equal(batch.error, undefined);
+        for (const e of batch.events) seen.push(e.kv.modRevision);
+        if (seen.includes(target)) resolve();
+      });
+    });
+    target = (await b.txn({ success: [put('big/zzz', 'last')] })).revision;
+    await done;
+    for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, 'events out of revision order');
+    assert.equal(seen[0], start);
+    assert.equal(seen.at(-1), target);
+    // Revisions 5..30 wrote 100 events each, then the 50 single writes, then the last one.
+    assert.equal(seen.length, (30 - start + 1) * 100 + 50 + 1);
+  });
+});

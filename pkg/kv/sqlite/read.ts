@@ -1,0 +1,38 @@
+import { KvError } from '../errors.ts';
+import type { RangeOptions, RangeResult } from '../types.ts';
+import { rowToKeyValue, type LogRow, type Queries } from './queries.ts';
+
+/**
+ * One synchronous range read on a connection: at the current revision through the live index,
+ * at a past one through the log. The caller checks revision bounds (checkReadRevision).
+ */
+export function readRange(q: Queries, key: string, options: RangeOptions, currentRev: number, atRev: number): RangeResult {
+  const past = atRev > 0 && atRev < currentRev;
+  const limit = options.limit && options.limit > 0 ? options.limit : -1;
+  const single = options.end === undefined || options.end === '';
+  let rows: LogRow[];
+  if (single) {
+    const row = past ? q.keyAt(key, atRev) : q.live(key);
+    rows = row ? [row] : [];
+  } else if (options.countOnly) {
+    const count = past ? q.countAt(key, options.end!, atRev) : q.countNow(key, options.end!);
+    return { kvs: [], count, more: false, revision: currentRev };
+  } else {
+    rows = past ? q.rangeAt(key, options.end!, atRev, limit) : q.rangeNow(key, options.end!, limit, options.keysOnly === true);
+  }
+  if (options.countOnly) return { kvs: [], count: rows.length, more: false, revision: currentRev };
+  let count = rows.length;
+  if (limit > 0 && rows.length === limit && !single) {
+    count = past ? q.countAt(key, options.end!, atRev) : q.countNow(key, options.end!);
+  }
+  const kvs = rows.map(rowToKeyValue);
+  if (options.keysOnly) for (const kv of kvs) kv.value = Buffer.alloc(0);
+  return { kvs, count, more: count > kvs.length, revision: currentRev };
+}
+
+/** etcd's bounds: the compact revision itself is still readable, the future is not. */
+export function checkReadRevision(rev: number | undefined, currentRev: number, compactRev: number): void {
+  if (!rev || rev <= 0) return;
+  if (rev > currentRev) throw new KvError('future-revision', 'mvcc: required revision is a future revision');
+  if (rev < compactRev) throw new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: compactRev });
+}

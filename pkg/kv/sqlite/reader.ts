@@ -1,0 +1,81 @@
+import Database from 'better-sqlite3';
+import type { RangeOptions, RangeResult } from '../types.ts';
+import { Queries } from './queries.ts';
+import { readRange } from './read.ts';
+import { configureReader } from './schema.ts';
+
+interface Reader {
+  q: Queries;
+  busy: boolean;
+}
+
+const MAX_READERS = 4;
+
+/**
+ * Large ranges are read page by page inside one read transaction on a separate connection:
+ * WAL gives that transaction a fixed snapshot, so the pages are consistent with each other
+ * while writes keep committing, and the event loop is free between pages.
+ */
+export class ReaderPool {
+  private readonly readers: Reader[] = [];
+  private readonly waiting: Array<(r: Reader) => void> = [];
+
+  constructor(private readonly file: string, private readonly nativeBinding: string | undefined) {}
+
+  async pagedRange(key: string, options: RangeOptions, currentRev: number, pageSize: number): Promise<RangeResult> {
+    const reader = await this.acquire();
+    const db = reader.q.db;
+    try {
+      db.exec('BEGIN');
+      // The snapshot is taken by the first read, in this same tick, so it is exactly currentRev.
+      const atRev = options.revision && options.revision > 0 ? options.revision : currentRev;
+      const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
+      const kvs: RangeResult['kvs'] = [];
+      let start = key;
+      for (;;) {
+        const want = Math.min(pageSize, limit - kvs.length);
+        const page = readRange(reader.q, start, { ...options, limit: want }, currentRev, atRev);
+        kvs.push(...page.kvs);
+        if (page.kvs.length < want || kvs.length >= limit) break;
+        // The smallest key after the last one read.
+        start = page.kvs[page.kvs.length - 1]!.key + '\0';
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      let count = kvs.length;
+      if (kvs.length >= limit) {
+        count = readRange(reader.q, key, { end: options.end, countOnly: true }, currentRev, atRev).count;
+      }
+      return { kvs, count, more: count > kvs.length, revision: currentRev };
+    } finally {
+      if (db.inTransaction) db.exec('COMMIT');
+      this.release(reader);
+    }
+  }
+
+  close(): void {
+    for (const r of this.readers) r.q.db.close();
+    this.readers.length = 0;
+  }
+
+  private acquire(): Promise<Reader> {
+    const free = this.readers.find((r) => !r.busy);
+    if (free) {
+      free.busy = true;
+      return Promise.resolve(free);
+    }
+    if (this.readers.length < MAX_READERS) {
+      const db = new Database(this.file, { readonly: true, ...(this.nativeBinding ? { nativeBinding: this.nativeBinding } : {}) });
+      configureReader(db);
+      const reader = { q: new Queries(db), busy: true };
+      this.readers.push(reader);
+      return Promise.resolve(reader);
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  private release(reader: Reader): void {
+    const next = this.waiting.shift();
+    if (next) next(reader);
+    else reader.busy = false;
+  }
+}
