@@ -10,9 +10,15 @@ import { openSqliteBackend, type SqliteBackend } from './backend.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
+const tempDirs: string[] = [];
 function tempFile(): string {
-  return path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sqlite-')), 'state.db');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sqlite-'));
+  tempDirs.push(dir);
+  return path.join(dir, 'state.db');
 }
+after(() => {
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+});
 
 function put(key: string, value: string) {
   return { type: 'put' as const, key, value: Buffer.from(value) };
