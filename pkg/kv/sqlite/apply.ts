@@ -4,7 +4,8 @@ import type {
   Compare, DeleteOp, DeleteResult, KeyValue, Op, OpResult, PutOp, PutResult, RangeOp, RangeOpResult,
   TxnRequest, TxnResult, WatchEvent,
 } from '../types.ts';
-import { rowToKeyValue, type LogRow, type Queries } from './queries.ts';
+import type { KeySpace } from './keyspace.ts';
+import { rowToKeyValue, type LogRow } from './queries.ts';
 import { checkReadRevision, readRange } from './read.ts';
 
 /** What one applied txn changed, for the watch hub and the lessor once the commit is durable. */
@@ -25,7 +26,7 @@ export class TxnApplier {
   readonly effects: TxnEffects = { events: [], leaseMoves: [] };
 
   constructor(
-    private readonly q: Queries,
+    private readonly ks: KeySpace,
     private readonly baseRev: number,
     private readonly compactRev: number,
     private readonly leaseExists: (id: number) => boolean,
@@ -63,12 +64,13 @@ export class TxnApplier {
   private range(op: RangeOp): RangeOpResult {
     const rev = op.options?.revision ?? 0;
     checkReadRevision(rev, this.revision, this.compactRev);
-    const result = readRange(this.q, op.key, op.options ?? {}, this.revision, rev);
+    const result = readRange(this.ks, op.key, op.options ?? {}, this.revision, rev);
     return { type: 'range', ...result };
   }
 
   private put(op: PutOp): PutResult {
-    const cur = this.q.live(op.key);
+    const store = this.ks.forKey(op.key);
+    const cur = store.live(op.key);
     if ((op.ignoreValue || op.ignoreLease) && !cur) throw new KvError('empty-key', 'etcdserver: key not found');
     const lease = op.ignoreLease ? cur!.lease : op.lease ?? 0;
     if (lease !== 0 && !this.leaseExists(lease)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
@@ -77,8 +79,8 @@ export class TxnApplier {
     const createRev = cur ? cur.create_rev : rev;
     const version = cur ? cur.version + 1 : 1;
     const key = keyToBytes(op.key);
-    const info = this.q.stmt('insertLog').run(rev, key, createRev, version, lease, 0, value, cur?.id ?? 0);
-    this.q.stmt('upsertLive').run(key, info.lastInsertRowid);
+    const info = store.stmt('insertLog').run(rev, key, createRev, version, lease, 0, value, cur?.id ?? 0);
+    store.stmt('upsertLive').run(key, info.lastInsertRowid);
     const prev = cur ? rowToKeyValue(cur) : undefined;
     const kv: KeyValue = { key: op.key, value, createRevision: createRev, modRevision: rev, version, lease };
     this.effects.events.push(prev ? { type: 'put', kv, prevKv: prev } : { type: 'put', kv });
@@ -89,14 +91,15 @@ export class TxnApplier {
   }
 
   private delete(op: DeleteOp): DeleteResult {
-    const rows = op.end ? this.q.rangeNow(op.key, op.end, -1, false) : [this.q.live(op.key)].filter((r): r is LogRow => !!r);
+    const rows = op.end ? this.ks.rangeNow(op.key, op.end, -1, false) : [this.ks.live(op.key)].filter((r): r is LogRow => !!r);
     if (rows.length === 0) return { type: 'delete', revision: this.revision, deleted: 0, ...(op.prevKv ? { prevKvs: [] } : {}) };
     const rev = this.nextRev();
     const prevKvs: KeyValue[] = [];
     for (const row of rows) {
       const prev = rowToKeyValue(row);
-      this.q.stmt('insertLog').run(rev, row.key, 0, 0, 0, 1, Buffer.alloc(0), row.id);
-      this.q.stmt('deleteLive').run(row.key);
+      const store = this.ks.forKey(prev.key);
+      store.stmt('insertLog').run(rev, row.key, 0, 0, 0, 1, Buffer.alloc(0), row.id);
+      store.stmt('deleteLive').run(row.key);
       prevKvs.push(prev);
       const kv: KeyValue = { key: prev.key, value: Buffer.alloc(0), createRevision: 0, modRevision: rev, version: 0, lease: 0 };
       this.effects.events.push({ type: 'delete', kv, prevKv: prev });
@@ -108,7 +111,7 @@ export class TxnApplier {
   }
 
   private compare(c: Compare): boolean {
-    const rows = c.end ? this.q.rangeNow(c.key, c.end, -1, c.target !== 'value') : [this.q.live(c.key)].filter((r): r is LogRow => !!r);
+    const rows = c.end ? this.ks.rangeNow(c.key, c.end, -1, c.target !== 'value') : [this.ks.live(c.key)].filter((r): r is LogRow => !!r);
     if (rows.length === 0) return c.target === 'value' ? false : compareOne(c, undefined);
     return rows.every((row) => compareOne(c, row));
   }

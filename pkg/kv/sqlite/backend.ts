@@ -3,19 +3,22 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { KvError } from '../errors.ts';
 import type {
-  Backend, BackendStatus, LeaseGrant, LeaseTimeToLive, RangeOptions, RangeResult, TxnRequest, TxnResult,
+  Backend, BackendStatus, KeyValue, LeaseGrant, LeaseTimeToLive, RangeOptions, RangeResult, TxnRequest, TxnResult,
   Watch, WatchBatch, WatchEvent, WatchOptions,
 } from '../types.ts';
 import { TxnApplier } from './apply.ts';
-import { Committer } from './committer.ts';
+import { Committer, type WriteJob } from './committer.ts';
 import { Compactor, type CompactionOptions } from './compactor.ts';
+import { KeySpaceHistory } from './history.ts';
+import { KeySpace } from './keyspace.ts';
 import { Lessor, MAX_TTL_SECONDS, MIN_TTL_SECONDS } from './lessor.ts';
 import { betterSqliteNativeBinding } from './native.ts';
 import { Queries } from './queries.ts';
 import { checkReadRevision, readRange } from './read.ts';
 import { ReaderPool } from './reader.ts';
-import { configureWriter, migrate, readMeta } from './schema.ts';
+import { attachMemory, configureWriter, migrate, readMeta } from './schema.ts';
 import { validateTxn } from './validate.ts';
+import { VolatileCheckpointer } from './volatile.ts';
 import { WatchHub } from './watch.ts';
 
 export interface SqliteBackendOptions {
@@ -25,55 +28,80 @@ export interface SqliteBackendOptions {
   watchRingEvents?: number;
   /** How often watchers that asked for progress notifications get one (default 10 s). */
   progressIntervalMs?: number;
+  /**
+   * Key prefixes held in memory and checkpointed (see volatile.ts); none by default, so the
+   * plain store keeps etcd's every-write-durable contract. The server passes Kubernetes'
+   * Lease and Event prefixes.
+   */
+  volatilePrefixes?: string[];
+  /** How often volatile keys are checkpointed to disk (default 10 minutes). */
+  volatileCheckpointMs?: number;
 }
 
 /** A range larger than this is read in pages from a snapshot, yielding between pages. */
 const SYNC_RANGE_LIMIT = 1000;
+/**
+ * Revisions handed to volatile writes are not on disk, so a durable "floor" is kept ahead of
+ * them: after a crash the store resumes above every revision it may have handed out.
+ */
+const REV_FLOOR_STEP = 10_000;
 
 export class SqliteBackend implements Backend {
   readonly name: string;
   private rev: number;
   private compactRev: number;
+  private revFloor: number;
+  /** Volatile history before this revision was lost with the last restart. */
+  private readonly volatileHistoryFloor: number;
   private closing = false;
-  private readonly q: Queries;
+  private readonly ks: KeySpace;
   private readonly committer: Committer;
   private readonly hub: WatchHub;
   private readonly lessor: Lessor;
   private readonly compactor: Compactor;
   private readonly readers: ReaderPool;
+  private readonly checkpointer: VolatileCheckpointer;
   private pendingEvents: WatchEvent[] = [];
 
   constructor(private readonly db: Database.Database, private readonly options: SqliteBackendOptions) {
     this.name = `sqlite ${options.file}`;
-    this.q = new Queries(db);
-    const maxRev = (this.q.stmt('maxRev').get() as { rev: number | null }).rev ?? 0;
-    this.compactRev = readMeta(db, 'compact_rev');
-    this.rev = Math.max(maxRev, this.compactRev, readMeta(db, 'rev_floor'));
+    const main = new Queries(db, 'main');
+    const volatile = options.volatilePrefixes ?? [];
+    this.ks = new KeySpace(main, volatile.length > 0 ? new Queries(db, 'mem') : undefined, volatile);
     this.committer = new Committer(db);
+    this.checkpointer = new VolatileCheckpointer(db, this.ks, this.committer, options.volatileCheckpointMs ?? 600_000);
+    const volatileMax = this.checkpointer.load();
+    const maxRev = (main.stmt('maxRev').get() as { rev: number | null }).rev ?? 0;
+    this.compactRev = readMeta(db, 'compact_rev');
+    this.revFloor = readMeta(db, 'rev_floor');
+    this.rev = Math.max(maxRev, this.compactRev, this.revFloor, volatileMax);
+    this.volatileHistoryFloor = this.rev + 1;
     this.committer.onCommitted = () => {
       this.publish();
       this.compactor?.afterCommit();
     };
     this.hub = new WatchHub(
-      { history: (from, after, limit) => this.q.history(from, this.rev, after, limit), rowById: (id) => this.q.byId(id) },
+      new KeySpaceHistory(this.ks, () => this.rev),
       { currentRev: () => this.rev, compactRev: () => this.compactRev },
       { ringEvents: options.watchRingEvents ?? 20_000, progressIntervalMs: options.progressIntervalMs ?? 10_000 },
     );
     this.lessor = new Lessor((id) => {
       this.leaseRevoke(id).catch(() => {});
     });
-    for (const row of this.q.stmt('allLeases').all() as Array<{ id: number; ttl: number }>) this.lessor.add(row.id, row.ttl);
-    for (const row of this.q.stmt('liveLeases').all() as Array<{ key: Buffer; lease: number }>) {
-      this.lessor.attach(row.key.toString('latin1'), 0, row.lease);
+    for (const row of main.stmt('allLeases').all() as Array<{ id: number; ttl: number }>) this.lessor.add(row.id, row.ttl);
+    for (const q of [main, this.ks.mem]) {
+      if (!q) continue;
+      for (const row of q.stmt('liveLeases').all() as Array<{ key: Buffer; lease: number }>) this.lessor.attach(row.key.toString('latin1'), 0, row.lease);
     }
     this.lessor.start();
     this.readers = new ReaderPool(options.file, betterSqliteNativeBinding());
-    this.compactor = new Compactor(db, this.q, this.committer, {
+    this.compactor = new Compactor(db, [main, ...(this.ks.mem ? [this.ks.mem] : [])], this.committer, {
       currentRev: () => this.rev,
       compactRev: () => this.compactRev,
       compact: (rev) => this.compact(rev),
     }, options.compaction);
     this.compactor.start();
+    if (this.ks.hasVolatile) this.checkpointer.start();
   }
 
   get revision(): number {
@@ -83,10 +111,22 @@ export class SqliteBackend implements Backend {
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
     this.assertOpen();
     checkReadRevision(options.revision, this.rev, this.compactRev);
+    this.checkVolatileHistory(key, options.end, options.revision);
     const single = options.end === undefined || options.end === '';
     const small = options.limit !== undefined && options.limit > 0 && options.limit <= SYNC_RANGE_LIMIT;
-    if (single || small || options.countOnly) return readRange(this.q, key, options, this.rev, options.revision ?? 0);
-    return this.readers.pagedRange(key, options, this.rev, SYNC_RANGE_LIMIT);
+    const stores = this.ks.forRange(key, options.end);
+    if (single || small || options.countOnly || !stores.includes(this.ks.main)) {
+      return readRange(this.ks, key, options, this.rev, options.revision ?? 0);
+    }
+    const mem = this.ks.mem;
+    if (!mem || stores.length === 1) return this.readers.pagedRange(key, options, () => this.rev, SYNC_RANGE_LIMIT);
+    // Both stores: the durable part is paged from a snapshot, the in-memory part (small) is
+    // read in the very tick that snapshot is taken, so the two agree on one revision.
+    let memPart: RangeResult | undefined;
+    const mainPart = await this.readers.pagedRange(key, options, () => this.rev, SYNC_RANGE_LIMIT, (rev) => {
+      memPart = readRange(mem, key, options, rev, options.revision ?? 0);
+    });
+    return mergeRanges(mainPart, memPart!, options.limit ?? 0);
   }
 
   txn(request: TxnRequest): Promise<TxnResult> {
@@ -96,25 +136,16 @@ export class SqliteBackend implements Backend {
     } catch (err) {
       return Promise.reject(err);
     }
-    let before = 0;
     let applier: TxnApplier | undefined;
-    return this.committer.submit({
-      apply: () => {
-        before = this.rev;
-        applier = new TxnApplier(this.q, this.rev, this.compactRev, (id) => this.lessor.has(id));
-        const result = applier.run(request);
-        this.rev = applier.revision;
-        return result;
-      },
-      rollback: () => {
-        this.rev = before;
-      },
-      committed: () => {
-        const effects = applier!.effects;
-        for (const move of effects.leaseMoves) this.lessor.attach(move.key, move.from, move.to);
-        for (const e of effects.events) this.pendingEvents.push(e);
-      },
-    });
+    return this.committer.submit(this.revisionJob(() => {
+      applier = new TxnApplier(this.ks, this.rev, this.compactRev, (id) => this.lessor.has(id));
+      const result = applier.run(request);
+      return { result, revision: applier.revision };
+    }, () => {
+      const effects = applier!.effects;
+      for (const move of effects.leaseMoves) this.lessor.attach(move.key, move.from, move.to);
+      this.queueEvents(effects.events);
+    }));
   }
 
   async compact(revision: number): Promise<void> {
@@ -123,15 +154,18 @@ export class SqliteBackend implements Backend {
       throw new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: this.compactRev });
     }
     if (revision > this.rev) throw new KvError('future-revision', 'mvcc: required revision is a future revision');
-    await this.committer.submit({ apply: () => this.q.setMeta('compact_rev', revision) });
+    await this.committer.submit({ apply: () => this.ks.main.setMeta('compact_rev', revision) });
     if (revision > this.compactRev) this.compactRev = revision;
     this.hub.compacted(revision);
     this.compactor.purgeThrough(revision);
   }
 
   watch(key: string, options: WatchOptions, handler: (batch: WatchBatch) => void): Watch {
-    if (this.closing) {
-      setImmediate(() => handler({ events: [], revision: this.rev, error: new KvError('closed', 'the datastore is closed') }));
+    const lost = this.closing
+      ? new KvError('closed', 'the datastore is closed')
+      : this.volatileHistoryLost(key, options.end, options.startRevision);
+    if (lost) {
+      setImmediate(() => handler({ events: [], revision: this.rev, error: lost }));
       return { cancel() {}, requestProgress() {} };
     }
     return this.hub.watch(key, options, handler);
@@ -147,7 +181,7 @@ export class SqliteBackend implements Backend {
     await this.committer.submit({
       apply: () => {
         if (this.lessor.has(leaseId)) throw new KvError('lease-exists', 'etcdserver: lease already exists');
-        this.q.stmt('insertLease').run(leaseId, granted);
+        this.ks.main.stmt('insertLease').run(leaseId, granted);
         this.lessor.add(leaseId, granted);
       },
       rollback: () => this.lessor.remove(leaseId),
@@ -159,24 +193,16 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     if (!this.lessor.has(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
     let applier: TxnApplier | undefined;
-    let before = 0;
-    await this.committer.submit({
-      apply: () => {
-        if (!this.lessor.has(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
-        before = this.rev;
-        applier = new TxnApplier(this.q, this.rev, this.compactRev, () => true);
-        applier.run({ success: this.lessor.keysOf(id).sort().map((key) => ({ type: 'delete' as const, key })) });
-        this.rev = applier.revision;
-        this.q.stmt('deleteLease').run(id);
-      },
-      rollback: () => {
-        this.rev = before;
-      },
-      committed: () => {
-        for (const e of applier!.effects.events) this.pendingEvents.push(e);
-        this.lessor.remove(id);
-      },
-    });
+    await this.committer.submit(this.revisionJob(() => {
+      if (!this.lessor.has(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+      applier = new TxnApplier(this.ks, this.rev, this.compactRev, () => true);
+      applier.run({ success: this.lessor.keysOf(id).sort().map((key) => ({ type: 'delete' as const, key })) });
+      this.ks.main.stmt('deleteLease').run(id);
+      return { result: undefined, revision: applier.revision };
+    }, () => {
+      this.queueEvents(applier!.effects.events);
+      this.lessor.remove(id);
+    }));
   }
 
   async leaseKeepAlive(id: number): Promise<LeaseGrant> {
@@ -198,8 +224,8 @@ export class SqliteBackend implements Backend {
 
   async status(): Promise<BackendStatus> {
     const pageSize = this.db.pragma('page_size', { simple: true }) as number;
-    const pages = this.db.pragma('page_count', { simple: true }) as number;
-    const free = this.db.pragma('freelist_count', { simple: true }) as number;
+    const pages = this.db.pragma('main.page_count', { simple: true }) as number;
+    const free = this.db.pragma('main.freelist_count', { simple: true }) as number;
     let walBytes = 0;
     try {
       walBytes = fs.statSync(`${this.options.file}-wal`).size;
@@ -215,16 +241,69 @@ export class SqliteBackend implements Backend {
     };
   }
 
+  /** Volatile keys not yet checkpointed (for tests and the idle-write benchmark). */
+  get volatilePending(): number {
+    return this.checkpointer.pendingKeys;
+  }
+
+  /** Checkpoint volatile keys now. */
+  checkpointVolatile(): Promise<void> {
+    return this.checkpointer.flush();
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     this.closing = true;
     this.compactor.stop();
     this.lessor.stop();
+    this.checkpointer.stop();
+    // The last write of a clean shutdown: volatile keys as they are, and the exact revision, so
+    // a clean restart loses nothing and does not skip revisions.
+    if (this.ks.hasVolatile) {
+      await this.committer.submit({
+        apply: () => {
+          this.checkpointer.writeJob();
+          this.ks.main.setMeta('rev_floor', this.rev);
+        },
+      }).catch(() => {});
+    }
     await this.committer.close();
     this.hub.close();
     this.readers.close();
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.pragma('main.wal_checkpoint(TRUNCATE)');
     this.db.close();
+  }
+
+  /**
+   * A write job that may take a revision: keeps this.rev in step inside the batch, restores it
+   * if the job or the batch fails, and moves the durable revision floor ahead when needed.
+   */
+  private revisionJob<T>(apply: () => { result: T; revision: number }, committed: () => void): WriteJob<T> {
+    let before = 0;
+    let floorBefore = 0;
+    return {
+      apply: () => {
+        before = this.rev;
+        floorBefore = this.revFloor;
+        const { result, revision } = apply();
+        this.rev = revision;
+        if (this.ks.hasVolatile && this.rev > this.revFloor) {
+          this.revFloor = this.rev + REV_FLOOR_STEP;
+          this.ks.main.setMeta('rev_floor', this.revFloor);
+        }
+        return result;
+      },
+      rollback: () => {
+        this.rev = before;
+        this.revFloor = floorBefore;
+      },
+      committed,
+    };
+  }
+
+  private queueEvents(events: WatchEvent[]): void {
+    for (const e of events) this.pendingEvents.push(e);
+    if (this.ks.hasVolatile) this.checkpointer.noteEvents(events);
   }
 
   private publish(): void {
@@ -234,9 +313,27 @@ export class SqliteBackend implements Backend {
     this.hub.publish(events, this.rev);
   }
 
+  private volatileHistoryLost(key: string, end: string | undefined, fromRev: number | undefined): KvError | undefined {
+    if (!fromRev || fromRev <= 0 || fromRev >= this.volatileHistoryFloor || !this.ks.touchesVolatile(key, end)) return undefined;
+    const compactRevision = Math.max(this.compactRev, this.volatileHistoryFloor);
+    return new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision });
+  }
+
+  private checkVolatileHistory(key: string, end: string | undefined, rev: number | undefined): void {
+    const lost = this.volatileHistoryLost(key, end, rev);
+    if (lost) throw lost;
+  }
+
   private assertOpen(): void {
     if (this.closing) throw new KvError('closed', 'the datastore is closed');
   }
+}
+
+function mergeRanges(a: RangeResult, b: RangeResult, limit: number): RangeResult {
+  let kvs: KeyValue[] = [...a.kvs, ...b.kvs].sort((x, y) => (x.key < y.key ? -1 : x.key > y.key ? 1 : 0));
+  if (limit > 0) kvs = kvs.slice(0, limit);
+  const count = a.count + b.count;
+  return { kvs, count, more: count > kvs.length, revision: a.revision };
 }
 
 export async function openSqliteBackend(options: SqliteBackendOptions): Promise<SqliteBackend> {
@@ -246,6 +343,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
   try {
     configureWriter(db);
     migrate(db);
+    if ((options.volatilePrefixes ?? []).length > 0) attachMemory(db);
   } catch (err) {
     db.close();
     throw err;

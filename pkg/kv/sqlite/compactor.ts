@@ -25,14 +25,15 @@ const DEFAULTS: CompactionOptions = { intervalMs: 60_000, retainRevisions: 1000,
 export class Compactor {
   private readonly options: CompactionOptions;
   private timer: NodeJS.Timeout | undefined;
-  private purgedId = 0;
+  /** Per store: the log id below which every row has been examined. */
+  private readonly purgedIds = new Map<Queries, number>();
   private target = 0;
   private running = false;
   private stopped = false;
 
   constructor(
     private readonly db: Database.Database,
-    private readonly q: Queries,
+    private readonly stores: Queries[],
     private readonly committer: Committer,
     private readonly store: { currentRev(): number; compactRev(): number; compact(rev: number): Promise<void> },
     options: Partial<CompactionOptions> = {},
@@ -41,7 +42,7 @@ export class Compactor {
   }
 
   start(): void {
-    this.purgedId = (this.q.stmt('getMeta').get('purged_id') as { value: number } | undefined)?.value ?? 0;
+    for (const q of this.stores) this.purgedIds.set(q, q.schema === 'main' ? (q.stmt('getMeta').get('purged_id') as { value: number } | undefined)?.value ?? 0 : 0);
     this.timer = setInterval(() => this.auto(), this.options.intervalMs);
     this.timer.unref();
     const compactRev = this.store.compactRev();
@@ -77,18 +78,23 @@ export class Compactor {
     try {
       while (!this.stopped) {
         const target = this.target;
-        const upTo = (this.q.stmt('idBelowRev').get(target) as { id: number | null }).id ?? 0;
-        if (this.purgedId >= upTo) break;
-        const lo = this.purgedId;
-        const hi = Math.min(upTo, lo + this.options.batchRows);
-        await this.committer.submit({
-          apply: () => {
-            this.q.stmt('compactPredecessors').run(lo, hi);
-            this.q.stmt('compactTombstones').run(lo, hi);
-            this.q.setMeta('purged_id', hi);
-          },
-        });
-        this.purgedId = hi;
+        let progressed = false;
+        for (const q of this.stores) {
+          const upTo = (q.stmt('idBelowRev').get(target) as { id: number | null }).id ?? 0;
+          const lo = this.purgedIds.get(q) ?? 0;
+          if (lo >= upTo) continue;
+          const hi = Math.min(upTo, lo + this.options.batchRows);
+          await this.committer.submit({
+            apply: () => {
+              q.stmt('compactPredecessors').run(lo, hi);
+              q.stmt('compactTombstones').run(lo, hi);
+              if (q.schema === 'main') q.setMeta('purged_id', hi);
+            },
+          });
+          this.purgedIds.set(q, hi);
+          progressed = true;
+        }
+        if (!progressed) break;
       }
       if (!this.stopped) await this.vacuum();
     } catch (err) {

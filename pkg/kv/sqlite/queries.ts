@@ -23,53 +23,57 @@ const COLS_NO_VALUE = 'l.id, l.rev, l.key, l.create_rev, l.version, l.lease, l.d
  * an "open" form for etcd's "\0" end (no upper bound) and a bounded form.
  */
 const SQL = {
-  live: `SELECT ${COLS} FROM live v JOIN log l ON l.id = v.id WHERE v.key = ?`,
-  rangeNow: `SELECT ${COLS} FROM live v JOIN log l ON l.id = v.id WHERE v.key >= ? AND v.key < ? ORDER BY v.key LIMIT ?`,
-  rangeNowOpen: `SELECT ${COLS} FROM live v JOIN log l ON l.id = v.id WHERE v.key >= ? ORDER BY v.key LIMIT ?`,
-  keysNow: `SELECT ${COLS_NO_VALUE} FROM live v JOIN log l ON l.id = v.id WHERE v.key >= ? AND v.key < ? ORDER BY v.key LIMIT ?`,
-  keysNowOpen: `SELECT ${COLS_NO_VALUE} FROM live v JOIN log l ON l.id = v.id WHERE v.key >= ? ORDER BY v.key LIMIT ?`,
-  countNow: `SELECT count(*) AS n FROM live WHERE key >= ? AND key < ?`,
-  countNowOpen: `SELECT count(*) AS n FROM live WHERE key >= ?`,
+  live: `SELECT ${COLS} FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE v.key = ?`,
+  rangeNow: `SELECT ${COLS} FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE v.key >= ? AND v.key < ? ORDER BY v.key LIMIT ?`,
+  rangeNowOpen: `SELECT ${COLS} FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE v.key >= ? ORDER BY v.key LIMIT ?`,
+  keysNow: `SELECT ${COLS_NO_VALUE} FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE v.key >= ? AND v.key < ? ORDER BY v.key LIMIT ?`,
+  keysNowOpen: `SELECT ${COLS_NO_VALUE} FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE v.key >= ? ORDER BY v.key LIMIT ?`,
+  countNow: `SELECT count(*) AS n FROM {s}.live WHERE key >= ? AND key < ?`,
+  countNowOpen: `SELECT count(*) AS n FROM {s}.live WHERE key >= ?`,
   // At a past revision: each key's newest row at or below it, unless that row is a tombstone.
-  rangeAt: `SELECT ${COLS} FROM log l WHERE l.id IN (SELECT max(id) FROM log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) AND l.deleted = 0 ORDER BY l.key LIMIT ?`,
-  rangeAtOpen: `SELECT ${COLS} FROM log l WHERE l.id IN (SELECT max(id) FROM log WHERE key >= ? AND rev <= ? GROUP BY key) AND l.deleted = 0 ORDER BY l.key LIMIT ?`,
-  keyAt: `SELECT ${COLS} FROM log l WHERE l.key = ? AND l.rev <= ? ORDER BY l.rev DESC LIMIT 1`,
-  countAt: `SELECT count(*) AS n FROM log l WHERE l.id IN (SELECT max(id) FROM log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) AND l.deleted = 0`,
-  countAtOpen: `SELECT count(*) AS n FROM log l WHERE l.id IN (SELECT max(id) FROM log WHERE key >= ? AND rev <= ? GROUP BY key) AND l.deleted = 0`,
-  byId: `SELECT ${COLS} FROM log l WHERE l.id = ?`,
+  rangeAt: `SELECT ${COLS} FROM {s}.log l WHERE l.id IN (SELECT max(id) FROM {s}.log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) AND l.deleted = 0 ORDER BY l.key LIMIT ?`,
+  rangeAtOpen: `SELECT ${COLS} FROM {s}.log l WHERE l.id IN (SELECT max(id) FROM {s}.log WHERE key >= ? AND rev <= ? GROUP BY key) AND l.deleted = 0 ORDER BY l.key LIMIT ?`,
+  keyAt: `SELECT ${COLS} FROM {s}.log l WHERE l.key = ? AND l.rev <= ? ORDER BY l.rev DESC LIMIT 1`,
+  countAt: `SELECT count(*) AS n FROM {s}.log l WHERE l.id IN (SELECT max(id) FROM {s}.log WHERE key >= ? AND key < ? AND rev <= ? GROUP BY key) AND l.deleted = 0`,
+  countAtOpen: `SELECT count(*) AS n FROM {s}.log l WHERE l.id IN (SELECT max(id) FROM {s}.log WHERE key >= ? AND rev <= ? GROUP BY key) AND l.deleted = 0`,
+  byId: `SELECT ${COLS} FROM {s}.log l WHERE l.id = ?`,
   // History for watchers catching up, in commit order, paged by row id.
-  history: `SELECT ${COLS} FROM log l WHERE l.rev >= ? AND l.rev <= ? AND l.id > ? ORDER BY l.id LIMIT ?`,
-  insertLog: `INSERT INTO log(rev, key, create_rev, version, lease, deleted, value, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-  upsertLive: `INSERT INTO live(key, id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET id = excluded.id`,
-  deleteLive: `DELETE FROM live WHERE key = ?`,
+  history: `SELECT ${COLS} FROM {s}.log l WHERE l.rev >= ? AND l.rev <= ? AND l.id > ? ORDER BY l.id LIMIT ?`,
+  historyWindow: `SELECT ${COLS} FROM {s}.log l WHERE l.rev >= ? AND l.rev < ? ORDER BY l.id`,
+  insertLog: `INSERT INTO {s}.log(rev, key, create_rev, version, lease, deleted, value, prev_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+  upsertLive: `INSERT INTO {s}.live(key, id) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET id = excluded.id`,
+  deleteLive: `DELETE FROM {s}.live WHERE key = ?`,
   getMeta: `SELECT value FROM meta WHERE name = ?`,
   setMeta: `INSERT INTO meta(name, value) VALUES (?, ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`,
-  maxRev: `SELECT max(rev) AS rev FROM log`,
-  liveLeases: `SELECT l.key, l.lease FROM live v JOIN log l ON l.id = v.id WHERE l.lease != 0`,
+  maxRev: `SELECT max(rev) AS rev FROM {s}.log`,
+  liveLeases: `SELECT l.key, l.lease FROM {s}.live v JOIN {s}.log l ON l.id = v.id WHERE l.lease != 0`,
   insertLease: `INSERT INTO lease(id, ttl) VALUES (?, ?)`,
   deleteLease: `DELETE FROM lease WHERE id = ?`,
   allLeases: `SELECT id, ttl FROM lease`,
   // Compaction, one window of log ids (all below the compact revision) at a time: every row in
   // the window supersedes its predecessor, and a tombstone in it is itself unreachable. Each
   // row is visited once, however often compaction runs.
-  compactPredecessors: `DELETE FROM log WHERE id IN (SELECT prev_id FROM log WHERE id > ? AND id <= ? AND prev_id != 0)`,
-  compactTombstones: `DELETE FROM log WHERE id > ? AND id <= ? AND deleted = 1`,
-  idBelowRev: `SELECT max(id) AS id FROM log WHERE rev < ?`,
-  rowCount: `SELECT count(*) AS n FROM log`,
-  liveCount: `SELECT count(*) AS n FROM live`,
+  compactPredecessors: `DELETE FROM {s}.log WHERE id IN (SELECT prev_id FROM {s}.log WHERE id > ? AND id <= ? AND prev_id != 0)`,
+  compactTombstones: `DELETE FROM {s}.log WHERE id > ? AND id <= ? AND deleted = 1`,
+  idBelowRev: `SELECT max(id) AS id FROM {s}.log WHERE rev < ?`,
+  rowCount: `SELECT count(*) AS n FROM {s}.log`,
+  liveCount: `SELECT count(*) AS n FROM {s}.live`,
 } as const;
 
 export type QueryName = keyof typeof SQL;
 
-/** Prepared statements of one connection, prepared on first use. */
+/**
+ * Prepared statements of one connection over one schema: 'main' (the database file) or 'mem'
+ * (the attached in-memory database that holds volatile keys), prepared on first use.
+ */
 export class Queries {
   private readonly cache = new Map<QueryName, Database.Statement>();
-  constructor(readonly db: Database.Database) {}
+  constructor(readonly db: Database.Database, readonly schema: 'main' | 'mem' = 'main') {}
 
   stmt(name: QueryName): Database.Statement {
     let s = this.cache.get(name);
     if (!s) {
-      s = this.db.prepare(SQL[name]);
+      s = this.db.prepare(SQL[name].replaceAll('{s}', this.schema));
       this.cache.set(name, s);
     }
     return s;
@@ -116,6 +120,11 @@ export class Queries {
 
   history(fromRev: number, toRev: number, afterId: number, limit: number): LogRow[] {
     return this.stmt('history').all(fromRev, toRev, afterId, limit) as LogRow[];
+  }
+
+  /** Every row with fromRev <= rev < toRev, in commit order. */
+  historyWindow(fromRev: number, toRev: number): LogRow[] {
+    return this.stmt('historyWindow').all(fromRev, toRev) as LogRow[];
   }
 
   setMeta(name: string, value: number): void {

@@ -1,12 +1,22 @@
 import { KvError } from '../errors.ts';
 import type { RangeOptions, RangeResult } from '../types.ts';
-import { rowToKeyValue, type LogRow, type Queries } from './queries.ts';
+import { rowToKeyValue, type LogRow } from './queries.ts';
+
+/** What a range read needs of a store: one schema (Queries) or the whole keyspace (KeySpace). */
+export interface RangeSource {
+  live(key: string): LogRow | undefined;
+  keyAt(key: string, rev: number): LogRow | undefined;
+  rangeNow(start: string, end: string, limit: number, keysOnly: boolean): LogRow[];
+  rangeAt(start: string, end: string, rev: number, limit: number): LogRow[];
+  countNow(start: string, end: string): number;
+  countAt(start: string, end: string, rev: number): number;
+}
 
 /**
  * One synchronous range read on a connection: at the current revision through the live index,
  * at a past one through the log. The caller checks revision bounds (checkReadRevision).
  */
-export function readRange(q: Queries, key: string, options: RangeOptions, currentRev: number, atRev: number): RangeResult {
+export function readRange(q: RangeSource, key: string, options: RangeOptions, currentRev: number, atRev: number): RangeResult {
   const past = atRev > 0 && atRev < currentRev;
   const limit = options.limit && options.limit > 0 ? options.limit : -1;
   const single = options.end === undefined || options.end === '';

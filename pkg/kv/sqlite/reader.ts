@@ -22,12 +22,18 @@ export class ReaderPool {
 
   constructor(private readonly file: string, private readonly nativeBinding: string | undefined) {}
 
-  async pagedRange(key: string, options: RangeOptions, currentRev: number, pageSize: number): Promise<RangeResult> {
+  /**
+   * `onSnapshot` runs in the same tick as the snapshot is taken, with its revision: the place
+   * to read anything else that must be consistent with it (the in-memory store).
+   */
+  async pagedRange(key: string, options: RangeOptions, revisionNow: () => number, pageSize: number, onSnapshot?: (rev: number) => void): Promise<RangeResult> {
     const reader = await this.acquire();
     const db = reader.q.db;
     try {
       db.exec('BEGIN');
-      // The snapshot is taken by the first read, in this same tick, so it is exactly currentRev.
+      // Writes commit only in their own macrotasks, so the revision read here is the one the
+      // snapshot (taken by the first SELECT below, in this same tick) reflects.
+      const currentRev = revisionNow();
       const atRev = options.revision && options.revision > 0 ? options.revision : currentRev;
       const limit = options.limit && options.limit > 0 ? options.limit : Infinity;
       const kvs: RangeResult['kvs'] = [];
@@ -35,6 +41,7 @@ export class ReaderPool {
       for (;;) {
         const want = Math.min(pageSize, limit - kvs.length);
         const page = readRange(reader.q, start, { ...options, limit: want }, currentRev, atRev);
+        if (start === key) onSnapshot?.(currentRev);
         kvs.push(...page.kvs);
         if (page.kvs.length < want || kvs.length >= limit) break;
         // The smallest key after the last one read.

@@ -26,7 +26,38 @@ CREATE INDEX IF NOT EXISTS log_rev ON log(rev);
 CREATE TABLE IF NOT EXISTS live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS volatile (
+  key BLOB PRIMARY KEY,
+  rev INTEGER NOT NULL,
+  create_rev INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  lease INTEGER NOT NULL,
+  value BLOB NOT NULL
+);
 `;
+
+/** The in-memory twin of log/live for volatile keys (see volatile.ts). */
+const MEM_DDL = `
+ATTACH DATABASE ':memory:' AS mem;
+CREATE TABLE mem.log (
+  id INTEGER PRIMARY KEY,
+  rev INTEGER NOT NULL,
+  key BLOB NOT NULL,
+  create_rev INTEGER NOT NULL,
+  version INTEGER NOT NULL,
+  lease INTEGER NOT NULL,
+  deleted INTEGER NOT NULL,
+  value BLOB NOT NULL,
+  prev_id INTEGER NOT NULL
+);
+CREATE UNIQUE INDEX mem.log_key_rev ON log(key, rev);
+CREATE INDEX mem.log_rev ON log(rev);
+CREATE TABLE mem.live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+`;
+
+export function attachMemory(db: Database.Database): void {
+  db.exec(MEM_DDL);
+}
 
 export class SchemaError extends Error {
   constructor(message: string) {

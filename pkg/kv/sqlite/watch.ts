@@ -5,9 +5,13 @@ import { rowToKeyValue, type LogRow } from './queries.ts';
 
 /** Where a watcher that starts in the past reads the history that the ring no longer holds. */
 export interface HistorySource {
-  /** Rows with rev >= fromRev and id > afterId, in commit order. */
-  history(fromRev: number, afterId: number, limit: number): LogRow[];
-  rowById(id: number): LogRow | undefined;
+  /**
+   * The next page of history at or after fromRev in revision order, resuming after `cursor`
+   * (undefined: from the start). `done` means the page reaches the current revision, so the
+   * watcher can go live in the same tick.
+   */
+  page(fromRev: number, cursor: unknown): { rows: LogRow[]; cursor: unknown; done: boolean };
+  predecessor(row: LogRow): LogRow | undefined;
 }
 
 interface Watcher {
@@ -21,8 +25,6 @@ interface Watcher {
   done: boolean;
   deliveredSinceTick: boolean;
 }
-
-const HISTORY_PAGE = 1000;
 
 /**
  * Fans committed events out to watchers. Recent events stay in a ring, so a watcher resuming
@@ -60,7 +62,7 @@ export class WatchHub {
       live: start > current, done: false, deliveredSinceTick: false,
     };
     this.watchers.add(w);
-    if (!w.live) setImmediate(() => this.catchUp(w, 0));
+    if (!w.live) setImmediate(() => this.catchUp(w, undefined, true));
     return {
       cancel: () => this.remove(w),
       requestProgress: () => {
@@ -108,7 +110,7 @@ export class WatchHub {
     }
   }
 
-  private catchUp(w: Watcher, afterId: number): void {
+  private catchUp(w: Watcher, cursor: unknown, first: boolean): void {
     if (w.done) return;
     const compactRev = this.state.compactRev();
     if (w.nextRev < compactRev) {
@@ -116,7 +118,7 @@ export class WatchHub {
       return;
     }
     const current = this.state.currentRev();
-    if (afterId === 0 && w.nextRev >= this.ringFloor) {
+    if (first && w.nextRev >= this.ringFloor) {
       const events: WatchEvent[] = [];
       for (let i = this.ringStart; i < this.ring.length; i++) {
         const e = this.ring[i]!;
@@ -125,25 +127,25 @@ export class WatchHub {
       this.goLive(w, events, current);
       return;
     }
-    let rows: LogRow[];
+    let page: ReturnType<HistorySource['page']>;
     try {
-      rows = this.history.history(w.nextRev, afterId, HISTORY_PAGE);
+      page = this.history.page(w.nextRev, cursor);
     } catch (err) {
       this.fail(w, new KvError('unavailable', `reading watch history failed: ${(err as Error).message}`, { cause: err }));
       return;
     }
     const events: WatchEvent[] = [];
-    for (const row of rows) {
+    for (const row of page.rows) {
       const e = this.rowToEvent(w, row);
       if (e && this.matches(w, e)) events.push(this.shape(w, e));
     }
-    if (rows.length < HISTORY_PAGE) {
+    if (page.done) {
       this.goLive(w, events, current);
       return;
     }
-    const last = rows[rows.length - 1]!;
-    if (events.length > 0) this.deliver(w, { events, revision: last.rev });
-    setImmediate(() => this.catchUp(w, last.id));
+    const last = page.rows[page.rows.length - 1];
+    if (events.length > 0 && last) this.deliver(w, { events, revision: last.rev });
+    setImmediate(() => this.catchUp(w, page.cursor, false));
   }
 
   private goLive(w: Watcher, events: WatchEvent[], current: number): void {
@@ -157,7 +159,7 @@ export class WatchHub {
     const kv = rowToKeyValue(row);
     const event: WatchEvent = { type: row.deleted ? 'delete' : 'put', kv };
     if (w.options.prevKv && row.prev_id) {
-      const prev = this.history.rowById(row.prev_id);
+      const prev = this.history.predecessor(row);
       if (prev && !prev.deleted) event.prevKv = rowToKeyValue(prev);
     }
     return event;
