@@ -9,8 +9,10 @@ import type Database from 'better-sqlite3';
  */
 export const SCHEMA_VERSION = 1;
 
-const DDL = `
-CREATE TABLE IF NOT EXISTS log (
+/** The log and live tables, in the file ('main') and in the attached memory store ('mem'). */
+function logTables(schema: 'main' | 'mem'): string {
+  return `
+CREATE TABLE IF NOT EXISTS ${schema}.log (
   id INTEGER PRIMARY KEY,
   rev INTEGER NOT NULL,
   key BLOB NOT NULL,
@@ -21,9 +23,13 @@ CREATE TABLE IF NOT EXISTS log (
   value BLOB NOT NULL,
   prev_id INTEGER NOT NULL
 );
-CREATE UNIQUE INDEX IF NOT EXISTS log_key_rev ON log(key, rev);
-CREATE INDEX IF NOT EXISTS log_rev ON log(rev);
-CREATE TABLE IF NOT EXISTS live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+CREATE UNIQUE INDEX IF NOT EXISTS ${schema}.log_key_rev ON log(key, rev);
+CREATE INDEX IF NOT EXISTS ${schema}.log_rev ON log(rev);
+CREATE TABLE IF NOT EXISTS ${schema}.live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
+`;
+}
+
+const DDL = `${logTables('main')}
 CREATE TABLE IF NOT EXISTS lease (id INTEGER PRIMARY KEY, ttl INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS volatile (
@@ -37,26 +43,9 @@ CREATE TABLE IF NOT EXISTS volatile (
 `;
 
 /** The in-memory twin of log/live for volatile keys (see volatile.ts). */
-const MEM_DDL = `
-ATTACH DATABASE ':memory:' AS mem;
-CREATE TABLE mem.log (
-  id INTEGER PRIMARY KEY,
-  rev INTEGER NOT NULL,
-  key BLOB NOT NULL,
-  create_rev INTEGER NOT NULL,
-  version INTEGER NOT NULL,
-  lease INTEGER NOT NULL,
-  deleted INTEGER NOT NULL,
-  value BLOB NOT NULL,
-  prev_id INTEGER NOT NULL
-);
-CREATE UNIQUE INDEX mem.log_key_rev ON log(key, rev);
-CREATE INDEX mem.log_rev ON log(rev);
-CREATE TABLE mem.live (key BLOB PRIMARY KEY, id INTEGER NOT NULL) WITHOUT ROWID;
-`;
-
 export function attachMemory(db: Database.Database): void {
-  db.exec(MEM_DDL);
+  db.exec(`ATTACH DATABASE ':memory:' AS mem;`);
+  db.exec(logTables('mem'));
 }
 
 export class SchemaError extends Error {
