@@ -36,6 +36,7 @@ export class WatchHub {
   private readonly watchers = new Set<Watcher>();
   private ring: WatchEvent[] = [];
   private ringStart = 0;
+  private ringBytes = 0;
   /** Every event with revision >= ringFloor is in the ring. */
   private ringFloor: number;
   private progressTimer: NodeJS.Timeout | undefined;
@@ -43,7 +44,7 @@ export class WatchHub {
   constructor(
     private readonly history: HistorySource,
     private readonly state: { currentRev(): number; compactRev(): number },
-    private readonly limits: { ringEvents: number; progressIntervalMs: number },
+    private readonly limits: { ringEvents: number; ringBytes: number; progressIntervalMs: number },
   ) {
     this.ringFloor = state.currentRev() + 1;
     this.progressTimer = setInterval(() => this.progressTick(), limits.progressIntervalMs);
@@ -95,15 +96,18 @@ export class WatchHub {
   }
 
   private remember(events: WatchEvent[]): void {
-    for (const e of events) this.ring.push(e);
-    const excess = this.ring.length - this.ringStart - this.limits.ringEvents;
-    if (excess <= 0) return;
-    let cut = this.ringStart + excess;
-    // Drop whole revisions only, so ringFloor stays exact.
-    const lastDropped = this.ring[cut - 1]!.kv.modRevision;
-    while (cut < this.ring.length && this.ring[cut]!.kv.modRevision === lastDropped) cut++;
+    for (const e of events) {
+      this.ring.push(e);
+      this.ringBytes += eventBytes(e);
+    }
+    let cut = this.ringStart;
+    while (cut < this.ring.length && (this.ring.length - cut > this.limits.ringEvents || this.ringBytes > this.limits.ringBytes)) {
+      // Drop whole revisions only, so ringFloor stays exact.
+      const rev = this.ring[cut]!.kv.modRevision;
+      while (cut < this.ring.length && this.ring[cut]!.kv.modRevision === rev) this.ringBytes -= eventBytes(this.ring[cut++]!);
+      this.ringFloor = rev + 1;
+    }
     this.ringStart = cut;
-    this.ringFloor = lastDropped + 1;
     if (this.ringStart > 4096 && this.ringStart > this.ring.length / 2) {
       this.ring = this.ring.slice(this.ringStart);
       this.ringStart = 0;
@@ -208,4 +212,9 @@ export class WatchHub {
       w.deliveredSinceTick = false;
     }
   }
+}
+
+/** What an event holds in memory, roughly: values dominate. */
+function eventBytes(e: WatchEvent): number {
+  return 128 + e.kv.key.length * 2 + e.kv.value.length + (e.prevKv ? e.prevKv.value.length + 64 : 0);
 }
