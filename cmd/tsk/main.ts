@@ -1,0 +1,43 @@
+/**
+ * tsk's entry point: parses the command line and dispatches to a command; nothing else lives
+ * here. Built into dist/tsk by scripts/build.mjs; in development: npx tsx cmd/tsk/main.ts.
+ */
+import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
+import { runServer } from '../../pkg/server/run.ts';
+
+function notImplemented(command: string): () => Promise<number> {
+  return async () => {
+    process.stderr.write(`tsk: "${command}" is not implemented yet in this version of tsk\n`);
+    return 1;
+  };
+}
+
+const handlers: CommandHandlers = {
+  server: runServer,
+  agent: notImplemented('tsk agent'),
+  agentJoin: notImplemented('tsk agent join'),
+  simulate: notImplemented('tsk simulate'),
+};
+
+async function main(): Promise<number> {
+  try {
+    return await runCli(process.argv.slice(2), handlers, {
+      stdout: (text) => process.stdout.write(text),
+      stderr: (text) => process.stderr.write(text),
+      env: process.env,
+    });
+  } catch (err) {
+    // Anything a command could not start with (data dir in use, datastore unreachable…).
+    const message = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`tsk: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
+    if (process.env.TSK_DEBUG === 'true' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+    return 1;
+  }
+}
+
+// Not a top-level await: the single executable is a CommonJS bundle (Node 20 SEA), where
+// top-level await does not exist. process.exit, because a command is done when it returns,
+// whatever timers a library left behind.
+void main().then((code) => {
+  process.stdout.write('', () => process.exit(code));
+});

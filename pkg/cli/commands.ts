@@ -1,0 +1,219 @@
+/**
+ * Typed configuration of each command, built from the resolved flags, with the checks that
+ * involve more than one flag. Components receive these objects and never look at flags,
+ * env vars or the config file themselves.
+ */
+import os from 'node:os';
+import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
+import { cidrContains, cidrsOverlap } from './cidr.ts';
+import { ConfigError } from './errors.ts';
+import { envVarsOf, flagSpec, flagsOf, type CommandName, type FlagName } from './flags.ts';
+import { resolveFlags, type CliValues, type ResolvedFlags } from './resolve.ts';
+
+export interface CommonConfig {
+  /** The config file that was read; undefined when the default one does not exist. */
+  configFile: string | undefined;
+  debug: boolean;
+  printConfig: boolean;
+}
+
+/** The node this process runs a kubelet for. */
+export interface NodeConfig {
+  nodeName: string;
+  nodeLabels: string[];
+  nodeTaints: string[];
+  nodeIp: string | undefined;
+  kubeletPort: number;
+  /** A CRI socket to use instead of a managed containerd. */
+  containerRuntimeEndpoint: string | undefined;
+}
+
+export interface ServerConfig extends CommonConfig {
+  command: 'server';
+  dataDir: string;
+  bindAddress: string;
+  httpsListenPort: number;
+  advertiseAddress: string | undefined;
+  tlsSans: string[];
+  token: string | undefined;
+  writeKubeconfig: string | undefined;
+  writeKubeconfigMode: number;
+  clusterCidr: string;
+  serviceCidr: string;
+  clusterDns: string;
+  clusterDomain: string;
+  /** Components not to deploy (--disable). */
+  disable: string[];
+  /** The raw --datastore-endpoint (undefined = embedded sqlite), and what it designates. */
+  datastoreEndpoint: string | undefined;
+  datastore: DatastoreEndpoint;
+  etcdListenClientUrl: string | undefined;
+  defaultNotReadyTolerationSeconds: number;
+  defaultUnreachableTolerationSeconds: number;
+  nodeMonitorGracePeriodMs: number;
+  /** The embedded agent's node; undefined with --disable-agent. */
+  agent: NodeConfig | undefined;
+}
+
+/** `tsk agent`: runs from the credentials a previous `agent join` stored in dataDir. */
+export interface AgentConfig extends CommonConfig {
+  command: 'agent';
+  dataDir: string;
+  node: NodeConfig;
+}
+
+export interface AgentJoinConfig extends CommonConfig {
+  command: 'agent join';
+  dataDir: string;
+  server: string;
+  token: string;
+  node: NodeConfig;
+}
+
+export interface SimulateConfig extends CommonConfig {
+  command: 'simulate';
+  server: string;
+  token: string;
+  nodes: number;
+  namePrefix: string;
+}
+
+export type CommandConfig = ServerConfig | AgentConfig | AgentJoinConfig | SimulateConfig;
+
+function common(f: ResolvedFlags): CommonConfig {
+  return { configFile: f.configFile, debug: f.get('debug'), printConfig: f.get('print-config') };
+}
+
+function nodeConfig(f: ResolvedFlags): NodeConfig {
+  return {
+    nodeName: f.get('node-name') ?? os.hostname().toLowerCase(),
+    nodeLabels: f.get('node-label'),
+    nodeTaints: f.get('node-taint'),
+    nodeIp: f.get('node-ip'),
+    kubeletPort: f.get('kubelet-port'),
+    containerRuntimeEndpoint: f.get('container-runtime-endpoint'),
+  };
+}
+
+function required<T>(name: FlagName, value: T | undefined, why: string): T {
+  if (value === undefined) {
+    const env = envVarsOf(flagSpec(name)!)[0];
+    throw new ConfigError('missing-value', `--${name} is required ${why} (or set ${env}, or ${name}: in the config file)`);
+  }
+  return value;
+}
+
+/** Joining talks to the server over TLS only: the token's CA hash is what makes it safe. */
+function serverUrl(f: ResolvedFlags, why: string): string {
+  const url = required('server', f.get('server'), why);
+  if (!url.startsWith('https://')) throw new ConfigError('bad-value', `${f.describe('server')}: must be an https:// URL, got "${url}"`);
+  return url;
+}
+
+/** The join token k3s prints: K10<sha256 of the CA, hex>::<credentials>. */
+const JOIN_TOKEN = /^K10[0-9a-f]{64}::.+$/;
+
+function joinToken(f: ResolvedFlags, why: string): string {
+  const token = required('token', f.get('token'), why);
+  if (!JOIN_TOKEN.test(token)) {
+    throw new ConfigError('bad-value', `${f.describe('token')}: must be the join token K10<ca hash>::<credentials> from the server's DATA_DIR/server/node-token`);
+  }
+  return token;
+}
+
+export function serverConfig(f: ResolvedFlags): ServerConfig {
+  const disableAgent = f.get('disable-agent');
+  if (disableAgent) {
+    for (const flag of flagsOf('server')) {
+      if (flag.agentOnly && f.isSet(flag.name as FlagName)) {
+        throw new ConfigError('conflict', `${f.describe(flag.name as FlagName)}: configures the agent, which ${f.describe('disable-agent')} turns off`);
+      }
+    }
+  }
+  const clusterCidr = f.get('cluster-cidr');
+  const serviceCidr = f.get('service-cidr');
+  const clusterDns = f.get('cluster-dns');
+  if (!cidrContains(serviceCidr, clusterDns)) {
+    throw new ConfigError('conflict', `${f.describe('cluster-dns')}: ${clusterDns} is outside the service range ${serviceCidr} (${f.describe('service-cidr')})`);
+  }
+  if (cidrsOverlap(clusterCidr, serviceCidr)) {
+    throw new ConfigError('conflict', `${f.describe('cluster-cidr')}: ${clusterCidr} overlaps the service range ${serviceCidr} (${f.describe('service-cidr')})`);
+  }
+  const etcdUrl = f.get('etcd-listen-client-url');
+  if (etcdUrl !== undefined) {
+    const url = new URL(etcdUrl);
+    if (url.protocol !== 'http:') throw new ConfigError('bad-value', `${f.describe('etcd-listen-client-url')}: only http:// is served for now, got "${etcdUrl}"`);
+    if (url.port === '') throw new ConfigError('bad-value', `${f.describe('etcd-listen-client-url')}: needs a port, e.g. http://127.0.0.1:2379`);
+  }
+  const dataDir = f.get('data-dir');
+  const token = f.get('token');
+  if (token !== undefined && /\s/.test(token)) throw new ConfigError('bad-value', `${f.describe('token')}: must not contain white space`);
+  return {
+    command: 'server',
+    ...common(f),
+    dataDir,
+    bindAddress: f.get('bind-address'),
+    httpsListenPort: f.get('https-listen-port'),
+    advertiseAddress: f.get('advertise-address'),
+    tlsSans: f.get('tls-san'),
+    token,
+    writeKubeconfig: f.get('write-kubeconfig'),
+    writeKubeconfigMode: f.get('write-kubeconfig-mode'),
+    clusterCidr,
+    serviceCidr,
+    clusterDns,
+    clusterDomain: f.get('cluster-domain'),
+    disable: [...new Set(f.get('disable'))],
+    datastoreEndpoint: f.get('datastore-endpoint'),
+    datastore: parseDatastoreEndpoint(f.get('datastore-endpoint'), dataDir),
+    etcdListenClientUrl: etcdUrl,
+    defaultNotReadyTolerationSeconds: f.get('default-not-ready-toleration-seconds'),
+    defaultUnreachableTolerationSeconds: f.get('default-unreachable-toleration-seconds'),
+    nodeMonitorGracePeriodMs: f.get('node-monitor-grace-period'),
+    agent: disableAgent ? undefined : nodeConfig(f),
+  };
+}
+
+export function agentConfig(f: ResolvedFlags): AgentConfig {
+  return { command: 'agent', ...common(f), dataDir: f.get('data-dir'), node: nodeConfig(f) };
+}
+
+export function agentJoinConfig(f: ResolvedFlags): AgentJoinConfig {
+  const why = 'to join a cluster';
+  return {
+    command: 'agent join',
+    ...common(f),
+    dataDir: f.get('data-dir'),
+    server: serverUrl(f, why),
+    token: joinToken(f, why),
+    node: nodeConfig(f),
+  };
+}
+
+export function simulateConfig(f: ResolvedFlags): SimulateConfig {
+  const why = 'to simulate nodes';
+  const nodes = required('nodes', f.get('nodes'), why);
+  if (nodes < 1) throw new ConfigError('bad-value', `${f.describe('nodes')}: must be at least 1, got ${nodes}`);
+  return {
+    command: 'simulate',
+    ...common(f),
+    server: serverUrl(f, why),
+    token: joinToken(f, why),
+    nodes,
+    namePrefix: f.get('name-prefix'),
+  };
+}
+
+const BUILDERS = {
+  server: serverConfig,
+  agent: agentConfig,
+  'agent join': agentJoinConfig,
+  simulate: simulateConfig,
+} satisfies Record<CommandName, (f: ResolvedFlags) => CommandConfig>;
+
+export type ConfigOf<C extends CommandName> = ReturnType<(typeof BUILDERS)[C]>;
+
+/** Flags, env and config file → the command's typed, validated config (throws ConfigError). */
+export function loadCommandConfig<C extends CommandName>(command: C, cli: CliValues, env: NodeJS.ProcessEnv): ConfigOf<C> {
+  return BUILDERS[command](resolveFlags(command, cli, env)) as ConfigOf<C>;
+}

@@ -1,0 +1,158 @@
+/**
+ * The one flag table: every flag of every command, with its env var, the commands that take
+ * it, its type, default and help. Commander options, env and config file lookups, value
+ * parsing and the typed config objects (commands.ts) all derive from it, so a flag is added
+ * in exactly one place. Names follow k3s (see DESIGN.md, "Command-line contract").
+ */
+import { parseDatastoreEndpoint } from '../kv/open.ts';
+import {
+  checkComponent, checkDnsSubdomain, checkNodeLabel, checkNodeTaint, checkSan, ValueError,
+} from './values.ts';
+
+export type CommandName = 'server' | 'agent' | 'agent join' | 'simulate';
+
+/** How the raw text of a flag becomes its value (values.ts has one parser per kind). */
+export type FlagKind = 'string' | 'bool' | 'count' | 'port' | 'ip' | 'cidr' | 'duration' | 'mode' | 'url' | 'path' | 'list';
+
+export interface KindValue {
+  string: string;
+  bool: boolean;
+  count: number;
+  port: number;
+  ip: string;
+  cidr: string;
+  /** Milliseconds. */
+  duration: number;
+  mode: number;
+  url: string;
+  /** Absolute. */
+  path: string;
+  list: string[];
+}
+
+/** Help headings, in the order `--help` shows them. */
+export const CATEGORIES = {
+  global: 'Global:',
+  listener: 'Listener:',
+  cluster: 'Cluster:',
+  datastore: 'Datastore:',
+  components: 'Kubernetes components:',
+  node: 'Node (the agent):',
+  join: 'Joining a server:',
+  simulate: 'Simulation:',
+} as const;
+
+export interface FlagSpec {
+  readonly name: string;
+  /** Env vars read for the flag, first one shown in help; default [TSK_<NAME_IN_CAPS>]. */
+  readonly env?: readonly string[];
+  readonly commands: readonly CommandName[];
+  readonly category: keyof typeof CATEGORIES;
+  readonly kind: FlagKind;
+  /** Raw text, parsed like any other source, so a default can never skip validation. */
+  readonly default?: string | readonly string[];
+  /** What help shows when the default is computed at run time. */
+  readonly defaultText?: string;
+  readonly placeholder?: string;
+  readonly help: string;
+  /** An extra rule for each value (each item, for lists); throws ValueError. */
+  readonly check?: (value: string) => void;
+  /** Read from the command line only: neither env nor config file may set it. */
+  readonly cliOnly?: boolean;
+  /** Configures the embedded agent, so meaningless with --disable-agent. */
+  readonly agentOnly?: boolean;
+}
+
+const ALL: readonly CommandName[] = ['server', 'agent', 'agent join', 'simulate'];
+const NODE: readonly CommandName[] = ['server', 'agent', 'agent join'];
+
+export const FLAGS = [
+  // Global
+  { name: 'config', env: ['TSK_CONFIG_FILE', 'TSK_CONFIG'], commands: ALL, category: 'global', kind: 'path', default: '/etc/tsk/config.yaml', placeholder: 'FILE', help: 'YAML file whose keys are flag names' },
+  { name: 'debug', commands: ALL, category: 'global', kind: 'bool', default: 'false', help: 'log at debug level' },
+  { name: 'data-dir', commands: NODE, category: 'global', kind: 'path', default: '/var/lib/tsk', placeholder: 'DIR', help: 'folder holding all state' },
+  { name: 'print-config', commands: ALL, category: 'global', kind: 'bool', default: 'false', cliOnly: true, help: 'print the resolved configuration as JSON and exit' },
+
+  // Listener
+  { name: 'bind-address', commands: ['server'], category: 'listener', kind: 'ip', default: '0.0.0.0', placeholder: 'IP', help: 'address the API server listens on' },
+  { name: 'https-listen-port', commands: ['server'], category: 'listener', kind: 'port', default: '6443', placeholder: 'PORT', help: 'port the API server listens on' },
+  { name: 'advertise-address', commands: ['server'], category: 'listener', kind: 'ip', defaultText: 'node-ip', placeholder: 'IP', help: 'address other nodes reach the API server at' },
+  { name: 'tls-san', commands: ['server'], category: 'listener', kind: 'list', default: [], placeholder: 'NAME', check: checkSan, help: 'extra host name or IP in the serving certificate (repeatable)' },
+  { name: 'write-kubeconfig', env: ['TSK_WRITE_KUBECONFIG', 'TSK_KUBECONFIG_OUTPUT'], commands: ['server'], category: 'listener', kind: 'path', placeholder: 'FILE', help: 'also write the admin kubeconfig to this file' },
+  { name: 'write-kubeconfig-mode', env: ['TSK_WRITE_KUBECONFIG_MODE', 'TSK_KUBECONFIG_MODE'], commands: ['server'], category: 'listener', kind: 'mode', default: '0600', placeholder: 'MODE', help: 'file mode of --write-kubeconfig' },
+
+  // Cluster
+  { name: 'token', commands: ['server', 'agent join', 'simulate'], category: 'cluster', kind: 'string', placeholder: 'SECRET', help: 'shared secret: the server\'s join secret, or the join token K10<ca hash>::<credentials>' },
+  { name: 'cluster-cidr', commands: ['server'], category: 'cluster', kind: 'cidr', default: '10.42.0.0/16', placeholder: 'CIDR', help: 'pod IP range' },
+  { name: 'service-cidr', commands: ['server'], category: 'cluster', kind: 'cidr', default: '10.43.0.0/16', placeholder: 'CIDR', help: 'service IP range' },
+  { name: 'cluster-dns', commands: ['server'], category: 'cluster', kind: 'ip', default: '10.43.0.10', placeholder: 'IP', help: 'cluster DNS service IP (inside --service-cidr)' },
+  { name: 'cluster-domain', commands: ['server'], category: 'cluster', kind: 'string', default: 'cluster.local', placeholder: 'DOMAIN', check: checkDnsSubdomain, help: 'cluster DNS domain' },
+  { name: 'disable-agent', commands: ['server'], category: 'cluster', kind: 'bool', default: 'false', help: 'run the control plane only, no kubelet on this machine' },
+  { name: 'disable', commands: ['server'], category: 'cluster', kind: 'list', default: [], placeholder: 'COMPONENT', check: checkComponent, help: 'do not deploy this packaged component (repeatable)' },
+
+  // Datastore
+  { name: 'datastore-endpoint', commands: ['server'], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
+  { name: 'etcd-listen-client-url', commands: ['server'], category: 'datastore', kind: 'url', placeholder: 'URL', help: 'also serve the datastore over the etcd v3 API here, e.g. http://127.0.0.1:2379' },
+
+  // Kubernetes components
+  { name: 'default-not-ready-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/not-ready' },
+  { name: 'default-unreachable-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/unreachable' },
+  { name: 'node-monitor-grace-period', commands: ['server'], category: 'components', kind: 'duration', default: '40s', placeholder: 'DURATION', help: 'how long a silent node stays Ready' },
+
+  // Node
+  { name: 'node-name', commands: NODE, category: 'node', kind: 'string', defaultText: 'host name', placeholder: 'NAME', check: checkDnsSubdomain, agentOnly: true, help: 'name of this node' },
+  { name: 'node-label', commands: NODE, category: 'node', kind: 'list', default: [], placeholder: 'KEY=VALUE', check: checkNodeLabel, agentOnly: true, help: 'label registered on this node (repeatable)' },
+  { name: 'node-taint', commands: NODE, category: 'node', kind: 'list', default: [], placeholder: 'KEY=VALUE:EFFECT', check: checkNodeTaint, agentOnly: true, help: 'taint registered on this node (repeatable)' },
+  { name: 'node-ip', commands: NODE, category: 'node', kind: 'ip', defaultText: 'address of the default route', placeholder: 'IP', agentOnly: true, help: 'IP address of this node' },
+  { name: 'kubelet-port', commands: NODE, category: 'node', kind: 'port', default: '10250', placeholder: 'PORT', agentOnly: true, help: 'port of the kubelet API' },
+  { name: 'container-runtime-endpoint', commands: NODE, category: 'node', kind: 'string', defaultText: 'a managed containerd', placeholder: 'SOCKET', check: checkSocket, agentOnly: true, help: 'use this CRI socket instead of managing containerd' },
+
+  // Joining
+  { name: 'server', env: ['TSK_URL'], commands: ['agent join', 'simulate'], category: 'join', kind: 'url', placeholder: 'URL', help: 'URL of the server to join, https://host:6443' },
+
+  // Simulation
+  { name: 'nodes', commands: ['simulate'], category: 'simulate', kind: 'count', placeholder: 'N', help: 'number of simulated nodes' },
+  { name: 'name-prefix', commands: ['simulate'], category: 'simulate', kind: 'string', default: 'sim-', placeholder: 'PREFIX', check: checkNamePrefix, help: 'simulated nodes are named PREFIX0, PREFIX1, ...' },
+] as const satisfies readonly FlagSpec[];
+
+function checkDatastore(value: string): void {
+  try {
+    parseDatastoreEndpoint(value, '/');
+  } catch (err) {
+    // open.ts's message starts with "--datastore-endpoint <value>:"; keep the reason only.
+    throw new ValueError((err as Error).message.replace(/^--datastore-endpoint \S*: /, ''));
+  }
+}
+
+function checkSocket(value: string): void {
+  if (/^[a-z]+:\/\//.test(value) && !value.startsWith('unix://')) {
+    throw new ValueError(`must be a unix socket path or unix:///path, got "${value}"`);
+  }
+}
+
+function checkNamePrefix(value: string): void {
+  checkDnsSubdomain(`${value}0`);
+}
+
+type Table = (typeof FLAGS)[number];
+export type FlagName = Table['name'];
+type SpecOf<N extends FlagName> = Extract<Table, { name: N }>;
+
+/** The type of a flag's value: undefined is possible only for flags without a default. */
+export type FlagValue<N extends FlagName> =
+  | KindValue[SpecOf<N>['kind']]
+  | (SpecOf<N> extends { default: unknown } ? never : undefined);
+
+const BY_NAME = new Map<string, FlagSpec>(FLAGS.map((f) => [f.name, f]));
+
+export function flagSpec(name: string): FlagSpec | undefined {
+  return BY_NAME.get(name);
+}
+
+export function flagsOf(command: CommandName): FlagSpec[] {
+  return FLAGS.filter((f: FlagSpec) => f.commands.includes(command));
+}
+
+export function envVarsOf(flag: FlagSpec): readonly string[] {
+  return flag.cliOnly ? [] : (flag.env ?? [`TSK_${flag.name.toUpperCase().replace(/-/g, '_')}`]);
+}

@@ -1,0 +1,71 @@
+/**
+ * `tsk server`: prepares and locks the data dir, opens the datastore, starts the components
+ * the configuration asks for, then waits for SIGTERM/SIGINT and stops them in reverse order.
+ * Startup failures are thrown (main prints them as one "tsk: " line) after whatever had
+ * started is stopped again.
+ */
+import type { ServerConfig } from '../cli/commands.ts';
+import { VERSION } from '../cli/version.ts';
+import { lockDataDir } from '../datadir/lock.ts';
+import { prepareDataDir } from '../datadir/layout.ts';
+import { openBackend } from '../kv/open.ts';
+import { logger, setLogLevel } from '../log/log.ts';
+import { startEtcdFacade } from './etcd.ts';
+import { onShutdownSignal } from './shutdown.ts';
+
+type Stop = { component: string; stop: () => Promise<void> };
+
+/** Stops in reverse start order; one failing stop does not keep the others from running. */
+async function stopAll(stack: Stop[]): Promise<boolean> {
+  let clean = true;
+  for (const { component, stop } of stack.reverse()) {
+    try {
+      await stop();
+      logger(component).info('stopped');
+    } catch (err) {
+      clean = false;
+      logger(component).error(`stop failed: ${(err as Error).message}`);
+    }
+  }
+  return clean;
+}
+
+export async function runServer(config: ServerConfig): Promise<number> {
+  if (config.debug) setLogLevel('debug');
+  const log = logger('server');
+  // Signals are taken over first so that a SIGTERM during startup still shuts down cleanly.
+  const signal = onShutdownSignal(log);
+  const stack: Stop[] = [];
+  try {
+    log.info(`tsk ${VERSION} (node ${process.version}) starting, data dir ${config.dataDir}${config.configFile ? `, config ${config.configFile}` : ''}`);
+    const layout = prepareDataDir(config.dataDir, { server: true, agent: config.agent !== undefined });
+    const lock = await lockDataDir(layout.root);
+    stack.push({ component: 'datadir', stop: () => lock.release() });
+    logger('datadir').info(`locked ${layout.root}`);
+
+    const backend = await openBackend({ endpoint: config.datastoreEndpoint, dataDir: config.dataDir });
+    // close() finishes in-flight commits and ends watches, so it is the last thing to stop.
+    stack.push({ component: 'kv', stop: () => backend.close() });
+    logger('kv').info(`opened ${backend.name}`);
+
+    if (config.etcdListenClientUrl !== undefined) {
+      const facade = await startEtcdFacade(backend, config.etcdListenClientUrl);
+      stack.push({ component: 'etcdapi', stop: () => facade.close() });
+      logger('etcdapi').info(`serving the etcd v3 API on ${facade.address}`);
+    }
+    if (config.agent !== undefined) {
+      logger('agent').warn('the embedded agent is not implemented yet: this server runs no node (as with --disable-agent)');
+    }
+    log.info('started');
+  } catch (err) {
+    signal.dispose();
+    await stopAll(stack);
+    throw err;
+  }
+
+  await signal.received;
+  const clean = await stopAll(stack);
+  signal.dispose();
+  log.info(clean ? 'shut down cleanly' : 'shut down with errors');
+  return clean ? 0 : 1;
+}
