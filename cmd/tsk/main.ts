@@ -30,7 +30,6 @@ async function main(): Promise<number> {
     // Anything a command could not start with (data dir in use, datastore unreachable…).
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`tsk: ${message.replace(/\s*\n\s*/g, ' ')}\n`);
-    if (process.env.TSK_DEBUG === 'true' && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
     return 1;
   }
 }

@@ -5,7 +5,9 @@
  *   - no stale lock after a crash, and no "is that PID still a tsk?" guessing (PID files go
  *     stale and PIDs get reused; Node has no flock/fcntl to lean on instead);
  *   - acquiring is a single atomic bind(): two processes starting together cannot both win;
- *   - the holder answers connections with its PID, so the refusal names it.
+ *   - the holder answers connections with its PID, so the refusal names it;
+ *   - Node opens sockets close-on-exec, so children (a managed containerd) do not inherit it
+ *     and cannot keep a dead tsk's lock alive.
  * The name hashes the dir's device and inode (any path, symlink or bind mount to the same dir
  * gives the same name) and a random id stored in the dir readable by its owner only, so an
  * unprivileged user cannot squat the name and stop tsk from starting. Limit: abstract sockets

@@ -15,16 +15,34 @@ import { onShutdownSignal } from './shutdown.ts';
 
 type Stop = { component: string; stop: () => Promise<void> };
 
-/** Stops in reverse start order; one failing stop does not keep the others from running. */
+/**
+ * How long one component may take to stop before the next one is stopped anyway. A listener
+ * that waits for endless streams (watches) must not keep the datastore from closing, since
+ * closing it is what makes acknowledged writes durable and releases the files.
+ */
+const STOP_TIMEOUT_MS = 15_000;
+
+/** Stops in reverse start order; one failing or stuck stop does not keep the others from running. */
 async function stopAll(stack: Stop[]): Promise<boolean> {
   let clean = true;
   for (const { component, stop } of stack.reverse()) {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), STOP_TIMEOUT_MS);
+    });
     try {
-      await stop();
-      logger(component).info('stopped');
+      const result = await Promise.race([stop().then(() => 'stopped' as const), timeout]);
+      if (result === 'timeout') {
+        clean = false;
+        logger(component).warn(`did not stop within ${STOP_TIMEOUT_MS / 1000} s, going on without it`);
+      } else {
+        logger(component).info('stopped');
+      }
     } catch (err) {
       clean = false;
       logger(component).error(`stop failed: ${(err as Error).message}`);
+    } finally {
+      clearTimeout(timer);
     }
   }
   return clean;
@@ -58,6 +76,7 @@ export async function runServer(config: ServerConfig): Promise<number> {
     }
     log.info('started');
   } catch (err) {
+    log.debug(`startup failed: ${(err as Error).stack ?? String(err)}`);
     signal.dispose();
     await stopAll(stack);
     throw err;
