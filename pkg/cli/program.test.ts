@@ -70,9 +70,10 @@ describe('command line', () => {
   });
 
   it('prints the resolved config with --print-config instead of running', async () => {
-    const r = await run(['server', '--config', EMPTY, '--print-config'], { TSK_CLUSTER_DOMAIN: 'corp.local' });
+    const r = await run(['server', '--config', EMPTY, '--print-config', '--token', 'hush'], { TSK_CLUSTER_DOMAIN: 'corp.local' });
     assert.equal(r.code, 0);
     assert.deepEqual(r.calls, []);
     assert.equal(JSON.parse(r.stdout).clusterDomain, 'corp.local');
+    assert.equal(JSON.parse(r.stdout).token, '(redacted)');
   });
 });

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import {
-  loadCommandConfig, type AgentConfig, type AgentJoinConfig, type ServerConfig, type SimulateConfig,
+  loadCommandConfig, type AgentConfig, type ConfigOf, type AgentJoinConfig, type ServerConfig, type SimulateConfig,
 } from './commands.ts';
 import { ConfigError } from './errors.ts';
 import { CATEGORIES, envVarsOf, flagsOf, type CommandName, type FlagSpec } from './flags.ts';
@@ -89,11 +89,13 @@ export function buildProgram(handlers: CommandHandlers, io: CliIo, state: RunSta
     .version(versionText(), '-v, --version', 'print the version')
     .enablePositionalOptions();
 
-  type Run<C extends CommandName> = (config: ReturnType<typeof loadCommandConfig<C>>) => Promise<number>;
+  type Run<C extends CommandName> = (config: ConfigOf<C>) => Promise<number>;
   const action = <C extends CommandName>(command: C, run: Run<C>) => async (_opts: unknown, cmd: Command) => {
     const config = loadCommandConfig(command, cliValues(cmd), io.env);
     if (config.printConfig) {
-      io.stdout(`${JSON.stringify(config, null, 2)}\n`);
+      // Secrets stay out of terminals, logs and bug reports.
+      const shown = { ...config, ...('token' in config && config.token !== undefined ? { token: '(redacted)' } : {}) };
+      io.stdout(`${JSON.stringify(shown, null, 2)}\n`);
       state.exitCode = 0;
       return;
     }
