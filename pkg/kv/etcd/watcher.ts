@@ -11,7 +11,7 @@ import { keyToBytes } from '../keys.ts';
 import type { Watch, WatchBatch, WatchOptions } from '../types.ts';
 import type { Connection, Endpoint } from './connection.ts';
 import { fromGrpcError, isServiceError } from './errors.ts';
-import { fromEvent, headerRevision, type WireEvent, type WireHeader } from './wire.ts';
+import { fromEvent, headerRevision, rangeEnd, type WireEvent, type WireHeader } from './wire.ts';
 
 interface WireWatchResponse {
   header: WireHeader | null;
@@ -135,12 +135,11 @@ export class WatchMux {
     const filters: string[] = [];
     if (w.options.noPut) filters.push('NOPUT');
     if (w.options.noDelete) filters.push('NODELETE');
-    const end = w.options.end;
     this.pendingCreates.push(w);
     this.stream!.write({
       create_request: {
         key: keyToBytes(w.key),
-        range_end: end === undefined || end === '' ? Buffer.alloc(0) : keyToBytes(end),
+        range_end: rangeEnd(w.options.end),
         start_revision: w.startRevision,
         progress_notify: w.options.progressNotify ?? false,
         filters,

@@ -63,8 +63,13 @@ export function headerRevision(header: WireHeader | null | undefined): number {
   return header?.revision ?? 0;
 }
 
-function rangeEnd(end: string | undefined): Buffer {
-  return end === undefined || end === '' ? EMPTY : keyToBytes(end);
+/**
+ * Absent for a single key: etcd 3.4 reads a range_end that is present but empty as "to the
+ * end of the keyspace" (it is what "\0" becomes inside etcd), and protobufjs does encode an
+ * empty Buffer as a present field.
+ */
+export function rangeEnd(end: string | undefined): Buffer | undefined {
+  return end === undefined || end === '' ? undefined : keyToBytes(end);
 }
 
 export function fromKeyValue(kv: WireKeyValue): KeyValue {
