@@ -111,8 +111,7 @@ const COMPARE_TARGET = {
 function toCompare(c: Compare): object {
   const [target, field] = COMPARE_TARGET[c.target];
   const value = c.target === 'value' ? (Buffer.isBuffer(c.value) ? c.value : Buffer.from(String(c.value))) : Number(c.value);
-  // The target value must be set even when it is 0 or empty: etcd reads an unset oneof as
-  // "no comparison", which makes '=' true for everything.
+  // etcd would read an unset target as 0 or empty anyway; setting it keeps the request explicit.
   return { key: keyToBytes(c.key), range_end: rangeEnd(c.end), result: COMPARE_RESULT[c.result], target, [field]: value };
 }
 
