@@ -5,13 +5,13 @@
  * the etcd v3 API on --etcd-listen-client-url.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { freeLoopbackPort } from './lib/etcd.ts';
+import { freeLoopbackPort, startEtcd } from './lib/etcd.ts';
 import { cleanEnv, ROOT, runTsk, startTsk, TSK_BIN, type TskProcess } from './lib/tsk.ts';
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cli-'));
@@ -153,6 +153,29 @@ describe('tsk server process', () => {
     assert.equal(await third.exited, 0, third.stderr());
   });
 
+  it('uses an external etcd given by --datastore-endpoint', async () => {
+    const etcd = await startEtcd();
+    try {
+      const server = await startServer(dataDir(), ['--datastore-endpoint', `etcd://${etcd.endpoint}`]);
+      assert.match(server.stderr(), / kv +opened etcd /);
+      server.signal('SIGTERM');
+      assert.equal(await server.exited, 0, server.stderr());
+    } finally {
+      await etcd.stop();
+    }
+  });
+
+  it('stops cleanly on SIGTERM while still waiting for its datastore', async () => {
+    // Nothing listens on a port just found free: the etcd backend keeps retrying.
+    const port = await freeLoopbackPort();
+    const proc = startTsk(['server', '--config', EMPTY, '--data-dir', dataDir(), '--datastore-endpoint', `etcd://127.0.0.1:${port}`]);
+    started.push(proc);
+    await proc.waitForLog(/ kv +opening etcd /);
+    proc.signal('SIGTERM');
+    assert.equal(await proc.exited, 0, proc.stderr());
+    assert.match(proc.stderr(), /stopped during startup/);
+  });
+
   it('runs when the executable is copied alone into another folder', async () => {
     const alone = path.join(tmp, 'alone');
     const home = path.join(tmp, 'home');
@@ -170,21 +193,38 @@ describe('tsk server process', () => {
     assert.equal(await server.exited, 0, server.stderr());
   });
 
-  it('serves the etcd v3 API on --etcd-listen-client-url', async (t) => {
-    if (!fs.existsSync(path.join(ROOT, 'pkg', 'etcdapi', 'server.ts'))) {
-      t.skip('pkg/etcdapi/server.ts has not landed yet');
-      return;
-    }
+  it('serves the etcd v3 API on --etcd-listen-client-url, and stops with a watch open', async () => {
     const port = await freeLoopbackPort();
     const server = await startServer(dataDir(), ['--etcd-listen-client-url', `http://127.0.0.1:${port}`]);
-    assert.match(server.stderr(), /etcdapi +serving the etcd v3 API/);
-    const etcdctl = promisify(execFile);
+    assert.match(server.stderr(), /etcdapi +serving the etcd v3 API on 127\.0\.0\.1:\d+/);
     const env = { ...cleanEnv(), ETCDCTL_API: '3' };
     const endpoint = `--endpoints=127.0.0.1:${port}`;
-    await etcdctl('etcdctl', [endpoint, 'put', '/tsk-test/a', 'hello'], { env, timeout: 30_000 });
-    const got = await etcdctl('etcdctl', [endpoint, 'get', '/tsk-test/a', '--print-value-only'], { env, timeout: 30_000 });
-    assert.equal(got.stdout.trim(), 'hello');
-    server.signal('SIGTERM');
-    assert.equal(await server.exited, 0, server.stderr());
+    const etcdctl = (...args: string[]) => promisify(execFile)('etcdctl', [endpoint, ...args], { env, timeout: 30_000 });
+    await etcdctl('put', '/tsk-test/a', 'hello');
+    assert.equal((await etcdctl('get', '/tsk-test/a', '--print-value-only')).stdout.trim(), 'hello');
+
+    // A watch stream never ends by itself: shutdown must not wait for it.
+    const watch = spawn('etcdctl', [endpoint, 'watch', '/tsk-test/w'], { env, stdio: ['ignore', 'pipe', 'ignore'] });
+    try {
+      const seen = new Promise<void>((resolve) => {
+        let out = '';
+        watch.stdout.on('data', (d: Buffer) => {
+          out += d.toString();
+          if (out.includes('watched')) resolve();
+        });
+      });
+      // Put until the watch reports one (the watch may be set up after the first put).
+      let watched = false;
+      for (let i = 0; i < 600 && !watched; i++) {
+        await etcdctl('put', '/tsk-test/w', 'watched');
+        watched = await Promise.race([seen.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 100))]);
+      }
+      assert.ok(watched, 'etcdctl watch never reported the put');
+      server.signal('SIGTERM');
+      assert.equal(await server.exited, 0, server.stderr());
+      assert.doesNotMatch(server.stderr(), /did not stop/);
+    } finally {
+      if (watch.exitCode === null && watch.signalCode === null) process.kill(watch.pid!, 'SIGKILL');
+    }
   });
 });

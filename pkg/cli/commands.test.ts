@@ -53,10 +53,12 @@ describe('command configs', () => {
     assert.equal(c.clusterDns, '10.96.0.10');
   });
 
-  it('serves the etcd API on http URLs with a port only', () => {
+  it('serves the etcd API on http and unix URLs only', () => {
     assert.equal(loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'http://127.0.0.1:2379' }), {}).etcdListenClientUrl, 'http://127.0.0.1:2379');
-    assert.throws(() => loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'https://127.0.0.1:2379' }), {}), /--etcd-listen-client-url: only http:\/\//);
-    assert.throws(() => loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'http://127.0.0.1' }), {}), /needs a port/);
+    assert.equal(loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'unix:///run/tsk/etcd.sock' }), {}).etcdListenClientUrl, 'unix:///run/tsk/etcd.sock');
+    assert.throws(() => loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'https://127.0.0.1:2379' }), {}), /--etcd-listen-client-url: only http:\/\/ and unix:\/\//);
+    assert.throws(() => loadCommandConfig('server', flags({ 'etcd-listen-client-url': '127.0.0.1:2379' }), {}), /--etcd-listen-client-url: must be http:\/\/IP/);
+    assert.throws(() => loadCommandConfig('server', flags({ 'etcd-listen-client-url': 'http://127.0.0.1:2379/v3' }), {}), /must be http:\/\/IP/);
   });
 
   it('requires --server (https) and a join token for agent join', () => {

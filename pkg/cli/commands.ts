@@ -140,11 +140,6 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     throw new ConfigError('conflict', `${f.describe('cluster-cidr')}: ${clusterCidr} overlaps the service range ${serviceCidr} (${f.describe('service-cidr')})`);
   }
   const etcdUrl = f.get('etcd-listen-client-url');
-  if (etcdUrl !== undefined) {
-    const url = new URL(etcdUrl);
-    if (url.protocol !== 'http:') throw new ConfigError('bad-value', `${f.describe('etcd-listen-client-url')}: only http:// is served for now, got "${etcdUrl}"`);
-    if (url.port === '') throw new ConfigError('bad-value', `${f.describe('etcd-listen-client-url')}: needs a port, e.g. http://127.0.0.1:2379`);
-  }
   const dataDir = f.get('data-dir');
   const token = f.get('token');
   if (token !== undefined && /\s/.test(token)) throw new ConfigError('bad-value', `${f.describe('token')}: must not contain white space`);

@@ -92,7 +92,7 @@ export const FLAGS = [
 
   // Datastore
   { name: 'datastore-endpoint', commands: ['server'], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
-  { name: 'etcd-listen-client-url', commands: ['server'], category: 'datastore', kind: 'url', placeholder: 'URL', help: 'also serve the datastore over the etcd v3 API here, e.g. http://127.0.0.1:2379' },
+  { name: 'etcd-listen-client-url', commands: ['server'], category: 'datastore', kind: 'string', placeholder: 'URL', check: checkEtcdListenUrl, help: 'also serve the datastore over the etcd v3 API here: http://IP[:PORT] (port 2379 if absent) or unix:///path' },
 
   // Kubernetes components
   { name: 'default-not-ready-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/not-ready' },
@@ -121,6 +121,21 @@ function checkDatastore(value: string): void {
   } catch (err) {
     // open.ts's message starts with "--datastore-endpoint <value>:"; keep the reason only.
     throw new ValueError((err as Error).message.replace(/^--datastore-endpoint \S*: /, ''));
+  }
+}
+
+/** The forms etcd's --listen-client-urls takes that the facade serves (no TLS yet). */
+function checkEtcdListenUrl(value: string): void {
+  let url: URL | undefined;
+  try {
+    url = new URL(value);
+  } catch {
+    // reported below
+  }
+  if (url?.protocol === 'unix:' && `${url.host}${url.pathname}` !== '') return;
+  if (url?.protocol === 'https:') throw new ValueError(`only http:// and unix:// are served for now (no TLS yet), got "${value}"`);
+  if (url?.protocol !== 'http:' || url.hostname === '' || (url.pathname !== '/' && url.pathname !== '')) {
+    throw new ValueError(`must be http://IP[:PORT] or unix:///path, got "${value}"`);
   }
 }
 

@@ -48,11 +48,27 @@ async function stopAll(stack: Stop[]): Promise<boolean> {
   return clean;
 }
 
+/** Thrown into startup when a signal arrives before the server is up. */
+class Interrupted extends Error {}
+
 export async function runServer(config: ServerConfig): Promise<number> {
   if (config.debug) setLogLevel('debug');
   const log = logger('server');
   // Signals are taken over first so that a SIGTERM during startup still shuts down cleanly.
   const signal = onShutdownSignal(log);
+  const interrupted = signal.received.then((): never => {
+    throw new Interrupted();
+  });
+  interrupted.catch(() => {});
+  /**
+   * A startup step that can wait forever (an unreachable etcd is retried, not failed) gives way
+   * to the first signal; whatever it opens afterwards is closed again.
+   */
+  const step = <T>(pending: Promise<T>, closeLate?: (value: T) => Promise<void>): Promise<T> =>
+    Promise.race([pending, interrupted]).catch((err: unknown) => {
+      if (err instanceof Interrupted && closeLate) pending.then(closeLate).catch(() => {});
+      throw err;
+    });
   const stack: Stop[] = [];
   try {
     log.info(`tsk ${VERSION} (node ${process.version}) starting, data dir ${config.dataDir}${config.configFile ? `, config ${config.configFile}` : ''}`);
@@ -61,13 +77,15 @@ export async function runServer(config: ServerConfig): Promise<number> {
     stack.push({ component: 'datadir', stop: () => lock.release() });
     logger('datadir').info(`locked ${layout.root}`);
 
-    const backend = await openBackend({ endpoint: config.datastoreEndpoint, dataDir: config.dataDir });
+    const target = config.datastore.kind === 'sqlite' ? `sqlite ${config.datastore.file}` : `etcd ${config.datastore.endpoints.join(',')}`;
+    logger('kv').info(`opening ${target}`);
+    const backend = await step(openBackend({ endpoint: config.datastoreEndpoint, dataDir: config.dataDir }), (b) => b.close());
     // close() finishes in-flight commits and ends watches, so it is the last thing to stop.
     stack.push({ component: 'kv', stop: () => backend.close() });
     logger('kv').info(`opened ${backend.name}`);
 
     if (config.etcdListenClientUrl !== undefined) {
-      const facade = await startEtcdFacade(backend, config.etcdListenClientUrl);
+      const facade = await step(startEtcdFacade(backend, config.etcdListenClientUrl), (f) => f.close());
       stack.push({ component: 'etcdapi', stop: () => facade.close() });
       logger('etcdapi').info(`serving the etcd v3 API on ${facade.address}`);
     }
@@ -76,9 +94,13 @@ export async function runServer(config: ServerConfig): Promise<number> {
     }
     log.info('started');
   } catch (err) {
-    log.debug(`startup failed: ${(err as Error).stack ?? String(err)}`);
+    const clean = await stopAll(stack);
     signal.dispose();
-    await stopAll(stack);
+    if (err instanceof Interrupted) {
+      log.info('stopped during startup');
+      return clean ? 0 : 1;
+    }
+    log.debug(`startup failed: ${(err as Error).stack ?? String(err)}`);
     throw err;
   }
 
