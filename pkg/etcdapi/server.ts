@@ -1,0 +1,218 @@
+/**
+ * The etcd v3 gRPC API over any pkg/kv Backend (`tsk server --etcd-listen-client-url`), so
+ * etcdctl, etcd client libraries and etcd benchmarks work against tsk's datastore.
+ */
+import * as grpc from '@grpc/grpc-js';
+import os from 'node:os';
+import type { Backend } from '../kv/types.ts';
+import { logger } from '../log/log.ts';
+import { FacadeContext, stableId, type FacadeLimits } from './context.ts';
+import { isExpectedError, toServiceError } from './errors.ts';
+import { KvService, type RequestInfo } from './kv.ts';
+import { LeaseService } from './lease.ts';
+import { MaintenanceService } from './maintenance.ts';
+import { etcdPackageDefinition } from './proto.ts';
+import { WatchSession } from './watch.ts';
+
+const log = logger('etcdapi');
+
+export interface EtcdApiServerOptions extends Partial<FacadeLimits> {
+  /** http://IP:PORT (port 0: an ephemeral one) or unix:///path/to/socket. */
+  listenUrl: string;
+  /** The member name MemberList shows (default: the host name). */
+  name?: string;
+  /** The client URLs MemberList shows (default: the listen URL with its actual port). */
+  advertiseClientUrls?: string[];
+  clusterId?: number;
+  memberId?: number;
+}
+
+export interface EtcdApiServer {
+  /** host:port actually bound (or unix:path). */
+  address: string;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LIMITS: FacadeLimits = {
+  maxRequestBytes: 1.5 * 1024 * 1024,
+  maxTxnOps: 128,
+  progressNotifyIntervalMs: 10_000,
+  watchStreamBufferBytes: 64 * 1024 * 1024,
+};
+
+/** etcd lets gRPC messages exceed --max-request-bytes by this much, so its own check answers. */
+const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
+export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOptions): Promise<EtcdApiServer> {
+  const target = parseListenUrl(opts.listenUrl);
+  const limits: FacadeLimits = {
+    maxRequestBytes: opts.maxRequestBytes ?? DEFAULT_LIMITS.maxRequestBytes,
+    maxTxnOps: opts.maxTxnOps ?? DEFAULT_LIMITS.maxTxnOps,
+    progressNotifyIntervalMs: opts.progressNotifyIntervalMs ?? DEFAULT_LIMITS.progressNotifyIntervalMs,
+    watchStreamBufferBytes: opts.watchStreamBufferBytes ?? DEFAULT_LIMITS.watchStreamBufferBytes,
+  };
+  const ctx = new FacadeContext(backend, {
+    clusterId: opts.clusterId ?? stableId('cluster', backend.name),
+    memberId: opts.memberId ?? stableId('member', backend.name),
+    name: opts.name ?? os.hostname(),
+    clientUrls: [],
+  }, limits);
+
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': limits.maxRequestBytes + GRPC_OVERHEAD_BYTES,
+    'grpc.max_send_message_length': -1,
+    // Watch streams can hold a message in flight each; Node's 10 MB default per session is tight.
+    'grpc-node.max_session_memory': 256,
+    // etcd's server keepalive: find clients that vanished without closing their watch streams.
+    'grpc.keepalive_time_ms': 2 * 60 * 60 * 1000,
+    'grpc.keepalive_timeout_ms': 20_000,
+  });
+  const kv = new KvService(ctx);
+  const lease = new LeaseService(ctx);
+  const maintenance = new MaintenanceService(ctx);
+  server.addService(service('KV'), {
+    Range: unary((r) => kv.Range(r)),
+    Put: unary((r, info) => kv.Put(r, info)),
+    DeleteRange: unary((r, info) => kv.DeleteRange(r, info)),
+    Txn: unary((r, info) => kv.Txn(r, info)),
+    Compact: unary((r) => kv.Compact(r)),
+  });
+  server.addService(service('Watch'), {
+    Watch: bidi((call) => {
+      new WatchSession(ctx, call);
+    }),
+  });
+  server.addService(service('Lease'), {
+    LeaseGrant: unary((r) => lease.LeaseGrant(r)),
+    LeaseRevoke: unary((r) => lease.LeaseRevoke(r)),
+    LeaseKeepAlive: bidi((call) => lease.LeaseKeepAlive(call)),
+    LeaseTimeToLive: unary((r) => lease.LeaseTimeToLive(r)),
+    LeaseLeases: unary(() => lease.LeaseLeases()),
+  });
+  server.addService(service('Maintenance'), {
+    Alarm: unary(() => maintenance.Alarm()),
+    Status: unary(() => maintenance.Status()),
+    Defragment: unary(() => maintenance.Defragment()),
+    Hash: unary(() => maintenance.Hash()),
+    HashKV: unary((r) => maintenance.HashKV(r)),
+    Snapshot: ((call) => {
+      try {
+        maintenance.Snapshot();
+      } catch (err) {
+        call.emit('error', toServiceError(err));
+      }
+    }) satisfies grpc.handleServerStreamingCall<unknown, unknown>,
+  });
+  server.addService(service('Cluster'), {
+    MemberList: unary(() => maintenance.MemberList()),
+  });
+
+  const port = await new Promise<number>((resolve, reject) => {
+    server.bindAsync(target.bind, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  });
+  const address = target.unix ? target.bind : `${target.host}:${port}`;
+  ctx.identity.clientUrls = opts.advertiseClientUrls ?? [target.unix ? `unix://${target.bind.slice('unix:'.length)}` : `http://${address}`];
+
+  let closing: Promise<void> | undefined;
+  return {
+    address,
+    close: () => {
+      closing ??= (async () => {
+        for (const stop of [...ctx.openStreams]) stop();
+        await new Promise<void>((resolve) => {
+          // Unary calls in flight get a moment to answer; then every connection is cut.
+          const timer = setTimeout(() => {
+            server.forceShutdown();
+            resolve();
+          }, 2000);
+          server.tryShutdown(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      })();
+      return closing;
+    },
+  };
+}
+
+interface ListenTarget {
+  /** What grpc-js binds: host:port or unix:path. */
+  bind: string;
+  host: string;
+  unix: boolean;
+}
+
+/** etcd's client URL forms: http://host:port (2379 when absent) and unix://path. */
+export function parseListenUrl(listenUrl: string): ListenTarget {
+  let url: URL;
+  try {
+    url = new URL(listenUrl);
+  } catch {
+    throw new Error(`etcd listen URL "${listenUrl}" is not a URL (want http://IP:PORT)`);
+  }
+  if (url.protocol === 'unix:' || url.protocol === 'unixs:') {
+    const file = `${url.host}${url.pathname}`;
+    if (file === '') throw new Error(`etcd listen URL "${listenUrl}" names no socket file`);
+    return { bind: `unix:${file}`, host: '', unix: true };
+  }
+  if (url.protocol !== 'http:') throw new Error(`etcd listen URL "${listenUrl}": only http:// and unix:// are served (no TLS yet)`);
+  if (url.pathname !== '/' && url.pathname !== '') throw new Error(`etcd listen URL "${listenUrl}" must not have a path`);
+  const host = url.hostname;
+  const port = url.port === '' ? 2379 : Number(url.port);
+  return { bind: `${host}:${port}`, host, unix: false };
+}
+
+/**
+ * A service of the etcd schema whose request decoders also note each request's encoded size
+ * (etcd's --max-request-bytes is about bytes on the wire, which decoded objects no longer tell).
+ */
+const requestSizes = new WeakMap<object, number>();
+
+function service(name: string): grpc.ServiceDefinition {
+  const raw = etcdPackageDefinition()[`etcdserverpb.${name}`] as unknown as grpc.ServiceDefinition;
+  const out: Record<string, grpc.MethodDefinition<unknown, unknown>> = {};
+  for (const [method, def] of Object.entries(raw)) {
+    out[method] = {
+      ...def,
+      requestDeserialize: (buf: Buffer) => {
+        const req: unknown = def.requestDeserialize(buf);
+        if (req !== null && typeof req === 'object') requestSizes.set(req, buf.length);
+        return req;
+      },
+    };
+  }
+  return out;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any -- the gRPC boundary: decoded messages are typed by the handlers */
+function unary(fn: (req: any, info: RequestInfo) => Promise<unknown>): grpc.handleUnaryCall<any, any> {
+  return (call, callback) => {
+    const info: RequestInfo = { size: requestSizes.get(call.request as object) ?? 0 };
+    let result: Promise<unknown>;
+    try {
+      result = fn(call.request ?? {}, info);
+    } catch (err) {
+      result = Promise.reject(err);
+    }
+    result.then(
+      (response) => callback(null, response),
+      (err: unknown) => {
+        if (!isExpectedError(err)) log.warn(`${call.getPath()} failed: ${(err as Error)?.stack ?? String(err)}`);
+        callback(toServiceError(err));
+      },
+    );
+  };
+}
+
+function bidi(fn: (call: grpc.ServerDuplexStream<any, any>) => void): grpc.handleBidiStreamingCall<any, any> {
+  return (call) => {
+    try {
+      fn(call);
+    } catch (err) {
+      log.warn(`${call.getPath()} failed to start: ${(err as Error)?.stack ?? String(err)}`);
+      call.emit('error', toServiceError(err));
+    }
+  };
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
