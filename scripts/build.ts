@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build, type Plugin } from 'esbuild';
+import { build } from 'esbuild';
 import { ADDON_ASSET } from '../pkg/kv/sqlite/native.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -25,54 +25,29 @@ const require = createRequire(import.meta.url);
 /** Node's SEA sentinel; fixed by Node (see the SEA docs), not by us. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
 
-/**
- * A lazily loaded module that other engineers have not landed yet (e.g. the etcd backend)
- * must not break the build of everything else: such a dynamic import becomes a module that
- * throws when loaded, with a loud warning here. Static imports still fail the build.
- */
-const missingDynamicImports: Plugin = {
-  name: 'missing-dynamic-imports',
-  setup(b) {
-    b.onResolve({ filter: /^\.\.?\// }, (args) => {
-      if (args.kind !== 'dynamic-import') return undefined;
-      const file = path.resolve(args.resolveDir, args.path);
-      if (fs.existsSync(file)) return undefined;
-      const rel = path.relative(root, file);
-      console.warn(`build: warning: ${rel} does not exist; dist/tsk will fail when it needs it`);
-      return { path: rel, namespace: 'missing' };
-    });
-    b.onLoad({ filter: /.*/, namespace: 'missing' }, (args) => ({
-      contents: `throw new Error(${JSON.stringify(`${args.path} is not part of this build of tsk`)});`,
-      loader: 'js',
-    }));
-  },
-};
-
 async function bundle(outfile: string): Promise<void> {
-  const result = await build({
+  await build({
     entryPoints: [path.join(root, 'cmd', 'tsk', 'main.ts')],
     outfile,
     bundle: true,
     platform: 'node',
     format: 'cjs',
     target: 'node20',
+    // esbuild prints its own warnings, with file and line.
     logLevel: 'warning',
     legalComments: 'none',
-    plugins: [missingDynamicImports],
     // In a SEA the script's own `require` loads built-in modules only. better-sqlite3 loads
     // its addon with __non_webpack_require__ when that exists (a bundler convention), so
     // give it a real file-system require. ESM sources read import.meta.url, which a CommonJS
     // bundle lacks: point it at the executable.
     banner: {
       js: [
-        '"use strict";',
         'var __non_webpack_require__ = require("node:module").createRequire(process.execPath);',
         'var __tsk_import_meta_url = require("node:url").pathToFileURL(process.execPath).href;',
       ].join('\n'),
     },
     define: { 'import.meta.url': '__tsk_import_meta_url' },
   });
-  for (const w of result.warnings) console.warn(`build: ${w.text}`);
 }
 
 /**
