@@ -4,9 +4,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import https from 'node:https';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { makeTestPki, type TestPki } from './pki.ts';
 
 export interface EtcdProcess {
   /** host:port of the client URL, as the etcd backend and etcdctl --endpoints take it. */
@@ -15,6 +18,8 @@ export interface EtcdProcess {
   pid: number;
   dataDir: string;
   name: string;
+  /** With `tls`: the CA that signed the server, and a client certificate it accepts. */
+  pki?: TestPki;
   /** Kill, then remove the data dir (nothing in it is kept, so no graceful stop). Idempotent. */
   stop(): Promise<void>;
   /** SIGKILL without removing the data dir: for failover tests. */
@@ -27,6 +32,8 @@ export interface StartEtcdOptions {
   binary?: string;
   /** How long to wait for /health before giving up (default 30 s). */
   startTimeoutMs?: number;
+  /** Serve clients over TLS and require client certificates (single member only). */
+  tls?: boolean;
 }
 
 export interface EtcdCluster {
@@ -77,6 +84,7 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
 
 /** A cluster of `size` members on loopback (3 by default), healthy when this resolves. */
 export async function startEtcdCluster(size = 3, options: StartEtcdOptions = {}): Promise<EtcdCluster> {
+  if (options.tls) throw new Error('startEtcdCluster: tls is supported for a single member only');
   const ports: Array<{ clientPort: number; peerPort: number; name: string }> = [];
   for (let i = 0; i < size; i++) {
     const clientPort = await freeLoopbackPort();
@@ -115,8 +123,19 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
   if (!fs.existsSync(binary)) {
     throw new Error(`${binary} is missing: apt-get install -y etcd-server etcd-client`);
   }
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-etcd-'));
-  const clientUrl = `http://127.0.0.1:${spec.clientPort}`;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-etcd-'));
+  const dataDir = path.join(root, 'data');
+  let pki: TestPki | undefined;
+  if (options.tls) {
+    try {
+      fs.mkdirSync(path.join(root, 'tls'));
+      pki = makeTestPki(path.join(root, 'tls'));
+    } catch (err) {
+      fs.rmSync(root, { recursive: true, force: true });
+      throw err;
+    }
+  }
+  const clientUrl = `${pki ? 'https' : 'http'}://127.0.0.1:${spec.clientPort}`;
   const peerUrl = `http://127.0.0.1:${spec.peerPort}`;
   const args = [
     `--name=${spec.name}`,
@@ -131,13 +150,14 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
     '--logger=zap',
     '--log-outputs=stderr',
     '--log-level=warn',
+    ...(pki ? [`--cert-file=${pki.serverCertFile}`, `--key-file=${pki.serverKeyFile}`, '--client-cert-auth', `--trusted-ca-file=${pki.caFile}`] : []),
     ...(options.extraArgs ?? []),
   ];
   // ETCD_* variables in the caller's environment would silently override these flags.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('ETCD_')));
   const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'], env });
   running.add(child);
-  dataDirs.add(dataDir);
+  dataDirs.add(root);
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => {
     // Keep the tail only: etcd can log a lot over a long benchmark.
@@ -150,8 +170,8 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
     });
   });
   const removeDir = () => {
-    fs.rmSync(dataDir, { recursive: true, force: true });
-    dataDirs.delete(dataDir);
+    fs.rmSync(root, { recursive: true, force: true });
+    dataDirs.delete(root);
   };
   const killNow = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;
@@ -164,6 +184,7 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
     pid: child.pid!,
     dataDir,
     name: spec.name,
+    ...(pki ? { pki } : {}),
     stop: async () => {
       await killNow();
       removeDir();
@@ -177,7 +198,7 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
         removeDir();
         throw new Error(`etcd exited (${child.exitCode ?? child.signalCode}) while starting:\n${stderr}`);
       }
-      if (await healthy(clientUrl)) return;
+      if (await healthy(clientUrl, pki)) return;
       await new Promise((r) => setTimeout(r, 50));
     }
     await proc.stop();
@@ -187,12 +208,23 @@ function launch(spec: MemberSpec, options: StartEtcdOptions): { process: EtcdPro
 }
 
 /** etcd serves /health on the client URL; it answers true once the member has a leader. */
-async function healthy(clientUrl: string): Promise<boolean> {
-  try {
-    const res = await fetch(`${clientUrl}/health`, { signal: AbortSignal.timeout(1000) });
-    const body = (await res.json()) as { health?: string };
-    return res.ok && body.health === 'true';
-  } catch {
-    return false;
-  }
+function healthy(clientUrl: string, pki: TestPki | undefined): Promise<boolean> {
+  const tls = pki
+    ? { ca: fs.readFileSync(pki.caFile), cert: fs.readFileSync(pki.clientCertFile), key: fs.readFileSync(pki.clientKeyFile) }
+    : {};
+  return new Promise((resolve) => {
+    const req = (pki ? https : http).get(`${clientUrl}/health`, { timeout: 1000, ...tls }, (res) => {
+      let body = '';
+      res.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      res.on('end', () => {
+        try {
+          resolve(res.statusCode === 200 && (JSON.parse(body) as { health?: string }).health === 'true');
+        } catch {
+          resolve(false);
+        }
+      });
+    });
+    req.on('timeout', () => req.destroy());
+    req.on('error', () => resolve(false));
+  });
 }

@@ -82,11 +82,52 @@ describe('etcd backend: endpoints', () => {
     await rejectsWith(openEtcdBackend({ endpoints: dead, tls: false, retryBudgetMs: 300 }), 'unavailable', 'open with only dead endpoints');
   });
 
+  it("ends watches with 'unavailable' once no endpoint has answered for the retry budget", async () => {
+    const doomed = await startEtcd();
+    const b = await openEtcdBackend({ endpoints: [doomed.endpoint], tls: false, retryBudgetMs: 500 });
+    try {
+      const rec = new Recorder(30_000);
+      b.watch('/doomed/k', {}, rec.handler);
+      const r = await b.txn({ success: [{ type: 'put', key: '/doomed/k', value: Buffer.from('x') }] });
+      await rec.waitForRevision(r.revision);
+      await doomed.kill();
+      const error = await rec.waitForError();
+      assert.equal(error.code, 'unavailable');
+      await rejectsWith(b.range('/doomed/k'), 'unavailable', 'a read with the only member dead');
+    } finally {
+      await b.close();
+      await doomed.stop();
+    }
+  });
+
+  it('speaks TLS with a client certificate', async () => {
+    const secure = await startEtcd({ tls: true });
+    try {
+      const pki = secure.pki!;
+      const b = await openEtcdBackend({ endpoints: [secure.endpoint], tls: true, caFile: pki.caFile, certFile: pki.clientCertFile, keyFile: pki.clientKeyFile });
+      try {
+        const rec = new Recorder(30_000);
+        const w = b.watch('/tls/k', {}, rec.handler);
+        const res = await b.txn({ success: [{ type: 'put', key: '/tls/k', value: Buffer.from('secret') }] });
+        assert.equal((await b.range('/tls/k')).kvs[0]?.value.toString(), 'secret');
+        await rec.waitForRevision(res.revision);
+        w.cancel();
+      } finally {
+        await b.close();
+      }
+      // Without a client certificate the server refuses the handshake: no endpoint answers.
+      await assert.rejects(openEtcdBackend({ endpoints: [secure.endpoint], tls: true, caFile: pki.caFile, retryBudgetMs: 300 }));
+    } finally {
+      await secure.stop();
+    }
+  });
+
   it('survives the death of the member in use: reads, writes and a watch go on without losing or repeating events', async () => {
     const cluster = await startEtcdCluster(3);
     const b = await openEtcdBackend({ endpoints: cluster.endpoints, tls: false });
     try {
       const p = '/failover/cluster/';
+      const lease = await b.leaseGrant(60);
       const rec = new Recorder(60_000);
       const w = b.watch(p, { end: prefixEnd(p) }, rec.handler);
       const revisions: number[] = [];
@@ -118,6 +159,7 @@ describe('etcd backend: endpoints', () => {
       w.cancel();
       assert.deepEqual(rec.events.map((e) => e.kv.modRevision), revisions, 'every write once, in order, across the failover');
       assert.equal((await b.range(p, { end: prefixEnd(p), countOnly: true })).count, 40);
+      assert.deepEqual(await b.leaseKeepAlive(lease.id), { id: lease.id, ttl: 60 }, 'renewals move to a live member too');
     } finally {
       await b.close();
       await cluster.stop();

@@ -49,6 +49,18 @@ const CHANNEL_OPTIONS: grpc.ChannelOptions = {
   'grpc.max_reconnect_backoff_ms': 2_000,
 };
 
+/**
+ * etcd's require-leader metadata: a member without a leader refuses a call at once with
+ * "etcdserver: no leader" (safe to retry elsewhere, even for a write) instead of holding a
+ * write until its 7 s request timeout, and ends a stream when it loses the leader, so a
+ * partitioned member's silence becomes a failover.
+ */
+function requireLeader(): grpc.Metadata {
+  const metadata = new grpc.Metadata();
+  metadata.set('hasleader', 'true');
+  return metadata;
+}
+
 function credentials(options: ConnectionOptions): grpc.ChannelCredentials {
   if (!options.tls) return grpc.credentials.createInsecure();
   const read = (file: string | undefined) => (file ? fs.readFileSync(file) : null);
@@ -140,24 +152,19 @@ export class Connection {
   private callOnce<Res>(endpoint: Endpoint, service: ServiceName, method: string, request: object): Promise<Res> {
     return new Promise<Res>((resolve, reject) => {
       const options: grpc.CallOptions = { deadline: Date.now() + this.requestTimeoutMs };
-      endpoint.clients[service][method]!(request, options, (err: grpc.ServiceError | null, response: Res) => {
+      endpoint.clients[service][method]!(request, requireLeader(), options, (err: grpc.ServiceError | null, response: Res) => {
         if (err) reject(err);
         else resolve(response);
       });
     });
   }
 
-  /**
-   * A bidirectional stream on the current endpoint. `hasleader` makes etcd end the stream
-   * when its member loses the leader, so a partitioned member's silence becomes a failover.
-   */
+  /** A bidirectional stream on the current endpoint (see requireLeader). */
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   openStream(service: 'Watch' | 'Lease', method: string): { endpoint: Endpoint; call: grpc.ClientDuplexStream<any, any> } {
     if (this.closed) throw new KvError('closed', 'the etcd backend is closed');
     const endpoint = this.endpoint();
-    const metadata = new grpc.Metadata();
-    metadata.set('hasleader', 'true');
-    return { endpoint, call: endpoint.clients[service][method]!(metadata) };
+    return { endpoint, call: endpoint.clients[service][method]!(requireLeader()) };
   }
 
   /** Wait for calls in flight, then close every channel. */
