@@ -39,7 +39,10 @@ export interface RangeResult {
 export type CompareTarget = 'version' | 'create' | 'mod' | 'value' | 'lease';
 export type CompareResult = '=' | '!=' | '>' | '<';
 
-/** etcd's Compare: on a missing key version/create/mod/lease compare as 0, value as empty. */
+/**
+ * etcd's Compare: on a missing key version/create/mod/lease compare as 0, while a value
+ * compare is false whatever the operator (etcd cannot tell a missing value from an empty one).
+ */
 export interface Compare {
   key: string;
   /** With end, the compare must hold for every key in [key, end) (etcd 3.3+ range compare). */
@@ -122,7 +125,10 @@ export type WatchEventType = 'put' | 'delete';
 
 export interface WatchEvent {
   type: WatchEventType;
-  /** For a delete: the key with modRevision = the delete's revision and an empty value. */
+  /**
+   * For a delete: the key with modRevision = the delete's revision, an empty value, and
+   * createRevision, version and lease 0 (etcd's tombstone).
+   */
   kv: KeyValue;
   prevKv?: KeyValue;
 }
