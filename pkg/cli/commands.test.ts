@@ -28,6 +28,18 @@ describe('command configs', () => {
     assert.equal(c.defaultUnreachableTolerationSeconds, 300);
   });
 
+  it('keeps Leases and Events volatile by default, and all keys durable with "none"', () => {
+    const byDefault = loadCommandConfig('server', flags({}), {});
+    assert.equal(byDefault.command, 'server');
+    assert.deepEqual(byDefault.datastoreVolatilePrefixes, ['/registry/leases/', '/registry/events/']);
+    assert.equal(byDefault.datastoreCheckpointIntervalMs, 600_000);
+    const none = loadCommandConfig('server', flags({ 'datastore-volatile-prefix': ['none'] }), {});
+    assert.equal(none.command, 'server');
+    assert.deepEqual(none.datastoreVolatilePrefixes, []);
+    assert.throws(() => loadCommandConfig('server', flags({ 'datastore-volatile-prefix': ['none', '/registry/leases/'] }), {}), (err: Error) => isConfigError(err, 'conflict'));
+    assert.throws(() => loadCommandConfig('server', flags({ 'datastore-volatile-prefix': ['leases'] }), {}), /--datastore-volatile-prefix/);
+  });
+
   it('parses an external etcd datastore', () => {
     const c = loadCommandConfig('server', flags({ 'datastore-endpoint': 'etcd://10.0.0.1:2379,10.0.0.2:2379' }), {});
     assert.deepEqual(c.datastore, { kind: 'etcd', endpoints: ['10.0.0.1:2379', '10.0.0.2:2379'], tls: false });

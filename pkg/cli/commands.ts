@@ -48,6 +48,9 @@ export interface ServerConfig extends CommonConfig {
   datastoreEndpoint: string | undefined;
   datastore: DatastoreEndpoint;
   etcdListenClientUrl: string | undefined;
+  /** Key prefixes held in memory and checkpointed (empty: every key durable). */
+  datastoreVolatilePrefixes: string[];
+  datastoreCheckpointIntervalMs: number;
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
   nodeMonitorGracePeriodMs: number;
@@ -162,11 +165,21 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     datastoreEndpoint: f.get('datastore-endpoint'),
     datastore: parseDatastoreEndpoint(f.get('datastore-endpoint'), dataDir),
     etcdListenClientUrl: etcdUrl,
+    datastoreVolatilePrefixes: volatilePrefixes(f.get('datastore-volatile-prefix')),
+    datastoreCheckpointIntervalMs: f.get('datastore-checkpoint-interval'),
     defaultNotReadyTolerationSeconds: f.get('default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: f.get('default-unreachable-toleration-seconds'),
     nodeMonitorGracePeriodMs: f.get('node-monitor-grace-period'),
     agent: disableAgent ? undefined : nodeConfig(f),
   };
+}
+
+function volatilePrefixes(values: string[]): string[] {
+  if (values.includes('none')) {
+    if (values.length > 1) throw new ConfigError('conflict', '--datastore-volatile-prefix none cannot be combined with prefixes');
+    return [];
+  }
+  return [...new Set(values)];
 }
 
 export function agentConfig(f: ResolvedFlags): AgentConfig {

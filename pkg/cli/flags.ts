@@ -93,6 +93,8 @@ export const FLAGS = [
   // Datastore
   { name: 'datastore-endpoint', commands: ['server'], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
   { name: 'etcd-listen-client-url', commands: ['server'], category: 'datastore', kind: 'string', placeholder: 'URL', check: checkEtcdListenUrl, help: 'also serve the datastore over the etcd v3 API here: http://IP[:PORT] (port 2379 if absent) or unix:///path' },
+  { name: 'datastore-volatile-prefix', commands: ['server'], category: 'datastore', kind: 'list', default: ['/registry/leases/', '/registry/events/'], placeholder: 'PREFIX', check: checkVolatilePrefix, help: 'keys under this prefix live in memory and are checkpointed to disk, so heartbeats cost the disk nothing; "none" keeps every key durable (repeatable; sqlite only)' },
+  { name: 'datastore-checkpoint-interval', commands: ['server'], category: 'datastore', kind: 'duration', default: '10m', placeholder: 'DURATION', help: 'how often volatile keys are written to disk (also at every clean shutdown)' },
 
   // Kubernetes components
   { name: 'default-not-ready-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/not-ready' },
@@ -122,6 +124,12 @@ function checkDatastore(value: string): void {
     // open.ts's message starts with "--datastore-endpoint <value>:"; keep the reason only.
     throw new ValueError((err as Error).message.replace(/^--datastore-endpoint \S*: /, ''));
   }
+}
+
+/** A key prefix, or "none" alone to keep every key durable. */
+function checkVolatilePrefix(value: string): void {
+  if (value === 'none') return;
+  if (!value.startsWith('/') || value.length < 2) throw new ValueError(`"${value}" is not a key prefix such as /registry/leases/ (or "none")`);
 }
 
 /** The forms etcd's --listen-client-urls takes that the facade serves (no TLS yet). */

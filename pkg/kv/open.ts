@@ -46,13 +46,20 @@ export function parseDatastoreEndpoint(endpoint: string | undefined, dataDir: st
 export interface OpenBackendOptions {
   endpoint?: string;
   dataDir: string;
+  /** sqlite only: key prefixes held in memory and checkpointed (see sqlite/volatile.ts). */
+  volatilePrefixes?: string[];
+  checkpointIntervalMs?: number;
 }
 
 export async function openBackend(options: OpenBackendOptions): Promise<Backend> {
   const target = parseDatastoreEndpoint(options.endpoint, options.dataDir);
   if (target.kind === 'sqlite') {
     const { openSqliteBackend } = await import('./sqlite/backend.ts');
-    return openSqliteBackend({ file: target.file });
+    return openSqliteBackend({
+      file: target.file,
+      volatilePrefixes: options.volatilePrefixes ?? [],
+      ...(options.checkpointIntervalMs ? { volatileCheckpointMs: options.checkpointIntervalMs } : {}),
+    });
   }
   const { openEtcdBackend } = await import('./etcd/backend.ts');
   return openEtcdBackend({ endpoints: target.endpoints, tls: target.tls });

@@ -79,10 +79,19 @@ export async function runServer(config: ServerConfig): Promise<number> {
 
     const target = config.datastore.kind === 'sqlite' ? `sqlite ${config.datastore.file}` : `etcd ${config.datastore.endpoints.join(',')}`;
     logger('kv').info(`opening ${target}`);
-    const backend = await step(openBackend({ endpoint: config.datastoreEndpoint, dataDir: config.dataDir }), (b) => b.close());
+    const backend = await step(openBackend({
+      endpoint: config.datastoreEndpoint,
+      dataDir: config.dataDir,
+      volatilePrefixes: config.datastoreVolatilePrefixes,
+      checkpointIntervalMs: config.datastoreCheckpointIntervalMs,
+    }), (b) => b.close());
     // close() finishes in-flight commits and ends watches, so it is the last thing to stop.
     stack.push({ component: 'kv', stop: () => backend.close() });
     logger('kv').info(`opened ${backend.name}`);
+    if (config.datastore.kind === 'sqlite' && config.datastoreVolatilePrefixes.length > 0) {
+      const every = Math.round(config.datastoreCheckpointIntervalMs / 1000);
+      logger('kv').info(`volatile keys (in memory, checkpointed every ${every}s): ${config.datastoreVolatilePrefixes.join(' ')}`);
+    }
 
     if (config.etcdListenClientUrl !== undefined) {
       const facade = await step(startEtcdFacade(backend, config.etcdListenClientUrl), (f) => f.close());
