@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import crypto from 'node:crypto';
-import { isKvError, type KvErrorCode } from '../errors.ts';
+import { isKvError, type KvError, type KvErrorCode } from '../errors.ts';
 import type { Backend, KeyValue, Op, TxnResult, WatchBatch, WatchEvent } from '../types.ts';
 
 export type ContractSection = 'kv' | 'txn' | 'concurrency' | 'watch' | 'lease' | 'lease-expiry' | 'compaction' | 'scale' | 'close';
@@ -88,11 +88,12 @@ export async function currentRevision(b: Backend): Promise<number> {
 }
 
 /** Asserts that `promise` rejects with a KvError of `code`; returns the error. */
-export async function rejectsWith<T>(promise: Promise<T>, code: KvErrorCode, what: string) {
+export async function rejectsWith<T>(promise: Promise<T>, code: KvErrorCode, what: string): Promise<KvError> {
   try {
     await promise;
   } catch (err) {
-    assert.ok(isKvError(err, code), `${what}: expected KvError '${code}', got ${err instanceof Error ? `${err.name} ${(err as { code?: string }).code ?? ''}: ${err.message}` : String(err)}`);
+    const got = err instanceof Error ? `${err.name} ${(err as { code?: string }).code ?? ''}: ${err.message}` : String(err);
+    assert.ok(isKvError(err, code), `${what}: expected KvError '${code}', got ${got}`);
     return err;
   }
   assert.fail(`${what}: expected KvError '${code}', but it succeeded`);

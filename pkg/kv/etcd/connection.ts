@@ -15,7 +15,6 @@ export type ServiceName = 'KV' | 'Watch' | 'Lease' | 'Maintenance';
  * A generated client: grpc-js builds its methods at run time from the package definition,
  * so they are untyped. This is the one place `any` crosses into the backend.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type DynamicClient = grpc.Client & Record<string, any>;
 type ClientConstructor = new (address: string, credentials: grpc.ChannelCredentials, options?: grpc.ChannelOptions) => DynamicClient;
 
@@ -160,7 +159,6 @@ export class Connection {
   }
 
   /** A bidirectional stream on the current endpoint (see requireLeader). */
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
   openStream(service: 'Watch' | 'Lease', method: string): { endpoint: Endpoint; call: grpc.ClientDuplexStream<any, any> } {
     if (this.closed) throw new KvError('closed', 'the etcd backend is closed');
     const endpoint = this.endpoint();

@@ -115,7 +115,9 @@ export class WatchMux {
     try {
       opened = this.connection.openStream('Watch', 'Watch');
     } catch (err) {
-      for (const w of [...this.watchers]) this.finish(w, fromGrpcError(err, 'watch') as KvError);
+      const failure = fromGrpcError(err, 'watch');
+      const error = failure instanceof KvError ? failure : new KvError('unavailable', failure.message, { cause: failure });
+      for (const w of [...this.watchers]) this.finish(w, error);
       return;
     }
     const stream = opened.call as grpc.ClientDuplexStream<object, WireWatchResponse>;
