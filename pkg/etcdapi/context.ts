@@ -3,6 +3,12 @@ import { createHash } from 'node:crypto';
 import type { Backend } from '../kv/types.ts';
 import type { WireHeader } from './wire.ts';
 
+/**
+ * etcd lets gRPC messages exceed --max-request-bytes by this much (so its own check answers
+ * instead of gRPC's), and fragments watch responses only beyond the sum.
+ */
+export const GRPC_OVERHEAD_BYTES = 512 * 1024;
+
 export interface FacadeLimits {
   /** etcd's --max-request-bytes (default 1.5 MiB): larger writes get "request is too large". */
   maxRequestBytes: number;

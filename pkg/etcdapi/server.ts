@@ -6,7 +6,7 @@ import * as grpc from '@grpc/grpc-js';
 import os from 'node:os';
 import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
-import { FacadeContext, stableId, type FacadeLimits } from './context.ts';
+import { FacadeContext, GRPC_OVERHEAD_BYTES, stableId, type FacadeLimits } from './context.ts';
 import { isExpectedError, toServiceError } from './errors.ts';
 import { KvService, type RequestInfo } from './kv.ts';
 import { LeaseService } from './lease.ts';
@@ -40,8 +40,6 @@ export const DEFAULT_LIMITS: FacadeLimits = {
   watchStreamBufferBytes: 64 * 1024 * 1024,
 };
 
-/** etcd lets gRPC messages exceed --max-request-bytes by this much, so its own check answers. */
-const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
 export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOptions): Promise<EtcdApiServer> {
   const target = parseListenUrl(opts.listenUrl);

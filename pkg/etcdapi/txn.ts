@@ -93,7 +93,8 @@ function opResponse(plan: OpPlan | undefined, res: OpResult): WireResponseOp {
     case 'delete': return { response_delete_range: deleteResponseBody(header, res.deleted, res.prevKvs) };
     case 'txn': {
       if (plan?.kind !== 'txn') throw new Error('txn result does not match its request (txn)');
-      return { response_txn: { header, ...txnResponse(plan.plan, res) } };
+      // etcd leaves a nested txn's header empty (revision 0), unlike the other ops.
+      return { response_txn: { header: {}, ...txnResponse(plan.plan, res) } };
     }
   }
 }

@@ -7,7 +7,7 @@ import type { ServerDuplexStream } from '@grpc/grpc-js';
 import type { KvError } from '../kv/errors.ts';
 import type { Watch, WatchBatch, WatchOptions } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
-import type { FacadeContext } from './context.ts';
+import { GRPC_OVERHEAD_BYTES, type FacadeContext } from './context.ts';
 import { eventSize, eventToWire, keyOf, rangeEndOf } from './convert.ts';
 import { etcdErrors, toEtcdError, watchCancelReasons } from './errors.ts';
 import { RequestQueue } from './queue.ts';
@@ -148,7 +148,7 @@ export class WatchSession {
 
   /** Large responses are split only for watches that asked (fragment), as etcd does. */
   private sendEvents(w: ActiveWatch, revision: number, events: WireEvent[], size: number): void {
-    const max = this.ctx.limits.maxRequestBytes;
+    const max = this.ctx.limits.maxRequestBytes + GRPC_OVERHEAD_BYTES;
     const header = this.ctx.header(revision);
     if (!w.fragment || size < max || events.length < 2) {
       this.send({ header, watch_id: w.id, events }, size);
