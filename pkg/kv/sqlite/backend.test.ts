@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { runBackendContract } from '../contract.ts';
 import type { WatchBatch } from '../types.ts';
 import { openSqliteBackend, type SqliteBackend } from './backend.ts';
 
@@ -19,6 +20,13 @@ function tempFile(): string {
 after(() => {
   for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
+
+let contractFiles = 0;
+const contractDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-sqlite-contract-'));
+tempDirs.push(contractDir);
+runBackendContract('sqlite', () => openSqliteBackend({ file: path.join(contractDir, `s${contractFiles++}.db`) }));
+// The same contract with every key of the suite in the in-memory (volatile) store.
+runBackendContract('sqlite, volatile keys', () => openSqliteBackend({ file: path.join(contractDir, `v${contractFiles++}.db`), volatilePrefixes: ['/tsk-contract/'] }));
 
 function put(key: string, value: string) {
   return { type: 'put' as const, key, value: Buffer.from(value) };
@@ -118,10 +126,10 @@ describe('sqlite backend: volatile keys', () => {
       assert.ok(durableBytes > 20 * 4096, `20 durable writes wrote only ${durableBytes} bytes: is the meter right?`);
       assert.equal(seen.length, 220);
       for (let i = 1; i < seen.length; i++) assert.equal(seen[i]![1], seen[i - 1]![1] + 1, 'a gap or repeat in revisions');
-      const all = await b.range('', { end: '\0' });
+      const all = await b.range('\0', { end: '\0' });
       assert.deepEqual(all.kvs.map((kv) => kv.key), ['dur/pod/0', 'dur/pod/1', 'dur/pod/2', 'dur/pod/3', 'dur/warm',
         'vol/lease/0', 'vol/lease/1', 'vol/lease/2', 'vol/lease/3', 'vol/warm']);
-      const limited = await b.range('', { end: '\0', limit: 3 });
+      const limited = await b.range('\0', { end: '\0', limit: 3 });
       assert.equal(limited.count, 10);
       assert.equal(limited.more, true);
     } finally {

@@ -111,6 +111,7 @@ export class SqliteBackend implements Backend {
 
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
     this.assertOpen();
+    if (key.length === 0) throw new KvError('empty-key', 'etcdserver: key is not provided');
     checkReadRevision(options.revision, this.rev, this.compactRev);
     this.checkVolatileHistory(key, options.end, options.revision);
     const single = options.end === undefined || options.end === '';

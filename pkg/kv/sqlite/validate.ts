@@ -17,6 +17,7 @@ export function validateTxn(req: TxnRequest): void {
       if (list.length > MAX_TXN_OPS) throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
     }
     for (const c of r.compare ?? []) {
+      if (c.key.length === 0) throw new KvError('empty-key', 'etcdserver: key is not provided');
       bytes += c.key.length + (Buffer.isBuffer(c.value) ? c.value.length : 8);
     }
     for (const op of [...(r.success ?? []), ...(r.failure ?? [])]) {
