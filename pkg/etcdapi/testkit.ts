@@ -178,6 +178,8 @@ export interface TestClient {
 }
 
 export interface TestStream {
+  /** The underlying call (pause() it to play a slow client). */
+  raw: grpc.ClientDuplexStream<any, any>;
   responses: any[];
   error: grpc.ServiceError | undefined;
   send(request: object): void;
@@ -203,6 +205,7 @@ export function testClient(endpoint: string, options: grpc.ClientOptions = {}): 
       const responses: any[] = [];
       const waiters = new Set<() => void>();
       const s: TestStream = {
+        raw: call,
         responses,
         error: undefined,
         send: (r) => call.write(r),
