@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd } from '../../test/lib/etcd.ts';
+import { openEtcdBackend } from '../kv/etcd/backend.ts';
+import { startEtcdApiServer } from './server.ts';
 import { mismatch, normalize } from './normalize.ts';
 import { b, startFacade, testClient, type TestClient } from './testkit.ts';
 
@@ -28,7 +30,28 @@ describe('etcd v3 gRPC API: real etcd 3.4 (the reference)', { skip: fs.existsSyn
   });
 });
 
-function suite(kind: 'facade' | 'etcd', start: () => Promise<Target>): void {
+describe('etcd v3 gRPC API: facade over the etcd backend, in front of a real etcd 3.4', { skip: fs.existsSync('/usr/bin/etcd') ? false : '/usr/bin/etcd is missing (apt-get install etcd-server)' }, () => {
+  suite('facade-etcd', async () => {
+    const etcd = await startEtcd();
+    try {
+      const backend = await openEtcdBackend({ endpoints: [etcd.endpoint], tls: false });
+      const server = await startEtcdApiServer(backend, { listenUrl: 'http://127.0.0.1:0' });
+      return {
+        endpoint: server.address,
+        stop: async () => {
+          await server.close();
+          await backend.close();
+          await etcd.stop();
+        },
+      };
+    } catch (err) {
+      await etcd.stop();
+      throw err;
+    }
+  });
+});
+
+function suite(kind: 'facade' | 'etcd' | 'facade-etcd', start: () => Promise<Target>): void {
   let target: Target;
   let client: TestClient;
   let base = 0;

@@ -34,7 +34,9 @@ export function planRange(req: WireRangeRequest): RangePlan {
   if (num(req.revision) > 0) options.revision = num(req.revision);
   // One key beyond the limit tells whether there are more (etcd asks its store the same way).
   if (!fetchAll && limit > 0) options.limit = limit + 1;
-  if (req.keys_only) options.keysOnly = true;
+  // Sorting by value needs the values, even when only keys are returned.
+  const dropValues = req.keys_only === true && sorted && target === 'VALUE';
+  if (req.keys_only && !dropValues) options.keysOnly = true;
   if (req.count_only) options.countOnly = true;
 
   return {
@@ -53,7 +55,9 @@ export function planRange(req: WireRangeRequest): RangePlan {
       const more = limit > 0 && kvs.length > limit;
       if (more) kvs = kvs.slice(0, limit);
       // count is the size of the whole range, before filters and limit, as in etcd.
-      return { kvs: kvs.map(kvToWire), more, count: result.count };
+      const wire = kvs.map(kvToWire);
+      if (dropValues) for (const kv of wire) kv.value = Buffer.alloc(0);
+      return { kvs: wire, more, count: result.count };
     },
   };
 }
