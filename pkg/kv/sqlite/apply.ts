@@ -23,6 +23,8 @@ export interface TxnEffects {
 export class TxnApplier {
   private rev = 0;
   private wrote = false;
+  /** Whether a write went to the database file (volatile-only txns need no fsync). */
+  wroteToDisk = false;
   readonly effects: TxnEffects = { events: [], leaseMoves: [] };
 
   constructor(
@@ -79,6 +81,7 @@ export class TxnApplier {
     const createRev = cur ? cur.create_rev : rev;
     const version = cur ? cur.version + 1 : 1;
     const key = keyToBytes(op.key);
+    if (store === this.ks.main) this.wroteToDisk = true;
     const info = store.stmt('insertLog').run(rev, key, createRev, version, lease, 0, value, cur?.id ?? 0);
     store.stmt('upsertLive').run(key, info.lastInsertRowid);
     const prev = cur ? rowToKeyValue(cur) : undefined;
@@ -98,6 +101,7 @@ export class TxnApplier {
     for (const row of rows) {
       const prev = rowToKeyValue(row);
       const store = this.ks.forKey(prev.key);
+      if (store === this.ks.main) this.wroteToDisk = true;
       store.stmt('insertLog').run(rev, row.key, 0, 0, 0, 1, Buffer.alloc(0), row.id);
       store.stmt('deleteLive').run(row.key);
       prevKvs.push(prev);

@@ -9,6 +9,7 @@ import type {
 import { TxnApplier } from './apply.ts';
 import { Committer, type WriteJob } from './committer.ts';
 import { Compactor, type CompactionOptions } from './compactor.ts';
+import { WalSync } from './durability.ts';
 import { KeySpaceHistory } from './history.ts';
 import { KeySpace } from './keyspace.ts';
 import { Lessor, MAX_TTL_SECONDS, MIN_TTL_SECONDS } from './lessor.ts';
@@ -49,7 +50,10 @@ const REV_FLOOR_STEP = 10_000;
 
 export class SqliteBackend implements Backend {
   readonly name: string;
+  /** The newest revision committed (visible to reads). */
   private rev: number;
+  /** The newest revision durable and published to watchers; watchers live by this one. */
+  private durableRev: number;
   private compactRev: number;
   private revFloor: number;
   /** Volatile history before this revision was lost with the last restart. */
@@ -63,27 +67,36 @@ export class SqliteBackend implements Backend {
   private readonly readers: ReaderPool;
   private readonly checkpointer: VolatileCheckpointer;
   private pendingEvents: WatchEvent[] = [];
+  private readonly walSync: WalSync;
 
   constructor(private readonly db: Database.Database, private readonly options: SqliteBackendOptions) {
     this.name = `sqlite ${options.file}`;
     const main = new Queries(db, 'main');
     const volatile = options.volatilePrefixes ?? [];
     this.ks = new KeySpace(main, volatile.length > 0 ? new Queries(db, 'mem') : undefined, volatile);
-    this.committer = new Committer(db);
+    this.walSync = new WalSync(options.file);
+    this.committer = new Committer(db, this.walSync);
     this.checkpointer = new VolatileCheckpointer(db, this.ks, this.committer, options.volatileCheckpointMs ?? 600_000);
     const volatileMax = this.checkpointer.load();
     const maxRev = (main.stmt('maxRev').get() as { rev: number | null }).rev ?? 0;
     this.compactRev = readMeta(db, 'compact_rev');
     this.revFloor = readMeta(db, 'rev_floor');
     this.rev = Math.max(maxRev, this.compactRev, this.revFloor, volatileMax);
+    this.durableRev = this.rev;
     this.volatileHistoryFloor = this.rev + 1;
     this.committer.onCommitted = () => {
-      this.publish();
       this.compactor?.afterCommit();
+      const events = this.pendingEvents;
+      const rev = this.rev;
+      this.pendingEvents = [];
+      return () => {
+        this.durableRev = rev;
+        if (events.length > 0) this.hub.publish(events, rev);
+      };
     };
     this.hub = new WatchHub(
-      new KeySpaceHistory(this.ks, () => this.rev),
-      { currentRev: () => this.rev, compactRev: () => this.compactRev },
+      new KeySpaceHistory(this.ks, () => this.durableRev),
+      { currentRev: () => this.durableRev, compactRev: () => this.compactRev },
       { ringEvents: options.watchRingEvents ?? 20_000, ringBytes: options.watchRingBytes ?? 64 * 1024 * 1024, progressIntervalMs: options.progressIntervalMs ?? 10_000 },
     );
     this.lessor = new Lessor((id) => {
@@ -142,7 +155,7 @@ export class SqliteBackend implements Backend {
     return this.committer.submit(this.revisionJob(() => {
       applier = new TxnApplier(this.ks, this.rev, this.compactRev, (id) => this.lessor.has(id));
       const result = applier.run(request);
-      return { result, revision: applier.revision };
+      return { result, revision: applier.revision, wroteToDisk: applier.wroteToDisk };
     }, () => {
       const effects = applier!.effects;
       for (const move of effects.leaseMoves) this.lessor.attach(move.key, move.from, move.to);
@@ -200,7 +213,7 @@ export class SqliteBackend implements Backend {
       applier = new TxnApplier(this.ks, this.rev, this.compactRev, () => true);
       applier.run({ success: this.lessor.keysOf(id).sort().map((key) => ({ type: 'delete' as const, key })) });
       this.ks.main.stmt('deleteLease').run(id);
-      return { result: undefined, revision: applier.revision };
+      return { result: undefined, revision: applier.revision, wroteToDisk: true };
     }, () => {
       this.queueEvents(applier!.effects.events);
       this.lessor.remove(id);
@@ -273,6 +286,7 @@ export class SqliteBackend implements Backend {
     this.hub.close();
     this.readers.close();
     this.db.pragma('main.wal_checkpoint(TRUNCATE)');
+    this.walSync.close();
     this.db.close();
   }
 
@@ -280,21 +294,25 @@ export class SqliteBackend implements Backend {
    * A write job that may take a revision: keeps this.rev in step inside the batch, restores it
    * if the job or the batch fails, and moves the durable revision floor ahead when needed.
    */
-  private revisionJob<T>(apply: () => { result: T; revision: number }, committed: () => void): WriteJob<T> {
+  private revisionJob<T>(apply: () => { result: T; revision: number; wroteToDisk: boolean }, committed: () => void): WriteJob<T> {
     let before = 0;
     let floorBefore = 0;
+    let disk = true;
     return {
       apply: () => {
         before = this.rev;
         floorBefore = this.revFloor;
-        const { result, revision } = apply();
+        const { result, revision, wroteToDisk } = apply();
+        disk = wroteToDisk;
         this.rev = revision;
         if (this.ks.hasVolatile && this.rev > this.revFloor) {
           this.revFloor = this.rev + REV_FLOOR_STEP;
           this.ks.main.setMeta('rev_floor', this.revFloor);
+          disk = true;
         }
         return result;
       },
+      wroteToDisk: () => disk,
       rollback: () => {
         this.rev = before;
         this.revFloor = floorBefore;
@@ -306,13 +324,6 @@ export class SqliteBackend implements Backend {
   private queueEvents(events: WatchEvent[]): void {
     for (const e of events) this.pendingEvents.push(e);
     if (this.ks.hasVolatile) this.checkpointer.noteEvents(events);
-  }
-
-  private publish(): void {
-    if (this.pendingEvents.length === 0) return;
-    const events = this.pendingEvents;
-    this.pendingEvents = [];
-    this.hub.publish(events, this.rev);
   }
 
   private volatileHistoryLost(key: string, end: string | undefined, fromRev: number | undefined): KvError | undefined {

@@ -90,6 +90,7 @@ export class Compactor {
               q.stmt('compactTombstones').run(lo, hi);
               if (q.schema === 'main') q.setMeta('purged_id', hi);
             },
+            wroteToDisk: () => q.schema === 'main',
           });
           this.purgedIds.set(q, hi);
           progressed = true;

@@ -56,14 +56,15 @@ export class SchemaError extends Error {
 }
 
 /**
- * Durability first: WAL with synchronous=FULL fsyncs the WAL on every commit, so an
- * acknowledged write survives kill -9 and power loss; group commit (committer.ts) is what
- * keeps that affordable. auto_vacuum must be chosen before the first table exists.
+ * Durability first, but off the event loop: with WAL and synchronous=NORMAL a COMMIT only
+ * writes the WAL; the committer then fdatasyncs it on the thread pool (durability.ts) and
+ * acknowledges nothing before that, so an acknowledged write survives kill -9 and power loss.
+ * auto_vacuum must be chosen before the first table exists.
  */
 export function configureWriter(db: Database.Database): void {
   db.pragma('auto_vacuum = INCREMENTAL');
   db.pragma('journal_mode = WAL');
-  db.pragma('synchronous = FULL');
+  db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');
   // The WAL is rewound after each checkpoint; this caps what stays on disk in between.
   db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
