@@ -36,6 +36,9 @@ async function bundle(outfile: string): Promise<void> {
     // esbuild prints its own warnings, with file and line.
     logLevel: 'warning',
     legalComments: 'none',
+    // Smaller to parse at every start; identifiers stay, so stack traces stay readable.
+    minifyWhitespace: true,
+    minifySyntax: true,
     // In a SEA the script's own `require` loads built-in modules only. better-sqlite3 loads
     // its addon with __non_webpack_require__ when that exists (a bundler convention), so
     // give it a real file-system require. ESM sources read import.meta.url, which a CommonJS
