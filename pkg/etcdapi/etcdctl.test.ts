@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd } from '../../test/lib/etcd.ts';
-import { ETCDCTL, etcdctl, spawnEtcdctl, startFacade, type RunResult } from './testkit.ts';
+import { ETCDCTL, etcdctl, spawnEtcdctl, startFacade, type LineReader, type RunResult } from './testkit.ts';
 
 interface Target {
   endpoint: string;
@@ -159,6 +159,28 @@ function suite(kind: 'facade' | 'etcd', start: () => Promise<Target>): void {
     assert.equal(await ok(['lease', 'timetolive', id]), `lease ${id} already expired\n`);
   });
 
+  it('runs etcdctl lock and elect (sessions: lease keep-alive, txn, watch on the key ahead)', async () => {
+    const holder = spawnEtcdctl(facade.endpoint, ['lock', 'mylock']);
+    let waiter: LineReader | undefined;
+    const candidate = spawnEtcdctl(facade.endpoint, ['elect', 'myelection', 'first']);
+    const observer = spawnEtcdctl(facade.endpoint, ['elect', '--listen', 'myelection']);
+    try {
+      assert.match((await holder.waitLines(1))[0]!, /^mylock\/[0-9a-f]+$/);
+      waiter = spawnEtcdctl(facade.endpoint, ['lock', 'mylock', '--', 'echo', 'second holder']);
+      assert.deepEqual((await candidate.waitLines(2))[1], 'first');
+      const seen = await observer.waitLines(2);
+      assert.match(seen[0]!, /^myelection\/[0-9a-f]+$/);
+      assert.equal(seen[1], 'first');
+      // The lock is held, so the waiter runs nothing until the holder gives it up.
+      assert.deepEqual(waiter.lines, []);
+      holder.interrupt();
+      assert.deepEqual(await waiter.waitLines(1), ['second holder']);
+      assert.equal((await waiter.exited()).code, 0);
+    } finally {
+      for (const p of [holder, waiter, candidate, observer]) await p?.kill();
+    }
+  });
+
   it('compacts, then refuses reads of compacted revisions with etcd\'s error and keeps the data', async () => {
     await ok(['put', 'cmp', 'v1']);
     const old = await revision();
@@ -196,6 +218,15 @@ function suite(kind: 'facade' | 'etcd', start: () => Promise<Target>): void {
     assert.deepEqual(members.members[0].clientURLs, [`http://${facade.endpoint}`]);
     assert.match(await ok(['member', 'list']), new RegExp(`^[0-9a-f]+, started, .+, .*, http://${facade.endpoint.replace(/\./g, '\\.')}, false\\n$`));
 
+    // Per-endpoint maintenance calls with a URL endpoint (and every --cluster command) make
+    // clientv3 3.4 send "http://host:port" as the HTTP/2 authority (authority.ts).
+    const url = `http://${facade.endpoint}`;
+    const byUrl = await etcdctl(url, ['endpoint', 'status']);
+    assert.equal(byUrl.code, 0, byUrl.stderr);
+    assert.match(byUrl.stdout, new RegExp(`^${url.replace(/\./g, '\\.')}, [0-9a-f]+, 3\\.\\d+\\.\\d+, `));
+    assert.match(await ok(['endpoint', 'status', '--cluster']), new RegExp(`^${url.replace(/\./g, '\\.')}, `));
+    assert.match(await ok(['endpoint', 'hashkv', '--cluster']), new RegExp(`^${url.replace(/\./g, '\\.')}, \\d+\\n$`));
+    assert.equal((await etcdctl(url, ['defrag'])).stdout, `Finished defragmenting etcd member[${url}]\n`);
     assert.match((await ctl(['endpoint', 'health'])).stderr, /is healthy: successfully committed proposal/);
     assert.match(await ok(['endpoint', 'hashkv']), new RegExp(`^${facade.endpoint}, \\d+\\n$`));
     assert.equal(await ok(['alarm', 'list']), '');

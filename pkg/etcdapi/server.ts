@@ -3,10 +3,12 @@
  * etcdctl, etcd client libraries and etcd benchmarks work against tsk's datastore.
  */
 import * as grpc from '@grpc/grpc-js';
+import net from 'node:net';
 import os from 'node:os';
 import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
 import { FacadeContext, GRPC_OVERHEAD_BYTES, stableId, type FacadeLimits } from './context.ts';
+import { RewritingConnection } from './authority.ts';
 import { isExpectedError, toServiceError } from './errors.ts';
 import { KvService, type RequestInfo } from './kv.ts';
 import { LeaseService } from './lease.ts';
@@ -23,6 +25,8 @@ export interface EtcdApiServerOptions extends Partial<FacadeLimits> {
   name?: string;
   /** The client URLs MemberList shows (default: the listen URL with its actual port). */
   advertiseClientUrls?: string[];
+  /** Pass client bytes through the :authority rewriter (default true; see authority.ts). */
+  rewriteAuthority?: boolean;
   clusterId?: number;
   memberId?: number;
 }
@@ -105,17 +109,34 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
     MemberList: unary(() => maintenance.MemberList()),
   });
 
-  const port = await new Promise<number>((resolve, reject) => {
-    server.bindAsync(target.bind, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+  // Connections are accepted here and handed to gRPC, so their bytes can pass the authority
+  // rewriter first (authority.ts: Go etcd clients send authorities Node's HTTP/2 refuses).
+  const injector = server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const rewrite = opts.rewriteAuthority ?? true;
+  const listener = net.createServer((socket) => {
+    socket.on('error', () => {});
+    injector.injectConnection(rewrite ? new RewritingConnection(socket) : socket);
   });
-  const address = target.unix ? target.bind : `${target.host}:${port}`;
-  ctx.identity.clientUrls = opts.advertiseClientUrls ?? [target.unix ? `unix://${target.bind.slice('unix:'.length)}` : `http://${address}`];
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    const ready = () => {
+      listener.off('error', reject);
+      resolve();
+    };
+    if (target.unix) listener.listen(target.path, ready);
+    else listener.listen(target.port, target.host.replace(/^\[|\]$/g, ''), ready);
+  });
+  listener.on('error', (err) => log.warn(`etcd API listener: ${err.message}`));
+  const bound = listener.address();
+  const address = target.unix ? `unix:${target.path}` : `${target.host}:${(bound as net.AddressInfo).port}`;
+  ctx.identity.clientUrls = opts.advertiseClientUrls ?? [target.unix ? `unix://${target.path}` : `http://${address}`];
 
   let closing: Promise<void> | undefined;
   return {
     address,
     close: () => {
       closing ??= (async () => {
+        listener.close();
         for (const stop of [...ctx.openStreams]) stop();
         await new Promise<void>((resolve) => {
           // Unary calls in flight get a moment to answer; then every connection is cut.
@@ -128,6 +149,7 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
             resolve();
           });
         });
+        injector.destroy();
       })();
       return closing;
     },
@@ -135,9 +157,10 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
 }
 
 interface ListenTarget {
-  /** What grpc-js binds: host:port or unix:path. */
-  bind: string;
   host: string;
+  port: number;
+  /** The socket file of a unix:// URL. */
+  path: string;
   unix: boolean;
 }
 
@@ -152,13 +175,13 @@ export function parseListenUrl(listenUrl: string): ListenTarget {
   if (url.protocol === 'unix:' || url.protocol === 'unixs:') {
     const file = `${url.host}${url.pathname}`;
     if (file === '') throw new Error(`etcd listen URL "${listenUrl}" names no socket file`);
-    return { bind: `unix:${file}`, host: '', unix: true };
+    return { host: '', port: 0, path: file, unix: true };
   }
   if (url.protocol !== 'http:') throw new Error(`etcd listen URL "${listenUrl}": only http:// and unix:// are served (no TLS yet)`);
   if (url.pathname !== '/' && url.pathname !== '') throw new Error(`etcd listen URL "${listenUrl}" must not have a path`);
   const host = url.hostname;
   const port = url.port === '' ? 2379 : Number(url.port);
-  return { bind: `${host}:${port}`, host, unix: false };
+  return { host, port, path: '', unix: false };
 }
 
 /**

@@ -102,6 +102,8 @@ export interface LineReader {
   exited(timeoutMs?: number): Promise<{ code: number | null; stderr: string }>;
   /** Write to its stdin (for interactive commands). */
   write(text: string): void;
+  /** SIGINT: etcdctl lock/elect then give up their session (revoke its lease) and exit. */
+  interrupt(): void;
   kill(): Promise<void>;
 }
 
@@ -160,6 +162,9 @@ export function spawnEtcdctl(endpoint: string, args: string[]): LineReader {
     },
     write(text) {
       child.stdin!.write(text);
+    },
+    interrupt() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGINT');
     },
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
