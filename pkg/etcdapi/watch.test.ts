@@ -113,6 +113,21 @@ describe('etcd facade watch streams', () => {
     s.cancel();
   });
 
+  it('answers a progress request even when the store never reports progress, with what was sent', async () => {
+    facade = await startFacade();
+    const original = facade.backend.watch.bind(facade.backend);
+    facade.backend.watch = (key, options, handler) => ({ ...original(key, options, handler), requestProgress: () => {} });
+    client = testClient(facade.endpoint);
+    await client.call('KV', 'Put', { key: b('quiet'), value: b('1') });
+    const s = client.stream('Watch', 'Watch');
+    s.send({ create_request: { key: b('quiet') } });
+    const created = await s.next((r) => r.created);
+    s.send({ progress_request: {} });
+    const progress = await s.next((r) => r.watch_id === -1);
+    assert.equal(progress.header.revision, created.header.revision);
+    s.cancel();
+  });
+
   it('ends the store watches of a stream the client cancels or closes', async () => {
     facade = await startFacade();
     const watches = countWatches(facade.backend);

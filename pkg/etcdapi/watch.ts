@@ -87,12 +87,14 @@ export class WatchSession {
       while (this.watches.has(this.nextId)) this.nextId++;
       id = this.nextId++;
     }
+    const start = num(c.start_revision) > 0 ? num(c.start_revision) : revision + 1;
     const w: ActiveWatch = {
       id, handle: undefined, created: false, early: [], ended: false, prevKv: c.prev_kv === true,
       fragment: c.fragment === true, progressNotify: c.progress_notify === true, sentSinceTick: false,
-      notifyAsked: false, lastRev: revision,
+      // Nothing below its start concerns the watch; history from there on is still to come.
+      notifyAsked: false, lastRev: Math.min(start - 1, revision),
     };
-    const options: WatchOptions = { startRevision: num(c.start_revision) > 0 ? num(c.start_revision) : revision + 1 };
+    const options: WatchOptions = { startRevision: start };
     if (end !== undefined) options.end = end;
     if (w.prevKv) options.prevKv = true;
     const filters = c.filters ?? [];
