@@ -3,12 +3,14 @@
  * etcd 3.4: every expectation below is etcd's own behaviour (revisions are relative to the
  * start, member-specific header fields are left out, see normalize.ts).
  */
+import * as grpc from '@grpc/grpc-js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd } from '../../test/lib/etcd.ts';
 import { openEtcdBackend } from '../kv/etcd/backend.ts';
 import { startEtcdApiServer } from './server.ts';
+import { healthServiceDefinition } from './health.ts';
 import { mismatch, normalize } from './normalize.ts';
 import { b, startFacade, testClient, type TestClient } from './testkit.ts';
 
@@ -343,6 +345,28 @@ function suite(kind: 'facade' | 'etcd' | 'facade-etcd', start: () => Promise<Tar
     const h2 = await client.call('Maintenance', 'HashKV', { revision: 0 });
     assert.equal(h1.hash, h2.hash);
     like(norm(h1), { compact_revision: 4 });
+  });
+
+  it('answers gRPC health checks as etcd does', async () => {
+    const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), 'Health');
+    const health = new Health(target.endpoint, grpc.credentials.createInsecure()) as any;
+    try {
+      const check = (service: string) => new Promise<any>((resolve) => {
+        health.Check({ service }, (err: grpc.ServiceError | null, res: any) => resolve(err ? { code: err.code, details: err.details } : res));
+      });
+      like(await check(''), { status: 'SERVING' });
+      like(await check('etcdserverpb.KV'), { code: grpc.status.NOT_FOUND, details: 'unknown service' });
+      const watch = health.Watch({ service: '' });
+      const first = await new Promise<any>((resolve, reject) => {
+        watch.once('data', resolve);
+        watch.once('error', reject);
+      });
+      like(first, { status: 'SERVING' });
+      watch.on('error', () => {});
+      watch.cancel();
+    } finally {
+      health.close();
+    }
   });
 
   it('evaluates nested compares before applying any op, as etcd does', {

@@ -10,6 +10,7 @@ import { logger } from '../log/log.ts';
 import { FacadeContext, GRPC_OVERHEAD_BYTES, stableId, type FacadeLimits } from './context.ts';
 import { RewritingConnection } from './authority.ts';
 import { isExpectedError, toServiceError } from './errors.ts';
+import { HealthService, healthServiceDefinition } from './health.ts';
 import { KvService, type RequestInfo } from './kv.ts';
 import { LeaseService } from './lease.ts';
 import { MaintenanceService } from './maintenance.ts';
@@ -108,6 +109,7 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
   server.addService(service('Cluster'), {
     MemberList: unary(() => maintenance.MemberList()),
   });
+  server.addService(healthServiceDefinition(), new HealthService(ctx).handlers());
 
   // Connections are accepted here and handed to gRPC, so their bytes can pass the authority
   // rewriter first (authority.ts: Go etcd clients send authorities Node's HTTP/2 refuses).
