@@ -33,11 +33,13 @@ export class LeaseService {
 
   async LeaseTimeToLive(req: LeaseTimeToLiveRequest): Promise<{ header: WireHeader; ID: number; TTL: number; grantedTTL: number; keys: Buffer[] }> {
     const id = leaseIdOf(req.ID);
-    const revision = this.ctx.currentRevision();
     // etcd answers an unknown lease with TTL -1 rather than an error.
-    const ttl = id === undefined ? { ttl: -1, grantedTtl: 0, keys: [] } : await this.ctx.backend.leaseTimeToLive(id, req.keys === true);
+    const [ttl, revision] = await Promise.all([
+      id === undefined ? { ttl: -1, grantedTtl: 0, keys: [] } : this.ctx.backend.leaseTimeToLive(id, req.keys === true),
+      this.ctx.currentRevision(),
+    ]);
     return {
-      header: this.ctx.header(await revision),
+      header: this.ctx.header(revision),
       ID: num(req.ID),
       TTL: ttl.ttl,
       grantedTTL: ttl.ttl === -1 ? 0 : ttl.grantedTtl,
