@@ -6,6 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { startEtcd } from '../../test/lib/etcd.ts';
 import { ETCDCTL, etcdctl, spawnEtcdctl, startFacade, type LineReader, type RunResult } from './testkit.ts';
@@ -21,6 +23,23 @@ const missing = (file: string, pkg: string) => (fs.existsSync(file) ? false : `$
 
 describe('etcdctl against the etcd facade', { skip: missing(ETCDCTL, 'etcd-client') }, () => {
   suite('facade', () => startFacade());
+
+  it('serves on a unix socket (unix://path, as etcd\'s --listen-client-urls)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-etcdapi-sock-'));
+    const sock = path.join(dir, 'etcd.sock');
+    const facade = await startFacade({ listenUrl: `unix://${sock}` });
+    try {
+      assert.equal(facade.endpoint, `unix:${sock}`);
+      const url = `unix://${sock}`;
+      assert.equal((await etcdctl(url, ['put', 'over-unix', 'yes'])).stdout, 'OK\n');
+      assert.equal((await etcdctl(url, ['get', 'over-unix', '--print-value-only'])).stdout, 'yes\n');
+      assert.match((await etcdctl(url, ['endpoint', 'status'])).stdout, new RegExp(`^${url}, [0-9a-f]+, 3\\.5\\.0, `));
+      assert.match((await etcdctl(url, ['member', 'list'])).stdout, new RegExp(`, started, .+, , ${url}, false\\n$`));
+    } finally {
+      await facade.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe('etcdctl against a real etcd 3.4 (the reference for the expectations)', { skip: missing(ETCDCTL, 'etcd-client') || missing('/usr/bin/etcd', 'etcd-server') }, () => {

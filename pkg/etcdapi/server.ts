@@ -3,6 +3,7 @@
  * etcdctl, etcd client libraries and etcd benchmarks work against tsk's datastore.
  */
 import * as grpc from '@grpc/grpc-js';
+import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import type { Backend } from '../kv/types.ts';
@@ -125,7 +126,11 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
       listener.off('error', reject);
       resolve();
     };
-    if (target.unix) listener.listen(target.path, ready);
+    if (target.unix) {
+      // As etcd does: a socket file left by a process that died is replaced.
+      if (fs.statSync(target.path, { throwIfNoEntry: false })?.isSocket()) fs.unlinkSync(target.path);
+      listener.listen(target.path, ready);
+    }
     else listener.listen(target.port, target.host.replace(/^\[|\]$/g, ''), ready);
   });
   listener.on('error', (err) => log.warn(`etcd API listener: ${err.message}`));

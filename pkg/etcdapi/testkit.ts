@@ -31,7 +31,7 @@ export interface Facade {
 }
 
 export async function startFacade(
-  options: Partial<Omit<EtcdApiServerOptions, 'listenUrl'>> = {},
+  options: Partial<EtcdApiServerOptions> = {},
   storeOptions: Partial<SqliteBackendOptions> = {},
 ): Promise<Facade> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-etcdapi-'));
