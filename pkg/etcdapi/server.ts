@@ -46,7 +46,6 @@ export const DEFAULT_LIMITS: FacadeLimits = {
   watchStreamBufferBytes: 64 * 1024 * 1024,
 };
 
-
 export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOptions): Promise<EtcdApiServer> {
   const target = parseListenUrl(opts.listenUrl);
   const limits: FacadeLimits = {
@@ -120,19 +119,13 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
     socket.on('error', () => {});
     injector.injectConnection(rewrite ? new RewritingConnection(socket) : socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    const ready = () => {
-      listener.off('error', reject);
-      resolve();
-    };
-    if (target.unix) {
-      // As etcd does: a socket file left by a process that died is replaced.
-      if (fs.statSync(target.path, { throwIfNoEntry: false })?.isSocket()) fs.unlinkSync(target.path);
-      listener.listen(target.path, ready);
-    }
-    else listener.listen(target.port, target.host.replace(/^\[|\]$/g, ''), ready);
-  });
+  try {
+    await listen(listener, target);
+  } catch (err) {
+    injector.destroy();
+    server.forceShutdown();
+    throw err;
+  }
   listener.on('error', (err) => log.warn(`etcd API listener: ${err.message}`));
   const bound = listener.address();
   const address = target.unix ? `unix:${target.path}` : `${target.host}:${(bound as net.AddressInfo).port}`;
@@ -161,6 +154,23 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
       return closing;
     },
   };
+}
+
+function listen(listener: net.Server, target: ListenTarget): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    const ready = () => {
+      listener.off('error', reject);
+      resolve();
+    };
+    if (target.unix) {
+      // As etcd does: a socket file left by a process that died is replaced.
+      if (fs.statSync(target.path, { throwIfNoEntry: false })?.isSocket()) fs.unlinkSync(target.path);
+      listener.listen(target.path, ready);
+    } else {
+      listener.listen(target.port, target.host.replace(/^\[|\]$/g, ''), ready);
+    }
+  });
 }
 
 interface ListenTarget {
