@@ -347,6 +347,20 @@ function suite(kind: 'facade' | 'etcd' | 'facade-etcd', start: () => Promise<Tar
     like(norm(h1), { compact_revision: 4 });
   });
 
+  it('keeps the lease with ignore_lease and the value with ignore_value', async () => {
+    await call('Lease', 'LeaseGrant', { TTL: 60, ID: 80 });
+    const first = await call('KV', 'Put', { key: b('il'), value: b('v1'), lease: 80 });
+    const at = first.header.revision;
+    like(await call('KV', 'Put', { key: b('il'), value: b('v2'), ignore_lease: true, prev_kv: true }), { header: { revision: at + 1 }, prev_kv: kv('il', 'v1', at, at, 1, 80) });
+    like(await call('KV', 'Range', { key: b('il') }), { kvs: [kv('il', 'v2', at, at + 1, 2, 80)] });
+    like(await call('KV', 'Put', { key: b('il'), ignore_value: true }), { header: { revision: at + 2 } });
+    // ignore_value without a lease detaches it, as etcd does.
+    like(await call('KV', 'Range', { key: b('il') }), { kvs: [kv('il', 'v2', at, at + 2, 3, 0)] });
+    like(await call('Lease', 'LeaseTimeToLive', { ID: 80, keys: true }), { keys: [] });
+    await call('Lease', 'LeaseRevoke', { ID: 80 });
+    like(await call('KV', 'Range', { key: b('il') }), { kvs: [{ key: 'il' }] });
+  });
+
   it('answers gRPC health checks as etcd does', async () => {
     const Health = grpc.makeGenericClientConstructor(healthServiceDefinition(), 'Health');
     const health = new Health(target.endpoint, grpc.credentials.createInsecure()) as any;
