@@ -8,6 +8,11 @@ import type { KeySpace } from './keyspace.ts';
 import { rowToKeyValue, type LogRow } from './queries.ts';
 import { checkReadRevision, readRange } from './read.ts';
 
+interface Decision {
+  succeeded: boolean;
+  nested: Map<TxnRequest, Decision>;
+}
+
 /** What one applied txn changed, for the watch hub and the lessor once the commit is durable. */
 export interface TxnEffects {
   events: WatchEvent[];
@@ -40,10 +45,26 @@ export class TxnApplier {
   }
 
   run(req: TxnRequest): TxnResult {
+    // etcd decides every branch, nested ones included, against the store as it was before the
+    // txn, and only then applies the chosen ops.
+    return this.execute(req, this.decide(req));
+  }
+
+  private decide(req: TxnRequest): Decision {
     const succeeded = (req.compare ?? []).every((c) => this.compare(c));
-    const ops = (succeeded ? req.success : req.failure) ?? [];
-    const responses = ops.map((op) => this.op(op));
-    return { succeeded, revision: this.revision, responses };
+    const nested = new Map<TxnRequest, Decision>();
+    for (const op of (succeeded ? req.success : req.failure) ?? []) {
+      if (op.type === 'txn') nested.set(op.txn, this.decide(op.txn));
+    }
+    return { succeeded, nested };
+  }
+
+  private execute(req: TxnRequest, decision: Decision): TxnResult {
+    const ops = (decision.succeeded ? req.success : req.failure) ?? [];
+    const responses = ops.map((op): OpResult => (op.type === 'txn'
+      ? { type: 'txn', ...this.execute(op.txn, decision.nested.get(op.txn)!), revision: this.revision }
+      : this.op(op)));
+    return { succeeded: decision.succeeded, revision: this.revision, responses };
   }
 
   private nextRev(): number {
@@ -54,12 +75,11 @@ export class TxnApplier {
     return this.rev;
   }
 
-  private op(op: Op): OpResult {
+  private op(op: Exclude<Op, { type: 'txn' }>): OpResult {
     switch (op.type) {
       case 'range': return this.range(op);
       case 'put': return this.put(op);
       case 'delete': return this.delete(op);
-      case 'txn': return { type: 'txn', ...this.run(op.txn), revision: this.revision };
     }
   }
 

@@ -246,19 +246,46 @@ describe('sqlite backend: reads and watches that do not block', () => {
     const start = 5;
     const seen: number[] = [];
     let target = Number.POSITIVE_INFINITY;
-    const done = new Promise<void>((resolve) => {
-      b.watch('big/', { end: 'big0', startRevision: start }, (batch: WatchBatch) => {
-        assert.equal(batch.error, undefined);
-        for (const e of batch.events) seen.push(e.kv.modRevision);
+    let arrived: () => void = () => {};
+    const done = new Promise<void>((resolve, reject) => {
+      arrived = () => {
         if (seen.includes(target)) resolve();
+      };
+      b.watch('big/', { end: 'big0', startRevision: start }, (batch: WatchBatch) => {
+        if (batch.error) reject(batch.error);
+        for (const e of batch.events) seen.push(e.kv.modRevision);
+        arrived();
       });
     });
     target = (await b.txn({ success: [put('big/zzz', 'last')] })).revision;
+    // Watchers hear of a write before its writer does: the event may be in already.
+    arrived();
     await done;
     for (let i = 1; i < seen.length; i++) assert.ok(seen[i]! >= seen[i - 1]!, 'events out of revision order');
     assert.equal(seen[0], start);
     assert.equal(seen.at(-1), target);
     // Revisions 5..30 wrote 100 events each, then the 50 single writes, then the last one.
     assert.equal(seen.length, (30 - start + 1) * 100 + 50 + 1);
+  });
+});
+
+describe('sqlite backend: nested txns', () => {
+  it('decides nested compares against the store before the txn, as etcd does', async () => {
+    const b = await openSqliteBackend({ file: tempFile() });
+    try {
+      const r = await b.txn({
+        success: [
+          put('nested', '1'),
+          { type: 'txn', txn: { compare: [{ key: 'nested', target: 'value', result: '=', value: Buffer.from('1') }], success: [put('nested-then', '1')] } },
+        ],
+      });
+      assert.equal(r.succeeded, true);
+      const inner = r.responses[1]!;
+      assert.equal(inner.type, 'txn');
+      assert.equal(inner.type === 'txn' && inner.succeeded, false);
+      assert.equal((await b.range('nested-then')).kvs.length, 0);
+    } finally {
+      await b.close();
+    }
   });
 });
