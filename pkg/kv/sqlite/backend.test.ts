@@ -289,3 +289,23 @@ describe('sqlite backend: nested txns', () => {
     }
   });
 });
+
+describe('sqlite backend: the WAL at rest', () => {
+  it('folds the WAL into the database file and truncates it once writes pause', async () => {
+    const file = tempFile();
+    const b = await openSqliteBackend({ file, walQuietMs: 100 });
+    try {
+      for (let i = 0; i < 50; i++) await b.txn({ success: [put(`wal/${i}`, 'x'.repeat(1000))] });
+      assert.ok(fs.statSync(`${file}-wal`).size > 0, 'the writes went to the WAL first');
+      let size = -1;
+      for (let i = 0; i < 200 && size !== 0; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        size = fs.statSync(`${file}-wal`).size;
+      }
+      assert.equal(size, 0, 'the WAL was not truncated while the store was quiet');
+      assert.equal((await b.range('wal/', { end: 'wal0' })).count, 50);
+    } finally {
+      await b.close();
+    }
+  });
+});

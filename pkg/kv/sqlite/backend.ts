@@ -20,6 +20,7 @@ import { ReaderPool } from './reader.ts';
 import { attachMemory, configureWriter, migrate, readMeta } from './schema.ts';
 import { validateTxn } from './validate.ts';
 import { VolatileCheckpointer } from './volatile.ts';
+import { WalTrimmer } from './waltrim.ts';
 import { WatchHub } from './watch.ts';
 
 export interface SqliteBackendOptions {
@@ -38,6 +39,8 @@ export interface SqliteBackendOptions {
   volatilePrefixes?: string[];
   /** How often volatile keys are checkpointed to disk (default 10 minutes). */
   volatileCheckpointMs?: number;
+  /** After this long without writes the WAL is folded into the file and truncated (default 30 s). */
+  walQuietMs?: number;
 }
 
 /** A range larger than this is read in pages from a snapshot, yielding between pages. */
@@ -68,6 +71,7 @@ export class SqliteBackend implements Backend {
   private readonly checkpointer: VolatileCheckpointer;
   private pendingEvents: WatchEvent[] = [];
   private readonly walSync: WalSync;
+  private readonly walTrimmer: WalTrimmer;
 
   constructor(private readonly db: Database.Database, private readonly options: SqliteBackendOptions) {
     this.name = `sqlite ${options.file}`;
@@ -76,6 +80,8 @@ export class SqliteBackend implements Backend {
     this.ks = new KeySpace(main, volatile.length > 0 ? new Queries(db, 'mem') : undefined, volatile);
     this.walSync = new WalSync(options.file);
     this.committer = new Committer(db, this.walSync);
+    this.walTrimmer = new WalTrimmer(db, () => this.committer.idleNow, options.walQuietMs ?? 30_000);
+    this.committer.onDiskWrite = () => this.walTrimmer.wrote();
     this.checkpointer = new VolatileCheckpointer(db, this.ks, this.committer, options.volatileCheckpointMs ?? 600_000);
     const volatileMax = this.checkpointer.load();
     const maxRev = (main.stmt('maxRev').get() as { rev: number | null }).rev ?? 0;
@@ -116,6 +122,7 @@ export class SqliteBackend implements Backend {
     }, options.compaction);
     this.compactor.start();
     if (this.ks.hasVolatile) this.checkpointer.start();
+    this.walTrimmer.start(Math.min(10_000, Math.max(50, options.walQuietMs ?? 10_000)));
   }
 
   get revision(): number {
@@ -270,6 +277,7 @@ export class SqliteBackend implements Backend {
     if (this.closing) return;
     this.closing = true;
     this.compactor.stop();
+    this.walTrimmer.stop();
     this.lessor.stop();
     this.checkpointer.stop();
     // The last write of a clean shutdown: volatile keys as they are, and the exact revision, so

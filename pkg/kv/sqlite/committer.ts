@@ -54,6 +54,8 @@ export class Committer {
    * durable, before callers' promises settle — where watch events are published.
    */
   onCommitted: () => (() => void) | void = () => {};
+  /** Called after each COMMIT that wrote to the database file. */
+  onDiskWrite: () => void = () => {};
 
   private readonly control: Record<'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit', Database.Statement>;
 
@@ -81,6 +83,11 @@ export class Committer {
 
   get pending(): number {
     return this.queue.length;
+  }
+
+  /** No write queued, committing or waiting for its sync: the database is at rest. */
+  get idleNow(): boolean {
+    return !this.scheduled && !this.syncing && this.queue.length === 0 && this.awaitingSync.length === 0;
   }
 
   /** Stop taking work; resolves once everything already submitted is committed and durable. */
@@ -131,6 +138,7 @@ export class Committer {
         process.emitWarning(`post-commit hook failed: ${(err as Error).message}`);
       }
     });
+    if (needsSync) this.onDiskWrite();
     const publish = this.onCommitted();
     this.awaitingSync.push({
       needsSync,
@@ -180,7 +188,7 @@ export class Committer {
   }
 
   private checkIdle(): void {
-    if (this.scheduled || this.syncing || this.queue.length > 0 || this.awaitingSync.length > 0) return;
+    if (!this.idleNow) return;
     if (this.idle.length > 0) for (const done of this.idle.splice(0)) done();
   }
 }

@@ -14,7 +14,7 @@ export interface CompactionOptions {
   batchRows: number;
 }
 
-const DEFAULTS: CompactionOptions = { intervalMs: 60_000, retainRevisions: 1000, burstRevisions: 10_000, batchRows: 2000 };
+const DEFAULTS: CompactionOptions = { intervalMs: 60_000, retainRevisions: 1000, burstRevisions: 2000, batchRows: 2000 };
 
 /**
  * Automatic compaction. The logical step (moving the compact revision) is one tiny write; the

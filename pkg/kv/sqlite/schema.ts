@@ -67,7 +67,7 @@ export function configureWriter(db: Database.Database): void {
   db.pragma('synchronous = NORMAL');
   db.pragma('foreign_keys = OFF');
   // The WAL is rewound after each checkpoint; this caps what stays on disk in between.
-  db.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
+  db.pragma(`journal_size_limit = ${4 * 1024 * 1024}`);
   db.pragma('cache_size = -32768');
   db.pragma('busy_timeout = 5000');
 }
