@@ -383,9 +383,7 @@ function suite(kind: 'facade' | 'etcd' | 'facade-etcd', start: () => Promise<Tar
     }
   });
 
-  it('evaluates nested compares before applying any op, as etcd does', {
-    todo: kind === 'facade' ? 'the SQLite store evaluates a nested txn\'s compares after the ops before it (pkg/kv/sqlite/apply.ts)' : false,
-  }, async () => {
+  it('evaluates nested compares before applying any op, as etcd does', async () => {
     const put = (key: string, value: string) => ({ request_put: { key: b(key), value: b(value) } });
     const res = await call('KV', 'Txn', {
       success: [put('nested', '1'), { request_txn: { compare: [{ key: b('nested'), target: 'VALUE', result: 'EQUAL', value: b('1') }], success: [put('nested-then', '1')] } }],
