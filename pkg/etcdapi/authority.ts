@@ -41,7 +41,11 @@ export class AuthorityRewriter {
   private prefaceSeen = false;
   private readonly hpack = new HpackDecoder();
   /** Once one block was re-encoded, all are (the server's HPACK table must stay empty). */
-  private reencoding = false;
+  reencoding = false;
+  /** Header blocks seen so far. */
+  headerBlocks = 0;
+  /** SETTINGS ACKs still to remove: the ACK of a SETTINGS that acceptConnection sent itself. */
+  stripSettingsAcks = 0;
   /** The HEADERS frame of a block still waiting for its CONTINUATIONs. */
   private pending: { streamId: number; flags: number; fragments: Buffer[]; raw: Buffer[]; size: number } | undefined;
 
@@ -70,6 +74,10 @@ export class AuthorityRewriter {
   private frame(frame: Buffer): Buffer | undefined {
     const type = frame[3]!;
     const flags = frame[4]!;
+    if (this.stripSettingsAcks > 0 && type === 0x4 && flags & 0x1) {
+      this.stripSettingsAcks--;
+      return undefined;
+    }
     const streamId = frame.readUInt32BE(5) & 0x7fffffff;
     if (type === TYPE_HEADERS) {
       let payload = frame.subarray(FRAME_HEADER);
@@ -94,6 +102,7 @@ export class AuthorityRewriter {
     if (!(flags & FLAG_END_HEADERS)) return undefined;
     const block = this.pending;
     this.pending = undefined;
+    this.headerBlocks++;
     const fields = this.hpack.decode(Buffer.concat(block.fragments));
     const authority = fields.find((f) => f.name === ':authority');
     if (authority && cleanAuthority(authority.value) !== authority.value) this.reencoding = true;
@@ -128,11 +137,11 @@ function headerFrames(streamId: number, endStream: number, fields: HeaderField[]
  * run a session on (grpc-js accepts such connections through a connection injector).
  */
 export class RewritingConnection extends Duplex {
-  private readonly rewriter = new AuthorityRewriter();
-
-  constructor(private readonly socket: net.Socket) {
+  /** `rewriter` and `already` carry over what a sniffer (acceptConnection) has read. */
+  constructor(private readonly socket: net.Socket, private readonly rewriter = new AuthorityRewriter(), already?: Buffer) {
     super({ allowHalfOpen: false });
     socket.setNoDelay(true);
+    if (already && already.length > 0) this.push(already);
     socket.on('data', (chunk: Buffer) => {
       let out: Buffer;
       try {
@@ -196,4 +205,90 @@ export class RewritingConnection extends Duplex {
     this.socket.destroy(error ?? undefined);
     callback(error);
   }
+}
+
+/** How long a new connection may take to send its first request before it is rewritten anyway. */
+const SNIFF_MS = 250;
+const TYPE_SETTINGS = 0x4;
+const FLAG_ACK = 0x1;
+/** An empty SETTINGS frame: the server preface, with every setting at its default. */
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, TYPE_SETTINGS, 0, 0, 0, 0, 0]);
+
+/**
+ * Hands a new connection to the HTTP/2 server. Most clients' authorities are valid, and
+ * wrapping their sockets in a JS stream costs the native fast path (an eighth or more of the
+ * throughput), so the first request is read before deciding: a valid authority gets the raw
+ * socket, with the bytes read so far put back (Node's HTTP/2 session consumes them first); an
+ * invalid one gets the rewriting connection. gRPC clients (Go and Node alike) send no request
+ * before the server's preface, so this function answers the client preface with an empty
+ * SETTINGS itself and removes the client's ACK of it from the stream (the HTTP/2 session, which
+ * sends its own SETTINGS, would take a stray ACK as a protocol error). A Go client sends one
+ * authority per connection, so the first request decides for the connection. A client silent
+ * for SNIFF_MS also gets the rewriting connection, which strips the ACK whenever it comes.
+ */
+export function acceptConnection(socket: net.Socket, hand: (connection: Duplex) => void): void {
+  const rewriter = new AuthorityRewriter();
+  let buffered: Buffer = Buffer.alloc(0);
+  let prefaceDone = false;
+  let ackStripped = false;
+  let decided = false;
+  const kept: Buffer[] = [];
+  const rewritten: Buffer[] = [];
+  const decide = (direct: boolean) => {
+    if (decided) return;
+    decided = true;
+    clearTimeout(timer);
+    socket.off('data', onData);
+    socket.pause();
+    if (direct) {
+      socket.unshift(Buffer.concat([...kept, buffered]));
+      hand(socket);
+      return;
+    }
+    rewriter.stripSettingsAcks = prefaceDone && !ackStripped ? 1 : 0;
+    try {
+      rewritten.push(rewriter.push(buffered));
+    } catch {
+      socket.destroy();
+      return;
+    }
+    hand(new RewritingConnection(socket, rewriter, Buffer.concat(rewritten)));
+  };
+  const onData = (chunk: Buffer) => {
+    buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+    if (!prefaceDone) {
+      if (buffered.length < PREFACE.length) return;
+      if (!buffered.subarray(0, PREFACE.length).equals(PREFACE)) {
+        decide(true); // not HTTP/2: the server answers it as it would
+        return;
+      }
+      prefaceDone = true;
+      const preface = buffered.subarray(0, PREFACE.length);
+      buffered = buffered.subarray(PREFACE.length);
+      kept.push(preface);
+      rewritten.push(rewriter.push(preface));
+      socket.write(EMPTY_SETTINGS);
+    }
+    while (buffered.length >= FRAME_HEADER) {
+      const length = buffered.readUIntBE(0, 3);
+      if (buffered.length < FRAME_HEADER + length) break;
+      const frame = buffered.subarray(0, FRAME_HEADER + length);
+      buffered = buffered.subarray(FRAME_HEADER + length);
+      if (!ackStripped && frame[3] === TYPE_SETTINGS && (frame[4]! & FLAG_ACK)) {
+        ackStripped = true;
+        continue;
+      }
+      kept.push(frame);
+      try {
+        rewritten.push(rewriter.push(frame));
+      } catch {
+        socket.destroy(); // not HTTP/2 we can follow: drop it rather than guess
+        return;
+      }
+    }
+    if (rewriter.reencoding) decide(false);
+    else if (rewriter.headerBlocks > 0 && ackStripped) decide(true);
+  };
+  const timer = setTimeout(() => decide(false), SNIFF_MS);
+  socket.on('data', onData);
 }

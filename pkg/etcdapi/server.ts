@@ -16,7 +16,7 @@ import os from 'node:os';
 import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
 import { FacadeContext, GRPC_OVERHEAD_BYTES, stableId, type FacadeLimits } from './context.ts';
-import { RewritingConnection } from './authority.ts';
+import { acceptConnection } from './authority.ts';
 import { isExpectedError, toServiceError } from './errors.ts';
 import { HealthService, healthServiceDefinition } from './health.ts';
 import { KvService, type RequestInfo } from './kv.ts';
@@ -124,7 +124,9 @@ export async function startEtcdApiServer(backend: Backend, opts: EtcdApiServerOp
   const rewrite = opts.rewriteAuthority ?? true;
   const listener = net.createServer((socket) => {
     socket.on('error', () => {});
-    injector.injectConnection(rewrite ? new RewritingConnection(socket) : socket);
+    socket.setNoDelay(true);
+    if (rewrite) acceptConnection(socket, (connection) => injector.injectConnection(connection));
+    else injector.injectConnection(socket);
   });
   try {
     await listen(listener, target);
