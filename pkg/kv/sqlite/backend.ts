@@ -26,7 +26,7 @@ import { WatchHub } from './watch.ts';
 export interface SqliteBackendOptions {
   file: string;
   compaction?: Partial<CompactionOptions>;
-  /** Events kept in memory for watchers that resume (default 20,000, and at most 64 MiB of them). */
+  /** Events kept in memory for watchers that resume (default 20,000, and at most 16 MiB of them). */
   watchRingEvents?: number;
   watchRingBytes?: number;
   /** How often watchers that asked for progress notifications get one (default 10 s). */
@@ -103,7 +103,7 @@ export class SqliteBackend implements Backend {
     this.hub = new WatchHub(
       new KeySpaceHistory(this.ks, () => this.durableRev),
       { currentRev: () => this.durableRev, compactRev: () => this.compactRev },
-      { ringEvents: options.watchRingEvents ?? 20_000, ringBytes: options.watchRingBytes ?? 64 * 1024 * 1024, progressIntervalMs: options.progressIntervalMs ?? 10_000 },
+      { ringEvents: options.watchRingEvents ?? 20_000, ringBytes: options.watchRingBytes ?? 16 * 1024 * 1024, progressIntervalMs: options.progressIntervalMs ?? 10_000 },
     );
     this.lessor = new Lessor((id) => {
       this.leaseRevoke(id).catch(() => {});

@@ -68,12 +68,12 @@ export function configureWriter(db: Database.Database): void {
   db.pragma('foreign_keys = OFF');
   // The WAL is rewound after each checkpoint; this caps what stays on disk in between.
   db.pragma(`journal_size_limit = ${4 * 1024 * 1024}`);
-  db.pragma('cache_size = -32768');
+  db.pragma('cache_size = -8192');
   db.pragma('busy_timeout = 5000');
 }
 
 export function configureReader(db: Database.Database): void {
-  db.pragma('cache_size = -16384');
+  db.pragma('cache_size = -2048');
   db.pragma('busy_timeout = 5000');
 }
 
