@@ -176,8 +176,11 @@ export class SqliteBackend implements Backend {
       throw new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: this.compactRev });
     }
     if (revision > this.rev) throw new KvError('future-revision', 'mvcc: required revision is a future revision');
-    await this.committer.submit({ apply: () => this.ks.main.setMeta('compact_rev', revision) });
-    if (revision > this.compactRev) this.compactRev = revision;
+    // Held in memory: the compact revision reaches the file only with the first purge of file
+    // rows below it (same transaction, compactor.ts), so a cluster whose only writes are to
+    // volatile keys compacts without writing to disk, and after a restart the file never
+    // claims history it no longer has.
+    this.compactRev = revision;
     this.hub.compacted(revision);
     this.compactor.purgeThrough(revision);
   }

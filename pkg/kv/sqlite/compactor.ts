@@ -88,7 +88,10 @@ export class Compactor {
             apply: () => {
               q.stmt('compactPredecessors').run(lo, hi);
               q.stmt('compactTombstones').run(lo, hi);
-              if (q.schema === 'main') q.setMeta('purged_id', hi);
+              if (q.schema === 'main') {
+                q.setMeta('purged_id', hi);
+                q.setMeta('compact_rev', target);
+              }
             },
             wroteToDisk: () => q.schema === 'main',
           });
