@@ -1,0 +1,152 @@
+/**
+ * The server's PKI in DATA_DIR/server/tls, created on first start and reused after, in k3s's
+ * split: server-ca signs serving certificates, client-ca signs client certificates.
+ *
+ *   server-ca.crt/.key                 CA of serving certs; its PEM's hash is in the join token
+ *   client-ca.crt/.key                 CA the API server trusts for client certificates
+ *   serving-kube-apiserver.crt/.key    the API server's serving certificate
+ *   client-admin.crt/.key              CN=system:admin, O=system:masters
+ *
+ * A CA is never replaced: one that exists without its key (or with a key not its own) is an
+ * error, since a new CA would orphan every joined node. A leaf is re-issued when it is missing,
+ * not signed by its CA, not matching its key, expiring within RENEW_WITHIN_DAYS, or (serving)
+ * lacking a wanted SAN; the names it already had are kept, so an address is never dropped.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { readIfExists, writeFileAtomic } from './files.ts';
+import { keyMatchesCert } from './keys.ts';
+import { certSans, createCa, isSignedBy, issueClientCert, issueServingCert, type CertKey } from './pki.ts';
+import { missingSans, wantedServingSans, type SanSet, type ServingSanOptions } from './sans.ts';
+
+export const RENEW_WITHIN_DAYS = 90;
+export const ADMIN_USER = 'system:admin';
+export const ADMIN_GROUP = 'system:masters';
+export const SERVING_CN = 'kube-apiserver';
+
+export const PKI_FILES = {
+  serverCa: 'server-ca',
+  clientCa: 'client-ca',
+  serving: 'serving-kube-apiserver',
+  admin: 'client-admin',
+} as const;
+export type PkiName = keyof typeof PKI_FILES;
+
+export interface ServerPki {
+  serverCa: CertKey;
+  clientCa: CertKey;
+  serving: CertKey;
+  admin: CertKey;
+  /** The SANs of the serving certificate now in use. */
+  servingSans: SanSet;
+  /** What this call created or re-issued (empty when everything was reused). */
+  issued: PkiName[];
+  /** Paths of each pair's files. */
+  files: Record<PkiName, { cert: string; key: string }>;
+}
+
+function pairFiles(tlsDir: string, name: PkiName): { cert: string; key: string } {
+  const base = path.join(tlsDir, PKI_FILES[name]);
+  return { cert: `${base}.crt`, key: `${base}.key` };
+}
+
+function readPair(tlsDir: string, name: PkiName): Partial<CertKey> {
+  const f = pairFiles(tlsDir, name);
+  return { certPem: readIfExists(f.cert), keyPem: readIfExists(f.key) };
+}
+
+function writePair(tlsDir: string, name: PkiName, pair: CertKey): void {
+  const f = pairFiles(tlsDir, name);
+  // Key first: a crash in between leaves a cert that does not match, which is re-issued.
+  writeFileAtomic(f.key, pair.keyPem, 0o600);
+  writeFileAtomic(f.cert, pair.certPem, 0o644);
+}
+
+async function ensureCa(tlsDir: string, name: 'serverCa' | 'clientCa', issued: PkiName[]): Promise<CertKey> {
+  const { certPem, keyPem } = readPair(tlsDir, name);
+  const f = pairFiles(tlsDir, name);
+  if (certPem === undefined && keyPem === undefined) {
+    const ca = await createCa(name === 'serverCa' ? 'tsk-server-ca' : 'tsk-client-ca');
+    writePair(tlsDir, name, ca);
+    issued.push(name);
+    return ca;
+  }
+  if (certPem === undefined || keyPem === undefined) {
+    throw new Error(`${certPem === undefined ? f.cert : f.key} is missing while ${certPem === undefined ? f.key : f.cert} exists; restore it or remove both to create a new CA`);
+  }
+  if (!keyMatchesCert(keyPem, certPem)) throw new Error(`${f.key} is not the key of ${f.cert}`);
+  return { certPem, keyPem };
+}
+
+/** Why an existing leaf must be re-issued, or undefined if it is fine. */
+function leafProblem(pair: Partial<CertKey>, ca: CertKey, now: Date): string | undefined {
+  if (pair.certPem === undefined || pair.keyPem === undefined) return 'missing';
+  try {
+    if (!isSignedBy(pair.certPem, ca.certPem)) return 'not signed by the CA';
+    if (!keyMatchesCert(pair.keyPem, pair.certPem)) return 'key does not match';
+    const validTo = Date.parse(new crypto.X509Certificate(pair.certPem).validTo);
+    if (validTo - now.getTime() < RENEW_WITHIN_DAYS * 86_400_000) return 'expiring';
+  } catch {
+    return 'unreadable';
+  }
+  return undefined;
+}
+
+export interface EnsureServerPkiOptions extends ServingSanOptions {
+  now?: Date;
+}
+
+/** Loads the PKI from `tlsDir` (0700, created if missing), creating or re-issuing what is needed. */
+export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptions = {}): Promise<ServerPki> {
+  const now = opts.now ?? new Date();
+  fs.mkdirSync(tlsDir, { recursive: true, mode: 0o700 });
+  const issued: PkiName[] = [];
+  const serverCa = await ensureCa(tlsDir, 'serverCa', issued);
+  const clientCa = await ensureCa(tlsDir, 'clientCa', issued);
+
+  const want = wantedServingSans(opts);
+  let serving = readPair(tlsDir, 'serving');
+  // The names to issue with: the wanted ones plus any the current certificate already had.
+  let names = want;
+  if (leafProblem(serving, serverCa, now) === undefined) {
+    const have = certSans(serving.certPem!);
+    const missing = missingSans(want, have);
+    if (missing.dnsNames.length > 0 || missing.ips.length > 0) {
+      names = { dnsNames: [...have.dnsNames, ...missing.dnsNames], ips: [...have.ips, ...missing.ips] };
+      serving = {};
+    }
+  } else {
+    serving = {};
+  }
+  if (serving.certPem === undefined || serving.keyPem === undefined) {
+    const pair = await issueServingCert(serverCa, { commonName: SERVING_CN, ...names, now });
+    const got = missingSans(names, certSans(pair.certPem));
+    if (got.dnsNames.length > 0 || got.ips.length > 0) {
+      throw new Error(`serving certificate lacks ${[...got.dnsNames, ...got.ips].join(', ')} after issuing`);
+    }
+    writePair(tlsDir, 'serving', pair);
+    issued.push('serving');
+    serving = pair;
+  }
+
+  let admin = readPair(tlsDir, 'admin');
+  if (leafProblem(admin, clientCa, now) !== undefined) {
+    admin = await issueClientCert(clientCa, { commonName: ADMIN_USER, groups: [ADMIN_GROUP], now });
+    writePair(tlsDir, 'admin', admin as CertKey);
+    issued.push('admin');
+  }
+
+  const files = Object.fromEntries(
+    (Object.keys(PKI_FILES) as PkiName[]).map((n) => [n, pairFiles(tlsDir, n)]),
+  ) as ServerPki['files'];
+  return {
+    serverCa,
+    clientCa,
+    serving: serving as CertKey,
+    admin: admin as CertKey,
+    servingSans: certSans(serving.certPem!),
+    issued,
+    files,
+  };
+}
