@@ -34,9 +34,9 @@ async function idleWrites(target: Target): Promise<{ storage: number; syscalls: 
   const leaderKeys = ['/registry/leases/kube-system/kube-scheduler', '/registry/leases/kube-system/kube-controller-manager'];
   let writes = 0;
   for (const key of [...nodeKeys, ...leaderKeys]) await renew(client, key, 0);
-  // Let start-up writes settle (tsk folds its WAL into the file after 30 s without writes), so
-  // the window measures the steady state of a quiet cluster.
-  await new Promise((r) => setTimeout(r, quick ? 1000 : 35_000));
+  // Let start-up writes settle (tsk folds its WAL into the file once 30 s have passed without
+  // file writes, checked every 10 s), so the window measures a quiet cluster's steady state.
+  await new Promise((r) => setTimeout(r, quick ? 1000 : 45_000));
   const before = processWrites(target.pid);
   const end = Date.now() + IDLE_SECONDS * 1000;
   let tick = 0;
