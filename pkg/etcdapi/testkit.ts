@@ -132,27 +132,13 @@ export function spawnEtcdctl(endpoint: string, args: string[]): LineReader {
     pid: child.pid!,
     lines,
     waitLines(n, timeoutMs = 15_000) {
-      return new Promise((resolve, reject) => {
-        const check = () => {
-          if (lines.length >= n) {
-            done();
-            resolve(lines.slice());
-          } else if (child.exitCode !== null || child.signalCode !== null) {
-            done();
-            reject(new Error(`etcdctl exited after ${lines.length}/${n} lines:\n${lines.join('\n')}\nstderr: ${stderr}`));
-          }
-        };
-        const timer = setTimeout(() => {
-          done();
-          reject(new Error(`timed out waiting for ${n} lines, got ${lines.length}:\n${lines.join('\n')}\nstderr: ${stderr}`));
-        }, timeoutMs);
-        const done = () => {
-          clearTimeout(timer);
-          waiters.delete(check);
-        };
-        waiters.add(check);
-        check();
-      });
+      return waitUntil(waiters, timeoutMs, () => {
+        if (lines.length >= n) return { value: lines.slice() };
+        if (child.exitCode !== null || child.signalCode !== null) {
+          return new Error(`etcdctl exited after ${lines.length}/${n} lines:\n${lines.join('\n')}\nstderr: ${stderr}`);
+        }
+        return undefined;
+      }, () => `timed out waiting for ${n} lines, got ${lines.length}:\n${lines.join('\n')}\nstderr: ${stderr}`);
     },
     async exited(timeoutMs = 15_000) {
       const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
@@ -215,28 +201,11 @@ export function testClient(endpoint: string, options: grpc.ClientOptions = {}): 
         error: undefined,
         send: (r) => call.write(r),
         next(pred = () => true, timeoutMs = 15_000, from = 0) {
-          return new Promise((resolve, reject) => {
-            const check = () => {
-              const found = responses.slice(from).find(pred);
-              if (found !== undefined) {
-                done();
-                resolve(found);
-              } else if (s.error) {
-                done();
-                reject(s.error);
-              }
-            };
-            const timer = setTimeout(() => {
-              done();
-              reject(new Error(`no matching response in ${timeoutMs} ms; got ${JSON.stringify(responses.slice(from))}`));
-            }, timeoutMs);
-            const done = () => {
-              clearTimeout(timer);
-              waiters.delete(check);
-            };
-            waiters.add(check);
-            check();
-          });
+          return waitUntil(waiters, timeoutMs, () => {
+            const found = responses.slice(from).find(pred);
+            if (found !== undefined) return { value: found };
+            return s.error;
+          }, () => `no matching response in ${timeoutMs} ms; got ${JSON.stringify(responses.slice(from))}`);
         },
         end: () => call.end(),
         cancel: () => call.cancel(),
@@ -259,3 +228,34 @@ export function testClient(endpoint: string, options: grpc.ClientOptions = {}): 
 /* eslint-enable @typescript-eslint/no-explicit-any */
 
 export const b = (s: string): Buffer => Buffer.from(s);
+
+/**
+ * Resolves with the value `poll` finds, or rejects with the error it returns, re-polling each
+ * time a waiter of the set is called; rejects with `timeoutMessage()` after timeoutMs.
+ */
+function waitUntil<T>(
+  waiters: Set<() => void>,
+  timeoutMs: number,
+  poll: () => { value: T } | Error | undefined,
+  timeoutMessage: () => string,
+): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const check = () => {
+      const outcome = poll();
+      if (outcome === undefined) return;
+      done();
+      if (outcome instanceof Error) reject(outcome);
+      else resolve(outcome.value);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error(timeoutMessage()));
+    }, timeoutMs);
+    const done = () => {
+      clearTimeout(timer);
+      waiters.delete(check);
+    };
+    waiters.add(check);
+    check();
+  });
+}
