@@ -29,3 +29,15 @@ export class KvError extends Error {
 export function isKvError(err: unknown, code?: KvErrorCode): err is KvError {
   return err instanceof KvError && (code === undefined || err.code === code);
 }
+
+/**
+ * The errors both backends raise themselves, with etcd's own wording, so an error reads the
+ * same whichever backend produced it (the etcd facade maps codes, not texts, to gRPC).
+ */
+export const kvErrors = {
+  compacted: (compactRevision: number) =>
+    new KvError('compacted', 'etcdserver: mvcc: required revision has been compacted', { compactRevision }),
+  futureRevision: () => new KvError('future-revision', 'etcdserver: mvcc: required revision is a future revision'),
+  leaseNotFound: () => new KvError('lease-not-found', 'etcdserver: requested lease not found'),
+  emptyKey: () => new KvError('empty-key', 'etcdserver: key is not provided'),
+};

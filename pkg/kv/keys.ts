@@ -27,9 +27,14 @@ export function prefixEnd(prefix: string): string {
   return RANGE_END_ALL;
 }
 
+/** Whether a range end means "the single key" (etcd: an absent or empty range_end). */
+export function isSingleKey(end: string | undefined): end is undefined | '' {
+  return end === undefined || end === '';
+}
+
 /** Whether `key` falls in the range [start, end) in etcd's terms (no end: the single key). */
 export function inRange(key: string, start: string, end: string | undefined): boolean {
-  if (end === undefined || end === '') return key === start;
+  if (isSingleKey(end)) return key === start;
   if (end === RANGE_END_ALL) return key >= start;
   return key >= start && key < end;
 }

@@ -4,7 +4,7 @@
  * share one keepalive stream (keepalive.ts); endpoints fail over (connection.ts).
  */
 import crypto from 'node:crypto';
-import { KvError, isKvError } from '../errors.ts';
+import { KvError, isKvError, kvErrors } from '../errors.ts';
 import { keyFromBytes } from '../keys.ts';
 import type {
   Backend, BackendStatus, LeaseGrant, LeaseTimeToLive, RangeOptions, RangeResult, TxnRequest, TxnResult,
@@ -99,7 +99,7 @@ export class EtcdBackend implements Backend {
   async leaseGrant(ttl: number, id = 0): Promise<LeaseGrant> {
     if (!Number.isFinite(ttl) || ttl > MAX_LEASE_TTL) throw new KvError('invalid-ttl', 'etcdserver: too large lease TTL');
     if (id !== 0) {
-      if (id < 0 || !Number.isSafeInteger(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+      if (id < 0 || !Number.isSafeInteger(id)) throw kvErrors.leaseNotFound();
       return this.grant(Math.ceil(ttl), id);
     }
     // Our own ids, since etcd's are 63-bit and would not survive a JS number; a collision

@@ -4,7 +4,7 @@
  * id. A renewal is idempotent, so one lost with a broken stream is sent again on a new one.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { KvError } from '../errors.ts';
+import { KvError, kvErrors } from '../errors.ts';
 import type { LeaseGrant } from '../types.ts';
 import type { Connection, Endpoint } from './connection.ts';
 import { fromGrpcError, isServiceError } from './errors.ts';
@@ -81,7 +81,7 @@ export class KeepAliveStream {
     const p = this.pending.get(res.ID)?.[0];
     if (!p) return;
     // etcd answers a renewal of a missing lease with TTL 0 rather than an error.
-    if (res.TTL <= 0) this.settle(p, new KvError('lease-not-found', 'etcdserver: requested lease not found'));
+    if (res.TTL <= 0) this.settle(p, kvErrors.leaseNotFound());
     else this.settle(p, undefined, { id: res.ID, ttl: res.TTL });
   }
 

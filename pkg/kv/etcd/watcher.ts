@@ -6,7 +6,7 @@
  * revision after its last delivered event, so no revision is lost or repeated.
  */
 import type * as grpc from '@grpc/grpc-js';
-import { KvError } from '../errors.ts';
+import { KvError, kvErrors } from '../errors.ts';
 import { keyToBytes } from '../keys.ts';
 import type { Watch, WatchBatch, WatchOptions } from '../types.ts';
 import type { Connection, Endpoint } from './connection.ts';
@@ -198,7 +198,7 @@ export class WatchMux {
       return;
     }
     const error = res.compact_revision > 0
-      ? new KvError('compacted', 'etcdserver: mvcc: required revision has been compacted', { compactRevision: res.compact_revision })
+      ? kvErrors.compacted(res.compact_revision)
       : new KvError('unavailable', `etcd cancelled the watch: ${res.cancel_reason || 'no reason given'}`);
     this.finish(w, error);
   }

@@ -3,22 +3,14 @@
  * etcdPackageDefinition()'s options: snake_case fields, enums as names, int64 as numbers,
  * bytes as Buffers, a oneof's chosen field named by the oneof.
  */
-import { keyFromBytes, keyToBytes } from '../keys.ts';
+import type { WireKeyValue } from '../../etcdapi/wire.ts';
+import { isSingleKey, keyFromBytes, keyToBytes } from '../keys.ts';
 import type {
   Compare, KeyValue, Op, OpResult, RangeOptions, RangeResult, TxnRequest, TxnResult, WatchEvent,
 } from '../types.ts';
 
 export interface WireHeader {
   revision: number;
-}
-
-export interface WireKeyValue {
-  key: Buffer;
-  create_revision: number;
-  mod_revision: number;
-  version: number;
-  value: Buffer;
-  lease: number;
 }
 
 export interface WireRangeResponse {
@@ -69,7 +61,7 @@ export function headerRevision(header: WireHeader | null | undefined): number {
  * empty Buffer as a present field.
  */
 export function rangeEnd(end: string | undefined): Buffer | undefined {
-  return end === undefined || end === '' ? undefined : keyToBytes(end);
+  return isSingleKey(end) ? undefined : keyToBytes(end);
 }
 
 export function fromKeyValue(kv: WireKeyValue): KeyValue {

@@ -1,5 +1,5 @@
-import { keyToBytes, RANGE_END_ALL } from '../keys.ts';
-import { KvError } from '../errors.ts';
+import { keyToBytes } from '../keys.ts';
+import { KvError, kvErrors } from '../errors.ts';
 import type {
   Compare, DeleteOp, DeleteResult, KeyValue, Op, OpResult, PutOp, PutResult, RangeOp, RangeOpResult,
   TxnRequest, TxnResult, WatchEvent,
@@ -95,7 +95,7 @@ export class TxnApplier {
     const cur = store.live(op.key);
     if ((op.ignoreValue || op.ignoreLease) && !cur) throw new KvError('empty-key', 'etcdserver: key not found');
     const lease = op.ignoreLease ? cur!.lease : op.lease ?? 0;
-    if (lease !== 0 && !this.leaseExists(lease)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+    if (lease !== 0 && !this.leaseExists(lease)) throw kvErrors.leaseNotFound();
     const value = op.ignoreValue ? cur!.value ?? Buffer.alloc(0) : op.value;
     const rev = this.nextRev();
     const createRev = cur ? cur.create_rev : rev;
@@ -159,10 +159,3 @@ function compareOne(c: Compare, row: LogRow | undefined): boolean {
     case '<': return order < 0;
   }
 }
-
-/** Whether a range end means "the single key". */
-export function isSingleKey(end: string | undefined): boolean {
-  return end === undefined || end === '';
-}
-
-export { RANGE_END_ALL };

@@ -1,7 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { KvError } from '../errors.ts';
+import { KvError, kvErrors } from '../errors.ts';
+import { isSingleKey } from '../keys.ts';
 import type {
   Backend, BackendStatus, KeyValue, LeaseGrant, LeaseTimeToLive, RangeOptions, RangeResult, TxnRequest, TxnResult,
   Watch, WatchBatch, WatchEvent, WatchOptions,
@@ -131,10 +132,10 @@ export class SqliteBackend implements Backend {
 
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
     this.assertOpen();
-    if (key.length === 0) throw new KvError('empty-key', 'etcdserver: key is not provided');
+    if (key.length === 0) throw kvErrors.emptyKey();
     checkReadRevision(options.revision, this.rev, this.compactRev);
     this.checkVolatileHistory(key, options.end, options.revision);
-    const single = options.end === undefined || options.end === '';
+    const single = isSingleKey(options.end);
     const small = options.limit !== undefined && options.limit > 0 && options.limit <= SYNC_RANGE_LIMIT;
     const stores = this.ks.forRange(key, options.end);
     if (single || small || options.countOnly || !stores.includes(this.ks.main)) {
@@ -173,9 +174,9 @@ export class SqliteBackend implements Backend {
   async compact(revision: number): Promise<void> {
     this.assertOpen();
     if (revision <= this.compactRev) {
-      throw new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: this.compactRev });
+      throw kvErrors.compacted(this.compactRev);
     }
-    if (revision > this.rev) throw new KvError('future-revision', 'mvcc: required revision is a future revision');
+    if (revision > this.rev) throw kvErrors.futureRevision();
     // Held in memory: the compact revision reaches the file only with the first purge of file
     // rows below it (same transaction, compactor.ts), so a cluster whose only writes are to
     // volatile keys compacts without writing to disk, and after a restart the file never
@@ -200,7 +201,7 @@ export class SqliteBackend implements Backend {
     this.assertOpen();
     if (!Number.isFinite(ttl) || ttl > MAX_TTL_SECONDS) throw new KvError('invalid-ttl', 'etcdserver: too large lease TTL');
     const granted = Math.max(MIN_TTL_SECONDS, Math.ceil(ttl));
-    if (id < 0 || !Number.isSafeInteger(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+    if (id < 0 || !Number.isSafeInteger(id)) throw kvErrors.leaseNotFound();
     const leaseId = id === 0 ? this.lessor.newId() : id;
     if (this.lessor.has(leaseId)) throw new KvError('lease-exists', 'etcdserver: lease already exists');
     await this.committer.submit({
@@ -216,10 +217,10 @@ export class SqliteBackend implements Backend {
 
   async leaseRevoke(id: number): Promise<void> {
     this.assertOpen();
-    if (!this.lessor.has(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+    if (!this.lessor.has(id)) throw kvErrors.leaseNotFound();
     let applier: TxnApplier | undefined;
     await this.committer.submit(this.revisionJob(() => {
-      if (!this.lessor.has(id)) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+      if (!this.lessor.has(id)) throw kvErrors.leaseNotFound();
       applier = new TxnApplier(this.ks, this.rev, this.compactRev, () => true);
       applier.run({ success: this.lessor.keysOf(id).sort().map((key) => ({ type: 'delete' as const, key })) });
       this.ks.main.stmt('deleteLease').run(id);
@@ -264,16 +265,6 @@ export class SqliteBackend implements Backend {
       dbSizeInUse: (pages - free) * pageSize,
       version: '3.5.0',
     };
-  }
-
-  /** Volatile keys not yet checkpointed (for tests and the idle-write benchmark). */
-  get volatilePending(): number {
-    return this.checkpointer.pendingKeys;
-  }
-
-  /** Checkpoint volatile keys now. */
-  checkpointVolatile(): Promise<void> {
-    return this.checkpointer.flush();
   }
 
   async close(): Promise<void> {
@@ -340,7 +331,7 @@ export class SqliteBackend implements Backend {
   private volatileHistoryLost(key: string, end: string | undefined, fromRev: number | undefined): KvError | undefined {
     if (!fromRev || fromRev <= 0 || fromRev >= this.volatileHistoryFloor || !this.ks.touchesVolatile(key, end)) return undefined;
     const compactRevision = Math.max(this.compactRev, this.volatileHistoryFloor);
-    return new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision });
+    return kvErrors.compacted(compactRevision);
   }
 
   private checkVolatileHistory(key: string, end: string | undefined, rev: number | undefined): void {

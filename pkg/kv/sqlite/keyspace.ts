@@ -1,4 +1,4 @@
-import { prefixEnd, RANGE_END_ALL } from '../keys.ts';
+import { isSingleKey, prefixEnd, RANGE_END_ALL } from '../keys.ts';
 import type { LogRow, Queries } from './queries.ts';
 
 /**
@@ -27,7 +27,7 @@ export class KeySpace {
 
   /** The stores a range [start, end) touches ('' end: the single key), main first. */
   forRange(start: string, end: string | undefined): Queries[] {
-    if (end === undefined || end === '') return [this.forKey(start)];
+    if (isSingleKey(end)) return [this.forKey(start)];
     if (!this.mem || this.volatileRanges.length === 0) return [this.main];
     const touchesMem = this.volatileRanges.some((r) => overlaps(start, end, r.start, r.end));
     const insideMem = this.volatileRanges.some((r) => start >= r.start && (r.end === RANGE_END_ALL || (end !== RANGE_END_ALL && end <= r.end)));

@@ -1,4 +1,4 @@
-import { KvError } from '../errors.ts';
+import { kvErrors } from '../errors.ts';
 
 interface LeaseState {
   ttl: number;
@@ -62,7 +62,7 @@ export class Lessor {
 
   renew(id: number): number {
     const lease = this.leases.get(id);
-    if (!lease) throw new KvError('lease-not-found', 'etcdserver: requested lease not found');
+    if (!lease) throw kvErrors.leaseNotFound();
     lease.expiresAt = this.now() + lease.ttl * 1000;
     return lease.ttl;
   }

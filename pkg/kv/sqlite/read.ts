@@ -1,4 +1,5 @@
-import { KvError } from '../errors.ts';
+import { kvErrors } from '../errors.ts';
+import { isSingleKey } from '../keys.ts';
 import type { RangeOptions, RangeResult } from '../types.ts';
 import { rowToKeyValue, type LogRow } from './queries.ts';
 
@@ -19,7 +20,7 @@ export interface RangeSource {
 export function readRange(q: RangeSource, key: string, options: RangeOptions, currentRev: number, atRev: number): RangeResult {
   const past = atRev > 0 && atRev < currentRev;
   const limit = options.limit && options.limit > 0 ? options.limit : -1;
-  const single = options.end === undefined || options.end === '';
+  const single = isSingleKey(options.end);
   let rows: LogRow[];
   if (single) {
     const row = past ? q.keyAt(key, atRev) : q.live(key);
@@ -43,6 +44,6 @@ export function readRange(q: RangeSource, key: string, options: RangeOptions, cu
 /** etcd's bounds: the compact revision itself is still readable, the future is not. */
 export function checkReadRevision(rev: number | undefined, currentRev: number, compactRev: number): void {
   if (!rev || rev <= 0) return;
-  if (rev > currentRev) throw new KvError('future-revision', 'mvcc: required revision is a future revision');
-  if (rev < compactRev) throw new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: compactRev });
+  if (rev > currentRev) throw kvErrors.futureRevision();
+  if (rev < compactRev) throw kvErrors.compacted(compactRev);
 }

@@ -1,4 +1,4 @@
-import { KvError } from '../errors.ts';
+import { KvError, kvErrors } from '../errors.ts';
 import { inRange } from '../keys.ts';
 import type { Op, TxnRequest } from '../types.ts';
 
@@ -17,7 +17,7 @@ export function validateTxn(req: TxnRequest): void {
       if (list.length > MAX_TXN_OPS) throw new KvError('too-many-ops', 'etcdserver: too many operations in txn request');
     }
     for (const c of r.compare ?? []) {
-      if (c.key.length === 0) throw new KvError('empty-key', 'etcdserver: key is not provided');
+      if (c.key.length === 0) throw kvErrors.emptyKey();
       bytes += c.key.length + (Buffer.isBuffer(c.value) ? c.value.length : 8);
     }
     for (const op of [...(r.success ?? []), ...(r.failure ?? [])]) {
@@ -25,7 +25,7 @@ export function validateTxn(req: TxnRequest): void {
         visit(op.txn);
         continue;
       }
-      if (op.key.length === 0) throw new KvError('empty-key', 'etcdserver: key is not provided');
+      if (op.key.length === 0) throw kvErrors.emptyKey();
       bytes += op.key.length + (op.type === 'put' ? op.value.length : 0);
     }
   };

@@ -52,10 +52,6 @@ export class VolatileCheckpointer {
     for (const e of events) if (this.ks.isVolatile(e.kv.key)) this.dirty.add(e.kv.key);
   }
 
-  get pendingKeys(): number {
-    return this.dirty.size;
-  }
-
   /** Writes the current state of every volatile key changed since the last checkpoint. */
   flush(): Promise<void> {
     if (this.dirty.size === 0) return Promise.resolve();

@@ -1,4 +1,4 @@
-import { KvError } from '../errors.ts';
+import { KvError, kvErrors } from '../errors.ts';
 import { inRange } from '../keys.ts';
 import type { Watch, WatchBatch, WatchEvent, WatchOptions } from '../types.ts';
 import { rowToKeyValue, type LogRow } from './queries.ts';
@@ -86,7 +86,7 @@ export class WatchHub {
   /** A compaction ends the watchers still reading history below it, as etcd does. */
   compacted(compactRev: number): void {
     for (const w of this.watchers) {
-      if (!w.live && w.nextRev < compactRev) this.fail(w, new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: compactRev }));
+      if (!w.live && w.nextRev < compactRev) this.fail(w, kvErrors.compacted(compactRev));
     }
   }
 
@@ -118,7 +118,7 @@ export class WatchHub {
     if (w.done) return;
     const compactRev = this.state.compactRev();
     if (w.nextRev < compactRev) {
-      this.fail(w, new KvError('compacted', 'mvcc: required revision has been compacted', { compactRevision: compactRev }));
+      this.fail(w, kvErrors.compacted(compactRev));
       return;
     }
     const current = this.state.currentRev();
