@@ -1,0 +1,170 @@
+/**
+ * API errors: every failure a client sees is a meta/v1 Status with Kubernetes' reason, code
+ * and message text, since kubectl and client libraries branch on reason and print the message
+ * as it is ("Error from server (NotFound): pods "web" not found").
+ */
+import type { FieldError } from '../api/types.ts';
+
+export type StatusReason =
+  | 'BadRequest'
+  | 'Unauthorized'
+  | 'Forbidden'
+  | 'NotFound'
+  | 'AlreadyExists'
+  | 'Conflict'
+  | 'Gone'
+  | 'Expired'
+  | 'Invalid'
+  | 'MethodNotAllowed'
+  | 'NotAcceptable'
+  | 'UnsupportedMediaType'
+  | 'RequestEntityTooLarge'
+  | 'TooManyRequests'
+  | 'InternalError'
+  | 'ServiceUnavailable'
+  | 'Timeout';
+
+export interface StatusCause {
+  reason?: string;
+  message?: string;
+  field?: string;
+}
+
+export interface StatusDetails {
+  name?: string;
+  group?: string;
+  kind?: string;
+  uid?: string;
+  causes?: StatusCause[];
+  retryAfterSeconds?: number;
+}
+
+export interface Status {
+  kind: 'Status';
+  apiVersion: 'v1';
+  metadata: Record<string, never> | { resourceVersion?: string };
+  status: 'Success' | 'Failure';
+  message?: string;
+  reason?: StatusReason | '';
+  details?: StatusDetails;
+  code: number;
+}
+
+/** The resource a message names: 'pods' or 'deployments.apps'. */
+export interface QualifiedResource {
+  group: string;
+  resource: string;
+}
+
+export function qualified(r: QualifiedResource): string {
+  return r.group === '' ? r.resource : `${r.resource}.${r.group}`;
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly code: number,
+    readonly reason: StatusReason,
+    message: string,
+    readonly details?: StatusDetails,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+
+  toStatus(): Status {
+    const status: Status = {
+      kind: 'Status',
+      apiVersion: 'v1',
+      metadata: {},
+      status: 'Failure',
+      message: this.message,
+      reason: this.reason,
+      code: this.code,
+    };
+    if (this.details) status.details = this.details;
+    return status;
+  }
+}
+
+function details(r: QualifiedResource, name?: string, kind?: string): StatusDetails {
+  const d: StatusDetails = { group: r.group, kind: kind ?? r.resource };
+  if (name !== undefined && name !== '') d.name = name;
+  return d;
+}
+
+/** Kubernetes' field error text: `spec.replicas: Invalid value: -1: must be greater than or equal to 0`. */
+export function fieldErrorMessage(e: FieldError): string {
+  const value = (v: unknown): string => {
+    if (typeof v === 'string') return JSON.stringify(v);
+    if (v === undefined || v === null) return 'null';
+    if (typeof v === 'object') return JSON.stringify(v);
+    return String(v);
+  };
+  switch (e.type) {
+    case 'FieldValueRequired':
+      return `${e.field}: Required value${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueInvalid':
+      return `${e.field}: Invalid value: ${value(e.badValue)}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueNotSupported': {
+      const supported = e.supported?.length ? `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(', ')}` : '';
+      return `${e.field}: Unsupported value: ${value(e.badValue)}${supported}`;
+    }
+    case 'FieldValueDuplicate':
+      return `${e.field}: Duplicate value: ${value(e.badValue)}`;
+    case 'FieldValueForbidden':
+      return `${e.field}: Forbidden${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueTooLong':
+      return `${e.field}: Too long${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueTooMany':
+      return `${e.field}: Too many${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueTypeInvalid':
+      return `${e.field}: Invalid value: ${value(e.badValue)}${e.detail ? `: ${e.detail}` : ''}`;
+    case 'FieldValueNotFound':
+      return `${e.field}: Not found: ${value(e.badValue)}`;
+    default:
+      return `${e.field}: Internal error${e.detail ? `: ${e.detail}` : ''}`;
+  }
+}
+
+/** Constructors with Kubernetes' exact wording; kubectl users recognise these messages. */
+export const apiErrors = {
+  notFound: (r: QualifiedResource, name: string) =>
+    new ApiError(404, 'NotFound', `${qualified(r)} "${name}" not found`, details(r, name)),
+  alreadyExists: (r: QualifiedResource, name: string) =>
+    new ApiError(409, 'AlreadyExists', `${qualified(r)} "${name}" already exists`, details(r, name)),
+  conflict: (r: QualifiedResource, name: string, why = 'the object has been modified; please apply your changes to the latest version and try again') =>
+    new ApiError(409, 'Conflict', `Operation cannot be fulfilled on ${qualified(r)} "${name}": ${why}`, details(r, name)),
+  /** kind is the Kind ('Deployment'), group its API group: `Deployment.apps "web" is invalid: ...`. */
+  invalid: (kind: string, group: string, name: string, errors: FieldError[]) => {
+    const qualifiedKind = group === '' ? kind : `${kind}.${group}`;
+    const messages = errors.map(fieldErrorMessage);
+    const text = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
+    return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${text}`, {
+      name,
+      group,
+      kind,
+      causes: errors.map((e, i) => ({ reason: e.type, message: messages[i]!.slice(e.field.length + 2), field: e.field })),
+    });
+  },
+  badRequest: (message: string, causes?: StatusCause[]) =>
+    new ApiError(400, 'BadRequest', message, causes ? { causes } : undefined),
+  unauthorized: () => new ApiError(401, 'Unauthorized', 'Unauthorized'),
+  forbidden: (message: string, r?: QualifiedResource, name?: string) =>
+    new ApiError(403, 'Forbidden', message, r ? details(r, name) : undefined),
+  methodNotAllowed: (message: string) => new ApiError(405, 'MethodNotAllowed', message),
+  notAcceptable: (message: string) => new ApiError(406, 'NotAcceptable', message),
+  unsupportedMediaType: (contentType: string) =>
+    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, { causes: [{ reason: 'UnexpectedServerResponse', message: contentType }] }),
+  unsupportedPatch: (contentType: string) =>
+    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`),
+  tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
+  /** 410 for a watch or list from a compacted resourceVersion. */
+  expired: (requested: number, oldest: number) =>
+    new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`),
+  gone: (message: string) => new ApiError(410, 'Gone', message),
+  internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
+  timeout: (message: string) => new ApiError(504, 'Timeout', message),
+  unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),
+  tooManyRequests: (message: string, retryAfterSeconds = 1) =>
+    new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),
+};
