@@ -212,8 +212,17 @@ export interface ResourceDefinition {
    * read like Kubernetes' in etcd. Versions of one resource share it.
    */
   storagePath: string;
-  /** Kinds only created, never stored (reviews, TokenRequest): handled by `virtualCreate`. */
+  /**
+   * Kinds only created, never stored (reviews, TokenRequest, Binding, Eviction): the API
+   * server answers them with dedicated handlers; the table still drives routes and discovery.
+   */
   virtual?: boolean;
-  /** Only for the preferred (storage) version: which other definitions are views of it. */
-  storageVersion?: boolean;
+  /**
+   * Set on every version but the stored one when several versions share storagePath
+   * (events.k8s.io/v1 over core/v1 Events, autoscaling/v1 over v2 HPAs): converts between
+   * this version's shape and the stored version's.
+   */
+  conversion?: { toStored(obj: KObject): KObject; fromStored(obj: KObject): KObject };
+  /** Which version kubectl should prefer when several are served (discovery order). */
+  preferred?: boolean;
 }
