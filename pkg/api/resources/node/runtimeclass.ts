@@ -1,40 +1,18 @@
 /** node.k8s.io/v1 RuntimeClass: the CRI handler pods run with, its overhead and scheduling. */
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
-import {
-  FieldPath,
-  invalid,
-  invalidEach,
-  QUANTITY_FORMAT_ERROR,
-  nameIsDNSLabel,
-  tryParseQuantity,
-  validateImmutableField,
-  validateLabels,
-} from '../../validation/index.ts';
+import { FieldPath, invalidEach, nameIsDNSLabel, validateImmutableField, validateLabels } from '../../validation/index.ts';
+import { validateResourceList } from '../core/resourcelist.ts';
+import { validateTolerations } from '../core/scheduling-validation.ts';
 import { STANDARD_VERBS } from '../common.ts';
 
 function validateOverhead(overhead: KObject['overhead']): FieldError[] {
-  const errs: FieldError[] = [];
-  const path = FieldPath.root('overhead').child('podFixed');
-  for (const [name, value] of Object.entries((overhead?.podFixed ?? {}) as Record<string, unknown>)) {
-    const q = tryParseQuantity(value);
-    if (!q) errs.push(invalid(path.key(name), value, QUANTITY_FORMAT_ERROR));
-    else if (q.nanos < 0n) errs.push(invalid(path.key(name), value, 'must be greater than or equal to 0'));
-  }
-  return errs;
+  return validateResourceList(overhead?.podFixed, FieldPath.root('overhead').child('podFixed')).errors;
 }
 
 function validateScheduling(scheduling: KObject['scheduling']): FieldError[] {
   if (!scheduling) return [];
   const path = FieldPath.root('scheduling');
-  const errs = validateLabels(scheduling.nodeSelector, path.child('nodeSelector'));
-  const effects = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
-  ((scheduling.tolerations ?? []) as { operator?: string; effect?: string; value?: string; key?: string }[]).forEach((t, i) => {
-    const tp = path.child('tolerations').index(i);
-    if (t.operator && t.operator !== 'Equal' && t.operator !== 'Exists') errs.push(invalid(tp.child('operator'), t.operator, 'value must be Equal or Exists'));
-    if (t.operator === 'Exists' && t.value) errs.push(invalid(tp.child('operator'), t.operator, 'value must be empty when `operator` is \'Exists\''));
-    if (t.effect && !effects.includes(t.effect)) errs.push({ type: 'FieldValueNotSupported', field: tp.child('effect').toString(), badValue: t.effect, supported: effects });
-  });
-  return errs;
+  return [...validateLabels(scheduling.nodeSelector, path.child('nodeSelector')), ...validateTolerations(scheduling.tolerations, path.child('tolerations'))];
 }
 
 function validate(obj: KObject): FieldError[] {
