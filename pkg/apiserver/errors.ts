@@ -161,7 +161,7 @@ export const apiErrors = {
   /** 410 for a watch or list from a compacted resourceVersion. */
   expired: (requested: number, oldest: number) =>
     new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`),
-  gone: (message: string) => new ApiError(410, 'Gone', message),
+  expiredWith: (message: string) => new ApiError(410, 'Expired', message),
   internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
   timeout: (message: string) => new ApiError(504, 'Timeout', message),
   unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),

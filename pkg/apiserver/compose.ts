@@ -1,0 +1,117 @@
+/**
+ * Puts the API server together from its parts: the table, the watch cache and store over a
+ * datastore, codecs, authentication and authorization, and the HTTPS listener. `tsk server`
+ * and the tests call this; neither knows how the parts connect.
+ */
+import type { ResourceTable } from '../api/registry.ts';
+import type { SchemaResolver } from '../api/schema.ts';
+import type { FieldError, KObject, ResourceDefinition, StrategyContext, TablePrinter } from '../api/types.ts';
+import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate, type NameCheck } from '../api/validation/index.ts';
+import type { Backend } from '../kv/types.ts';
+import { Discovery } from './discovery.ts';
+import { apiErrors } from './errors.ts';
+import type { ApiContext, Patcher, VirtualHandler } from './handlers/context.ts';
+import { startApiServer, type ApiServer, type Authenticator, type Authorizer, type PathHandler } from './server.ts';
+import { storageKey } from './storage/codec.ts';
+import { Store } from './storage/store.ts';
+import { WatchCache } from './storage/watchcache.ts';
+
+export interface ComposeOptions {
+  backend: Backend;
+  table: ResourceTable;
+  host: string;
+  port: number;
+  tls: { certPem: string; keyPem: string; clientCaPem: string };
+  authenticator: Authenticator;
+  /** Builds the authorizer once the cache is up (RBAC reads roles from it). */
+  authorizer: (ctx: ApiContext) => Authorizer;
+  printerFor: (def: ResourceDefinition) => TablePrinter;
+  decodeProtobuf: (body: Buffer) => Promise<KObject>;
+  schemas?: SchemaResolver;
+  patcher?: Patcher;
+  unknownFields?: ApiContext['unknownFields'];
+  virtual?: Map<string, VirtualHandler>;
+  paths?: Map<string, PathHandler>;
+  version: Record<string, string>;
+  /** Address clients are told to use in /api's serverAddressByClientCIDRs. */
+  advertise: () => string;
+}
+
+export interface ComposedApiServer {
+  server: ApiServer;
+  ctx: ApiContext;
+  close(): Promise<void>;
+}
+
+const NAME_RULES: Record<NonNullable<ResourceDefinition['strategy']['nameRule']>, NameCheck> = {
+  'dns1123-subdomain': nameIsDNSSubdomain,
+  'dns1123-label': nameIsDNSLabel,
+  'path-segment': nameIsPathSegment,
+  rbac: nameIsPathSegment,
+};
+
+function validateMeta(def: ResourceDefinition, obj: KObject, old: KObject | undefined): FieldError[] {
+  if (old) return validateObjectMetaUpdate(obj.metadata, old.metadata);
+  return validateObjectMeta(obj.metadata, { name: NAME_RULES[def.strategy.nameRule ?? 'dns1123-subdomain'], namespaced: def.namespaced });
+}
+
+/** NamespaceLifecycle admission: content only in namespaces that exist and are not going away. */
+function admitCreate(cache: WatchCache, table: ResourceTable) {
+  return (def: ResourceDefinition, obj: KObject, _ctx: StrategyContext): void => {
+    if (!def.namespaced) return;
+    const nsDef = table.get('', 'v1', 'namespaces');
+    if (!nsDef) return;
+    const ns = obj.metadata.namespace!;
+    const found = cache.get(nsDef.storagePath, storageKey(nsDef, '', ns));
+    if (!found) throw apiErrors.notFound({ group: '', resource: 'namespaces' }, ns);
+    if (found.obj.metadata.deletionTimestamp || found.obj.status?.phase === 'Terminating') {
+      throw apiErrors.forbidden(`${def.plural}${def.group ? `.${def.group}` : ''} "${obj.metadata.name}" is forbidden: unable to create new content in namespace ${ns} because it is being terminated`, { group: def.group, resource: def.plural }, obj.metadata.name);
+    }
+  };
+}
+
+export async function composeApiServer(opts: ComposeOptions): Promise<ComposedApiServer> {
+  const cache = new WatchCache(opts.backend);
+  await cache.start([...new Set(opts.table.all().filter((d) => !d.virtual).map((d) => d.storagePath))]);
+  const unregister = opts.table.onChange(() => {
+    for (const d of opts.table.all()) if (!d.virtual) cache.register(d.storagePath);
+  });
+  const store = new Store(opts.backend, cache, { validateMeta, admitCreate: admitCreate(cache, opts.table) });
+  const ctx: ApiContext = {
+    table: opts.table,
+    store,
+    cache,
+    schemas: opts.schemas,
+    printerFor: opts.printerFor,
+    decodeProtobuf: opts.decodeProtobuf,
+    patcher: opts.patcher,
+    unknownFields: opts.unknownFields,
+    virtual: opts.virtual ?? new Map(),
+    now: () => new Date(),
+  };
+  const discovery = new Discovery(opts.table, opts.advertise);
+  let ready = false;
+  const server = await startApiServer({
+    host: opts.host,
+    port: opts.port,
+    tls: opts.tls,
+    ctx,
+    discovery,
+    authenticator: opts.authenticator,
+    authorizer: opts.authorizer(ctx),
+    version: opts.version,
+    paths: opts.paths,
+    ready: () => ready,
+  });
+  ready = true;
+  return {
+    server,
+    ctx,
+    close: async () => {
+      ready = false;
+      unregister();
+      await server.close();
+      cache.stop();
+    },
+  };
+}

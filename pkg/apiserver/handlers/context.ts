@@ -1,0 +1,59 @@
+/**
+ * What every resource handler gets: the server's shared parts (table, store, cache, codecs)
+ * and the request it serves, already authenticated, authorized and resolved to a definition.
+ */
+import type { ResourceTable } from '../../api/registry.ts';
+import type { KObject, ResourceDefinition, StrategyContext, TablePrinter, UserInfo } from '../../api/types.ts';
+import type { SchemaResolver } from '../../api/schema.ts';
+import type { Request } from '../http/body.ts';
+import type { Output, Response } from '../http/respond.ts';
+import type { RequestInfo } from '../requestinfo.ts';
+import type { Store } from '../storage/store.ts';
+import type { WatchCache } from '../storage/watchcache.ts';
+
+/** Patch application, filled in by pkg/apiserver/patch. */
+export interface Patcher {
+  /** Returns the patched object; `patchType` is the request's media type. */
+  apply(patchType: string, current: KObject | undefined, body: Buffer, scope: Scope): KObject | Promise<KObject>;
+}
+
+/** Handlers for kinds that are only created (reviews, TokenRequest, Binding, Eviction). */
+export interface VirtualHandler {
+  /** The body's kind when it is not the resource's own (serviceaccounts/token takes a TokenRequest). */
+  bodyKind?: { group: string; version: string; kind: string };
+  handle(scope: Scope, body: KObject): Promise<{ code: number; body: unknown }>;
+}
+
+export interface ApiContext {
+  table: ResourceTable;
+  store: Store;
+  cache: WatchCache;
+  schemas?: SchemaResolver;
+  printerFor(def: ResourceDefinition): TablePrinter;
+  decodeProtobuf(body: Buffer): Promise<KObject>;
+  patcher?: Patcher;
+  /** Field paths of `obj` its schema does not know (strict field validation). */
+  unknownFields?: (def: ResourceDefinition, obj: KObject, subresource: string) => string[];
+  /** group/version/resource/subresource → handler for virtual kinds and special subresources. */
+  virtual: Map<string, VirtualHandler>;
+  now(): Date;
+}
+
+export interface Scope {
+  ctx: ApiContext;
+  req: Request;
+  res: Response;
+  info: RequestInfo;
+  def: ResourceDefinition;
+  user: UserInfo;
+  query: URLSearchParams;
+  output: Output;
+}
+
+export function strategyContext(scope: Scope, dryRun: boolean): StrategyContext {
+  return { user: scope.user, now: scope.ctx.now(), dryRun, subresource: scope.info.subresource };
+}
+
+export function virtualKey(group: string, version: string, resource: string, subresource: string): string {
+  return `${group}/${version}/${resource}/${subresource}`;
+}

@@ -1,0 +1,260 @@
+/**
+ * The one generic store: create, read, update and delete for every resource, with the
+ * per-resource Strategy plugged in, optimistic concurrency on the datastore's modRevision,
+ * and reads served from the watch cache when the client's resourceVersion allows.
+ */
+import type { Backend, RangeResult } from '../../kv/types.ts';
+import { isKvError } from '../../kv/errors.ts';
+import type { FieldError, KObject, ResourceDefinition, StrategyContext } from '../../api/types.ts';
+import { ApiError, apiErrors } from '../errors.ts';
+import { decodeFromStorage, encodeForStorage, storageKey } from './codec.ts';
+import { generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp } from './meta.ts';
+import type { WatchCache } from './watchcache.ts';
+
+/** Hooks the server adds around every write: metadata validation, namespace lifecycle, managedFields. */
+export interface WriteHooks {
+  validateMeta(def: ResourceDefinition, obj: KObject, old: KObject | undefined): FieldError[];
+  /** Admission before a create: e.g. the namespace must exist and not be terminating. */
+  admitCreate?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
+}
+
+export interface Current {
+  obj: KObject;
+  modRevision: number;
+}
+
+export interface UpdateResult {
+  obj: KObject;
+  created: boolean;
+}
+
+export interface DeleteOptions {
+  gracePeriodSeconds?: number;
+  preconditions?: { uid?: string; resourceVersion?: string };
+  propagationPolicy?: 'Orphan' | 'Background' | 'Foreground';
+  dryRun?: boolean;
+}
+
+export interface DeleteResult {
+  /** The object as it was removed, or as it remains (deletionTimestamp set, finalizers pending). */
+  obj: KObject;
+  deleted: boolean;
+}
+
+const MAX_RETRIES = 16;
+
+function qr(def: ResourceDefinition): { group: string; resource: string } {
+  return { group: def.group, resource: def.plural };
+}
+
+function invalid(def: ResourceDefinition, obj: KObject, errors: FieldError[]): ApiError {
+  return apiErrors.invalid(def.kind, def.group, obj.metadata.name ?? '', errors);
+}
+
+export class Store {
+  constructor(
+    private readonly backend: Backend,
+    readonly cache: WatchCache,
+    private readonly hooks: WriteHooks,
+  ) {}
+
+  /** The datastore's current revision (a consistent read point). */
+  async currentRevision(): Promise<number> {
+    return (await this.backend.range('/registry/\u0000')).revision;
+  }
+
+  async read(def: ResourceDefinition, namespace: string, name: string, revision?: number): Promise<Current | undefined> {
+    const key = storageKey(def, namespace, name);
+    let result;
+    try {
+      result = await this.backend.range(key, revision ? { revision } : undefined);
+    } catch (err) {
+      if (isKvError(err, 'compacted')) throw apiErrors.expired(revision ?? 0, (err as { compactRevision?: number }).compactRevision ?? 0);
+      if (isKvError(err, 'future-revision')) throw apiErrors.timeout(`Too large resource version: ${revision}, current: ${(await this.currentRevision())}`);
+      throw err;
+    }
+    const kv = result.kvs[0];
+    if (!kv) return undefined;
+    return { obj: decodeFromStorage(kv.value, kv.modRevision, key), modRevision: kv.modRevision };
+  }
+
+  /** A page of raw keys at one revision, for paged and exact-revision lists. */
+  async rangeAt(start: string, end: string, revision: number, limit: number): Promise<RangeResult> {
+    try {
+      return await this.backend.range(start, { end, revision, limit });
+    } catch (err) {
+      if (isKvError(err, 'compacted')) {
+        throw apiErrors.expiredWith('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
+      }
+      if (isKvError(err, 'future-revision')) throw apiErrors.timeout(`Too large resource version: ${revision}, current: ${await this.currentRevision()}`);
+      throw err;
+    }
+  }
+
+  async get(def: ResourceDefinition, namespace: string, name: string): Promise<KObject> {
+    const current = await this.read(def, namespace, name);
+    if (!current) throw apiErrors.notFound(qr(def), name);
+    return current.obj;
+  }
+
+  private async prepareCreate(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<void> {
+    prepareCreateMeta(def, obj, ctx.now);
+    def.strategy.defaults?.(obj);
+    await def.strategy.prepareForCreate?.(obj, ctx);
+    const errors = [...this.hooks.validateMeta(def, obj, undefined), ...(def.strategy.validate?.(obj, ctx) ?? [])];
+    if (errors.length > 0) throw invalid(def, obj, errors);
+    this.hooks.admitCreate?.(def, obj, ctx);
+  }
+
+  async create(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<KObject> {
+    const generated = !obj.metadata.name && !!obj.metadata.generateName;
+    for (let attempt = 0; ; attempt++) {
+      const candidate: KObject = attempt === 0 ? obj : structuredClone(obj);
+      if (generated) candidate.metadata.name = generateName(obj.metadata.generateName!);
+      if (!candidate.metadata.name) {
+        throw invalid(def, candidate, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
+      }
+      await this.prepareCreate(def, candidate, ctx);
+      if (ctx.dryRun) return candidate;
+      const key = storageKey(def, candidate.metadata.namespace ?? '', candidate.metadata.name!);
+      const result = await this.backend.txn({
+        compare: [{ key, target: 'create', result: '=', value: 0 }],
+        success: [{ type: 'put', key, value: encodeForStorage(candidate) }],
+      });
+      if (result.succeeded) {
+        candidate.metadata.resourceVersion = String(result.revision);
+        return candidate;
+      }
+      // A generated name that collided gets another suffix, as Kubernetes retries it.
+      if (!generated || attempt >= 8) throw apiErrors.alreadyExists(qr(def), candidate.metadata.name!);
+    }
+  }
+
+  /**
+   * Read-modify-write with optimistic concurrency. `tryUpdate` gets the current object
+   * (undefined when missing) and returns the desired one; when that carries a resourceVersion
+   * it must match (409 Conflict), otherwise a concurrent write just retries.
+   */
+  async update(
+    def: ResourceDefinition,
+    namespace: string,
+    name: string,
+    tryUpdate: (current: KObject | undefined) => Promise<KObject> | KObject,
+    ctx: StrategyContext,
+    options: { createIfMissing?: boolean } = {},
+  ): Promise<UpdateResult> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.read(def, namespace, name);
+      const desired = await tryUpdate(current ? structuredClone(current.obj) : undefined);
+      if (!current) {
+        if (!options.createIfMissing) throw apiErrors.notFound(qr(def), name);
+        if (desired.metadata.resourceVersion) throw apiErrors.notFound(qr(def), name);
+        desired.metadata.name = name;
+        try {
+          return { obj: await this.create(def, desired, ctx), created: true };
+        } catch (err) {
+          if (err instanceof ApiError && err.reason === 'AlreadyExists') continue;
+          throw err;
+        }
+      }
+      const wanted = desired.metadata.resourceVersion;
+      if (wanted !== undefined && wanted !== '' && wanted !== String(current.modRevision)) {
+        throw apiErrors.conflict(qr(def), name);
+      }
+      if (desired.metadata.uid && desired.metadata.uid !== current.obj.metadata.uid) {
+        throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.obj.metadata.uid}`);
+      }
+      const next = prepareUpdateMeta(def, desired, current.obj, ctx.subresource);
+      def.strategy.defaults?.(next);
+      await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
+      const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
+      if (errors.length > 0) throw invalid(def, next, errors);
+      next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
+      if (sameObject(next, current.obj)) return { obj: current.obj, created: false };
+      // The last finalizer removed from an object being deleted: it goes now.
+      if (next.metadata.deletionTimestamp && (next.metadata.finalizers?.length ?? 0) === 0 && !(def.strategy.gracefulDeletion && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
+        if (ctx.dryRun) return { obj: next, created: false };
+        const gone = await this.deleteAt(def, current, next);
+        if (gone) return { obj: gone, created: false };
+        if (wanted) throw apiErrors.conflict(qr(def), name);
+        continue;
+      }
+      if (ctx.dryRun) return { obj: next, created: false };
+      const key = storageKey(def, namespace, name);
+      const result = await this.backend.txn({
+        compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
+        success: [{ type: 'put', key, value: encodeForStorage(next) }],
+      });
+      if (result.succeeded) {
+        next.metadata.resourceVersion = String(result.revision);
+        return { obj: next, created: false };
+      }
+      if (wanted) throw apiErrors.conflict(qr(def), name);
+    }
+    throw apiErrors.conflict(qr(def), name, 'too many concurrent writes, try again');
+  }
+
+  /** Deletes `current` if it is still at its revision; returns the last state, or undefined when it moved. */
+  private async deleteAt(def: ResourceDefinition, current: Current, last: KObject): Promise<KObject | undefined> {
+    const key = storageKey(def, current.obj.metadata.namespace ?? '', current.obj.metadata.name!);
+    const result = await this.backend.txn({
+      compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
+      success: [{ type: 'delete', key }],
+    });
+    if (!result.succeeded) return undefined;
+    return { ...last, metadata: { ...last.metadata, resourceVersion: String(result.revision) } };
+  }
+
+  async delete(def: ResourceDefinition, namespace: string, name: string, options: DeleteOptions, ctx: StrategyContext): Promise<DeleteResult> {
+    for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
+      const current = await this.read(def, namespace, name);
+      if (!current) throw apiErrors.notFound(qr(def), name);
+      const pre = options.preconditions;
+      if (pre?.uid && pre.uid !== current.obj.metadata.uid) {
+        throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.obj.metadata.uid}`);
+      }
+      if (pre?.resourceVersion && pre.resourceVersion !== String(current.modRevision)) {
+        throw apiErrors.conflict(qr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.modRevision}`);
+      }
+      const next = structuredClone(current.obj);
+      const finalizers = new Set(next.metadata.finalizers ?? []);
+      if (options.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
+      if (options.propagationPolicy === 'Orphan') finalizers.add('orphan');
+      const grace = this.gracePeriod(def, current.obj, options);
+      if (finalizers.size === 0 && grace === 0) {
+        if (options.dryRun) return { obj: current.obj, deleted: true };
+        const gone = await this.deleteAt(def, current, current.obj);
+        if (gone) return { obj: gone, deleted: true };
+        continue;
+      }
+      // Graceful or finalized: mark it and let the owner of the finalizer (or the kubelet) finish.
+      if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
+      if (!next.metadata.deletionTimestamp || (grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Infinity))) {
+        next.metadata.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace * 1000));
+        next.metadata.deletionGracePeriodSeconds = grace;
+      }
+      if (sameObject(next, current.obj)) return { obj: current.obj, deleted: false };
+      if (options.dryRun) return { obj: next, deleted: false };
+      const key = storageKey(def, namespace, name);
+      const result = await this.backend.txn({
+        compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
+        success: [{ type: 'put', key, value: encodeForStorage(next) }],
+      });
+      if (result.succeeded) {
+        next.metadata.resourceVersion = String(result.revision);
+        return { obj: next, deleted: false };
+      }
+    }
+    throw apiErrors.conflict(qr(def), name, 'too many concurrent writes, try again');
+  }
+
+  /** Pods bound to a node get a grace period (the kubelet ends them); everything else goes at once. */
+  private gracePeriod(def: ResourceDefinition, obj: KObject, options: DeleteOptions): number {
+    if (!def.strategy.gracefulDeletion) return 0;
+    if (!obj.spec?.nodeName) return 0;
+    const phase = obj.status?.phase;
+    if (phase === 'Succeeded' || phase === 'Failed') return 0;
+    const requested = options.gracePeriodSeconds ?? obj.spec?.terminationGracePeriodSeconds ?? 30;
+    return Math.max(0, requested);
+  }
+}
