@@ -19,8 +19,8 @@ import { notFoundPath, serveResource } from './router.ts';
 const log = logger('apiserver');
 
 export interface Authorizer {
-  /** undefined when allowed; the Forbidden message otherwise. */
-  authorize(user: UserInfo, info: RequestInfo): Promise<string | undefined>;
+  /** undefined when allowed; the 403 (with Kubernetes' Forbidden text) otherwise. */
+  authorize(user: UserInfo, info: RequestInfo): ApiError | undefined;
 }
 
 export interface Authenticator {
@@ -82,8 +82,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (PUBLIC.has(path) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
       throw apiErrors.unauthorized();
     }
-    const denied = await opts.authorizer.authorize(user, info);
-    if (denied !== undefined) throw apiErrors.forbidden(denied, info.isResourceRequest ? { group: info.group, resource: info.resource } : undefined, info.name);
+    const denied = opts.authorizer.authorize(user, info);
+    if (denied !== undefined) throw denied;
     if (info.isResourceRequest) return serveResource(opts.ctx, req, res, info, user, query);
     return serveNonResource(opts, req, res, path, query, user);
   };

@@ -1,7 +1,8 @@
 /**
- * meta.k8s.io/v1 Table and PartialObjectMetadata bodies, from a kind's printer. kubectl `get`
- * prints whatever columns come back, so this is what makes its output look like Kubernetes'.
+ * meta.k8s.io/v1 Table and PartialObjectMetadata bodies for a response: the printers
+ * (pkg/api/printers) make the rows, this adds the request's options and list metadata.
  */
+import { buildTable as printTable, type IncludeObject, type Table } from '../../api/printers/index.ts';
 import type { KObject, TablePrinter } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
 
@@ -11,26 +12,21 @@ export interface TableOptions {
   resourceVersion: string;
   continueToken?: string;
   remainingItemCount?: number;
+  noHeaders?: boolean;
 }
 
 export function partialMetadata(obj: KObject): Record<string, unknown> {
   return { kind: 'PartialObjectMetadata', apiVersion: 'meta.k8s.io/v1', metadata: obj.metadata };
 }
 
-/** includeObject=None|Metadata|Object as Kubernetes' TableOptions; Metadata is the default. */
-export function buildTable(printer: TablePrinter, objects: KObject[], opts: TableOptions): Record<string, unknown> {
+export function buildTable(printer: TablePrinter, objects: KObject[], opts: TableOptions): Table {
   const include = opts.query.get('includeObject') ?? 'Metadata';
   if (include !== 'None' && include !== 'Metadata' && include !== 'Object') {
     throw apiErrors.badRequest(`includeObject: Unsupported value: "${include}": supported values: "Metadata", "None", "Object"`);
   }
-  const metadata: Record<string, unknown> = { resourceVersion: opts.resourceVersion };
-  if (opts.continueToken) metadata.continue = opts.continueToken;
-  if (opts.remainingItemCount) metadata.remainingItemCount = opts.remainingItemCount;
-  const rows = objects.map((obj) => {
-    const row: Record<string, unknown> = { cells: printer.row(obj, opts.now) };
-    if (include === 'Metadata') row.object = partialMetadata(obj);
-    else if (include === 'Object') row.object = obj;
-    return row;
-  });
-  return { kind: 'Table', apiVersion: 'meta.k8s.io/v1', metadata, columnDefinitions: printer.columns, rows };
+  const table = printTable(printer, objects, { now: opts.now, includeObject: include as IncludeObject, noHeaders: opts.noHeaders });
+  table.metadata.resourceVersion = opts.resourceVersion;
+  if (opts.continueToken) table.metadata.continue = opts.continueToken;
+  if (opts.remainingItemCount) table.metadata.remainingItemCount = opts.remainingItemCount;
+  return table;
 }

@@ -57,8 +57,8 @@ export async function handleWatch(scope: Scope): Promise<void> {
 
   const encode = (type: string, obj: KObject, cached?: CachedObject): string => {
     if (output.kind === 'table') {
-      const table = buildTable(ctx.printerFor(def), [obj], { now: ctx.now(), query, resourceVersion: obj.metadata.resourceVersion ?? '' });
-      if (!firstTable) table.columnDefinitions = null;
+      // Kubernetes sends the column definitions with the first event only.
+      const table = buildTable(ctx.printerFor(def), [obj], { now: ctx.now(), query, resourceVersion: obj.metadata.resourceVersion ?? '', noHeaders: !firstTable });
       firstTable = false;
       return `{"type":"${type}","object":${JSON.stringify(table)}}\n`;
     }

@@ -242,6 +242,13 @@ export class WatchCache {
     return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
+  /** Objects of a resource in no particular order: for hot paths that filter (authorization). */
+  *values(storagePath: string, prefix?: string): IterableIterator<CachedObject> {
+    const resource = this.resources.get(storagePath);
+    if (!resource) return;
+    for (const [key, c] of resource.objects) if (prefix === undefined || key.startsWith(prefix)) yield c;
+  }
+
   get(storagePath: string, key: string): CachedObject | undefined {
     return this.resources.get(storagePath)?.objects.get(key);
   }
