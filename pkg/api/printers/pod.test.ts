@@ -2,9 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KObject } from '../types.ts';
 import { podPrinter } from './pod.ts';
-
-const now = new Date('2024-05-01T12:00:00Z');
-const ago = (seconds: number) => new Date(now.getTime() - seconds * 1000).toISOString().replace('.000Z', 'Z');
+import { ago, now } from './testing.ts';
 
 function pod(fields: { metadata?: object; spec?: object; status?: object }): KObject {
   return {
