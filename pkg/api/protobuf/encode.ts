@@ -1,7 +1,7 @@
 /**
  * JSON object → protobuf message, byte for byte as Kubernetes' gogo-generated marshalers write
- * it: fields in number order, non-pointer fields always (zero values included), pointer fields
- * only when set, repeated scalars unpacked, map entries sorted by key.
+ * it: fields in number order, non-pointer fields always (zero values included), pointer and
+ * []byte fields only when set, repeated scalars unpacked, map entries sorted by key.
  */
 import type { FieldDef, MessageDef, ScalarType } from './messages.ts';
 import { encodeSpecial } from './special.ts';
@@ -61,7 +61,9 @@ export function encodeMessage(def: MessageDef, obj: JsonObject, w: WireWriter): 
       }
       continue;
     }
-    if (field.pointer && (value === undefined || value === null)) continue;
+    // gogo writes a []byte field only when it is non-nil, like a pointer.
+    const optional = field.pointer || (field.type.kind === 'scalar' && field.type.scalar === 'bytes');
+    if (optional && (value === undefined || value === null)) continue;
     writeValue(w, field, field.number, value);
   }
 }

@@ -5,7 +5,10 @@
 import { apps } from './defs/apps.ts';
 import { authentication } from './defs/authentication.ts';
 import { authorization } from './defs/authorization.ts';
+import { autoscalingV1, autoscalingV2 } from './defs/autoscaling.ts';
 import { batch } from './defs/batch.ts';
+import { certificates } from './defs/certificates.ts';
+import { coordination, discovery, events, storage } from './defs/cluster.ts';
 import { core } from './defs/core.ts';
 import { meta } from './defs/meta.ts';
 import { networking } from './defs/networking.ts';
@@ -25,7 +28,25 @@ export interface ApiPackage {
   messages: string;
 }
 
-const PACKAGES: ApiPackage[] = [meta, core, apps, batch, rbac, policy, networking, scheduling, authentication, authorization];
+const PACKAGES: ApiPackage[] = [
+  meta,
+  core,
+  apps,
+  batch,
+  rbac,
+  policy,
+  networking,
+  scheduling,
+  authentication,
+  authorization,
+  autoscalingV1,
+  autoscalingV2,
+  certificates,
+  coordination,
+  discovery,
+  events,
+  storage,
+];
 
 export interface KindRegistry {
   /** The message for apiVersion/kind; meta kinds (Status, DeleteOptions, …) under any known apiVersion. */
