@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { formatHpaTargets, horizontalPodAutoscalerPrinter, podDisruptionBudgetPrinter } from './autoscaling.ts';
+import { formatHpaTargets, horizontalPodAutoscalerPrinter, podDisruptionBudgetPrinter, scalePrinter } from './autoscaling.ts';
 import { ago, now } from './testing.ts';
 
 const metadata = { name: 'web', creationTimestamp: ago(3600 * 10) };
@@ -78,4 +78,10 @@ test('PodDisruptionBudget: MIN AVAILABLE, MAX UNAVAILABLE, ALLOWED DISRUPTIONS',
     '10h',
   ]);
   assert.deepEqual(podDisruptionBudgetPrinter.row({ metadata, spec: { maxUnavailable: '25%' } }, now).slice(1, 4), ['N/A', '25%', 0]);
+});
+
+test('Scale subresource: DESIRED and AVAILABLE, Name without the name format', () => {
+  const scale = { apiVersion: 'autoscaling/v1', kind: 'Scale', metadata, spec: { replicas: 5 }, status: { replicas: 3, selector: 'app=web' } };
+  assert.deepEqual(scalePrinter.row(scale, now), ['web', 5, 3, '10h']);
+  assert.deepEqual([scalePrinter.columns[0].name, scalePrinter.columns[0].format], ['Name', '']);
 });

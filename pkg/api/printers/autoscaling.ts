@@ -1,6 +1,6 @@
 /**
  * HorizontalPodAutoscaler (TARGETS as "cpu: 40%/80%", at most two metrics then "+ N more...")
- * and PodDisruptionBudget. autoscaling/v1 objects are read through their v2 equivalent, as
+ * PodDisruptionBudget and the scale subresource. autoscaling/v1 objects are read through their v2 equivalent, as
  * Kubernetes prints its internal (v2-shaped) type for both versions.
  */
 import type { KObject } from '../types.ts';
@@ -142,4 +142,15 @@ export const podDisruptionBudgetPrinter = printer(
     int(pdb.status?.disruptionsAllowed),
     ageOf(pdb, now),
   ],
+);
+
+/** `kubectl get --subresource=scale`: Kubernetes gives this Name column no "name" format. */
+export const scalePrinter = printer(
+  [
+    { ...nameColumn, format: '' },
+    col('Desired', doc.scaleSpecReplicas, 'integer'),
+    col('Available', doc.scaleStatusReplicas, 'integer'),
+    ageColumn,
+  ],
+  (scale, now) => [nameOf(scale), int(scale.spec?.replicas), int(scale.status?.replicas), ageOf(scale, now)],
 );

@@ -80,4 +80,9 @@ test('admission configuration kinds', () => {
   assert.deepEqual(validatingAdmissionPolicyBindingPrinter.row(binding({ name: 'limits', namespace: 'ns' }), now), ['x', 'p', 'ns/limits', '5s']);
   assert.equal(validatingAdmissionPolicyBindingPrinter.row(binding({ name: 'limits' }), now)[2], '*/limits');
   assert.equal(validatingAdmissionPolicyBindingPrinter.row(binding(), now)[2], '<unset>');
+  const selected = binding({ selector: { matchLabels: { tier: 'gold', app: 'x' }, matchExpressions: [{ key: 'env', operator: 'In', values: ['a', 'b'] }] } });
+  assert.equal(
+    validatingAdmissionPolicyBindingPrinter.row(selected, now)[2],
+    '&LabelSelector{MatchLabels:map[string]string{app: x,tier: gold,},MatchExpressions:[]LabelSelectorRequirement{LabelSelectorRequirement{Key:env,Operator:In,Values:[a b],},},}',
+  );
 });

@@ -6,7 +6,6 @@ import type { KObject } from '../types.ts';
 import { ageColumn, ageOf, col, conditionsOf, int, nameColumn, nameOf, printer, str, wide } from './columns.ts';
 import { doc } from './descriptions.ts';
 import { humanDuration } from './duration.ts';
-import { selectorString } from './labels.ts';
 
 interface Subject {
   kind?: string;
@@ -132,11 +131,29 @@ export const validatingAdmissionPolicyPrinter = printer(
   },
 );
 
-function paramRefText(ref: { name?: string; namespace?: string; selector?: object } | undefined): string {
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key?: string; operator?: string; values?: string[] }[];
+}
+
+/** The Go (gogo-protobuf) String() of a metav1.LabelSelector, which Kubernetes prints here. */
+function goLabelSelectorString(selector: LabelSelector): string {
+  const labels = selector.matchLabels ?? {};
+  const labelText = Object.keys(labels)
+    .sort()
+    .map((k) => `${k}: ${labels[k]},`)
+    .join('');
+  const expressionText = (selector.matchExpressions ?? [])
+    .map((e) => `LabelSelectorRequirement{Key:${e.key ?? ''},Operator:${e.operator ?? ''},Values:[${(e.values ?? []).join(' ')}],},`)
+    .join('');
+  return `&LabelSelector{MatchLabels:map[string]string{${labelText}},MatchExpressions:[]LabelSelectorRequirement{${expressionText}},}`;
+}
+
+function paramRefText(ref: { name?: string; namespace?: string; selector?: LabelSelector } | undefined): string {
   if (!ref) return '<unset>';
   // Without a namespace the param may be cluster-scoped; Kubernetes writes "*/" then.
   if (ref.name) return ref.namespace ? `${ref.namespace}/${ref.name}` : `*/${ref.name}`;
-  if (ref.selector) return selectorString(ref.selector) ?? '<unset>';
+  if (ref.selector) return goLabelSelectorString(ref.selector);
   return '<unset>';
 }
 

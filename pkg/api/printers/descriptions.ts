@@ -109,6 +109,8 @@ export const doc = {
   netpolPodSelector: "podSelector selects the pods to which this NetworkPolicy object applies. The array of rules is applied to any pods selected by this field. An empty selector matches all pods in the policy's namespace. Multiple network policies can select the same set of pods. In this case, the ingress rules for each are combined additively. This field is NOT optional and follows standard label selector semantics. An empty podSelector matches all pods in this namespace.",
   roleBindingRoleRef: "RoleRef can reference a Role in the current namespace or a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.",
   clusterRoleBindingRoleRef: "RoleRef can only reference a ClusterRole in the global namespace. If the RoleRef cannot be resolved, the Authorizer must return an error. This field is immutable.",
+  scaleSpecReplicas: "replicas is the desired number of instances for the scaled object.",
+  scaleStatusReplicas: "replicas is the actual number of observed instances of the scaled object.",
   ipParentRef: "ParentRef references the resource that an IPAddress is attached to. An IPAddress must reference a parent object.",
 } as const;
 

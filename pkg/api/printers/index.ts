@@ -12,7 +12,7 @@ import {
   replicationControllerPrinter,
   statefulSetPrinter,
 } from './apps.ts';
-import { horizontalPodAutoscalerPrinter, podDisruptionBudgetPrinter } from './autoscaling.ts';
+import { horizontalPodAutoscalerPrinter, podDisruptionBudgetPrinter, scalePrinter } from './autoscaling.ts';
 import { cronJobPrinter, jobPrinter } from './batch.ts';
 import {
   certificateSigningRequestPrinter,
@@ -94,6 +94,7 @@ const printers: [string, TablePrinter][] = [
   ['batch/Job', jobPrinter],
   ['batch/CronJob', cronJobPrinter],
   ['autoscaling/HorizontalPodAutoscaler', horizontalPodAutoscalerPrinter],
+  ['autoscaling/Scale', scalePrinter],
   ['policy/PodDisruptionBudget', podDisruptionBudgetPrinter],
   ['networking.k8s.io/Ingress', ingressPrinter],
   ['networking.k8s.io/IngressClass', ingressClassPrinter],
