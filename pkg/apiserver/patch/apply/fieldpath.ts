@@ -1,0 +1,265 @@
+/**
+ * Field sets as structured-merge-diff keeps them: a tree of path elements (field name, list
+ * key, set value, index) with members (owned paths) and children (paths below). The order
+ * and the FieldsV1 encoding (`f:name`, `k:{"name":"x"}`, `v:"a"`, `i:0`, `.`) follow
+ * sigs.k8s.io/structured-merge-diff, so managedFields read byte for byte like Kubernetes'.
+ */
+import type { Json } from '../../../api/types.ts';
+import { goJson, isObject } from '../json.ts';
+
+export type PathElement =
+  | { field: string }
+  | { key: [string, Json][] }
+  | { value: Json }
+  | { index: number };
+
+export type Path = PathElement[];
+
+/** Canonical text of an element, used both as identity and as the FieldsV1 key. */
+export function elementKey(pe: PathElement): string {
+  if ('field' in pe) return `f:${pe.field}`;
+  if ('key' in pe) return `k:${goJson(Object.fromEntries(pe.key))}`;
+  if ('value' in pe) return `v:${goJson(pe.value)}`;
+  return `i:${pe.index}`;
+}
+
+export function parseElementKey(text: string): PathElement | undefined {
+  const body = text.slice(2);
+  switch (text.slice(0, 2)) {
+    case 'f:':
+      return { field: body };
+    case 'k:': {
+      const fields = JSON.parse(body) as Record<string, Json>;
+      return { key: Object.keys(fields).sort().map((k) => [k, fields[k]!] as [string, Json]) };
+    }
+    case 'v:':
+      return { value: JSON.parse(body) as Json };
+    case 'i:':
+      return { index: Number(body) };
+    default:
+      return undefined;
+  }
+}
+
+const rank = (pe: PathElement) => ('field' in pe ? 0 : 'key' in pe ? 1 : 'value' in pe ? 2 : 3);
+
+export function compareElements(a: PathElement, b: PathElement): number {
+  const ra = rank(a);
+  const rb = rank(b);
+  if (ra !== rb) return ra - rb;
+  if ('field' in a && 'field' in b) return compareStrings(a.field, b.field);
+  if ('key' in a && 'key' in b) return compareKeys(a.key, b.key);
+  if ('value' in a && 'value' in b) return compareValues(a.value, b.value);
+  return (a as { index: number }).index - (b as { index: number }).index;
+}
+
+function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+function compareKeys(a: [string, Json][], b: [string, Json][]): number {
+  for (let i = 0; ; i++) {
+    if (i >= a.length || i >= b.length) return a.length - b.length;
+    const c = compareStrings(a[i]![0], b[i]![0]) || compareValues(a[i]![1], b[i]![1]);
+    if (c !== 0) return c;
+  }
+}
+
+/** value.Compare: numbers < strings < booleans < lists < maps < null. */
+export function compareValues(a: Json, b: Json): number {
+  const order = (v: Json) => (typeof v === 'number' ? 0 : typeof v === 'string' ? 1 : typeof v === 'boolean' ? 2 : Array.isArray(v) ? 3 : v === null ? 5 : 4);
+  const oa = order(a);
+  const ob = order(b);
+  if (oa !== ob) return oa - ob;
+  if (typeof a === 'number' || typeof a === 'string') return a < (b as typeof a) ? -1 : a > (b as typeof a) ? 1 : 0;
+  if (typeof a === 'boolean') return Number(a) - Number(b as boolean);
+  if (Array.isArray(a)) {
+    const bl = b as Json[];
+    for (let i = 0; i < Math.min(a.length, bl.length); i++) {
+      const c = compareValues(a[i]!, bl[i]!);
+      if (c !== 0) return c;
+    }
+    return a.length - bl.length;
+  }
+  if (isObject(a) && isObject(b)) {
+    const entries = (o: Record<string, Json>) => Object.keys(o).sort().map((k) => [k, o[k]!] as [string, Json]);
+    return compareKeys(entries(a), entries(b));
+  }
+  return 0;
+}
+
+/** Path.String(): `.spec.containers[name="web"].image`, `[=value]`, `[0]`. */
+export function pathString(path: Path): string {
+  return path.map(elementString).join('');
+}
+
+function elementString(pe: PathElement): string {
+  if ('field' in pe) return `.${pe.field}`;
+  if ('key' in pe) return `[${pe.key.map(([k, v]) => `${k}=${valueString(v)}`).join(',')}]`;
+  if ('value' in pe) return `[=${valueString(pe.value)}]`;
+  return `[${pe.index}]`;
+}
+
+function valueString(v: Json): string {
+  if (v === null) return 'null';
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (Array.isArray(v)) return `[${v.map(valueString).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${k}=${valueString(v[k]!)}`).join(',')}}`;
+  return String(v);
+}
+
+interface Child {
+  pe: PathElement;
+  set: FieldSet;
+}
+
+export class FieldSet {
+  readonly members = new Map<string, PathElement>();
+  readonly children = new Map<string, Child>();
+
+  static of(...paths: Path[]): FieldSet {
+    const s = new FieldSet();
+    for (const p of paths) s.insert(p);
+    return s;
+  }
+
+  insert(path: Path): void {
+    if (path.length === 0) return;
+    const [head, ...rest] = path;
+    const key = elementKey(head!);
+    if (rest.length === 0) this.members.set(key, head!);
+    else this.descend(head!).insert(rest);
+  }
+
+  descend(pe: PathElement): FieldSet {
+    const key = elementKey(pe);
+    let child = this.children.get(key);
+    if (!child) {
+      child = { pe, set: new FieldSet() };
+      this.children.set(key, child);
+    }
+    return child.set;
+  }
+
+  has(path: Path): boolean {
+    if (path.length === 0) return false;
+    const key = elementKey(path[0]!);
+    if (path.length === 1) return this.members.has(key);
+    return this.children.get(key)?.set.has(path.slice(1)) ?? false;
+  }
+
+  /** The subtree below `pe`, or undefined when nothing is there. */
+  childAt(pe: PathElement): FieldSet | undefined {
+    return this.children.get(elementKey(pe))?.set;
+  }
+
+  isEmpty(): boolean {
+    return this.members.size === 0 && [...this.children.values()].every((c) => c.set.isEmpty());
+  }
+
+  union(other: FieldSet): FieldSet {
+    const out = this.copy();
+    for (const [k, pe] of other.members) out.members.set(k, pe);
+    for (const [k, c] of other.children) {
+      const mine = out.children.get(k);
+      out.children.set(k, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.copy() });
+    }
+    return out;
+  }
+
+  /** Members of this set not in `other`, level by level (children of other's members stay). */
+  difference(other: FieldSet): FieldSet {
+    return this.subtract(other, false);
+  }
+
+  /** Like difference, but also drops everything below a member of `other`. */
+  recursiveDifference(other: FieldSet): FieldSet {
+    return this.subtract(other, true);
+  }
+
+  private subtract(other: FieldSet, recursive: boolean): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      if (recursive && other.members.has(k)) continue;
+      const theirs = other.children.get(k);
+      const rest = theirs ? c.set.subtract(theirs.set, recursive) : c.set;
+      if (!rest.isEmpty()) out.children.set(k, { pe: c.pe, set: rest });
+    }
+    return out;
+  }
+
+  intersection(other: FieldSet): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) if (other.members.has(k)) out.members.set(k, pe);
+    for (const [k, c] of this.children) {
+      const theirs = other.children.get(k);
+      if (!theirs) continue;
+      const both = c.set.intersection(theirs.set);
+      if (!both.isEmpty()) out.children.set(k, { pe: c.pe, set: both });
+    }
+    return out;
+  }
+
+  copy(): FieldSet {
+    const out = new FieldSet();
+    for (const [k, pe] of this.members) out.members.set(k, pe);
+    for (const [k, c] of this.children) out.children.set(k, { pe: c.pe, set: c.set.copy() });
+    return out;
+  }
+
+  equals(other: FieldSet): boolean {
+    return this.difference(other).isEmpty() && other.difference(this).isEmpty();
+  }
+
+  /** Every member path: this level's members in order, then each child's (Set.Iterate). */
+  paths(prefix: Path = []): Path[] {
+    const out: Path[] = sortedValues(this.members).map((pe) => [...prefix, pe]);
+    for (const c of sortedChildren(this.children)) out.push(...c.set.paths([...prefix, c.pe]));
+    return out;
+  }
+
+  /** The FieldsV1 object: `.` first where an element is itself a member, then elements in order. */
+  toFieldsV1(): Record<string, unknown> {
+    return this.emit(false);
+  }
+
+  private emit(includeSelf: boolean): Record<string, unknown> {
+    const out: Record<string, unknown> = {};
+    if (includeSelf && !this.isEmpty()) out['.'] = {};
+    const keys = new Set([...this.members.keys(), ...[...this.children.entries()].filter(([, c]) => !c.set.isEmpty()).map(([k]) => k)]);
+    const ordered = [...keys].map((k) => ({ k, pe: (this.members.get(k) ?? this.children.get(k)!.pe) }));
+    ordered.sort((a, b) => compareElements(a.pe, b.pe));
+    for (const { k } of ordered) {
+      const child = this.children.get(k);
+      out[k] = child && !child.set.isEmpty() ? child.set.emit(this.members.has(k)) : {};
+    }
+    return out;
+  }
+
+  static fromFieldsV1(fields: unknown): FieldSet {
+    const out = new FieldSet();
+    if (!isObject(fields)) throw new Error('FieldsV1 must be an object');
+    for (const [k, v] of Object.entries(fields)) {
+      if (k === '.') continue;
+      const pe = parseElementKey(k);
+      if (pe === undefined) continue;
+      const sub = isObject(v) ? v : {};
+      const childKeys = Object.keys(sub);
+      if (childKeys.length === 0 || '.' in sub) out.members.set(elementKey(pe), pe);
+      if (childKeys.some((c) => c !== '.')) {
+        const child = FieldSet.fromFieldsV1(sub);
+        if (!child.isEmpty()) out.children.set(elementKey(pe), { pe, set: child });
+      }
+    }
+    return out;
+  }
+}
+
+function sortedValues(m: Map<string, PathElement>): PathElement[] {
+  return [...m.values()].sort(compareElements);
+}
+
+function sortedChildren(m: Map<string, Child>): Child[] {
+  return [...m.values()].sort((a, b) => compareElements(a.pe, b.pe));
+}
