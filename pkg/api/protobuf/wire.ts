@@ -28,8 +28,26 @@ export class WireReader {
     return this.pos >= this.end;
   }
 
+  /** Varints of up to 28 bits (tags, lengths, most numbers) without BigInt; undefined otherwise. */
+  private small(): number | undefined {
+    let pos = this.pos;
+    let result = 0;
+    for (let shift = 0; shift < 28; shift += 7) {
+      if (pos >= this.end) return undefined;
+      const b = this.buf[pos++]!;
+      result |= (b & 0x7f) << shift;
+      if (b < 0x80) {
+        this.pos = pos;
+        return result;
+      }
+    }
+    return undefined;
+  }
+
   /** Unsigned varint as a bigint: int64 fields use all 64 bits (negative numbers are 10 bytes). */
   varint(): bigint {
+    const small = this.small();
+    if (small !== undefined) return BigInt(small);
     let result = 0n;
     for (let shift = 0n; ; shift += 7n) {
       if (shift >= 70n) throw new WireError('proto: integer overflow');
@@ -41,15 +59,16 @@ export class WireReader {
   }
 
   int64(): number {
-    return Number(BigInt.asIntN(64, this.varint()));
+    return this.small() ?? Number(BigInt.asIntN(64, this.varint()));
   }
 
   int32(): number {
-    return Number(BigInt.asIntN(32, this.varint()));
+    return this.small() ?? Number(BigInt.asIntN(32, this.varint()));
   }
 
   bool(): boolean {
-    return this.varint() !== 0n;
+    const small = this.small();
+    return small === undefined ? this.varint() !== 0n : small !== 0;
   }
 
   double(): number {
@@ -61,6 +80,13 @@ export class WireReader {
 
   /** The [start, end) range of a length-delimited field, consumed. */
   range(): [number, number] {
+    const small = this.small();
+    if (small !== undefined) {
+      if (small > this.end - this.pos) throw unexpectedEof();
+      const start = this.pos;
+      this.pos += small;
+      return [start, this.pos];
+    }
     const len = this.varint();
     if (len > BigInt(this.end - this.pos)) {
       // gogo checks the sign first: lengths past 2^63 read as negative there.
@@ -84,9 +110,10 @@ export class WireReader {
 
   /** Tag of the next field: [field number, wire type]. */
   tag(messageName: string): [number, number] {
-    const key = this.varint();
-    const field = Number(key >> 3n);
-    const wire = Number(key & 7n);
+    const small = this.small();
+    const key = small === undefined ? this.varint() : undefined;
+    const field = key === undefined ? small! >>> 3 : Number(key >> 3n);
+    const wire = key === undefined ? small! & 7 : Number(key & 7n);
     if (field <= 0 || field > 0x1fffffff) {
       throw new WireError(`proto: ${messageName}: illegal tag ${field} (wire type ${wire})`);
     }
@@ -135,7 +162,7 @@ export class WireReader {
 /** Append-only writer; nested messages are written into their own writer, then copied in. */
 export class WireWriter {
   private chunks: Uint8Array[] = [];
-  private current = Buffer.allocUnsafe(256);
+  private current = Buffer.allocUnsafe(64);
   private used = 0;
   length = 0;
 
@@ -153,6 +180,15 @@ export class WireWriter {
   }
 
   varint(value: bigint | number): void {
+    if (typeof value === 'number' && value >= 0 && value <= 0x7fffffff) {
+      let n = value;
+      while (n >= 0x80) {
+        this.byte((n & 0x7f) | 0x80);
+        n >>>= 7;
+      }
+      this.byte(n);
+      return;
+    }
     let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
       this.byte(Number(v & 0x7fn) | 0x80);
