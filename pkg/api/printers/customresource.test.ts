@@ -90,3 +90,16 @@ test('cells keep JSON types per column type, null when missing or of another typ
 test('goJson sorts keys and escapes HTML characters like encoding/json', () => {
   assert.equal(goJson({ z: [1, 'a&b'], a: { y: null, x: false } }), '{"a":{"x":false,"y":null},"z":[1,"a\\u0026b"]}');
 });
+
+test('a column with an unparsable JSONPath ends the table there', () => {
+  const printer = customResourcePrinter([
+    { name: 'Secret', type: 'string', jsonPath: '.spec.secretName' },
+    { name: 'Broken', type: 'string', jsonPath: '.spec[' },
+    { name: 'Later', type: 'string', jsonPath: '.spec.secretName' },
+  ]);
+  assert.deepEqual(
+    printer.columns.map((c) => c.name),
+    ['Name', 'Secret'],
+  );
+  assert.deepEqual(printer.row(certificate, now), ['web-tls', 'web-tls']);
+});

@@ -1,13 +1,14 @@
 /**
  * Tables for custom resources from a CRD version's additionalPrinterColumns, as the
  * apiextensions table convertor builds them: Name first, then the columns in order; a CRD
- * version without columns gets one Age column.
+ * version without columns gets one Age column. CRD validation refuses bad JSONPaths; should
+ * one get through, the table ends before it instead of failing every request.
  */
 import type { PrinterColumn, TablePrinter } from '../types.ts';
 import { nameColumn, nameOf } from './columns.ts';
 import { doc } from './descriptions.ts';
 import { humanDuration, parseTime } from './duration.ts';
-import { compileJsonPath } from './jsonpath.ts';
+import { compileJsonPath, type JsonPath } from './jsonpath.ts';
 
 /** apiextensions/v1 CustomResourceColumnDefinition. */
 export interface CustomResourceColumn {
@@ -82,9 +83,23 @@ function typedCell(type: string, value: unknown, now: Date): unknown {
   }
 }
 
+/** Columns up to the first unparsable JSONPath, where Kubernetes' convertor stops too. */
+function usableColumns(columns: CustomResourceColumn[]): { column: CustomResourceColumn; path: JsonPath }[] {
+  const usable: { column: CustomResourceColumn; path: JsonPath }[] = [];
+  for (const column of columns) {
+    try {
+      usable.push({ column, path: compileJsonPath(column.jsonPath) });
+    } catch {
+      break;
+    }
+  }
+  return usable;
+}
+
 export function customResourcePrinter(columns: CustomResourceColumn[]): TablePrinter {
-  const effective = columns.length > 0 ? columns : defaultColumns;
-  const paths = effective.map((c) => compileJsonPath(c.jsonPath));
+  const usable = usableColumns(columns.length > 0 ? columns : defaultColumns);
+  const effective = usable.map((u) => u.column);
+  const paths = usable.map((u) => u.path);
   const definitions: PrinterColumn[] = effective.map((c) => ({
     name: c.name,
     type: c.type as PrinterColumn['type'],

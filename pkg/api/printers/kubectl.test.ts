@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import type { KObject, TablePrinter } from '../types.ts';
-import { buildTable, builtinPrinters, type IncludeObject } from './index.ts';
+import { buildTable, builtinPrinters, customResourcePrinter, type IncludeObject } from './index.ts';
 import { ago, now } from './testing.ts';
 
 const run = promisify(execFile);
@@ -85,6 +85,30 @@ const services: KObject[] = [
   },
 ];
 
+const crontabs: KObject[] = [
+  {
+    apiVersion: 'stable.example.com/v1',
+    kind: 'CronTab',
+    metadata: { name: 'nightly', namespace: 'default', creationTimestamp: ago(5 * 86400) },
+    spec: { cronSpec: '0 3 * * *', replicas: 2 },
+    status: { conditions: [{ type: 'Ready', status: 'True' }], lastRun: ago(9 * 3600) },
+  },
+  {
+    apiVersion: 'stable.example.com/v1',
+    kind: 'CronTab',
+    metadata: { name: 'new', namespace: 'default', creationTimestamp: ago(30) },
+    spec: { cronSpec: '*/1 * * * *' },
+  },
+];
+
+const crontabPrinter = customResourcePrinter([
+  { name: 'Spec', type: 'string', jsonPath: '.spec.cronSpec' },
+  { name: 'Replicas', type: 'integer', jsonPath: '.spec.replicas' },
+  { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status' },
+  { name: 'Last Run', type: 'date', jsonPath: '.status.lastRun' },
+  { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+]);
+
 const resources: Record<string, { kind: string; printer: TablePrinter; items: KObject[] }> = {
   pods: { kind: 'Pod', printer: builtinPrinters.get('/Pod')!, items: pods },
   services: { kind: 'Service', printer: builtinPrinters.get('/Service')!, items: services },
@@ -99,7 +123,18 @@ function handle(req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://127.0.0.1');
   if (url.pathname === '/version') return send(res, 200, { major: '1', minor: '33', gitVersion: 'v1.33.1' });
   if (url.pathname === '/api') return send(res, 200, { kind: 'APIVersions', versions: ['v1'] });
-  if (url.pathname === '/apis') return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [] });
+  if (url.pathname === '/apis') {
+    const version = { groupVersion: 'stable.example.com/v1', version: 'v1' };
+    const group = { name: 'stable.example.com', versions: [version], preferredVersion: version };
+    return send(res, 200, { kind: 'APIGroupList', apiVersion: 'v1', groups: [group] });
+  }
+  if (url.pathname === '/apis/stable.example.com/v1') {
+    const crontab = { name: 'crontabs', singularName: 'crontab', namespaced: true, kind: 'CronTab', verbs: ['get', 'list'] };
+    return send(res, 200, { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: 'stable.example.com/v1', resources: [crontab] });
+  }
+  if (url.pathname === '/apis/stable.example.com/v1/namespaces/default/crontabs') {
+    return send(res, 200, buildTable(crontabPrinter, crontabs, { now }));
+  }
   if (url.pathname === '/api/v1') {
     const list = Object.entries(resources).map(([name, r]) => ({
       name,
@@ -199,6 +234,18 @@ test('kubectl get -A --show-labels reads namespace and labels from the rows\' me
       'NAMESPACE   NAME         TYPE           CLUSTER-IP    EXTERNAL-IP   PORT(S)                      AGE   LABELS',
       'default     kubernetes   ClusterIP      10.43.0.1     <none>        443/TCP                      40d   component=apiserver,provider=kubernetes',
       'default     web          LoadBalancer   10.43.88.12   <pending>     80:30080/TCP,443:30443/TCP   2d    <none>',
+      '',
+    ].join('\n'),
+  );
+});
+
+test('kubectl get of a custom resource prints its printer columns, blank where a value is missing', { skip: !kubectl && 'kubectl not installed' }, async () => {
+  assert.equal(
+    await kubectlGet('crontabs'),
+    [
+      'NAME      SPEC          REPLICAS   READY   LAST RUN   AGE',
+      'nightly   0 3 * * *     2          True    9h         5d',
+      'new       */1 * * * *                                 30s',
       '',
     ].join('\n'),
   );
