@@ -5,33 +5,11 @@
  * Rules follow Kubernetes 1.30-1.33; per-controller roles cover the controllers tsk runs.
  */
 import { aggregateClusterRoles } from './aggregation.ts';
+import { CONTROLLER_RULES } from './bootstrap-controllers.ts';
+import { APPS, AUTHN, AUTHZ, BATCH, CERTS, COORDINATION, CORE, DISCOVERY, EVENTS, eventsRule, EXTENSIONS, NETWORKING, POLICY, READ, READ_WRITE, rule, STORAGE, WRITE } from './policyrules.ts';
 import { RBAC_GROUP, type ClusterRole, type ClusterRoleBinding, type PolicyRule, type Role, type RoleBinding, type Subject } from './types.ts';
 
-const READ = ['get', 'list', 'watch'];
-const WRITE = ['create', 'update', 'patch', 'delete', 'deletecollection'];
-const READ_WRITE = [...READ, ...WRITE];
-
-const CORE = '';
-const APPS = 'apps';
-const AUTHN = 'authentication.k8s.io';
-const AUTHZ = 'authorization.k8s.io';
-const BATCH = 'batch';
-const CERTS = 'certificates.k8s.io';
-const COORDINATION = 'coordination.k8s.io';
-const DISCOVERY = 'discovery.k8s.io';
-const EXTENSIONS = 'extensions';
-const NETWORKING = 'networking.k8s.io';
-const POLICY = 'policy';
-const STORAGE = 'storage.k8s.io';
-const EVENTS = 'events.k8s.io';
-
-function rule(verbs: string[], groups: string[], resources: string[], names?: string[]): PolicyRule {
-  const r: PolicyRule = { verbs, apiGroups: groups, resources };
-  if (names) r.resourceNames = names;
-  return r;
-}
 const urls = (verbs: string[], nonResourceURLs: string[]): PolicyRule => ({ verbs, nonResourceURLs });
-const eventsRule = (): PolicyRule => rule(['create', 'update', 'patch'], [CORE, EVENTS], ['events']);
 
 export const BOOTSTRAP_LABELS = { 'kubernetes.io/bootstrapping': 'rbac-defaults' };
 export const AUTOUPDATE_ANNOTATION = 'rbac.authorization.kubernetes.io/autoupdate';
@@ -209,123 +187,7 @@ function systemRoles(): ClusterRole[] {
   ];
 }
 
-/** Roles of the controllers, each bound to the service account of the same name in kube-system. */
-export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
-  'clusterrole-aggregation-controller': [rule(['escalate', 'get', 'list', 'watch', 'update', 'patch'], [RBAC_GROUP], ['clusterroles'])],
-  'cronjob-controller': [
-    rule(['get', 'list', 'watch', 'update'], [BATCH], ['cronjobs']),
-    rule(['get', 'list', 'watch', 'create', 'update', 'delete', 'patch'], [BATCH], ['jobs']),
-    rule(['update'], [BATCH], ['cronjobs/status']),
-    rule(['update'], [BATCH], ['cronjobs/finalizers']),
-    rule(['list', 'delete'], [CORE], ['pods']),
-    eventsRule(),
-  ],
-  'daemon-set-controller': [
-    rule(READ, [EXTENSIONS, APPS], ['daemonsets']),
-    rule(['update'], [EXTENSIONS, APPS], ['daemonsets/status']),
-    rule(['update'], [EXTENSIONS, APPS], ['daemonsets/finalizers']),
-    rule(['list', 'watch'], [CORE], ['nodes']),
-    rule(['list', 'watch', 'create', 'delete', 'patch'], [CORE], ['pods']),
-    rule(['create'], [CORE], ['pods/binding']),
-    rule(['get', 'list', 'watch', 'create', 'delete', 'update', 'patch'], [APPS], ['controllerrevisions']),
-    eventsRule(),
-  ],
-  'deployment-controller': [
-    rule(['get', 'list', 'watch', 'update'], [EXTENSIONS, APPS], ['deployments']),
-    rule(['update'], [EXTENSIONS, APPS], ['deployments/status']),
-    rule(['update'], [EXTENSIONS, APPS], ['deployments/finalizers']),
-    rule(['get', 'list', 'watch', 'create', 'update', 'patch', 'delete'], [APPS, EXTENSIONS], ['replicasets']),
-    rule(['get', 'list', 'watch', 'update'], [CORE], ['pods']),
-    eventsRule(),
-  ],
-  'disruption-controller': [
-    rule(READ, [EXTENSIONS, APPS], ['deployments']),
-    rule(READ, [APPS, EXTENSIONS], ['replicasets']),
-    rule(READ, [CORE], ['replicationcontrollers']),
-    rule(READ, [POLICY], ['poddisruptionbudgets']),
-    rule(READ, [APPS], ['statefulsets']),
-    rule(['update'], [POLICY], ['poddisruptionbudgets/status']),
-    rule(['patch', 'update'], [CORE], ['pods/status']),
-    rule(['get'], ['*'], ['*/scale']),
-    eventsRule(),
-  ],
-  'endpoint-controller': [
-    rule(READ, [CORE], ['services', 'pods']),
-    rule(['get', 'list', 'create', 'update', 'delete'], [CORE], ['endpoints']),
-    rule(['create'], [CORE], ['endpoints/restricted']),
-    eventsRule(),
-  ],
-  'endpointslice-controller': [
-    rule(READ, [CORE], ['services', 'pods', 'nodes']),
-    rule(['update'], [CORE], ['services/finalizers']),
-    rule(['get', 'list', 'create', 'update', 'delete'], [DISCOVERY], ['endpointslices']),
-    eventsRule(),
-  ],
-  'generic-garbage-collector': [rule(['get', 'list', 'watch', 'patch', 'update', 'delete'], ['*'], ['*']), eventsRule()],
-  'horizontal-pod-autoscaler': [
-    rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),
-    rule(['update'], ['autoscaling'], ['horizontalpodautoscalers/status']),
-    rule(['get', 'update'], ['*'], ['*/scale']),
-    rule(['list'], [CORE], ['pods']),
-    rule(['list'], ['metrics.k8s.io'], ['pods']),
-    rule(['get', 'list'], ['custom.metrics.k8s.io'], ['*']),
-    rule(['get', 'list'], ['external.metrics.k8s.io'], ['*']),
-    eventsRule(),
-  ],
-  'job-controller': [
-    rule(['get', 'list', 'watch', 'update', 'patch'], [BATCH], ['jobs']),
-    rule(['update', 'patch'], [BATCH], ['jobs/status']),
-    rule(['update'], [BATCH], ['jobs/finalizers']),
-    rule(['list', 'watch', 'create', 'delete', 'patch'], [CORE], ['pods']),
-    eventsRule(),
-  ],
-  'namespace-controller': [
-    rule(['get', 'list', 'watch', 'delete'], [CORE], ['namespaces']),
-    rule(['update'], [CORE], ['namespaces/finalize', 'namespaces/status']),
-    rule(['get', 'list', 'delete', 'deletecollection'], ['*'], ['*']),
-  ],
-  'node-controller': [
-    rule(['get', 'list', 'update', 'delete', 'patch'], [CORE], ['nodes']),
-    rule(['patch', 'update'], [CORE], ['nodes/status']),
-    rule(['patch', 'update'], [CORE], ['pods/status']),
-    rule(['list', 'delete'], [CORE], ['pods']),
-    eventsRule(),
-  ],
-  'pod-garbage-collector': [
-    rule(['list', 'watch', 'delete'], [CORE], ['pods']),
-    rule(['get', 'list'], [CORE], ['nodes']),
-    rule(['patch'], [CORE], ['pods/status']),
-  ],
-  'replicaset-controller': [
-    rule(['get', 'list', 'watch', 'update'], [APPS, EXTENSIONS], ['replicasets']),
-    rule(['update'], [APPS, EXTENSIONS], ['replicasets/status']),
-    rule(['update'], [APPS, EXTENSIONS], ['replicasets/finalizers']),
-    rule(['list', 'watch', 'patch', 'create', 'delete'], [CORE], ['pods']),
-    eventsRule(),
-  ],
-  'resourcequota-controller': [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [CORE], ['resourcequotas/status']), eventsRule()],
-  'root-ca-cert-publisher': [rule(['create', 'update'], [CORE], ['configmaps']), eventsRule()],
-  'service-account-controller': [rule(['create'], [CORE], ['serviceaccounts']), eventsRule()],
-  'service-controller': [
-    rule(READ, [CORE], ['services']),
-    rule(['patch', 'update'], [CORE], ['services/status']),
-    rule(['list', 'watch'], [CORE], ['nodes']),
-    eventsRule(),
-  ],
-  'statefulset-controller': [
-    rule(['list', 'watch'], [CORE], ['pods']),
-    rule(READ, [APPS], ['statefulsets']),
-    rule(['update'], [APPS], ['statefulsets/status']),
-    rule(['update'], [APPS], ['statefulsets/finalizers']),
-    rule(['get', 'create', 'delete', 'update', 'patch'], [CORE], ['pods']),
-    rule(['get', 'create', 'delete', 'update', 'patch', 'list', 'watch'], [APPS], ['controllerrevisions']),
-    rule(['get', 'create'], [CORE], ['persistentvolumeclaims']),
-    eventsRule(),
-  ],
-  'ttl-after-finished-controller': [rule(['get', 'list', 'watch', 'delete'], [BATCH], ['jobs']), eventsRule()],
-  'ttl-controller': [rule(['update', 'patch', 'list', 'watch'], [CORE], ['nodes']), eventsRule()],
-};
-
+export { CONTROLLER_RULES };
 export const CONTROLLER_ROLE_PREFIX = 'system:controller:';
 
 function clusterBinding(name: string, subjects: Subject[], roleName = name): ClusterRoleBinding {
