@@ -72,6 +72,11 @@ function context(input: FieldManagerInput): UpdaterContext {
   };
 }
 
+/** creater.New(kind): the zero object of the kind, apiVersion and kind set. */
+function emptyObject(ctx: UpdaterContext, like: KObject): Json {
+  return { ...ctx.types.zeroObject(ctx.root), apiVersion: like.apiVersion ?? null, kind: like.kind ?? null, metadata: {} } as Json;
+}
+
 function strip(managed: Managed, key: string): void {
   const entry = managed.get(key);
   if (!entry) return;
@@ -122,7 +127,7 @@ export function updateManagedFields(input: UpdateInput): KObject {
   // Objects whose managers were cleared stay untracked until someone applies.
   if (managed.size === 0 && input.old?.metadata?.uid) return updated;
   const id: ManagerId = { manager: input.manager, operation: 'Update', apiVersion: input.apiVersion, subresource: input.subresource || undefined };
-  const live = input.old ? withoutManagedFields(input.old) : ({} as Json);
+  const live = input.old ? withoutManagedFields(input.old) : emptyObject(ctx, updated);
   recordUpdate(ctx, live, updated as unknown as Json, managed, id, input.now);
   return withManaged(updated, managed);
 }
@@ -162,7 +167,7 @@ export function serverSideApply(input: ApplyInput): ApplyResult {
 function applyOnce(input: ApplyInput, force: boolean): KObject {
   const ctx = context(input);
   const { applied } = input;
-  const live: KObject = input.live ?? { apiVersion: applied.apiVersion, kind: applied.kind, metadata: {} };
+  const live: KObject = input.live ?? (emptyObject(ctx, applied) as unknown as KObject);
   let managed: Managed;
   try {
     managed = decodeManaged(live.metadata?.managedFields);
@@ -172,7 +177,7 @@ function applyOnce(input: ApplyInput, force: boolean): KObject {
   }
   const liveJson = withoutManagedFields(live);
   if (managed.size === 0) {
-    const empty = { apiVersion: live.apiVersion, kind: live.kind, metadata: {} } as Json;
+    const empty = emptyObject(ctx, live);
     const id: ManagerId = { manager: BEFORE_FIRST_APPLY, operation: 'Update', apiVersion: input.apiVersion, subresource: input.subresource || undefined };
     recordUpdate(ctx, empty, liveJson, managed, id, input.now);
   }

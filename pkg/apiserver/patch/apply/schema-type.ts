@@ -81,6 +81,22 @@ export class SchemaTypes {
     return { kind: 'list', relation: 'atomic', keys: [], element };
   }
 
+  /**
+   * What Go's zero value of the kind looks like as JSON: struct fields that are not pointers
+   * (published with `default: {}`) are present as empty objects. Creates compare against it,
+   * so `spec` is never "added" while a new map such as `data` is.
+   */
+  zeroObject(node: SchemaNode | undefined, depth = 0): { [key: string]: Json } {
+    const out: { [key: string]: Json } = {};
+    if (node === undefined || depth > 20) return out;
+    const resolved = this.resolver.resolve(node);
+    for (const [name, field] of Object.entries(resolved.properties ?? {})) {
+      const fallback = field.default ?? this.resolver.resolve(field).default;
+      if (isObject(fallback) && Object.keys(fallback).length === 0) out[name] = this.zeroObject(field, depth + 1);
+    }
+    return out;
+  }
+
   /** The schema default of a list-map key field (e.g. a container port's protocol: "TCP"). */
   keyDefault(element: SchemaNode | undefined, field: string): Json | undefined {
     if (element === undefined) return undefined;

@@ -30,7 +30,7 @@ const definitions: Record<string, SchemaNode> = {
   OwnerReference: { type: 'object', properties: { apiVersion: str, kind: str, name: str, uid: str, controller: { type: 'boolean' } } },
   Pod: {
     type: 'object',
-    properties: { apiVersion: str, kind: str, metadata: { allOf: [ref('ObjectMeta')], default: {} }, spec: ref('PodSpec'), status: ref('PodStatus') },
+    properties: { apiVersion: str, kind: str, metadata: { allOf: [ref('ObjectMeta')], default: {} }, spec: { allOf: [ref('PodSpec')], default: {} }, status: { allOf: [ref('PodStatus')], default: {} } },
     'x-kubernetes-group-version-kind': [{ group: '', version: 'v1', kind: 'Pod' }],
   },
   PodStatus: { type: 'object', properties: { phase: str, podIP: str } },
@@ -66,7 +66,7 @@ const definitions: Record<string, SchemaNode> = {
   },
   Deployment: {
     type: 'object',
-    properties: { apiVersion: str, kind: str, metadata: { allOf: [ref('ObjectMeta')], default: {} }, spec: ref('DeploymentSpec'), status: { type: 'object', properties: { replicas: int } } },
+    properties: { apiVersion: str, kind: str, metadata: { allOf: [ref('ObjectMeta')], default: {} }, spec: { allOf: [ref('DeploymentSpec')], default: {} }, status: { type: 'object', properties: { replicas: int }, default: {} } },
     'x-kubernetes-group-version-kind': [{ group: 'apps', version: 'v1', kind: 'Deployment' }],
   },
   DeploymentSpec: {
@@ -75,9 +75,9 @@ const definitions: Record<string, SchemaNode> = {
       replicas: int,
       paused: { type: 'boolean' },
       selector: ref('LabelSelector'),
-      template: { type: 'object', properties: { metadata: ref('ObjectMeta'), spec: ref('PodSpec') } },
+      template: { type: 'object', properties: { metadata: { allOf: [ref('ObjectMeta')], default: {} }, spec: { allOf: [ref('PodSpec')], default: {} } }, default: {} },
       strategy: {
-        type: 'object',
+        type: 'object', default: {},
         properties: { type: str, rollingUpdate: { type: 'object', properties: { maxSurge: { 'x-kubernetes-int-or-string': true } } } },
         'x-kubernetes-patch-strategy': 'retainKeys',
       },
@@ -86,7 +86,7 @@ const definitions: Record<string, SchemaNode> = {
   LabelSelector: { type: 'object', properties: { matchLabels: stringMap }, 'x-kubernetes-map-type': 'atomic' },
   ConfigMap: {
     type: 'object',
-    properties: { apiVersion: str, kind: str, metadata: ref('ObjectMeta'), data: stringMap },
+    properties: { apiVersion: str, kind: str, metadata: { allOf: [ref('ObjectMeta')], default: {} }, data: stringMap },
   },
 };
 
