@@ -225,4 +225,6 @@ export interface ResourceDefinition {
   conversion?: { toStored(obj: KObject): KObject; fromStored(obj: KObject): KObject };
   /** Which version kubectl should prefer when several are served (discovery order). */
   preferred?: boolean;
+  /** Served from a CustomResourceDefinition (no protobuf, no strategic merge patch). */
+  custom?: boolean;
 }
