@@ -5,7 +5,8 @@
  */
 import type { ResourceTable } from '../api/registry.ts';
 import type { SchemaResolver } from '../api/schema.ts';
-import type { FieldError, KObject, ResourceDefinition, StrategyContext, TablePrinter } from '../api/types.ts';
+import type { FieldError, KObject, ResourceDefinition, StrategyContext, TablePrinter, UserInfo } from '../api/types.ts';
+import type { Request } from './http/body.ts';
 import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate, type NameCheck } from '../api/validation/index.ts';
 import type { Backend } from '../kv/types.ts';
 import { Discovery } from './discovery.ts';
@@ -26,12 +27,13 @@ export interface ComposeOptions {
   /** Builds the authorizer once the cache is up (RBAC reads roles from it). */
   authorizer: (ctx: ApiContext) => Authorizer;
   printerFor: (def: ResourceDefinition) => TablePrinter;
-  decodeProtobuf: (body: Buffer) => Promise<KObject>;
+  decodeProtobuf: ApiContext['decodeProtobuf'];
   schemas?: SchemaResolver;
   patcher?: Patcher;
-  unknownFields?: ApiContext['unknownFields'];
+  fieldProblems?: ApiContext['fieldProblems'];
   virtual?: Map<string, VirtualHandler>;
   paths?: Map<string, PathHandler>;
+  impersonate?: (user: UserInfo, req: Request) => UserInfo;
   version: Record<string, string>;
   /** Address clients are told to use in /api's serverAddressByClientCIDRs. */
   advertise: () => string;
@@ -85,7 +87,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
     printerFor: opts.printerFor,
     decodeProtobuf: opts.decodeProtobuf,
     patcher: opts.patcher,
-    unknownFields: opts.unknownFields,
+    fieldProblems: opts.fieldProblems,
     virtual: opts.virtual ?? new Map(),
     now: () => new Date(),
   };
@@ -101,6 +103,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
     authorizer: opts.authorizer(ctx),
     version: opts.version,
     paths: opts.paths,
+    impersonate: opts.impersonate,
     ready: () => ready,
   });
   ready = true;

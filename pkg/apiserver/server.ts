@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   authorizer: Authorizer;
   version: Record<string, string>;
   paths?: Map<string, PathHandler>;
+  /** Impersonate-* headers: the user the request acts as (throws 400/403). */
+  impersonate?: (user: UserInfo, req: Request) => UserInfo;
   /** Whether the server is ready to serve (readyz). */
   ready: () => boolean;
 }
@@ -77,11 +79,12 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       if (err instanceof BadPathError) throw notFoundPath();
       throw err;
     }
-    const user = await opts.authenticator.authenticate(req, peerSocket(req));
-    if (!user) {
+    const authenticated = await opts.authenticator.authenticate(req, peerSocket(req));
+    if (!authenticated) {
       if (PUBLIC.has(path) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
       throw apiErrors.unauthorized();
     }
+    const user = opts.impersonate ? opts.impersonate(authenticated, req) : authenticated;
     const denied = opts.authorizer.authorize(user, info);
     if (denied !== undefined) throw denied;
     if (info.isResourceRequest) return serveResource(opts.ctx, req, res, info, user, query);

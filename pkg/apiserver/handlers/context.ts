@@ -30,10 +30,14 @@ export interface ApiContext {
   cache: WatchCache;
   schemas?: SchemaResolver;
   printerFor(def: ResourceDefinition): TablePrinter;
-  decodeProtobuf(body: Buffer): Promise<KObject>;
+  /** `expected` is the URL's kind: it fills a missing typeMeta and names the type in errors. */
+  decodeProtobuf(body: Buffer, expected?: { apiVersion: string; kind: string }): Promise<KObject>;
   patcher?: Patcher;
-  /** Field paths of `obj` its schema does not know (strict field validation). */
-  unknownFields?: (def: ResourceDefinition, obj: KObject, subresource: string) => string[];
+  /**
+   * Strict-decoding problems of a body (`unknown field "spec.foo"`, `duplicate field "x"`);
+   * `rawJson` is the body's text when it was JSON (duplicates are only visible there).
+   */
+  fieldProblems?: (def: ResourceDefinition, obj: KObject, rawJson?: string) => string[];
   /** group/version/resource/subresource → handler for virtual kinds and special subresources. */
   virtual: Map<string, VirtualHandler>;
   now(): Date;

@@ -5,7 +5,7 @@
  */
 import type { KObject, ResourceDefinition } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
-import { decodeObject, mediaType, parseJson, readBody } from '../http/body.ts';
+import { decodeObject, mediaType, readBody } from '../http/body.ts';
 import { sendObject } from '../http/respond.ts';
 import { isBool, isTrue } from '../requestinfo.ts';
 import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
@@ -38,10 +38,19 @@ function expectedKind(def: ResourceDefinition, subresource: string): { kind: str
 
 /** Decodes the body as an object of the URL's kind and namespace, or throws 400 as Kubernetes. */
 export async function readObject(scope: Scope): Promise<KObject> {
+  return (await readObjectWithText(scope)).obj;
+}
+
+/** As readObject, also returning the body's text when it was JSON (strict validation finds duplicate fields there). */
+export async function readObjectWithText(scope: Scope): Promise<{ obj: KObject; rawJson?: string }> {
   const { req, def, info, ctx } = scope;
   const body = await readBody(req);
-  const obj = await decodeObject(body, req.headers['content-type'], (b) => ctx.decodeProtobuf(b));
+  const contentType = req.headers['content-type'];
   const want = expectedKind(def, info.subresource);
+  const type = mediaType(contentType);
+  if (type === 'application/vnd.kubernetes.protobuf' && def.custom) throw apiErrors.unsupportedMediaType(type);
+  const obj = await decodeObject(body, contentType, (b) => ctx.decodeProtobuf(b, { apiVersion: want.apiVersion ?? apiVersionOf(def), kind: want.kind }));
+  const rawJson = type === 'application/json' || type === '' ? body.toString('utf8') : undefined;
   if (obj.kind === undefined || obj.kind === '') {
     if (obj.apiVersion !== undefined || body.length > 0) {
       // Kubernetes fills kind/apiVersion from the URL when both are absent (a bare object).
@@ -66,7 +75,7 @@ export async function readObject(scope: Scope): Promise<KObject> {
   } else {
     delete obj.metadata.namespace;
   }
-  return obj;
+  return { obj, rawJson };
 }
 
 /** Stored form of a body written through a version that is a view of another. */
@@ -78,8 +87,8 @@ export async function handleCreate(scope: Scope): Promise<void> {
   const { ctx, def, query } = scope;
   const dryRun = dryRunOf(query);
   fieldManagerOf(query);
-  const obj = await readObject(scope);
-  const warnings = checkFields(scope, obj);
+  const { obj, rawJson } = await readObjectWithText(scope);
+  const warnings = checkFields(scope, obj, rawJson);
   const created = await ctx.store.create(def, toStored(def, obj), strategyContext(scope, dryRun));
   sendOne(scope, 201, toVersion(def, created), warnings);
 }
@@ -88,12 +97,12 @@ export async function handleUpdate(scope: Scope): Promise<void> {
   const { ctx, def, info, query } = scope;
   const dryRun = dryRunOf(query);
   fieldManagerOf(query);
-  const obj = await readObject(scope);
+  const { obj, rawJson } = await readObjectWithText(scope);
   if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
     throw apiErrors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
   }
   obj.metadata.name = info.name;
-  const warnings = checkFields(scope, obj);
+  const warnings = checkFields(scope, obj, rawJson);
   const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, dryRun), {
     createIfMissing: def.strategy.allowCreateOnUpdate === true && info.subresource === '',
   });
@@ -133,11 +142,12 @@ export async function handlePatch(scope: Scope): Promise<void> {
   sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj));
 }
 
-function deleteOptionsFrom(query: URLSearchParams, body: Buffer): DeleteOptions {
+async function deleteOptionsFrom(scope: Scope, body: Buffer): Promise<DeleteOptions> {
+  const { query, req, ctx } = scope;
   const options: DeleteOptions = {};
   if (body.length > 0) {
-    const parsed = parseJson(body.toString('utf8')) as Record<string, unknown>;
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw apiErrors.badRequest('DeleteOptions must be an object');
+    // kubectl drain sends DeleteOptions as protobuf; everyone else as JSON.
+    const parsed = (await decodeObject(body, req.headers['content-type'] ?? 'application/json', (b) => ctx.decodeProtobuf(b, { apiVersion: 'v1', kind: 'DeleteOptions' }))) as Record<string, unknown>;
     if (typeof parsed.gracePeriodSeconds === 'number') options.gracePeriodSeconds = parsed.gracePeriodSeconds;
     if (typeof parsed.propagationPolicy === 'string') options.propagationPolicy = parsed.propagationPolicy as DeleteOptions['propagationPolicy'];
     if (parsed.orphanDependents === true) options.propagationPolicy = 'Orphan';
@@ -171,7 +181,7 @@ function deletedStatus(def: ResourceDefinition, obj: KObject): Record<string, un
 
 export async function handleDelete(scope: Scope): Promise<void> {
   const { ctx, def, info, query, req } = scope;
-  const options = deleteOptionsFrom(query, await readBody(req));
+  const options = await deleteOptionsFrom(scope, await readBody(req));
   const result = await ctx.store.delete(def, info.namespace, info.name, options, strategyContext(scope, options.dryRun ?? false));
   if (result.deleted) sendObject(scope.res, 200, deletedStatus(def, result.obj), scope.output);
   else sendOne(scope, 200, toVersion(def, result.obj));
@@ -179,7 +189,7 @@ export async function handleDelete(scope: Scope): Promise<void> {
 
 export async function handleDeleteCollection(scope: Scope): Promise<void> {
   const { ctx, def, info, query, req } = scope;
-  const options = deleteOptionsFrom(query, await readBody(req));
+  const options = await deleteOptionsFrom(scope, await readBody(req));
   const filter = parseFilter(scope);
   await ctx.cache.waitFor(await ctx.store.currentRevision(), 3000);
   const prefix = def.namespaced && info.namespace ? storagePrefix(def, info.namespace) : undefined;

@@ -51,6 +51,19 @@ function invalid(def: ResourceDefinition, obj: KObject, errors: FieldError[]): A
   return apiErrors.invalid(def.kind, def.group, obj.metadata.name ?? '', errors);
 }
 
+function isNamespace(def: ResourceDefinition): boolean {
+  return def.group === '' && def.kind === 'Namespace';
+}
+
+/**
+ * What still holds an object being deleted: metadata.finalizers, and for a namespace also
+ * spec.finalizers (the namespace controller's 'kubernetes', cleared through /finalize).
+ */
+export function pendingFinalizers(def: ResourceDefinition, obj: KObject): string[] {
+  const meta = obj.metadata.finalizers ?? [];
+  return isNamespace(def) ? [...meta, ...((obj.spec?.finalizers as string[] | undefined) ?? [])] : meta;
+}
+
 export class Store {
   constructor(
     private readonly backend: Backend,
@@ -172,7 +185,7 @@ export class Store {
       next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
       if (sameObject(next, current.obj)) return { obj: current.obj, created: false };
       // The last finalizer removed from an object being deleted: it goes now.
-      if (next.metadata.deletionTimestamp && (next.metadata.finalizers?.length ?? 0) === 0 && !(def.strategy.gracefulDeletion && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
+      if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0 && !(def.strategy.gracefulDeletion && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
         if (ctx.dryRun) return { obj: next, created: false };
         const gone = await this.deleteAt(def, current, next);
         if (gone) return { obj: gone, created: false };
@@ -217,7 +230,7 @@ export class Store {
         throw apiErrors.conflict(qr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.modRevision}`);
       }
       const next = structuredClone(current.obj);
-      const finalizers = new Set(next.metadata.finalizers ?? []);
+      const finalizers = new Set(pendingFinalizers(def, next));
       if (options.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
       if (options.propagationPolicy === 'Orphan') finalizers.add('orphan');
       const grace = this.gracePeriod(def, current.obj, options);
@@ -228,7 +241,9 @@ export class Store {
         continue;
       }
       // Graceful or finalized: mark it and let the owner of the finalizer (or the kubelet) finish.
-      if (finalizers.size > 0) next.metadata.finalizers = [...finalizers];
+      const metaFinalizers = [...finalizers].filter((f) => !isNamespace(def) || !(next.spec?.finalizers ?? []).includes(f));
+      if (metaFinalizers.length > 0) next.metadata.finalizers = metaFinalizers;
+      if (isNamespace(def)) next.status = { ...next.status, phase: 'Terminating' };
       if (!next.metadata.deletionTimestamp || (grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Infinity))) {
         next.metadata.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;

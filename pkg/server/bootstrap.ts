@@ -1,0 +1,97 @@
+/**
+ * What every cluster has from its first start: the system namespaces, the `kubernetes`
+ * Service in default with its Endpoints and EndpointSlice pointing at this API server, and the
+ * default RBAC policy. Created when missing; an existing object a user changed is left alone,
+ * except the API server's own endpoints, which follow its address.
+ */
+import type { KObject, StrategyContext } from '../api/types.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import { storageKey } from '../apiserver/storage/codec.ts';
+import type { ApiContext } from '../apiserver/handlers/context.ts';
+import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from '../auth/rbac/bootstrap.ts';
+import { firstIp } from '../auth/sans.ts';
+import { logger } from '../log/log.ts';
+import { hostAddresses } from './credentials.ts';
+
+const log = logger('apiserver');
+
+export const SYSTEM_NAMESPACES = ['default', 'kube-system', 'kube-public', 'kube-node-lease'];
+
+function systemContext(): StrategyContext {
+  return { user: { username: 'system:apiserver', groups: ['system:masters'] }, now: new Date(), dryRun: false, subresource: '' };
+}
+
+async function createIfMissing(ctx: ApiContext, group: string, resource: string, obj: KObject): Promise<boolean> {
+  const def = ctx.table.get(group, 'v1', resource);
+  if (!def) return false;
+  if (ctx.cache.get(def.storagePath, storageKey(def, obj.metadata.namespace ?? '', obj.metadata.name!))) return false;
+  try {
+    await ctx.store.create(def, obj, systemContext());
+    return true;
+  } catch (err) {
+    if (err instanceof ApiError && err.reason === 'AlreadyExists') return false;
+    throw err;
+  }
+}
+
+/** Creates or rewrites an object the API server owns (its own endpoints). */
+async function upsert(ctx: ApiContext, group: string, resource: string, obj: KObject): Promise<void> {
+  const def = ctx.table.get(group, 'v1', resource);
+  if (!def) return;
+  await ctx.store.update(def, obj.metadata.namespace ?? '', obj.metadata.name!, (current) => {
+    if (!current) return obj;
+    const next = { ...current, ...obj, metadata: { ...current.metadata, labels: obj.metadata.labels } };
+    delete next.metadata.resourceVersion;
+    return next;
+  }, systemContext(), { createIfMissing: true });
+}
+
+export interface BootstrapOptions {
+  serviceCidr: string;
+  port: number;
+  advertiseAddress?: string;
+}
+
+export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOptions): Promise<void> {
+  let created = 0;
+  for (const name of SYSTEM_NAMESPACES) {
+    if (await createIfMissing(ctx, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } })) created++;
+  }
+  const policy: [string, KObject[]][] = [
+    ['clusterroles', bootstrapClusterRoles() as KObject[]],
+    ['clusterrolebindings', bootstrapClusterRoleBindings() as KObject[]],
+    ['roles', bootstrapRoles() as KObject[]],
+    ['rolebindings', bootstrapRoleBindings() as KObject[]],
+  ];
+  // Concurrent creates share the datastore's group commits: a first start stays fast.
+  const results = await Promise.all(policy.flatMap(([resource, objects]) => objects.map((obj) => createIfMissing(ctx, 'rbac.authorization.k8s.io', resource, structuredClone(obj)))));
+  created += results.filter(Boolean).length;
+  const address = opts.advertiseAddress ?? hostAddresses()[0] ?? '127.0.0.1';
+  const labels = { component: 'apiserver', provider: 'kubernetes' };
+  await createIfMissing(ctx, '', 'services', {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name: 'kubernetes', namespace: 'default', labels },
+    spec: {
+      clusterIP: firstIp(opts.serviceCidr.split(',')[0]!),
+      ports: [{ name: 'https', port: 443, protocol: 'TCP', targetPort: opts.port }],
+      sessionAffinity: 'None',
+      type: 'ClusterIP',
+    },
+  });
+  await upsert(ctx, '', 'endpoints', {
+    apiVersion: 'v1',
+    kind: 'Endpoints',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
+    subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
+  });
+  await upsert(ctx, 'discovery.k8s.io', 'endpointslices', {
+    apiVersion: 'discovery.k8s.io/v1',
+    kind: 'EndpointSlice',
+    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
+    addressType: address.includes(':') ? 'IPv6' : 'IPv4',
+    endpoints: [{ addresses: [address], conditions: { ready: true } }],
+    ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
+  });
+  if (created > 0) log.info(`created ${created} bootstrap objects (system namespaces, default RBAC policy)`);
+}

@@ -1,0 +1,86 @@
+/**
+ * A real `dist/tsk server --disable-agent` on an ephemeral port with its own data dir, and
+ * the real kubectl (any installed version) pointed at it through the admin kubeconfig the
+ * server wrote. Everything started here is killed by PID when the test file ends.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { cleanEnv, startTsk, type TskProcess } from './tsk.ts';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as net.AddressInfo).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/** The kubectl of a given minor version (1.27–1.33 are installed; PATH's is 1.33). */
+export function kubectlBinary(minor?: number): string {
+  if (minor === undefined) return 'kubectl';
+  const onPath = spawnSync('sh', ['-c', 'readlink -f "$(command -v kubectl)"'], { encoding: 'utf8' }).stdout.trim();
+  return path.join(path.dirname(onPath), `kubectl.1.${minor}`);
+}
+
+export interface KubectlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface TestCluster {
+  server: TskProcess;
+  port: number;
+  dataDir: string;
+  kubeconfig: string;
+  url: string;
+  /** Runs kubectl with the admin kubeconfig; `input` is fed on stdin. */
+  kubectl(args: string[], opts?: { input?: string; minor?: number; kubeconfig?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  stop(): Promise<void>;
+}
+
+export async function startCluster(extraArgs: string[] = []): Promise<TestCluster> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-e2e-'));
+  const port = await freePort();
+  const server = startTsk(['server', '--disable-agent', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', ...extraArgs]);
+  await server.waitForLog(/serving the Kubernetes API/, 30_000);
+  const kubeconfig = path.join(dataDir, 'server', 'cred', 'admin.kubeconfig');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-home-'));
+  const kubectl = (args: string[], opts: { input?: string; minor?: number; kubeconfig?: string; timeoutMs?: number } = {}) =>
+    new Promise<KubectlResult>((resolve) => {
+      // A private HOME keeps kubectl's discovery cache from leaking between servers and tests.
+      const child = spawn(kubectlBinary(opts.minor), ['--kubeconfig', opts.kubeconfig ?? kubeconfig, ...args], {
+        env: cleanEnv({ HOME: home, KUBECONFIG: '' }),
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let stdout = '';
+      let stderr = '';
+      child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+      const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
+      child.on('close', (code) => {
+        clearTimeout(timer);
+        resolve({ code: code ?? -1, stdout, stderr });
+      });
+      child.stdin.end(opts.input ?? '');
+    });
+  return {
+    server,
+    port,
+    dataDir,
+    kubeconfig,
+    url: `https://127.0.0.1:${port}`,
+    kubectl,
+    stop: async () => {
+      await server.kill();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
