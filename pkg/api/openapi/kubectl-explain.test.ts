@@ -1,7 +1,8 @@
 /**
  * The real kubectl reads tsk's OpenAPI v3: a loopback HTTP server answers minimal legacy
  * discovery by hand and the OpenAPI routes from OpenApiService, then `kubectl explain` must
- * describe a field. This proves the wire format, not only our reading of it.
+ * describe a field. This proves the wire format, not only our reading of it. kubectl 1.27 and
+ * 1.28 explain from /openapi/v2 in protobuf, so that form is checked with kubectl 1.27.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -58,7 +59,9 @@ before(async () => {
         ? service.index({ accept: req.headers.accept })
         : url.pathname.startsWith('/openapi/v3/')
           ? await service.groupVersion(url.pathname.slice('/openapi/v3/'.length), { accept: req.headers.accept, hash: url.searchParams.get('hash') ?? undefined })
-          : { status: 404 as const, headers: {} };
+          : url.pathname === '/openapi/v2'
+            ? await service.v2({ accept: req.headers.accept })
+            : { status: 404 as const, headers: {} };
       res.writeHead(reply.status, reply.headers).end(reply.body);
     };
     send().catch((err: unknown) => res.writeHead(500).end(String(err)));
@@ -73,7 +76,11 @@ after(() => {
 });
 
 async function kubectl(...args: string[]): Promise<string> {
-  const { stdout } = await run('kubectl', ['--server', baseUrl, '--cache-dir', cacheDir, ...args], {
+  return kubectlBinary('kubectl', ...args);
+}
+
+async function kubectlBinary(binary: string, ...args: string[]): Promise<string> {
+  const { stdout } = await run(binary, ['--server', baseUrl, '--cache-dir', cacheDir, ...args], {
     env: { ...process.env, KUBECONFIG: path.join(cacheDir, 'none') },
   });
   return stdout;
@@ -95,3 +102,19 @@ test('kubectl explain lists the fields of a nested type reached through a $ref',
   assert.match(out, /containerPort\s+<integer> -required-/);
   assert.match(out, /protocol\s+<string>/);
 });
+
+test('kubectl 1.27 explains from the v2 protobuf document', async () => {
+  const binary = path.join(path.dirname(fs.realpathSync(await which('kubectl'))), 'kubectl.1.27');
+  const out = await kubectlBinary(binary, 'explain', 'deployment.spec.replicas');
+  assert.match(out, /KIND:\s+Deployment/);
+  assert.match(out, /FIELD: replicas <integer>/);
+  assert.match(out, /Number of desired pods/);
+  assert.ok(requests.includes('/openapi/v2'), 'kubectl 1.27 read /openapi/v2');
+  const nested = await kubectlBinary(binary, 'explain', 'pods.spec.containers.ports');
+  assert.match(nested, /containerPort\s+<integer> -required-/);
+});
+
+async function which(command: string): Promise<string> {
+  const { stdout } = await run('sh', ['-c', `command -v ${command}`]);
+  return stdout.trim();
+}

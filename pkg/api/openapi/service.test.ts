@@ -146,9 +146,14 @@ test('table and custom schema changes rebuild documents under new hashes', async
   assert.ok((await doc(service, 'apis/stable.example.com/v1')).components.schemas['com.example.stable.v1.CronTab'].properties.spec.properties.image);
 });
 
-test('swagger 2.0 is served as JSON and refused as protobuf', async () => {
+test('swagger 2.0 is served as JSON or gnostic protobuf, by Accept', async () => {
   const { service } = setup();
-  assert.equal((await service.v2({ accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' })).status, 406);
+  const proto = await service.v2({ accept: 'application/com.github.proto-openapi.spec.v2@v1.0+protobuf' });
+  assert.equal(proto.status, 200);
+  assert.equal(proto.headers['Content-Type'], 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf');
+  assert.deepEqual([...proto.body!.subarray(0, 5)], [0x0a, 3, ...Buffer.from('2.0')], 'field 1 (swagger) comes first');
+  assert.ok(proto.body!.includes(Buffer.from('io.k8s.api.apps.v1.Deployment')));
+  assert.equal((await service.v2({ accept: 'application/xml' })).status, 406);
   const reply = await service.v2({ accept: 'application/json' });
   assert.equal(reply.status, 200);
   const swagger = JSON.parse(reply.body!.toString());

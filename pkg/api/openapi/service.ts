@@ -16,10 +16,14 @@ import { BUILTIN_FINGERPRINT } from './data/structure.ts';
 import { buildGroupVersionDocument, groupVersionPath, type GroupVersion } from './document.ts';
 import { builtinDescriptions, type OpenApiSchemas } from './resolver.ts';
 import { toSwagger2 } from './v2.ts';
+import { encodeSwaggerProto } from './v2proto.ts';
 
 /** Bump when the code that shapes documents changes, so clients' cached copies are not reused. */
 const DOCUMENT_FORMAT = '1';
 const V2_KEY = '\0v2';
+const V2_PROTO_KEY = '\0v2proto';
+/** kube-openapi's v2 protobuf media types: kubectl asks for the first, the second is current. */
+const V2_PROTO_TYPES = ['application/com.github.proto-openapi.spec.v2@v1.0+protobuf', 'application/com.github.proto-openapi.spec.v2.v1.0+protobuf'];
 
 export interface OpenApiBody {
   body: Buffer;
@@ -129,9 +133,20 @@ export class OpenApiService {
     return reply((await this.groupVersionDocument(path))!, request, extra);
   }
 
+  /** Swagger 2.0 as gnostic protobuf (definitions only; see v2proto.ts). */
+  async swaggerProto(): Promise<OpenApiBody> {
+    return this.cached(V2_PROTO_KEY, async () => {
+      const json = JSON.parse((await this.swaggerDocument()).body.toString()) as Record<string, unknown>;
+      const body = encodeSwaggerProto(json);
+      return { body, etag: `"${sha512(body)}"`, contentType: V2_PROTO_TYPES[1]! };
+    });
+  }
+
   async v2(request: OpenApiRequest = {}): Promise<OpenApiReply> {
-    if (!acceptsJson(request.accept)) return { status: 406, headers: {} };
-    return reply(await this.swaggerDocument(), request, {});
+    const format = v2Format(request.accept);
+    if (!format) return { status: 406, headers: { Vary: 'Accept' } };
+    const doc = format === 'json' ? await this.swaggerDocument() : await this.swaggerProto();
+    return reply(doc, request, { Vary: 'Accept' });
   }
 
   private entries(): Map<string, GroupVersionEntry> {
@@ -191,6 +206,17 @@ export function acceptsJson(accept: string | undefined): boolean {
     if (params.some((p) => /^q=0(\.0*)?$/.test(p))) return false;
     return type === 'application/json' || type === 'application/*' || type === '*/*';
   });
+}
+
+/** The first format the Accept header admits, in its order: JSON or gnostic protobuf. */
+function v2Format(accept: string | undefined): 'json' | 'protobuf' | undefined {
+  if (accept === undefined || accept.trim() === '') return 'json';
+  for (const clause of accept.split(',')) {
+    const type = clause.split(';')[0]!.trim().toLowerCase();
+    if (V2_PROTO_TYPES.includes(type)) return 'protobuf';
+    if (acceptsJson(clause)) return 'json';
+  }
+  return undefined;
 }
 
 function reply(doc: OpenApiBody, request: OpenApiRequest, extra: Record<string, string>): OpenApiReply {

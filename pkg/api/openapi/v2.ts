@@ -1,9 +1,6 @@
 /**
- * Swagger 2.0 (/openapi/v2) converted from the v3 documents. kubectl 1.27–1.33 only ask for it
- * as protobuf (`application/com.github.proto-openapi.spec.v2@v1.0+protobuf`, for client-side
- * apply/edit patch computation) and fall back to their compiled-in types when that fails, so
- * tsk answers those requests 406 and serves JSON to clients that accept it.
- */
+ * Swagger 2.0 (/openapi/v2) converted from the v3 documents, served as JSON or, for kubectl
+ * (which only asks for protobuf), encoded by v2proto.ts. */
 import { SCHEMA_REF_PREFIX, type SchemaNode } from '../schema.ts';
 
 const V2_REF_PREFIX = '#/definitions/';
