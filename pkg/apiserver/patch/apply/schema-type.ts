@@ -104,6 +104,8 @@ export class SchemaTypes {
     const fieldNode = resolved.properties?.[field];
     if (fieldNode === undefined) return undefined;
     const value = fieldNode.default ?? this.resolver.resolve(fieldNode).default;
+    // Every built-in list keyed by protocol defaults it to TCP; schemas without defaults still key right.
+    if (value === undefined && field === 'protocol') return 'TCP';
     return value as Json | undefined;
   }
 }
