@@ -55,24 +55,18 @@ function named(w: Writer, field: number, name: string, encodeValue: (w: Writer) 
   });
 }
 
+/** Scalar fields of openapi.v2.Schema: JSON key, field number, encoder. */
+const SCHEMA_SCALARS: [string, number, (w: Writer, field: number, value: unknown) => void][] = [
+  ['$ref', 1, string], ['format', 2, string], ['description', 4, string], ['multipleOf', 6, double],
+  ['maximum', 7, double], ['exclusiveMaximum', 8, bool], ['minimum', 9, double], ['exclusiveMinimum', 10, bool],
+  ['maxLength', 11, int64], ['minLength', 12, int64], ['pattern', 13, string], ['maxItems', 14, int64],
+  ['minItems', 15, int64], ['uniqueItems', 16, bool], ['maxProperties', 17, int64], ['minProperties', 18, int64],
+];
+
 function schema(w: Writer, s: Schema): void {
-  string(w, 1, s.$ref);
-  string(w, 2, s.format);
-  string(w, 4, s.description);
+  for (const [key, field, encode] of SCHEMA_SCALARS) encode(w, field, s[key]);
+  // Protobuf readers accept fields in any order.
   if (s.default !== undefined) any(w, 5, s.default);
-  double(w, 6, s.multipleOf);
-  double(w, 7, s.maximum);
-  bool(w, 8, s.exclusiveMaximum);
-  double(w, 9, s.minimum);
-  bool(w, 10, s.exclusiveMinimum);
-  int64(w, 11, s.maxLength);
-  int64(w, 12, s.minLength);
-  string(w, 13, s.pattern);
-  int64(w, 14, s.maxItems);
-  int64(w, 15, s.minItems);
-  bool(w, 16, s.uniqueItems);
-  int64(w, 17, s.maxProperties);
-  int64(w, 18, s.minProperties);
   for (const name of (s.required as string[] | undefined) ?? []) string(w, 19, name);
   for (const value of (s.enum as unknown[] | undefined) ?? []) any(w, 20, value);
   if (typeof s.additionalProperties === 'object' && s.additionalProperties !== null) {
