@@ -23,10 +23,10 @@ import {
   required,
   validateNonnegative,
 } from '../../validation/index.ts';
-import { type Obj, validateResourceList } from './resourcelist.ts';
+import { validateResourceList } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
 
 export function validateContainerPorts(ports: unknown, path: FieldPath, hostNetwork: boolean): FieldError[] {
   const errs: FieldError[] = [];

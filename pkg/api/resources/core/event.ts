@@ -5,9 +5,8 @@
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
 import { FieldPath, invalid, invalidEach, isDNS1123Label, isDNS1123Subdomain, isQualifiedName, isValidPortNum, notSupported, required, validateIP } from '../../validation/index.ts';
 import { coreDefinition } from './definition.ts';
+import { list } from './shape.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 const LIMITS: [string, number][] = [
   ['reportingInstance', 128],

@@ -7,9 +7,8 @@ import { FieldPath, duplicate, forbidden, invalidEach, isValidLabelValue, notSup
 import { coreDefinition } from './definition.ts';
 import { canonicalizeResourceList, validateResourceList } from './resourcelist.ts';
 import { TAINT_EFFECTS } from './scheduling-validation.ts';
+import { list } from './shape.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 export function defaultNode(node: KObject): void {
   const spec = (node.spec ??= {});

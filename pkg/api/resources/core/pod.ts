@@ -15,10 +15,8 @@ import {
 } from '../../validation/index.ts';
 import { coreDefinition } from './definition.ts';
 import { defaultPodSpec, validatePodSpec } from './podtemplate.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 /** SetDefaults_Pod: a container with limits but no requests requests its limits. */
 export function defaultPod(pod: KObject): void {

@@ -3,7 +3,8 @@
  * wherever it sits (pods, templates of workloads). Pod-only defaults live in pod.ts.
  */
 import { defaultField, ensureObject } from '../common.ts';
-import { type Obj, canonicalizeResourceList } from './resourcelist.ts';
+import { canonicalizeResourceList } from './resourcelist.ts';
+import type { Obj } from './shape.ts';
 
 const VOLUME_DEFAULT_MODE = 420; // 0644
 

@@ -22,14 +22,13 @@ import {
 import { type ContainerContext, validateContainer } from './container-validation.ts';
 import { validateAffinity, validateTolerations, validateTopologySpreadConstraints } from './scheduling-validation.ts';
 import { validateVolumes } from './volume-validation.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
 export { defaultContainer, defaultPodSpec, defaultPodTemplateSpec, imageTag } from './podspec-defaults.ts';
 
 export const RESTART_POLICIES = ['Always', 'OnFailure', 'Never'];
 export const DNS_POLICIES = ['ClusterFirst', 'ClusterFirstWithHostNet', 'Default', 'None'];
 
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
 const asPath = (p: FieldPath | string): FieldPath => (typeof p === 'string' ? FieldPath.root(p) : p);
 
 function validateDNSConfig(spec: Obj, path: FieldPath): FieldError[] {

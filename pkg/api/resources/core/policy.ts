@@ -7,9 +7,8 @@ import { FieldPath, type Quantity, compareQuantities, forbidden, formatQuantity,
 import { separateStatus } from '../common.ts';
 import { coreDefinition } from './definition.ts';
 import { canonicalizeResourceList, validateResourceList } from './resourcelist.ts';
+import { list } from './shape.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const LIMIT_FIELDS = ['max', 'min', 'default', 'defaultRequest', 'maxLimitRequestRatio'];
 const LIMIT_TYPES = ['Container', 'PersistentVolumeClaim', 'Pod'];
 const anyResource = (): boolean => true;

@@ -15,8 +15,7 @@ import {
   tryParseQuantity,
 } from '../../validation/index.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type Obj = Record<string, any>;
+import type { Obj } from './shape.ts';
 
 const MILLI = 1_000_000n;
 

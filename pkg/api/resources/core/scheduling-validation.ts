@@ -15,9 +15,8 @@ import {
   validateLabelSelector,
   validateLabelName,
 } from '../../validation/index.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
 
 export const TAINT_EFFECTS = ['NoSchedule', 'PreferNoSchedule', 'NoExecute'];
 

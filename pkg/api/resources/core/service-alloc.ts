@@ -2,11 +2,12 @@
  * ClusterIP and NodePort allocation for Services. Addresses and ports in use are read from the
  * stored services (ctx.lookup); a process-local reservation set covers the window between a
  * create's allocation and its write reaching the store, so two concurrent creates cannot get
- * the same address. Reservations end when the service is seen stored or after a while.
+ * the same address. A reservation ends when the store shows the value in use, when its
+ * create fails validation, or after a while (a create that failed later in the store).
  */
 import type { FieldError, GroupVersionResource, KObject, ObjectLookup } from '../../types.ts';
 import { type ParsedCIDR, formatIP, invalid, parseCIDR, parseIP } from '../../validation/index.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
 export const SERVICES: GroupVersionResource = { group: '', version: 'v1', resource: 'services' };
 
@@ -39,17 +40,15 @@ function parsePortRange(range: ServiceAllocatorOptions['nodePortRange']): { min:
 }
 
 /** Every clusterIP and nodePort of the stored services. */
-function inUse(lookup: ObjectLookup | undefined): { ips: Set<string>; ports: Set<number>; names: Set<string> } {
+function inUse(lookup: ObjectLookup | undefined): { ips: Set<string>; ports: Set<number> } {
   const ips = new Set<string>();
   const ports = new Set<number>();
-  const names = new Set<string>();
   for (const svc of lookup?.list(SERVICES) ?? []) {
-    names.add(`${svc.metadata.namespace}/${svc.metadata.name}`);
     for (const ip of svc.spec?.clusterIPs ?? [svc.spec?.clusterIP]) if (ip && ip !== 'None') ips.add(canonicalIP(ip));
     for (const p of svc.spec?.ports ?? []) if (p?.nodePort) ports.add(p.nodePort);
     if (svc.spec?.healthCheckNodePort) ports.add(svc.spec.healthCheckNodePort);
   }
-  return { ips, ports, names };
+  return { ips, ports };
 }
 
 const canonicalIP = (ip: string): string => {
@@ -94,11 +93,11 @@ export class ServiceAllocator {
     return { low, high };
   }
 
-  /** Drops expired reservations and those whose service is now stored. */
-  private prune(stored: Set<string>): void {
+  /** Drops expired reservations and those the store now shows in use anyway. */
+  private prune(used: { ips: Set<string>; ports: Set<number> }): void {
     const now = this.now();
-    for (const [ip, r] of this.reservedIPs) if (r.expires <= now || stored.has(r.key)) this.reservedIPs.delete(ip);
-    for (const [port, r] of this.reservedPorts) if (r.expires <= now || stored.has(r.key)) this.reservedPorts.delete(port);
+    for (const [ip, r] of this.reservedIPs) if (r.expires <= now || used.ips.has(ip)) this.reservedIPs.delete(ip);
+    for (const [port, r] of this.reservedPorts) if (r.expires <= now || used.ports.has(port)) this.reservedPorts.delete(port);
   }
 
   /**
@@ -109,7 +108,7 @@ export class ServiceAllocator {
     const spec = svc.spec as Obj;
     const key = `${svc.metadata.namespace}/${svc.metadata.name}`;
     const used = inUse(lookup);
-    this.prune(used.names);
+    this.prune(used);
     const takenIP = (ip: string): boolean => used.ips.has(ip) || this.reservedIPs.has(ip);
     const takenPort = (p: number): boolean => used.ports.has(p) || this.reservedPorts.has(p);
     const reservation = (): Reservation => ({ key, expires: this.now() + this.reservationMs });

@@ -23,12 +23,10 @@ import {
 import { separateStatus } from '../common.ts';
 import { coreDefinition } from './definition.ts';
 import { type ServiceAllocatorOptions, ServiceAllocator, kubernetesServiceIP } from './service-alloc.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
 const TYPES = ['ClusterIP', 'ExternalName', 'LoadBalancer', 'NodePort'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 
 export function defaultService(obj: KObject): void {
   const spec = (obj.spec ??= {}) as Obj;

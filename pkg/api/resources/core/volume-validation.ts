@@ -1,9 +1,8 @@
 /** Pod volumes: unique DNS-label names and exactly one source, each source's required fields. */
 import type { FieldError } from '../../types.ts';
 import { type FieldPath, duplicate, forbidden, invalid, invalidEach, isDNS1123Label, notSupported, required } from '../../validation/index.ts';
-import type { Obj } from './resourcelist.ts';
+import { type Obj, list } from './shape.ts';
 
-const list = (v: unknown): Obj[] => (Array.isArray(v) ? v : []);
 
 /** The fields of VolumeSource: a volume names exactly one. */
 export const VOLUME_SOURCES = [

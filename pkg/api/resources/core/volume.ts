@@ -9,9 +9,8 @@ import { separateStatus } from '../common.ts';
 import { coreDefinition } from './definition.ts';
 import { canonicalizeResourceList, validateResourceList } from './resourcelist.ts';
 import { VOLUME_SOURCES } from './volume-validation.ts';
+import { list } from './shape.ts';
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const list = (v: unknown): any[] => (Array.isArray(v) ? v : []);
 const ACCESS_MODES = ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'];
 const VOLUME_MODES = ['Block', 'Filesystem'];
 const RECLAIM_POLICIES = ['Delete', 'Recycle', 'Retain'];
