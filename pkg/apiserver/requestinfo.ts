@@ -3,25 +3,35 @@
  * does: /api/v1/namespaces/default/pods/web/status → verb, group '', version v1, namespace,
  * resource pods, name web, subresource status. Authorization and routing both use it.
  */
+import { parseFieldSelector, parseLabelSelector, requiredFieldValue } from './selectors.ts';
 
 export interface RequestInfo {
-  /** false for /healthz, /version, /openapi/…, discovery roots. */
+  /** false for /healthz, /version, /openapi/…, discovery roots (/api, /api/v1, /apis/g/v). */
   isResourceRequest: boolean;
   path: string;
-  /** Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, or the lowercased method for non-resource paths. */
+  /**
+   * Kubernetes verb: get, list, watch, create, update, patch, delete, deletecollection, proxy
+   * ('' for other methods), or the lowercased method for non-resource paths.
+   */
   verb: string;
   apiPrefix: 'api' | 'apis' | '';
   group: string;
   version: string;
+  /** For /namespaces/<name>[/status|/finalize], the namespace's own name, as Kubernetes sets it. */
   namespace: string;
   resource: string;
   subresource: string;
+  /** For list and watch with fieldSelector=metadata.name=<n>, that name (RBAC resourceNames). */
   name: string;
-  /** Path segments after the subresource (proxy paths, log is empty). */
+  /** Path segments after the subresource (after the name for proxy). */
   rest: string[];
 }
 
 const METHOD_VERB: Record<string, string> = { POST: 'create', PUT: 'update', PATCH: 'patch', GET: 'get', HEAD: 'get', DELETE: 'delete' };
+
+/** Verbs written into the path (/api/v1/watch/pods); proxy paths have no subresource. */
+const PATH_VERBS = new Set(['watch', 'proxy']);
+const NAMESPACE_SUBRESOURCES = new Set(['status', 'finalize']);
 
 export class BadPathError extends Error {}
 
@@ -31,6 +41,14 @@ function decode(segment: string): string {
   } catch {
     throw new BadPathError(`invalid path segment ${segment}`);
   }
+}
+
+function splitPath(path: string): string[] {
+  const trimmed = path.replace(/^\/+|\/+$/g, '');
+  if (trimmed === '') return [];
+  const parts = trimmed.split('/').map(decode);
+  if (parts.some((p) => p === '.' || p === '..')) throw new BadPathError(`path ${path} is not canonical`);
+  return parts;
 }
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {
@@ -47,74 +65,80 @@ export function parseRequestInfo(method: string, path: string, query: URLSearchP
     name: '',
     rest: [],
   };
-  const raw = path.split('/').filter((s, i) => i > 0 || s !== '');
-  if (raw.length > 0 && raw[raw.length - 1] === '') raw.pop();
-  const parts = raw.map(decode);
-  if (parts.some((p) => p === '.' || p === '..')) throw new BadPathError(`path ${path} is not canonical`);
-  if (parts[0] !== 'api' && parts[0] !== 'apis') return info;
+  let parts = splitPath(path);
+  // /api/v1 and /apis/<g>/<v> are discovery documents, not resources.
+  if (parts.length < 3 || (parts[0] !== 'api' && parts[0] !== 'apis')) return info;
+  if (parts[0] === 'apis' && parts.length < 4) return info;
   info.apiPrefix = parts[0];
-  let i = 1;
+  parts = parts.slice(1);
   if (info.apiPrefix === 'apis') {
-    if (parts.length < 3) return info; // /apis, /apis/<group>
-    info.group = parts[i++]!;
-  } else if (parts.length < 2) {
-    return info; // /api
+    info.group = parts[0]!;
+    parts = parts.slice(1);
   }
-  info.version = parts[i++]!;
-  if (parts.length === i) return info; // group-version discovery
   info.isResourceRequest = true;
-  let segments = parts.slice(i);
-  let watchPath = false;
-  if (segments[0] === 'watch') {
-    watchPath = true;
-    segments = segments.slice(1);
-  }
-  info.verb = METHOD_VERB[method] ?? method.toLowerCase();
-  if (segments[0] === 'namespaces' && segments.length >= 2) {
-    info.namespace = segments[1]!;
-    if (segments.length >= 3) {
-      segments = segments.slice(2);
-    } else {
-      // /namespaces/<name> is the namespace itself.
-      segments = ['namespaces', segments[1]!];
-      info.namespace = '';
-    }
-  }
-  // /namespaces/<name>/status and /finalize are subresources of the namespace.
-  if (segments[0] === 'status' || segments[0] === 'finalize') {
-    if (info.namespace !== '' && segments.length === 1) {
-      info.name = info.namespace;
-      info.namespace = '';
-      info.resource = 'namespaces';
-      info.subresource = segments[0]!;
-      return finish(info, method, query, watchPath);
-    }
-  }
-  info.resource = segments[0] ?? '';
-  info.name = segments[1] ?? '';
-  info.subresource = segments[2] ?? '';
-  info.rest = segments.slice(3);
-  if (info.resource === 'namespaces' && info.name !== '' && info.namespace === '') info.namespace = info.name;
-  return finish(info, method, query, watchPath);
-}
+  info.version = parts[0]!;
+  parts = parts.slice(1);
 
-function finish(info: RequestInfo, method: string, query: URLSearchParams, watchPath: boolean): RequestInfo {
-  if (info.name === '' && (method === 'GET' || method === 'HEAD')) {
-    info.verb = watchPath || isTrue(query.get('watch')) ? 'watch' : 'list';
-  } else if (info.name !== '' && (method === 'GET' || method === 'HEAD') && (watchPath || isTrue(query.get('watch')))) {
-    info.verb = 'watch';
-  } else if (info.name === '' && method === 'DELETE') {
-    info.verb = 'deletecollection';
+  if (PATH_VERBS.has(parts[0]!)) {
+    if (parts.length < 2) throw new BadPathError(`unable to determine kind and namespace from url ${path}`);
+    info.verb = parts[0]!;
+    parts = parts.slice(1);
+  } else {
+    info.verb = METHOD_VERB[method] ?? '';
   }
-  // A namespace's own requests are authorized as cluster-scoped, but keep its name as the namespace like Kubernetes.
+
+  if (parts[0] === 'namespaces' && parts.length > 1) {
+    info.namespace = parts[1]!;
+    // /namespaces/<ns>/<resource>/…, but /namespaces/<ns>, …/status and …/finalize are the namespace itself.
+    if (parts.length > 2 && !NAMESPACE_SUBRESOURCES.has(parts[2]!)) parts = parts.slice(2);
+  }
+
+  info.resource = parts[0] ?? '';
+  info.name = parts[1] ?? '';
+  if (info.verb === 'proxy') {
+    info.rest = parts.slice(2);
+  } else {
+    info.subresource = parts[2] ?? '';
+    info.rest = parts.slice(3);
+  }
+
+  if (info.name === '' && info.verb === 'get') {
+    info.verb = isTrue(query.get('watch')) ? 'watch' : 'list';
+    const name = nameFromFieldSelector(query);
+    if (name !== undefined) info.name = name;
+  }
+  if (info.name === '' && info.verb === 'delete') info.verb = 'deletecollection';
   return info;
 }
 
-/** Kubernetes' boolean query parameters accept 1/t/T/TRUE/true/True (strconv.ParseBool). */
-export function isTrue(value: string | null | undefined): boolean {
-  return value !== null && value !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value);
+/**
+ * A list or watch pinned to one object by fieldSelector=metadata.name=<n> names it, so RBAC
+ * resourceNames apply (kubectl get pod x -w). Like Kubernetes, only when the list options parse.
+ */
+function nameFromFieldSelector(query: URLSearchParams): string | undefined {
+  const selector = query.get('fieldSelector');
+  if (!selector) return undefined;
+  let name: string | undefined;
+  try {
+    parseLabelSelector(query.get('labelSelector') ?? '');
+    name = requiredFieldValue(parseFieldSelector(selector), 'metadata.name');
+  } catch {
+    return undefined;
+  }
+  if (name === undefined || name === '' || name === '.' || name === '..' || /[/%]/.test(name)) return undefined;
+  return name;
 }
 
+/**
+ * A boolean query parameter as Kubernetes reads one (runtime.Convert_Slice_string_To_bool):
+ * absent, "0" and "false" (any case) are false; anything else, the empty string included, is true.
+ */
+export function isTrue(value: string | null | undefined): boolean {
+  if (value === null || value === undefined) return false;
+  return value !== '0' && value.toLowerCase() !== 'false';
+}
+
+/** strconv.ParseBool's spellings, for the few parameters validated strictly. */
 export function isBool(value: string): boolean {
   return ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value);
 }

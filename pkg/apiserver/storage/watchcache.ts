@@ -34,7 +34,14 @@ export interface CacheEvent {
 export type EventSink = (events: CacheEvent[], revision: number) => void;
 
 const ROOT = '/registry/';
-const RING_CAPACITY = 4096;
+/** Events kept per resource for watches that resume from a recent resourceVersion. */
+export const DEFAULT_RING_CAPACITY = 4096;
+
+const PROGRESS_REQUEST_INTERVAL_MS = 100;
+
+export interface WatchCacheOptions {
+  ringCapacity?: number;
+}
 
 export function jsonOf(c: CachedObject): string {
   if (c.json === undefined) c.json = JSON.stringify(c.obj);
@@ -49,15 +56,19 @@ class ResourceCache {
   completeSince: number;
   readonly sinks = new Set<EventSink>();
 
-  constructor(readonly storagePath: string, startRevision: number) {
+  constructor(
+    readonly storagePath: string,
+    startRevision: number,
+    private readonly capacity: number,
+  ) {
     this.completeSince = startRevision;
   }
 
   record(event: CacheEvent): void {
-    if (this.ring.length - this.ringStart >= RING_CAPACITY) {
+    if (this.ring.length - this.ringStart >= this.capacity) {
       this.completeSince = this.ring[this.ringStart]!.revision;
       this.ringStart++;
-      if (this.ringStart > RING_CAPACITY) {
+      if (this.ringStart > this.capacity) {
         this.ring.splice(0, this.ringStart);
         this.ringStart = 0;
       }
@@ -85,9 +96,17 @@ export class WatchCache {
   private watch?: Watch;
   private currentRevision = 0;
   private waiters: { revision: number; resolve: () => void }[] = [];
+  private progressTimer?: NodeJS.Timeout;
   private stopped = false;
 
-  constructor(private readonly backend: Backend) {}
+  private readonly ringCapacity: number;
+
+  constructor(
+    private readonly backend: Backend,
+    options: WatchCacheOptions = {},
+  ) {
+    this.ringCapacity = options.ringCapacity ?? DEFAULT_RING_CAPACITY;
+  }
 
   get revision(): number {
     return this.currentRevision;
@@ -97,7 +116,7 @@ export class WatchCache {
   async start(storagePaths: string[]): Promise<void> {
     const result = await this.backend.range(ROOT, { end: prefixEnd(ROOT) });
     this.currentRevision = result.revision;
-    for (const p of storagePaths) this.resources.set(p, new ResourceCache(p, result.revision));
+    for (const p of storagePaths) this.resources.set(p, new ResourceCache(p, result.revision, this.ringCapacity));
     for (const kv of result.kvs) {
       const resource = this.resourceOf(kv.key);
       if (!resource) {
@@ -164,7 +183,7 @@ export class WatchCache {
       const result = await this.backend.range(ROOT, { end: prefixEnd(ROOT) });
       this.orphans.clear();
       for (const p of paths) {
-        const fresh = new ResourceCache(p, result.revision);
+        const fresh = new ResourceCache(p, result.revision, this.ringCapacity);
         for (const s of sinks.get(p) ?? []) fresh.sinks.add(s);
         this.resources.set(p, fresh);
       }
@@ -214,7 +233,7 @@ export class WatchCache {
   /** Starts caching a resource added at run time (a CRD), adopting keys already stored for it. */
   register(storagePath: string): void {
     if (this.resources.has(storagePath)) return;
-    const resource = new ResourceCache(storagePath, this.currentRevision);
+    const resource = new ResourceCache(storagePath, this.currentRevision, this.ringCapacity);
     this.resources.set(storagePath, resource);
     for (const [key, kv] of this.orphans) {
       if (this.resourceOf(key) === resource) {
@@ -276,18 +295,47 @@ export class WatchCache {
     return this.resources.get(storagePath)?.completeSince ?? this.currentRevision;
   }
 
-  /** Resolves once the cache has seen every write up to `revision`, false on timeout. */
+  /**
+   * Resolves once the cache has seen every write up to `revision`, false on timeout. Writes
+   * outside /registry/ reach the cache only as progress notifications, so they are asked for
+   * while anyone waits (as Kubernetes' cacher does), not only once: a datastore watch still
+   * catching up drops the request.
+   */
   async waitFor(revision: number, timeoutMs: number): Promise<boolean> {
     if (this.currentRevision >= revision) return true;
-    this.watch?.requestProgress();
-    return new Promise<boolean>((resolve) => {
-      const waiter = { revision, resolve: () => { clearTimeout(timer); resolve(true); } };
+    const reached = new Promise<boolean>((resolve) => {
+      const waiter = {
+        revision,
+        resolve: () => {
+          clearTimeout(timer);
+          resolve(true);
+        },
+      };
       const timer = setTimeout(() => {
         this.waiters = this.waiters.filter((w) => w !== waiter);
+        this.stopProgressRequests();
         resolve(false);
       }, timeoutMs);
+      // Registered before asking: a datastore may answer the request synchronously.
       this.waiters.push(waiter);
     });
+    this.requestProgress();
+    return reached;
+  }
+
+  private requestProgress(): void {
+    this.watch?.requestProgress();
+    this.wakeWaiters();
+    if (this.waiters.length > 0 && !this.progressTimer) {
+      this.progressTimer = setInterval(() => this.watch?.requestProgress(), PROGRESS_REQUEST_INTERVAL_MS);
+      this.progressTimer.unref();
+    }
+  }
+
+  private stopProgressRequests(): void {
+    if (this.waiters.length > 0 || !this.progressTimer) return;
+    clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
   }
 
   private wakeWaiters(): void {
@@ -295,10 +343,13 @@ export class WatchCache {
     const ready = this.waiters.filter((w) => w.revision <= this.currentRevision);
     this.waiters = this.waiters.filter((w) => w.revision > this.currentRevision);
     for (const w of ready) w.resolve();
+    this.stopProgressRequests();
   }
 
   stop(): void {
     this.stopped = true;
+    if (this.progressTimer) clearInterval(this.progressTimer);
+    this.progressTimer = undefined;
     this.watch?.cancel();
     for (const r of this.resources.values()) for (const s of r.sinks) s([], -1);
   }
