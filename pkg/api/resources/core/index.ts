@@ -18,7 +18,7 @@ export type CoreOptions = Pick<ServiceAllocatorOptions, 'serviceCidr' | 'nodePor
 export { kubernetesService } from './service.ts';
 export { kubernetesServiceIP, ServiceAllocator } from './service-alloc.ts';
 export { markNamespaceTerminating, NAMESPACE_NAME_LABEL } from './namespace.ts';
-export { podQOSClass } from './pod.ts';
+export { podGracePeriodSeconds, podQOSClass } from './pod.ts';
 
 /** POST /api/v1/namespaces/{ns}/bindings: the old way to bind a pod, answered by a handler. */
 function bindingResource(): ResourceDefinition {

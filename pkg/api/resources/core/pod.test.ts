@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KObject } from '../../types.ts';
-import { podResource, podQOSClass, POD_UPDATE_FORBIDDEN } from './pod.ts';
+import { podGracePeriodSeconds, podResource, podQOSClass, POD_UPDATE_FORBIDDEN } from './pod.ts';
 import { ctx, messages } from './testkit.ts';
 
 const { strategy } = podResource();
@@ -108,4 +108,14 @@ test('field selectors read what the scheduler and kubelets select on', () => {
   assert.equal(def.fieldSelectors!['status.podIP']!(pod), '10.42.0.9');
   assert.equal(def.fieldSelectors!['spec.hostNetwork']!(pod), 'false');
   assert.deepEqual(def.subresources, ['attach', 'binding', 'ephemeralcontainers', 'eviction', 'exec', 'log', 'portforward', 'proxy', 'resize', 'status']);
+});
+
+test('deletion grace: none for unscheduled or finished pods', () => {
+  const pod = create(runPod());
+  assert.equal(podGracePeriodSeconds(pod), 0);
+  pod.spec.nodeName = 'node-1';
+  assert.equal(podGracePeriodSeconds(pod), 30);
+  assert.equal(podGracePeriodSeconds(pod, 5), 5);
+  pod.status.phase = 'Succeeded';
+  assert.equal(podGracePeriodSeconds(pod, 5), 0);
 });

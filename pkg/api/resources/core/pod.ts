@@ -173,6 +173,17 @@ export const podStrategy: Strategy = {
   },
 };
 
+/**
+ * The grace period a pod DELETE gets (Kubernetes' CheckGracefulDelete): the request's, else the
+ * pod's terminationGracePeriodSeconds; 0 for pods never scheduled or already finished, which
+ * no kubelet will clean up.
+ */
+export function podGracePeriodSeconds(pod: KObject, requested?: number): number {
+  if (!pod.spec?.nodeName) return 0;
+  if (pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded') return 0;
+  return requested ?? pod.spec?.terminationGracePeriodSeconds ?? 0;
+}
+
 const PHASES = ['Pending', 'Running', 'Succeeded', 'Failed', 'Unknown'];
 
 function validatePodStatus(status: Obj | undefined): FieldError[] {
@@ -189,8 +200,9 @@ export const podFieldSelectors: Record<string, (obj: KObject) => string | undefi
   'spec.serviceAccountName': (p) => p.spec?.serviceAccountName ?? '',
   'spec.hostNetwork': (p) => String(p.spec?.hostNetwork === true),
   'status.phase': (p) => p.status?.phase ?? '',
-  'status.podIP': (p) => podIPs(p)[0] ?? p.status?.podIP ?? '',
-  'status.podIPs': (p) => podIPs(p).join(','),
+  'status.podIP': (p) => podIPs(p)[0] ?? '',
+  // Accepted as a field label but not among Kubernetes' selectable fields, so it reads as empty.
+  'status.podIPs': () => '',
   'status.nominatedNodeName': (p) => p.status?.nominatedNodeName ?? '',
 };
 

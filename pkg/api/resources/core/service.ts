@@ -52,7 +52,8 @@ export function defaultService(obj: KObject): void {
 /** Single-stack families and policy from the cluster's one service range (or the chosen IP). */
 function defaultIPFamilies(spec: Obj, family: 4 | 6): void {
   if (spec.type === 'ExternalName') return;
-  if (!spec.ipFamilyPolicy) spec.ipFamilyPolicy = 'SingleStack';
+  const headlessWithoutSelector = spec.clusterIP === 'None' && Object.keys(spec.selector ?? {}).length === 0;
+  if (!spec.ipFamilyPolicy) spec.ipFamilyPolicy = headlessWithoutSelector ? 'RequireDualStack' : 'SingleStack';
   if (!list(spec.ipFamilies).length) {
     const ip = spec.clusterIP && spec.clusterIP !== 'None' ? String(spec.clusterIP) : '';
     spec.ipFamilies = [ip.includes(':') || (!ip && family === 6) ? 'IPv6' : 'IPv4'];
