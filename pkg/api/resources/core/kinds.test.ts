@@ -160,3 +160,16 @@ test('metadata of every kind is validated: labels, owner references', async () =
   assert.match(errors[0]!, /^metadata\.labels: Invalid value: "bad key": name part must consist of/);
   assert.equal(errors[1], 'metadata.ownerReferences.uid: Invalid value: "": must not be empty');
 });
+
+test('resource quotas: standard names, status kept apart', async () => {
+  const { obj: quota, errors } = await created('ResourceQuota', {
+    metadata: { name: 'q', namespace: 'default' },
+    spec: { hard: { pods: '10', 'requests.cpu': '4000m', 'count/deployments.apps': '5' } },
+    status: { used: { pods: '99' } },
+  });
+  assert.deepEqual(errors, []);
+  assert.deepEqual(quota.status, {});
+  assert.equal(quota.spec.hard['requests.cpu'], '4');
+  const bad = await created('ResourceQuota', { metadata: { name: 'b', namespace: 'default' }, spec: { hard: { widgets: '1' } } });
+  assert.deepEqual(bad.errors, ['spec.hard[widgets]: Invalid value: "widgets": must be a standard resource for quota']);
+});

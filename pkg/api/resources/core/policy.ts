@@ -69,10 +69,19 @@ export function limitRangeResource(): ResourceDefinition {
 
 const QUOTA_SCOPES = ['BestEffort', 'CrossNamespacePodAffinity', 'NotBestEffort', 'NotTerminating', 'PriorityClass', 'Terminating', 'VolumeAttributesClass'];
 
+const STANDARD_QUOTA_RESOURCES = new Set([
+  'pods', 'services', 'replicationcontrollers', 'resourcequotas', 'secrets', 'configmaps', 'persistentvolumeclaims',
+  'services.nodeports', 'services.loadbalancers', 'cpu', 'memory', 'ephemeral-storage', 'requests.cpu', 'requests.memory',
+  'requests.storage', 'requests.ephemeral-storage', 'limits.cpu', 'limits.memory', 'limits.ephemeral-storage',
+]);
+const isStandardQuotaResource = (name: string): boolean =>
+  STANDARD_QUOTA_RESOURCES.has(name) || name.startsWith('hugepages-') || name.startsWith('requests.hugepages-');
+
 function validateQuota(quota: KObject): FieldError[] {
   const spec = quota.spec ?? {};
-  const errs = validateResourceList(spec.hard, FieldPath.root('spec').child('hard'), anyResource).errors;
-  for (const field of ['hard', 'used']) errs.push(...validateResourceList(quota.status?.[field], FieldPath.root('status').child(field), anyResource).errors);
+  const hard = (path: FieldPath, list: unknown): FieldError[] => validateResourceList(list, path, isStandardQuotaResource, 'for quota').errors;
+  const errs = hard(FieldPath.root('spec').child('hard'), spec.hard);
+  for (const field of ['hard', 'used']) errs.push(...hard(FieldPath.root('status').child(field), quota.status?.[field]));
   list(spec.scopes).forEach((scope) => {
     if (!QUOTA_SCOPES.includes(scope)) errs.push(notSupported('spec.scopes', scope, QUOTA_SCOPES));
   });
