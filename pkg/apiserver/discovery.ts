@@ -36,8 +36,47 @@ function subresourceInfo(def: ResourceDefinition, sub: string): { verbs: string[
   return { verbs: info.verbs, kind: typeof info.kind === 'function' ? info.kind(def) : info.kind };
 }
 
-function storageVersionHash(def: ResourceDefinition): string {
-  return crypto.createHash('sha256').update(`${def.group}/${def.version}/${def.kind}`).digest('base64').slice(0, 11);
+/** Kubernetes' StorageVersionHash: base64 of the first 8 bytes of sha256("group/version/kind") of the stored version. */
+export function storageVersionHash(stored: { group: string; version: string; kind: string }): string {
+  return crypto.createHash('sha256').update(`${stored.group}/${stored.version}/${stored.kind}`).digest().subarray(0, 8).toString('base64');
+}
+
+/** Byte order, as Go's sort.Strings (localeCompare ignores punctuation such as '/'). */
+const byBytes = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Group order in /apis and aggregated discovery: kube-apiserver's APIService group priorities
+ * (higher first); groups it does not know, such as CRDs' (priority 1000), follow by name.
+ */
+const GROUP_PRIORITY: Record<string, number> = {
+  'apiregistration.k8s.io': 18000,
+  apps: 17800,
+  'events.k8s.io': 17750,
+  'authentication.k8s.io': 17700,
+  'authorization.k8s.io': 17600,
+  autoscaling: 17500,
+  batch: 17400,
+  'certificates.k8s.io': 17300,
+  'networking.k8s.io': 17200,
+  policy: 17100,
+  'rbac.authorization.k8s.io': 17000,
+  'storage.k8s.io': 16800,
+  'admissionregistration.k8s.io': 16700,
+  'apiextensions.k8s.io': 16700,
+  'scheduling.k8s.io': 16600,
+  'coordination.k8s.io': 16500,
+  'node.k8s.io': 16300,
+  'discovery.k8s.io': 16200,
+  'flowcontrol.apiserver.k8s.io': 16100,
+  'internal.apiserver.k8s.io': 16000,
+  'resource.k8s.io': 15900,
+  'storagemigration.k8s.io': 15800,
+};
+
+export function compareGroups(a: string, b: string): number {
+  const pa = GROUP_PRIORITY[a] ?? 1000;
+  const pb = GROUP_PRIORITY[b] ?? 1000;
+  return pa !== pb ? pb - pa : byBytes(a, b);
 }
 
 function groupVersion(group: string, version: string): string {
@@ -67,7 +106,7 @@ export class Discovery {
   }
 
   private build(): Documents {
-    const defs = this.table.all().sort((a, b) => a.plural.localeCompare(b.plural));
+    const defs = this.table.all().sort((a, b) => byBytes(a.plural, b.plural));
     const groups = this.table.groups();
     const byGv = new Map<string, ResourceDefinition[]>();
     for (const d of defs) {
@@ -81,9 +120,9 @@ export class Discovery {
         const r: Record<string, unknown> = { name: d.plural, singularName: d.singular, namespaced: d.namespaced, kind: d.kind, verbs: d.verbs };
         if (d.shortNames?.length) r.shortNames = d.shortNames;
         if (d.categories?.length) r.categories = d.categories;
-        if (!d.virtual) r.storageVersionHash = storageVersionHash(d);
+        if (!d.virtual) r.storageVersionHash = storageVersionHash(this.table.storedVersion(d.storagePath) ?? d);
         resources.push(r);
-        for (const sub of d.subresources ?? []) {
+        for (const sub of [...(d.subresources ?? [])].sort(byBytes)) {
           const info = subresourceInfo(d, sub);
           const s: Record<string, unknown> = { name: `${d.plural}/${sub}`, singularName: '', namespaced: d.namespaced, kind: info.kind.kind, verbs: info.verbs };
           if (info.kind.group !== d.group || info.kind.version !== d.version) {
@@ -97,7 +136,7 @@ export class Discovery {
     }
     const apiGroups: Record<string, unknown>[] = [];
     const groupDocs = new Map<string, string>();
-    for (const [group, versions] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    for (const [group, versions] of [...groups].sort(([a], [b]) => compareGroups(a, b))) {
       if (group === '') continue;
       const vs = versions.map((v) => ({ groupVersion: `${group}/${v}`, version: v }));
       const g = { name: group, versions: vs, preferredVersion: vs[0] };
@@ -122,7 +161,7 @@ export class Discovery {
             if (d.shortNames?.length) r.shortNames = d.shortNames;
             if (d.categories?.length) r.categories = d.categories;
             if (d.subresources?.length) {
-              r.subresources = d.subresources.map((sub) => {
+              r.subresources = [...d.subresources].sort(byBytes).map((sub) => {
                 const info = subresourceInfo(d, sub);
                 return { subresource: sub, responseKind: info.kind, verbs: info.verbs };
               });
@@ -134,7 +173,7 @@ export class Discovery {
       });
       const core = groups.get('');
       const apiDoc = { kind: 'APIGroupDiscoveryList', apiVersion, metadata: {}, items: core ? [item('', core)] : [] };
-      const groupItems = [...groups].filter(([g]) => g !== '').sort(([a], [b]) => a.localeCompare(b)).map(([g, vs]) => item(g, vs));
+      const groupItems = [...groups].filter(([g]) => g !== '').sort(([a], [b]) => compareGroups(a, b)).map(([g, vs]) => item(g, vs));
       return { api: JSON.stringify(apiDoc), apis: JSON.stringify({ kind: 'APIGroupDiscoveryList', apiVersion, metadata: {}, items: groupItems }) };
     };
     const v2 = aggregated('apidiscovery.k8s.io/v2');

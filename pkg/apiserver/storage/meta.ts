@@ -22,11 +22,25 @@ export function generateName(base: string): string {
 }
 
 /**
- * Whether the kind tracks metadata.generation: objects with a spec outside the core group,
- * and core Pods and ReplicationControllers, as in Kubernetes.
+ * Kinds outside the core group whose strategies leave metadata.generation alone although they
+ * have a spec (Kubernetes' lease, CSR, CSIDriver, CSINode and VolumeAttachment strategies).
+ */
+const UNTRACKED_GENERATION = new Set([
+  'coordination.k8s.io/Lease',
+  'coordination.k8s.io/LeaseCandidate',
+  'certificates.k8s.io/CertificateSigningRequest',
+  'storage.k8s.io/CSIDriver',
+  'storage.k8s.io/CSINode',
+  'storage.k8s.io/VolumeAttachment',
+]);
+
+/**
+ * Whether the kind tracks metadata.generation: objects with a spec outside the core group
+ * (but for the kinds above), and core Pods and ReplicationControllers, as in Kubernetes.
  */
 export function tracksGeneration(def: ResourceDefinition, obj: KObject): boolean {
   if (def.group === '') return def.kind === 'Pod' || def.kind === 'ReplicationController';
+  if (UNTRACKED_GENERATION.has(`${def.group}/${def.kind}`)) return false;
   return obj.spec !== undefined;
 }
 
@@ -34,10 +48,30 @@ export function hasStatusSubresource(def: ResourceDefinition): boolean {
   return def.subresources?.includes('status') ?? false;
 }
 
+/**
+ * JSON with object keys sorted: two values that differ only in key order (a client's field
+ * order against the stored one) compare equal, as Go structs and maps do.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
+    const sorted: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
+    return sorted;
+  });
+}
+
 /** Everything but metadata and status, to tell whether the spec changed. */
 export function specOf(obj: KObject): string {
   const { metadata: _m, status: _s, ...rest } = obj;
-  return JSON.stringify(rest);
+  return canonicalJson(rest);
+}
+
+/** Bumps generation when the spec changed; call once the new object is final (defaulted). */
+export function updateGeneration(obj: KObject, old: KObject): void {
+  const m = obj.metadata;
+  if (old.metadata.generation === undefined) delete m.generation;
+  else m.generation = specOf(obj) !== specOf(old) ? old.metadata.generation + 1 : old.metadata.generation;
 }
 
 export function prepareCreateMeta(def: ResourceDefinition, obj: KObject, now: Date): void {
@@ -77,11 +111,7 @@ export function prepareUpdateMeta(def: ResourceDefinition, obj: KObject, old: KO
   else delete m.deletionTimestamp;
   if (old.metadata.deletionGracePeriodSeconds !== undefined) m.deletionGracePeriodSeconds = old.metadata.deletionGracePeriodSeconds;
   else delete m.deletionGracePeriodSeconds;
-  if (old.metadata.generation !== undefined) {
-    m.generation = specOf(next) !== specOf(old) ? old.metadata.generation + 1 : old.metadata.generation;
-  } else {
-    delete m.generation;
-  }
+  updateGeneration(next, old);
   return next;
 }
 
@@ -90,7 +120,7 @@ export function sameObject(a: KObject, b: KObject): boolean {
   const strip = (o: KObject): string => {
     const { resourceVersion: _rv, managedFields, ...m } = o.metadata;
     const fields = managedFields?.map(({ time: _t, ...f }) => f);
-    return JSON.stringify({ ...o, metadata: { ...m, managedFields: fields } });
+    return canonicalJson({ ...o, metadata: { ...m, managedFields: fields } });
   };
   return strip(a) === strip(b);
 }
