@@ -227,7 +227,7 @@ describe('store: update', () => {
     assert.equal(changed.obj.metadata.generation, 2);
   });
 
-  it('compares specs after defaulting, so an update that omits defaults keeps generation', { todo: 'store.update computes generation before strategy.defaults; call updateGeneration() after it' }, async () => {
+  it('compares specs after defaulting, so an update that omits defaults keeps generation', { todo: 'store.update computes generation before strategy.defaults; call updateGeneration(next, old) after defaults, before prepareForUpdate' }, async () => {
     const def: ResourceDefinition = {
       ...widgets(),
       strategy: {
