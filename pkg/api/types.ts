@@ -117,6 +117,8 @@ export interface StrategyContext {
   subresource: string;
   /** Read other objects (e.g. a service's namespace, existing ClusterIPs). */
   lookup?: ObjectLookup;
+  /** Who records the write in managedFields (create/update/non-apply patch); absent for apply, which tracks its own. */
+  fieldManager?: string;
 }
 
 /** Read access to stored objects for strategies that need them (allocation, references). */
@@ -141,8 +143,8 @@ export interface Strategy {
   prepareForUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): void | Promise<void>;
   validate?(obj: KObject, ctx: StrategyContext): FieldError[];
   validateUpdate?(obj: KObject, old: KObject, ctx: StrategyContext): FieldError[];
-  /** Name rule; default 'dns1123-subdomain'. */
-  nameRule?: 'dns1123-subdomain' | 'dns1123-label' | 'path-segment' | 'rbac';
+  /** Name rule; default 'dns1123-subdomain'. Services use 'dns1035-label'. */
+  nameRule?: 'dns1123-subdomain' | 'dns1123-label' | 'dns1035-label' | 'path-segment' | 'rbac';
   /** PUT of a missing object creates it (e.g. leases, events, endpoints). */
   allowCreateOnUpdate?: boolean;
   /** Let the graceful-deletion machinery set deletionTimestamp instead of deleting at once. */

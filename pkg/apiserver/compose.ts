@@ -7,14 +7,14 @@ import type { ResourceTable } from '../api/registry.ts';
 import type { SchemaResolver } from '../api/schema.ts';
 import type { FieldError, KObject, ResourceDefinition, StrategyContext, TablePrinter, UserInfo } from '../api/types.ts';
 import type { Request } from './http/body.ts';
-import { nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate, type NameCheck } from '../api/validation/index.ts';
+import { nameIsDNS1035Label, nameIsDNSLabel, nameIsDNSSubdomain, nameIsPathSegment, validateObjectMeta, validateObjectMetaUpdate, type NameCheck } from '../api/validation/index.ts';
 import type { Backend } from '../kv/types.ts';
 import { Discovery } from './discovery.ts';
 import { apiErrors } from './errors.ts';
 import type { ApiContext, Patcher, VirtualHandler } from './handlers/context.ts';
 import { startApiServer, type ApiServer, type Authenticator, type Authorizer, type PathHandler } from './server.ts';
 import { storageKey } from './storage/codec.ts';
-import { Store } from './storage/store.ts';
+import { Store, type WriteHooks } from './storage/store.ts';
 import { WatchCache } from './storage/watchcache.ts';
 
 export interface ComposeOptions {
@@ -31,6 +31,7 @@ export interface ComposeOptions {
   schemas?: SchemaResolver;
   patcher?: Patcher;
   fieldProblems?: ApiContext['fieldProblems'];
+  trackFields?: WriteHooks['trackFields'];
   virtual?: Map<string, VirtualHandler>;
   paths?: Map<string, PathHandler>;
   impersonate?: (user: UserInfo, req: Request) => UserInfo;
@@ -48,6 +49,7 @@ export interface ComposedApiServer {
 const NAME_RULES: Record<NonNullable<ResourceDefinition['strategy']['nameRule']>, NameCheck> = {
   'dns1123-subdomain': nameIsDNSSubdomain,
   'dns1123-label': nameIsDNSLabel,
+  'dns1035-label': nameIsDNS1035Label,
   'path-segment': nameIsPathSegment,
   rbac: nameIsPathSegment,
 };
@@ -78,7 +80,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
   const unregister = opts.table.onChange(() => {
     for (const d of opts.table.all()) if (!d.virtual) cache.register(d.storagePath);
   });
-  const store = new Store(opts.backend, cache, { validateMeta, admitCreate: admitCreate(cache, opts.table) });
+  const store = new Store(opts.backend, cache, { validateMeta, admitCreate: admitCreate(cache, opts.table), trackFields: opts.trackFields });
   const ctx: ApiContext = {
     table: opts.table,
     store,

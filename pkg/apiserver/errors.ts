@@ -92,38 +92,42 @@ function details(r: QualifiedResource, name?: string, kind?: string): StatusDeta
   return d;
 }
 
-/** Kubernetes' field error text: `spec.replicas: Invalid value: -1: must be greater than or equal to 0`. */
+const TYPE_TEXT: Record<FieldError['type'], string> = {
+  FieldValueRequired: 'Required value',
+  FieldValueInvalid: 'Invalid value',
+  FieldValueNotSupported: 'Unsupported value',
+  FieldValueDuplicate: 'Duplicate value',
+  FieldValueForbidden: 'Forbidden',
+  FieldValueTooLong: 'Too long',
+  FieldValueTooMany: 'Too many',
+  FieldValueTypeInvalid: 'Invalid value',
+  FieldValueNotFound: 'Not found',
+  InternalError: 'Internal error',
+};
+
+/** Types whose message leaves the value out (field.Error.ErrorBody in apimachinery). */
+const WITHOUT_VALUE = new Set<FieldError['type']>(['FieldValueRequired', 'FieldValueForbidden', 'FieldValueTooLong', 'InternalError']);
+
+function goValue(v: unknown): string {
+  if (typeof v === 'string') return JSON.stringify(v);
+  if (v === undefined || v === null) return 'null';
+  if (typeof v === 'object') return JSON.stringify(v);
+  return String(v);
+}
+
+/**
+ * Kubernetes' field error text: `<field>: <type>[: <value>][: <detail>]`, e.g.
+ * `spec.replicas: Invalid value: -1: must be greater than or equal to 0`.
+ */
 export function fieldErrorMessage(e: FieldError): string {
-  const value = (v: unknown): string => {
-    if (typeof v === 'string') return JSON.stringify(v);
-    if (v === undefined || v === null) return 'null';
-    if (typeof v === 'object') return JSON.stringify(v);
-    return String(v);
-  };
-  switch (e.type) {
-    case 'FieldValueRequired':
-      return `${e.field}: Required value${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueInvalid':
-      return `${e.field}: Invalid value: ${value(e.badValue)}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueNotSupported': {
-      const supported = e.supported?.length ? `: supported values: ${e.supported.map((s) => JSON.stringify(s)).join(', ')}` : '';
-      return `${e.field}: Unsupported value: ${value(e.badValue)}${supported}`;
-    }
-    case 'FieldValueDuplicate':
-      return `${e.field}: Duplicate value: ${value(e.badValue)}`;
-    case 'FieldValueForbidden':
-      return `${e.field}: Forbidden${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueTooLong':
-      return `${e.field}: Too long${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueTooMany':
-      return `${e.field}: Too many${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueTypeInvalid':
-      return `${e.field}: Invalid value: ${value(e.badValue)}${e.detail ? `: ${e.detail}` : ''}`;
-    case 'FieldValueNotFound':
-      return `${e.field}: Not found: ${value(e.badValue)}`;
-    default:
-      return `${e.field}: Internal error${e.detail ? `: ${e.detail}` : ''}`;
+  let body = TYPE_TEXT[e.type] ?? 'Internal error';
+  if (!WITHOUT_VALUE.has(e.type)) body += `: ${goValue(e.badValue)}`;
+  let detail = e.detail ?? '';
+  if (e.type === 'FieldValueNotSupported' && e.supported?.length && !detail) {
+    detail = `supported values: ${e.supported.map((v) => JSON.stringify(v)).join(', ')}`;
   }
+  if (detail) body += `: ${detail}`;
+  return `${e.field}: ${body}`;
 }
 
 /** Constructors with Kubernetes' exact wording; kubectl users recognise these messages. */

@@ -7,8 +7,9 @@ import type { TLSSocket } from 'node:tls';
 import type { ResourceTable } from '../api/registry.ts';
 import type { KObject } from '../api/types.ts';
 import { createAuthenticator, type Authenticator as TokenAuthenticator, type AuthenticatorOptions } from '../auth/authn/authenticator.ts';
-import { aggregatedRules } from '../auth/rbac/aggregation.ts';
-import { forbiddenError, privilegedGroupAuthorizer, RbacAuthorizer, unionAuthorizer } from '../auth/rbac/authorizer.ts';
+import { aggregateClusterRoles } from '../auth/rbac/aggregation.ts';
+import { forbiddenError } from '../auth/rbac/authorizer.ts';
+import { createClusterAuthorizer, type ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import type { RbacLister } from '../auth/rbac/resolver.ts';
 import type { Attributes, ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../auth/rbac/types.ts';
 import { apiErrors } from '../apiserver/errors.ts';
@@ -30,20 +31,40 @@ export function cacheReader(cache: WatchCache, table: ResourceTable, group: stri
   };
 }
 
-/** RBAC objects straight from the cache; aggregated ClusterRoles get their rules from the roles they select. */
+/**
+ * RBAC objects straight from the cache. Aggregated ClusterRoles get their rules from the roles
+ * they select, computed to a fixed point (admin ⊇ edit ⊇ view through their aggregate-to
+ * labels) and kept until a ClusterRole changes, as the aggregation controller's result would be.
+ */
 export function rbacLister(cache: WatchCache, table: ResourceTable): RbacLister {
   const roles = cacheReader(cache, table, 'rbac.authorization.k8s.io', 'roles');
   const roleBindings = cacheReader(cache, table, 'rbac.authorization.k8s.io', 'rolebindings');
   const clusterRoles = cacheReader(cache, table, 'rbac.authorization.k8s.io', 'clusterroles');
   const clusterRoleBindings = cacheReader(cache, table, 'rbac.authorization.k8s.io', 'clusterrolebindings');
+  let aggregated: { revision: number; byName: Map<string, ClusterRole> } | undefined;
+  const clusterRoleDef = table.get('rbac.authorization.k8s.io', 'v1', 'clusterroles');
+  const latestClusterRoleRevision = (): number => {
+    let max = 0;
+    for (const c of cache.values(clusterRoleDef?.storagePath ?? 'clusterroles')) max = Math.max(max, c.revision);
+    return max + cache.count(clusterRoleDef?.storagePath ?? 'clusterroles');
+  };
+  const aggregatedRoles = (): Map<string, ClusterRole> => {
+    const revision = latestClusterRoleRevision();
+    if (aggregated?.revision !== revision) {
+      const all = [...clusterRoles.list()] as ClusterRole[];
+      const byName = new Map(all.map((r) => [r.metadata.name!, r]));
+      for (const r of aggregateClusterRoles(all)) byName.set(r.metadata.name!, r);
+      aggregated = { revision, byName };
+    }
+    return aggregated.byName;
+  };
   return {
     getRole: (ns, name) => roles.get(ns, name) as Role | undefined,
     listRoleBindings: (ns) => [...roleBindings.list(ns)] as RoleBinding[],
     getClusterRole: (name) => {
       const role = clusterRoles.get('', name) as ClusterRole | undefined;
       if (!role?.aggregationRule) return role;
-      const rules = aggregatedRules(role, [...clusterRoles.list()] as ClusterRole[]);
-      return rules ? { ...role, rules } : role;
+      return aggregatedRoles().get(name) ?? role;
     },
     listClusterRoleBindings: () => [...clusterRoleBindings.list()] as ClusterRoleBinding[],
   };
@@ -64,14 +85,21 @@ export function attributesOf(user: Attributes['user'], info: RequestInfo): Attri
   };
 }
 
-export function createAuthorizer(cache: WatchCache, table: ResourceTable): Authorizer & { rbac: RbacAuthorizer } {
-  const rbac = new RbacAuthorizer(rbacLister(cache, table));
-  const chain = unionAuthorizer([privilegedGroupAuthorizer, rbac]);
+export function createAuthorizer(cache: WatchCache, table: ResourceTable): Authorizer & { cluster: ClusterAuthorizer } {
+  const pods = cacheReader(cache, table, '', 'pods');
+  const claims = cacheReader(cache, table, '', 'persistentvolumeclaims');
+  const cluster = createClusterAuthorizer({
+    rbac: rbacLister(cache, table),
+    nodes: {
+      podsOnNode: (node) => [...pods.list()].filter((p) => p.spec?.nodeName === node),
+      getPersistentVolumeClaim: (ns, name) => claims.get(ns, name),
+    },
+  });
   return {
-    rbac,
+    cluster,
     authorize(user, info) {
       const attrs = attributesOf(user, info);
-      const result = chain.authorize(attrs);
+      const result = cluster.authorize(attrs);
       return result.decision === 'allow' ? undefined : forbiddenError(attrs, result.reason);
     },
   };

@@ -34,6 +34,15 @@ export interface KubectlResult {
   stderr: string;
 }
 
+export interface KubectlOptions {
+  input?: string;
+  /** Minor version of kubectl (default: 1.33 on PATH). */
+  minor?: number;
+  kubeconfig?: string;
+  timeoutMs?: number;
+  env?: NodeJS.ProcessEnv;
+}
+
 export interface TestCluster {
   server: TskProcess;
   port: number;
@@ -41,7 +50,7 @@ export interface TestCluster {
   kubeconfig: string;
   url: string;
   /** Runs kubectl with the admin kubeconfig; `input` is fed on stdin. */
-  kubectl(args: string[], opts?: { input?: string; minor?: number; kubeconfig?: string; timeoutMs?: number }): Promise<KubectlResult>;
+  kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   stop(): Promise<void>;
 }
 
@@ -52,11 +61,11 @@ export async function startCluster(extraArgs: string[] = []): Promise<TestCluste
   await server.waitForLog(/serving the Kubernetes API/, 30_000);
   const kubeconfig = path.join(dataDir, 'server', 'cred', 'admin.kubeconfig');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-home-'));
-  const kubectl = (args: string[], opts: { input?: string; minor?: number; kubeconfig?: string; timeoutMs?: number } = {}) =>
+  const kubectl = (args: string[], opts: KubectlOptions = {}) =>
     new Promise<KubectlResult>((resolve) => {
       // A private HOME keeps kubectl's discovery cache from leaking between servers and tests.
       const child = spawn(kubectlBinary(opts.minor), ['--kubeconfig', opts.kubeconfig ?? kubeconfig, ...args], {
-        env: cleanEnv({ HOME: home, KUBECONFIG: '' }),
+        env: cleanEnv({ HOME: home, KUBECONFIG: '', ...opts.env }),
         stdio: ['pipe', 'pipe', 'pipe'],
       });
       let stdout = '';

@@ -54,8 +54,22 @@ export interface Scope {
   output: Output;
 }
 
-export function strategyContext(scope: Scope, dryRun: boolean): StrategyContext {
-  return { user: scope.user, now: scope.ctx.now(), dryRun, subresource: scope.info.subresource };
+/**
+ * The manager a non-apply write is recorded under: ?fieldManager=, else the client program's
+ * name from its User-Agent ("kubectl/v1.33.0 (linux/amd64) …" → "kubectl"), as Kubernetes does.
+ */
+export function fieldManagerFor(scope: Scope): string {
+  const explicit = scope.query.get('fieldManager');
+  if (explicit) return explicit;
+  const agent = String(scope.req.headers['user-agent'] ?? '');
+  const program = agent.split('/')[0]!.trim();
+  return program === '' ? 'unknown' : program.slice(0, 128);
+}
+
+export function strategyContext(scope: Scope, dryRun: boolean, apply = false): StrategyContext {
+  const ctx: StrategyContext = { user: scope.user, now: scope.ctx.now(), dryRun, subresource: scope.info.subresource };
+  if (!apply) ctx.fieldManager = fieldManagerFor(scope);
+  return ctx;
 }
 
 export function virtualKey(group: string, version: string, resource: string, subresource: string): string {

@@ -33,7 +33,9 @@ function writePath(obj: KObject, path: string, value: unknown): void {
 function selectorString(selector: unknown): string | undefined {
   if (typeof selector === 'string') return selector;
   if (!selector || typeof selector !== 'object') return undefined;
-  const s = selector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  let s = selector as { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] };
+  // ReplicationControllers select with a plain label map.
+  if (s.matchLabels === undefined && s.matchExpressions === undefined) s = { matchLabels: selector as Record<string, string> };
   const parts = Object.entries(s.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
   for (const e of s.matchExpressions ?? []) {
     const op = e.operator;

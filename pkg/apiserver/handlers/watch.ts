@@ -7,7 +7,7 @@
 import type { ServerResponse } from 'node:http';
 import type { KObject } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
-import { isBool, isTrue } from '../requestinfo.ts';
+import { isTrue } from '../requestinfo.ts';
 import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
 import { jsonOf, type CacheEvent, type CachedObject } from '../storage/watchcache.ts';
 import type { Scope } from './context.ts';
@@ -20,10 +20,10 @@ const MAX_QUEUED_EVENTS = 10_000;
 const HIGH_WATER_BYTES = 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
 
+/** Kubernetes never refuses a query boolean: anything but absent, 0 or false is true. */
 function boolParam(query: URLSearchParams, name: string): boolean | undefined {
   const v = query.get(name);
-  if (v === null || v === '') return undefined;
-  if (!isBool(v)) throw apiErrors.badRequest(`invalid value for ${name}: "${v}"`);
+  if (v === null) return undefined;
   return isTrue(v);
 }
 

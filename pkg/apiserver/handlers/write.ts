@@ -7,12 +7,13 @@ import type { KObject, ResourceDefinition } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
 import { decodeObject, mediaType, readBody } from '../http/body.ts';
 import { sendObject } from '../http/respond.ts';
-import { isBool, isTrue } from '../requestinfo.ts';
+import { isTrue } from '../requestinfo.ts';
 import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
 import type { DeleteOptions } from '../storage/store.ts';
 import { strategyContext, type Scope } from './context.ts';
 import { matches, parseFilter, sendOne } from './list.ts';
-import { checkFields } from './fields.ts';
+import { checkFields, fieldValidationMode } from './fields.ts';
+import { strictPatchError, warningHeaderValue } from '../../api/openapi/fieldvalidation.ts';
 
 export function dryRunOf(query: URLSearchParams): boolean {
   const values = query.getAll('dryRun');
@@ -117,18 +118,24 @@ export async function handlePatch(scope: Scope): Promise<void> {
   const isApply = patchType === 'application/apply-patch+yaml';
   if (isApply && !manager) throw apiErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
   const force = query.get('force');
-  if (force !== null && (!isBool(force) || (!isApply && isTrue(force)))) {
+  if (force !== null && !isApply && isTrue(force)) {
     throw apiErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
   }
   const patcher = ctx.patcher;
   if (!patcher) throw apiErrors.unsupportedPatch(patchType);
   const body = await readBody(req);
+  let warnings: Record<string, string> = {};
+  const mode = fieldValidationMode(query);
   const result = await ctx.store.update(
     def,
     info.namespace,
     info.name,
     async (current) => {
       const patched = await patcher.apply(patchType, current ? toVersion(def, current) : undefined, body, scope);
+      // Field validation looks at the patched object (Kubernetes: 422 on "patch" under Strict).
+      const problems = mode === 'Ignore' || !ctx.fieldProblems ? [] : ctx.fieldProblems(def, patched);
+      if (problems.length > 0 && mode === 'Strict') throw strictPatchError(JSON.stringify(patched), problems);
+      warnings = problems.length > 0 ? { warning: problems.map(warningHeaderValue).join(', ') } : {};
       if (patched.metadata?.name !== undefined && patched.metadata.name !== info.name) {
         throw apiErrors.badRequest(`the name of the object (${patched.metadata.name}) does not match the name on the URL (${info.name})`);
       }
@@ -136,10 +143,10 @@ export async function handlePatch(scope: Scope): Promise<void> {
       if (def.namespaced) patched.metadata.namespace = info.namespace;
       return toStored(def, patched);
     },
-    strategyContext(scope, dryRun),
+    strategyContext(scope, dryRun, isApply),
     { createIfMissing: isApply && info.subresource === '' },
   );
-  sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj));
+  sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj), warnings);
 }
 
 async function deleteOptionsFrom(scope: Scope, body: Buffer): Promise<DeleteOptions> {

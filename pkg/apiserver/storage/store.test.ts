@@ -129,7 +129,7 @@ describe('store: create', () => {
     assert.equal(await revision(), before);
   });
 
-  it('answers AlreadyExists on a dryRun create of an existing name, as Kubernetes does', { todo: 'store.create skips the existence check on dryRun' }, async () => {
+  it('answers AlreadyExists on a dryRun create of an existing name, as Kubernetes does', async () => {
     const def = configMaps();
     await store.create(def, cm('a'), ctx());
     await rejects(store.create(def, cm('a'), ctx({ dryRun: true })), 409, 'AlreadyExists');
@@ -227,7 +227,7 @@ describe('store: update', () => {
     assert.equal(changed.obj.metadata.generation, 2);
   });
 
-  it('compares specs after defaulting, so an update that omits defaults keeps generation', { todo: 'store.update computes generation before strategy.defaults; call updateGeneration(next, old) after defaults, before prepareForUpdate' }, async () => {
+  it('compares specs after defaulting, so an update that omits defaults keeps generation', async () => {
     const def: ResourceDefinition = {
       ...widgets(),
       strategy: {
@@ -286,7 +286,7 @@ describe('store: delete', () => {
     await rejects(store.get(def, 'ns', 'a'), 404, 'NotFound');
   });
 
-  it('bumps generation when it marks an object deleting, as Kubernetes does', { todo: 'store.delete leaves generation alone' }, async () => {
+  it('bumps generation when it marks an object deleting, as Kubernetes does', async () => {
     const def = widgets();
     await store.create(def, { ...cm('w', {}, { finalizers: ['example.com/hold'] }), spec: { a: 1 } }, ctx());
     const marked = await store.delete(def, 'ns', 'w', {}, ctx());

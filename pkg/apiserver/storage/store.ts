@@ -8,7 +8,7 @@ import { isKvError } from '../../kv/errors.ts';
 import type { FieldError, KObject, ResourceDefinition, StrategyContext } from '../../api/types.ts';
 import { ApiError, apiErrors } from '../errors.ts';
 import { decodeFromStorage, encodeForStorage, storageKey } from './codec.ts';
-import { generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp } from './meta.ts';
+import { generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp, updateGeneration } from './meta.ts';
 import type { WatchCache } from './watchcache.ts';
 
 /** Hooks the server adds around every write: metadata validation, namespace lifecycle, managedFields. */
@@ -16,6 +16,8 @@ export interface WriteHooks {
   validateMeta(def: ResourceDefinition, obj: KObject, old: KObject | undefined): FieldError[];
   /** Admission before a create: e.g. the namespace must exist and not be terminating. */
   admitCreate?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
+  /** Records the write's field ownership (managedFields) once defaults are in; returns the object to store. */
+  trackFields?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): KObject;
 }
 
 export interface Current {
@@ -110,26 +112,30 @@ export class Store {
     return current.obj;
   }
 
-  private async prepareCreate(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<void> {
+  private async prepareCreate(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<KObject> {
     prepareCreateMeta(def, obj, ctx.now);
     def.strategy.defaults?.(obj);
     await def.strategy.prepareForCreate?.(obj, ctx);
     const errors = [...this.hooks.validateMeta(def, obj, undefined), ...(def.strategy.validate?.(obj, ctx) ?? [])];
     if (errors.length > 0) throw invalid(def, obj, errors);
     this.hooks.admitCreate?.(def, obj, ctx);
+    return this.hooks.trackFields ? this.hooks.trackFields(def, obj, undefined, ctx) : obj;
   }
 
   async create(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<KObject> {
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     for (let attempt = 0; ; attempt++) {
-      const candidate: KObject = attempt === 0 ? obj : structuredClone(obj);
+      let candidate: KObject = attempt === 0 ? obj : structuredClone(obj);
       if (generated) candidate.metadata.name = generateName(obj.metadata.generateName!);
       if (!candidate.metadata.name) {
         throw invalid(def, candidate, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
       }
-      await this.prepareCreate(def, candidate, ctx);
-      if (ctx.dryRun) return candidate;
+      candidate = await this.prepareCreate(def, candidate, ctx);
       const key = storageKey(def, candidate.metadata.namespace ?? '', candidate.metadata.name!);
+      if (ctx.dryRun) {
+        if ((await this.backend.range(key, { countOnly: true })).count > 0) throw apiErrors.alreadyExists(qr(def), candidate.metadata.name!);
+        return candidate;
+      }
       const result = await this.backend.txn({
         compare: [{ key, target: 'create', result: '=', value: 0 }],
         success: [{ type: 'put', key, value: encodeForStorage(candidate) }],
@@ -139,7 +145,13 @@ export class Store {
         return candidate;
       }
       // A generated name that collided gets another suffix, as Kubernetes retries it.
-      if (!generated || attempt >= 8) throw apiErrors.alreadyExists(qr(def), candidate.metadata.name!);
+      if (!generated) throw apiErrors.alreadyExists(qr(def), candidate.metadata.name!);
+      if (attempt >= 8) {
+        const err = apiErrors.alreadyExists(qr(def), candidate.metadata.name!);
+        err.message += ', the server was not able to generate a unique name for the object';
+        err.details!.retryAfterSeconds = 1;
+        throw err;
+      }
     }
   }
 
@@ -177,11 +189,14 @@ export class Store {
       if (desired.metadata.uid && desired.metadata.uid !== current.obj.metadata.uid) {
         throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.obj.metadata.uid}`);
       }
-      const next = prepareUpdateMeta(def, desired, current.obj, ctx.subresource);
+      let next = prepareUpdateMeta(def, desired, current.obj, ctx.subresource);
       def.strategy.defaults?.(next);
+      // Compared after defaulting: omitting a defaulted field is no change of spec.
+      updateGeneration(next, current.obj);
       await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
       const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
       if (errors.length > 0) throw invalid(def, next, errors);
+      if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
       next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
       if (sameObject(next, current.obj)) return { obj: current.obj, created: false };
       // The last finalizer removed from an object being deleted: it goes now.
@@ -245,6 +260,8 @@ export class Store {
       if (metaFinalizers.length > 0) next.metadata.finalizers = metaFinalizers;
       if (isNamespace(def)) next.status = { ...next.status, phase: 'Terminating' };
       if (!next.metadata.deletionTimestamp || (grace > 0 && grace < (next.metadata.deletionGracePeriodSeconds ?? Infinity))) {
+        // Kubernetes bumps generation when it starts a graceful deletion, so controllers notice.
+        if (!next.metadata.deletionTimestamp && next.metadata.generation !== undefined) next.metadata.generation++;
         next.metadata.deletionTimestamp = timestamp(new Date(ctx.now.getTime() + grace * 1000));
         next.metadata.deletionGracePeriodSeconds = grace;
       }

@@ -11,22 +11,19 @@ import type { ResourceDefinition, StrategyContext } from '../../api/types.ts';
 import { ApiError } from '../../apiserver/errors.ts';
 import type { ApiContext } from '../../apiserver/handlers/context.ts';
 import { storageKey, storagePrefix } from '../../apiserver/storage/codec.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
 import { logger } from '../../log/log.ts';
 
 const log = logger('namespace');
 const FINALIZER = 'kubernetes';
-const RETRY_MS = 1000;
 
 function systemContext(subresource = ''): StrategyContext {
   return { user: { username: 'system:serviceaccount:kube-system:namespace-controller', groups: ['system:masters'] }, now: new Date(), dryRun: false, subresource };
 }
 
 export class NamespaceController {
-  private readonly queue = new Set<string>();
-  private running = false;
-  private stopped = false;
-  private readonly timers = new Set<NodeJS.Timeout>();
   private cancel?: () => void;
+  private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: 'namespace' });
 
   constructor(private readonly ctx: ApiContext) {}
 
@@ -37,49 +34,15 @@ export class NamespaceController {
   start(): void {
     const def = this.nsDef;
     const sub = this.ctx.cache.subscribe(def.storagePath, this.ctx.cache.revision, (events) => {
-      for (const e of events) if (e.type !== 'DELETED' && e.object.obj.metadata.deletionTimestamp) this.enqueue(e.object.obj.metadata.name!);
+      for (const e of events) if (e.type !== 'DELETED' && e.object.obj.metadata.deletionTimestamp) this.queue.add(e.object.obj.metadata.name!);
     });
     this.cancel = sub?.cancel;
-    for (const c of this.ctx.cache.list(def.storagePath)) if (c.obj.metadata.deletionTimestamp) this.enqueue(c.obj.metadata.name!);
+    for (const c of this.ctx.cache.list(def.storagePath)) if (c.obj.metadata.deletionTimestamp) this.queue.add(c.obj.metadata.name!);
   }
 
   stop(): void {
-    this.stopped = true;
+    this.queue.stop();
     this.cancel?.();
-    for (const t of this.timers) clearTimeout(t);
-  }
-
-  private enqueue(name: string): void {
-    this.queue.add(name);
-    void this.drain();
-  }
-
-  private enqueueAfter(name: string, ms: number): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      if (!this.stopped) this.enqueue(name);
-    }, ms);
-    t.unref();
-    this.timers.add(t);
-  }
-
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
-    try {
-      while (this.queue.size > 0 && !this.stopped) {
-        const name = this.queue.values().next().value as string;
-        this.queue.delete(name);
-        try {
-          if (!(await this.reconcile(name))) this.enqueueAfter(name, RETRY_MS);
-        } catch (err) {
-          log.warn(`namespace ${name}: ${(err as Error).message}`);
-          this.enqueueAfter(name, RETRY_MS);
-        }
-      }
-    } finally {
-      this.running = false;
-    }
   }
 
   /** Returns true when done with this namespace (gone, not being deleted, or finalized). */
