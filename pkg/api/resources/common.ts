@@ -4,6 +4,13 @@
  */
 import type { KObject, StrategyContext, Verb } from '../types.ts';
 
+/**
+ * Bodies are checked field by field against what Kubernetes accepts, so strategies read them
+ * as loose JSON rather than trusting a static type.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Json = any;
+
 /** What discovery lists for an ordinary stored resource. */
 export const STANDARD_VERBS: Verb[] = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 

@@ -4,10 +4,7 @@
  */
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
 import { duplicate, FieldPath, invalid, invalidEach, isDNS1123Subdomain, notSupported, required, validateLabelSelector } from '../../validation/index.ts';
-import { STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { STANDARD_VERBS, type Json } from '../common.ts';
 
 const SIDE_EFFECTS = ['None', 'NoneOnDryRun'];
 const REVIEW_VERSIONS = ['v1', 'v1beta1'];

@@ -15,10 +15,7 @@ import {
   required,
   validateImmutableField,
 } from '../../validation/index.ts';
-import { defaultField, ensureObject, separateStatus, STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { defaultField, ensureObject, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 
 const COLUMN_TYPES = ['boolean', 'date', 'integer', 'number', 'string'];
 

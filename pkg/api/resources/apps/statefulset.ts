@@ -12,12 +12,9 @@ import {
   validateNonnegative,
 } from '../../validation/index.ts';
 import { defaultPodTemplateSpec } from '../core/podtemplate.ts';
-import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS } from '../common.ts';
+import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 import { intOrPercentValue, isNotMoreThan100Percent, validatePositiveIntOrPercent } from './intorpercent.ts';
 import { validateCollisionCount, validateLongRunningPods, validateReplicaCounters, validateSelector, validateTemplateLabels } from './workload.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 function defaults(obj: KObject): void {
   const spec = ensureObject(obj, 'spec');

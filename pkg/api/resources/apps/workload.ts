@@ -16,9 +16,7 @@ import {
   type LabelSelector,
 } from '../../validation/index.ts';
 import { validatePodTemplateSpec } from '../core/podtemplate.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import type { Json } from '../common.ts';
 
 /**
  * spec.selector checks. Returns whether the selector could be turned into a label selector

@@ -14,10 +14,7 @@ import {
   required,
   tryParseQuantity,
 } from '../../validation/index.ts';
-import { ensureObject, separateStatus, STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { ensureObject, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 
 export const DEFAULT_CPU_UTILIZATION = 80;
 

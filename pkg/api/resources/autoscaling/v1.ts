@@ -6,9 +6,7 @@
  */
 import type { KObject, ObjectMeta, ResourceDefinition } from '../../types.ts';
 import { cpuUtilizationMetric, DEFAULT_CPU_UTILIZATION, horizontalpodautoscalersV2 } from './hpa.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import type { Json } from '../common.ts';
 
 export const METRIC_SPECS_ANNOTATION = 'autoscaling.alpha.kubernetes.io/metrics';
 export const METRIC_STATUSES_ANNOTATION = 'autoscaling.alpha.kubernetes.io/current-metrics';

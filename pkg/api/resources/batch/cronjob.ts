@@ -2,12 +2,9 @@
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
 import { FieldPath, invalid, notSupported, required, validateNonnegative } from '../../validation/index.ts';
 import { defaultPodTemplateSpec } from '../core/podtemplate.ts';
-import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS } from '../common.ts';
+import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 import { cronScheduleError } from './cron.ts';
 import { validateJobSpecBody } from './jobspec.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 /** Jobs are named `<cronjob>-<11-character timestamp>` and must stay within 63 characters. */
 const MAX_NAME_LENGTH = 52;

@@ -16,11 +16,8 @@ import {
   type LabelSelector,
 } from '../../validation/index.ts';
 import { defaultPodTemplateSpec } from '../core/podtemplate.ts';
-import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS } from '../common.ts';
+import { defaultField, ensureObject, resetStatus, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 import { validateJobSpecBody } from './jobspec.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 export const JOB_NAME_LABEL = 'batch.kubernetes.io/job-name';
 export const CONTROLLER_UID_LABEL = 'batch.kubernetes.io/controller-uid';

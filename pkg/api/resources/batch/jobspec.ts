@@ -6,9 +6,7 @@
 import type { FieldError } from '../../types.ts';
 import { FieldPath, invalid, notSupported, required, tooMany, validateNonnegative } from '../../validation/index.ts';
 import { validatePodTemplateSpec } from '../core/podtemplate.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import type { Json } from '../common.ts';
 
 const MAX_PARALLELISM_FOR_INDEXED_JOB = 100_000;
 const MAX_POD_FAILURE_POLICY_RULES = 20;

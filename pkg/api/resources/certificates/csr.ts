@@ -5,11 +5,8 @@
  */
 import type { FieldError, KObject, ResourceDefinition, Strategy, StrategyContext } from '../../types.ts';
 import { duplicate, FieldPath, forbidden, invalid, isDNS1123Label, notSupported, required, tooLong } from '../../validation/index.ts';
-import { STANDARD_VERBS } from '../common.ts';
+import { STANDARD_VERBS, type Json } from '../common.ts';
 import { csrRequestError, issuedCertificateError } from './pem.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
 
 const KEY_USAGES = [
   'any', 'cert sign', 'client auth', 'code signing', 'content commitment', 'crl sign', 'data encipherment', 'decipher only',

@@ -18,10 +18,7 @@ import {
   validateLabels,
   cidrHas,
 } from '../../validation/index.ts';
-import { STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { STANDARD_VERBS, type Json } from '../common.ts';
 
 const ADDRESS_TYPES = ['FQDN', 'IPv4', 'IPv6'];
 const PROTOCOLS = ['SCTP', 'TCP', 'UDP'];

@@ -19,10 +19,7 @@ import {
   validatePortName,
   validatePortNumber,
 } from '../../validation/index.ts';
-import { separateStatus, STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 
 const PATH_TYPES = ['Exact', 'ImplementationSpecific', 'Prefix'];
 const INVALID_PATH_SEQUENCES = ['//', '/./', '/../', '%2f', '%2F'];

@@ -1,10 +1,7 @@
 /** networking.k8s.io/v1 IngressClass: which controller implements a class of ingresses. */
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
 import { FieldPath, forbidden, invalid, invalidEach, isDNS1123Subdomain, notSupported, regexError, required, tooLong, validateImmutableField } from '../../validation/index.ts';
-import { STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { STANDARD_VERBS, type Json } from '../common.ts';
 
 const MAX_CONTROLLER_LENGTH = 250;
 const HTTP_PATH_FMT = "[A-Za-z0-9/\\-._~%!$&'()*+,;=:]+";

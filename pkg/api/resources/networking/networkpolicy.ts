@@ -12,10 +12,7 @@ import {
   validatePortName,
   validatePortNumber,
 } from '../../validation/index.ts';
-import { STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { STANDARD_VERBS, type Json } from '../common.ts';
 
 const PROTOCOLS = ['TCP', 'UDP', 'SCTP'];
 const POLICY_TYPES = ['Ingress', 'Egress'];

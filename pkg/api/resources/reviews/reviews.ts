@@ -5,10 +5,7 @@
  */
 import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../types.ts';
 import { FieldPath, invalid, required } from '../../validation/index.ts';
-import { CREATE_ONLY } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { CREATE_ONLY, type Json } from '../common.ts';
 
 const isEmptyValue = (v: unknown): boolean =>
   v === undefined || v === null || v === '' || v === 0 || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && Object.keys(v as object).length === 0);

@@ -19,10 +19,7 @@ import {
   validateImmutableField,
   validateNonnegative,
 } from '../../validation/index.ts';
-import { defaultField, ensureObject, separateStatus, STANDARD_VERBS } from '../common.ts';
-
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Json = any;
+import { defaultField, ensureObject, separateStatus, STANDARD_VERBS, type Json } from '../common.ts';
 
 /** CSI driver names: a DNS subdomain (case-insensitive) of at most 63 characters. */
 export function validateCSIDriverName(name: string | undefined, path: FieldPath | string): FieldError[] {
