@@ -93,7 +93,9 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-bench-api-'));
   const port = await freePort();
   const started = process.hrtime.bigint();
-  const child = spawn(path.join(root, 'dist', 'tsk'), ['server', '--disable-agent', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1'], { stdio: 'ignore' });
+  // BENCH_TSK="node --cpu-prof --import tsx cmd/tsk/main.ts" profiles the server from source.
+  const [bin, ...pre] = process.env.BENCH_TSK ? process.env.BENCH_TSK.split(' ') : [path.join(root, 'dist', 'tsk')];
+  const child = spawn(bin!, [...pre, 'server', '--disable-agent', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1'], { stdio: 'ignore' });
   const url = `https://127.0.0.1:${port}`;
   try {
     const tls = path.join(dataDir, 'server', 'tls');
@@ -188,7 +190,8 @@ async function main(): Promise<void> {
       ['RSS with 5,000 ConfigMaps + 1,000 Deployments (MiB)', fmt(loadedRss), '< 200 (1,000 objects)'],
     ]);
   } finally {
-    child.kill('SIGKILL');
+    child.kill(process.env.BENCH_TSK ? 'SIGTERM' : 'SIGKILL');
+    await new Promise((r) => child.once('exit', r));
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }

@@ -6,7 +6,7 @@
 import type { TLSSocket } from 'node:tls';
 import type { ResourceTable } from '../api/registry.ts';
 import type { KObject } from '../api/types.ts';
-import { createAuthenticator, type Authenticator as TokenAuthenticator, type AuthenticatorOptions } from '../auth/authn/authenticator.ts';
+import { bearerToken, createAuthenticator, type Authenticator as TokenAuthenticator, type AuthenticatorOptions } from '../auth/authn/authenticator.ts';
 import { aggregateClusterRoles } from '../auth/rbac/aggregation.ts';
 import { forbiddenError } from '../auth/rbac/authorizer.ts';
 import { createClusterAuthorizer, type ClusterAuthorizer } from '../auth/rbac/chain.ts';
@@ -105,19 +105,58 @@ export function createAuthorizer(cache: WatchCache, table: ResourceTable): Autho
   };
 }
 
-/** Adapts the token/certificate authenticator to the HTTP server: 401 for failed credentials. */
+/** How long a bearer token's answer is reused (kube-apiserver caches token authentication for 10 s too). */
+const TOKEN_CACHE_MS = 10_000;
+const TOKEN_CACHE_ENTRIES = 1024;
+
+/**
+ * Adapts the token/certificate authenticator to the HTTP server: 401 for failed credentials.
+ * A connection's client certificate cannot change, so it is verified once per TLS socket
+ * (HTTP/2 multiplexes every request of a client over one); bearer tokens are remembered
+ * briefly, since verifying a signature on every request would cost more than serving it.
+ */
 export function requestAuthenticator(opts: AuthenticatorOptions): Authenticator & { tokens: TokenAuthenticator } {
   const inner = createAuthenticator(opts);
+  const bySocket = new WeakMap<object, { user: UserUnion } | { error: string } | null>();
+  const tokens = new Map<string, { at: number; outcome: Awaited<ReturnType<TokenAuthenticator['authenticateToken']>> }>();
+  const certificateOf = async (req: Request, peer: TLSSocket | undefined) => {
+    if (!peer) return null;
+    // HTTP/2 hands each request a fresh proxy of the socket: the session is what stays.
+    const connection: object = (req as { stream?: { session?: object } }).stream?.session ?? peer;
+    if (bySocket.has(connection)) return bySocket.get(connection)!;
+    const cert = peer.getPeerCertificate?.(true);
+    let result: { user: UserUnion } | { error: string } | null = null;
+    if (cert && cert.raw) {
+      const outcome = await inner.authenticateRequest({ peerCertificate: cert });
+      result = 'error' in outcome ? { error: outcome.error } : { user: outcome.user };
+    }
+    bySocket.set(connection, result);
+    return result;
+  };
+  const token = async (value: string) => {
+    const now = Date.now();
+    const hit = tokens.get(value);
+    if (hit && now - hit.at < TOKEN_CACHE_MS) return hit.outcome;
+    const outcome = await inner.authenticateToken(value);
+    if (tokens.size >= TOKEN_CACHE_ENTRIES) tokens.delete(tokens.keys().next().value!);
+    tokens.set(value, { at: now, outcome });
+    return outcome;
+  };
   return {
     tokens: inner,
     async authenticate(req: Request, peer: TLSSocket | undefined) {
-      const cert = peer?.getPeerCertificate?.(true);
-      const outcome = await inner.authenticateRequest({
-        peerCertificate: cert && cert.raw ? cert : undefined,
-        authorization: req.headers.authorization,
-      });
-      if ('error' in outcome) throw apiErrors.unauthorized();
-      return outcome.user.username === 'system:anonymous' ? undefined : outcome.user;
+      const cert = await certificateOf(req, peer);
+      if (cert && 'user' in cert) return cert.user;
+      const bearer = bearerToken(req.headers.authorization);
+      if (bearer !== undefined) {
+        const outcome = await token(bearer);
+        if (outcome.authenticated && outcome.user) return outcome.user;
+        throw apiErrors.unauthorized();
+      }
+      if (cert) throw apiErrors.unauthorized();
+      return undefined;
     },
   };
 }
+
+type UserUnion = Attributes['user'];

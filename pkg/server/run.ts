@@ -10,6 +10,7 @@ import { lockDataDir } from '../datadir/lock.ts';
 import { prepareDataDir } from '../datadir/layout.ts';
 import { openBackend } from '../kv/open.ts';
 import { logger, setLogLevel } from '../log/log.ts';
+import { startServerApi } from './apiserver.ts';
 import { startEtcdFacade } from './etcd.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -98,6 +99,9 @@ export async function runServer(config: ServerConfig): Promise<number> {
       stack.push({ component: 'etcdapi', stop: () => facade.close() });
       logger('etcdapi').info(`serving the etcd v3 API on ${facade.address}`);
     }
+    const apiServer = await step(startServerApi(config, layout, backend), (a) => a.close());
+    stack.push({ component: 'apiserver', stop: () => apiServer.close() });
+    process.stdout.write(`${apiServer.joinToken}\n`);
     if (config.agent !== undefined) {
       logger('agent').warn('the embedded agent is not implemented yet: this server runs no node (as with --disable-agent)');
     }

@@ -1,0 +1,117 @@
+/**
+ * `tsk server`'s API server: the built-in resource table, credentials, authentication and
+ * RBAC, printers, codecs, and the objects every cluster starts with.
+ */
+import { builtinPrinters, defaultPrinter } from '../api/printers/index.ts';
+import { ResourceTable } from '../api/registry.ts';
+import { builtinResources } from '../api/resources/index.ts';
+import type { KObject, ResourceDefinition } from '../api/types.ts';
+import { ensureServiceAccountKey } from '../auth/serviceaccount/key.ts';
+import { DEFAULT_ISSUER } from '../auth/serviceaccount/token.ts';
+import type { ServerConfig } from '../cli/commands.ts';
+import { VERSION } from '../cli/version.ts';
+import { composeApiServer, type ComposedApiServer } from '../apiserver/compose.ts';
+import type { DataDirLayout } from '../datadir/layout.ts';
+import type { Backend } from '../kv/types.ts';
+import { logger } from '../log/log.ts';
+import { NamespaceController } from '../controllers/namespace/controller.ts';
+import { CrdController } from '../apiserver/crd/controller.ts';
+import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
+import { ensureBootstrapObjects } from './bootstrap.ts';
+import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
+import { apiExtras } from './extras.ts';
+
+const log = logger('apiserver');
+
+/** The Kubernetes release whose API tsk serves (what `kubectl version` shows as the server). */
+export const KUBERNETES_VERSION = { major: '1', minor: '33', patch: '0' };
+
+export function versionInfo(): Record<string, string> {
+  const { major, minor, patch } = KUBERNETES_VERSION;
+  return {
+    major,
+    minor,
+    emulationMajor: major,
+    emulationMinor: minor,
+    minCompatibilityMajor: major,
+    minCompatibilityMinor: String(Number(minor) - 1),
+    gitVersion: `v${major}.${minor}.${patch}+tsk${VERSION}`,
+    gitCommit: '',
+    gitTreeState: 'clean',
+    buildDate: '1970-01-01T00:00:00Z',
+    goVersion: `node${process.versions.node}`,
+    compiler: 'tsk',
+    platform: `linux/${process.arch === 'x64' ? 'amd64' : process.arch}`,
+  };
+}
+
+export interface RunningApiServer {
+  api: ComposedApiServer;
+  joinToken: string;
+  adminKubeconfig: string;
+  close(): Promise<void>;
+}
+
+export async function startServerApi(config: ServerConfig, layout: DataDirLayout, backend: Backend): Promise<RunningApiServer> {
+  const creds = await ensureCredentials(config, layout);
+  const saKey = ensureServiceAccountKey(layout.server.tls);
+  const table = new ResourceTable(builtinResources({ serviceCidr: config.serviceCidr, nodePortRange: [30000, 32767] }));
+  const printerFor = (def: ResourceDefinition) => def.printer ?? builtinPrinters.get(`${def.group}/${def.kind}`) ?? defaultPrinter;
+  // Filled in once the cache exists: token checks read service accounts, pods and secrets from it.
+  let readers: { get(kind: string, ns: string, name: string): KObject | undefined } = { get: () => undefined };
+  const apiAudiences = [DEFAULT_ISSUER];
+  const objectGetter = {
+    getServiceAccount: (ns: string, name: string) => readers.get('serviceaccounts', ns, name),
+    getPod: (ns: string, name: string) => readers.get('pods', ns, name),
+    getSecret: (ns: string, name: string) => readers.get('secrets', ns, name),
+    getNode: (name: string) => readers.get('nodes', '', name),
+  };
+  const authenticator = requestAuthenticator({
+    clientCaPems: [creds.pki.clientCa.certPem],
+    serviceAccounts: {
+      keys: [saKey],
+      apiAudiences,
+      lookup: objectGetter,
+    },
+    secrets: { get: (ns, name) => readers.get('secrets', ns, name) },
+  });
+  const extras = apiExtras({ table, saKey, apiAudiences, tokens: authenticator.tokens, objects: objectGetter, serverVersion: versionInfo().gitVersion! });
+  const api = await composeApiServer({
+    backend,
+    table,
+    host: config.bindAddress,
+    port: config.httpsListenPort,
+    tls: { certPem: creds.pki.serving.certPem, keyPem: creds.pki.serving.keyPem, clientCaPem: creds.pki.clientCa.certPem },
+    authenticator,
+    authorizer: (ctx) => {
+      const byResource = new Map(['serviceaccounts', 'pods', 'secrets', 'nodes'].map((r) => [r, cacheReader(ctx.cache, table, '', r)]));
+      readers = { get: (kind, ns, name) => byResource.get(kind)?.get(ns, name) };
+      const authorizer = createAuthorizer(ctx.cache, table);
+      extras.bind(ctx, authorizer);
+      return authorizer;
+    },
+    printerFor,
+    decodeProtobuf: async (body, expected) => (await import('../api/protobuf/index.ts')).decodeProtobufObject(body, expected),
+    schemas: extras.schemas,
+    patcher: extras.patcher,
+    fieldProblems: extras.fieldProblems,
+    trackFields: extras.trackFields,
+    virtual: extras.virtual,
+    paths: extras.paths,
+    impersonate: (user, req) => extras.impersonate(user, req),
+    version: versionInfo(),
+    advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
+  });
+  await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
+  const namespaces = new NamespaceController(api.ctx);
+  namespaces.start();
+  const crds = new CrdController(api.ctx, extras.schemas);
+  crds.start();
+  const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
+  log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
+  return { api, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
+    namespaces.stop();
+    crds.stop();
+    await api.close();
+  } };
+}

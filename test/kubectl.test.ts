@@ -1,0 +1,176 @@
+/**
+ * What a kubectl user does every day, against the real dist/tsk with the real kubectl 1.33:
+ * if one of these fails, a person would notice tsk is not Kubernetes.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { startCluster, type TestCluster } from './lib/cluster.ts';
+
+let c: TestCluster;
+
+before(async () => {
+  c = await startCluster();
+});
+after(async () => {
+  await c?.stop();
+});
+
+async function ok(args: string[], input?: string): Promise<string> {
+  const r = await c.kubectl(args, { input });
+  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+async function fails(args: string[], input?: string): Promise<string> {
+  const r = await c.kubectl(args, { input });
+  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
+  return r.stderr;
+}
+
+describe('discovery', () => {
+  test('api-resources lists the built-in kinds with short names', async () => {
+    const out = await ok(['api-resources']);
+    for (const line of [/^pods\s+po\s+v1\s+true\s+Pod$/m, /^deployments\s+deploy\s+apps\/v1\s+true\s+Deployment$/m, /^configmaps\s+cm\s+v1\s+true\s+ConfigMap$/m, /^namespaces\s+ns\s+v1\s+false\s+Namespace$/m]) {
+      assert.match(out, line);
+    }
+  });
+
+  test('version shows the server', async () => {
+    const out = await ok(['version', '-o', 'json']);
+    const v = JSON.parse(out);
+    assert.equal(v.serverVersion.major, '1');
+    assert.match(v.serverVersion.gitVersion, /^v1\.\d+\.\d+/);
+  });
+
+  test('the system namespaces exist', async () => {
+    const out = await ok(['get', 'namespaces', '-o', 'name']);
+    for (const ns of ['default', 'kube-system', 'kube-public', 'kube-node-lease']) assert.match(out, new RegExp(`^namespace/${ns}$`, 'm'));
+  });
+});
+
+describe('everyday objects', () => {
+  test('create, get, label, annotate, delete a configmap (protobuf body from kubectl 1.33)', async () => {
+    assert.match(await ok(['create', 'configmap', 'cm1', '--from-literal=a=b']), /configmap\/cm1 created/);
+    assert.match(await ok(['get', 'cm', 'cm1']), /^NAME\s+DATA\s+AGE\ncm1\s+1\s+/);
+    assert.equal(await ok(['get', 'cm', 'cm1', '-o', 'jsonpath={.data.a}']), 'b');
+    assert.match(await ok(['label', 'cm', 'cm1', 'tier=web']), /configmap\/cm1 labeled/);
+    assert.match(await ok(['annotate', 'cm', 'cm1', 'note=hi']), /configmap\/cm1 annotated/);
+    const obj = JSON.parse(await ok(['get', 'cm', 'cm1', '-o', 'json']));
+    assert.equal(obj.metadata.labels.tier, 'web');
+    assert.equal(obj.metadata.annotations.note, 'hi');
+    assert.match(await ok(['get', 'cm', '-l', 'tier=web', '-o', 'name']), /configmap\/cm1/);
+    assert.match(await ok(['delete', 'cm', 'cm1']), /configmap "cm1" deleted/);
+    assert.match(await fails(['get', 'cm', 'cm1']), /Error from server \(NotFound\): configmaps "cm1" not found/);
+  });
+
+  test('a deployment: create, scale, patch, get -o wide', async () => {
+    assert.match(await ok(['create', 'deployment', 'web', '--image=busybox', '--replicas=2']), /deployment.apps\/web created/);
+    assert.match(await ok(['scale', 'deployment', 'web', '--replicas=3']), /deployment.apps\/web scaled/);
+    assert.equal(await ok(['get', 'deploy', 'web', '-o', 'jsonpath={.spec.replicas}']), '3');
+    await ok(['patch', 'deployment', 'web', '-p', '{"spec":{"template":{"spec":{"containers":[{"name":"busybox","image":"busybox:1.36"}]}}}}']);
+    const d = JSON.parse(await ok(['get', 'deploy', 'web', '-o', 'json']));
+    assert.equal(d.spec.template.spec.containers.length, 1, 'strategic merge patch merges containers by name');
+    assert.equal(d.spec.template.spec.containers[0].image, 'busybox:1.36');
+    assert.equal(d.metadata.generation, 3);
+    assert.match(await ok(['get', 'deploy', 'web', '-o', 'wide']), /^NAME\s+READY\s+UP-TO-DATE\s+AVAILABLE\s+AGE\s+CONTAINERS\s+IMAGES\s+SELECTOR\n/);
+    await ok(['patch', 'deployment', 'web', '--type=json', '-p', '[{"op":"replace","path":"/spec/replicas","value":1}]']);
+    await ok(['patch', 'deployment', 'web', '--type=merge', '-p', '{"metadata":{"labels":{"m":"1"}}}']);
+    const after = JSON.parse(await ok(['get', 'deploy', 'web', '-o', 'json']));
+    assert.equal(after.spec.replicas, 1);
+    assert.equal(after.metadata.labels.m, '1');
+    await ok(['delete', 'deployment', 'web']);
+  });
+
+  test('apply, then apply again with a change, client-side', async () => {
+    const manifest = (value: string) => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: applied\ndata:\n  k: "${value}"\n`;
+    assert.match(await ok(['apply', '-f', '-'], manifest('1')), /configmap\/applied created/);
+    assert.match(await ok(['apply', '-f', '-'], manifest('2')), /configmap\/applied configured/);
+    assert.match(await ok(['apply', '-f', '-'], manifest('2')), /configmap\/applied unchanged/);
+    assert.equal(await ok(['get', 'cm', 'applied', '-o', 'jsonpath={.data.k}']), '2');
+  });
+
+  test('--dry-run=server stores nothing', async () => {
+    assert.match(await ok(['create', 'configmap', 'dry', '--from-literal=a=b', '--dry-run=server']), /configmap\/dry created \(server dry run\)/);
+    await fails(['get', 'cm', 'dry']);
+  });
+
+  test('--chunk-size pages a list', async () => {
+    for (let i = 0; i < 5; i++) await ok(['create', 'configmap', `page-${i}`]);
+    const out = await ok(['get', 'cm', '--chunk-size=2', '-o', 'name']);
+    for (let i = 0; i < 5; i++) assert.match(out, new RegExp(`configmap/page-${i}`));
+  });
+});
+
+describe('errors a user sees', () => {
+  test('AlreadyExists', async () => {
+    await ok(['create', 'configmap', 'twice']);
+    // kubectl words it differently for `create configmap` and `create -f`, as against Kubernetes.
+    assert.match(await fails(['create', 'configmap', 'twice']), /error: failed to create configmap: configmaps "twice" already exists/);
+    const manifest = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\n';
+    assert.match(await fails(['create', '-f', '-'], manifest), /Error from server \(AlreadyExists\): error when creating "STDIN": configmaps "twice" already exists/);
+  });
+
+  test('Invalid with the field path', async () => {
+    const bad = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: Bad_Name\n';
+    assert.match(await fails(['create', '-f', '-'], bad), /The ConfigMap "Bad_Name" is invalid: metadata.name: Invalid value: "Bad_Name"/);
+  });
+
+  test('Conflict on a stale resourceVersion', async () => {
+    await ok(['create', 'configmap', 'stale']);
+    const obj = JSON.parse(await ok(['get', 'cm', 'stale', '-o', 'json']));
+    await ok(['label', 'cm', 'stale', 'x=1']);
+    obj.data = { changed: 'yes' };
+    assert.match(await fails(['replace', '-f', '-'], JSON.stringify(obj)), /Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again/);
+  });
+
+  test('unknown fields are refused under strict validation', async () => {
+    const bad = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n';
+    assert.match(await fails(['create', '-f', '-'], bad), /unknown field "bogus"/);
+  });
+});
+
+describe('watching, explaining, server-side apply', () => {
+  test('get -w shows a change as it happens', async () => {
+    await ok(['create', 'configmap', 'watched']);
+    const watching = c.kubectl(['get', 'cm', 'watched', '-w', '--request-timeout=6s'], { timeoutMs: 20_000 });
+    await new Promise((r) => setTimeout(r, 1500));
+    await ok(['label', 'cm', 'watched', 'seen=yes']);
+    const r = await watching;
+    const rows = r.stdout.split('\n').filter((l) => l.startsWith('watched'));
+    assert.ok(rows.length >= 2, `expected the initial row and the change:\n${r.stdout}\n${r.stderr}`);
+  });
+
+  test('explain describes fields from the OpenAPI document', async () => {
+    const out = await ok(['explain', 'deployment.spec.replicas']);
+    assert.match(out, /GROUP:\s+apps/);
+    assert.match(out, /FIELD:\s+replicas <integer>/);
+  });
+
+  test('apply --server-side owns fields and reports conflicts', async () => {
+    const manifest = (replicas: number) => `apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: ssa\nspec:\n  replicas: ${replicas}\n  selector:\n    matchLabels: {app: ssa}\n  template:\n    metadata:\n      labels: {app: ssa}\n    spec:\n      containers:\n      - name: main\n        image: busybox\n`;
+    assert.match(await ok(['apply', '--server-side', '-f', '-'], manifest(2)), /deployment.apps\/ssa serverside-applied/);
+    const d = JSON.parse(await ok(['get', 'deploy', 'ssa', '-o', 'json', '--show-managed-fields']));
+    assert.ok(d.metadata.managedFields.some((m: { manager: string; operation: string }) => m.manager === 'kubectl' && m.operation === 'Apply'));
+    await ok(['scale', 'deploy', 'ssa', '--replicas=5']);
+    const conflict = await c.kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3) });
+    assert.notEqual(conflict.code, 0);
+    assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using apps\/v1: \.spec\.replicas/);
+    assert.match(await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest(3)), /serverside-applied/);
+    assert.equal(await ok(['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas}']), '3');
+  });
+
+  test('describe and edit', async () => {
+    await ok(['create', 'configmap', 'edited', '--from-literal=colour=red']);
+    assert.match(await ok(['describe', 'configmap', 'edited']), /Name:\s+edited[\s\S]*colour:[\s\S]*red/);
+    const r = await c.kubectl(['edit', 'configmap', 'edited'], { env: { KUBE_EDITOR: 'sed -i s/red/blue/' } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(await ok(['get', 'cm', 'edited', '-o', 'jsonpath={.data.colour}']), 'blue');
+  });
+
+  test('namespaces are deleted with their content', async () => {
+    await ok(['create', 'namespace', 'doomed']);
+    await ok(['create', 'configmap', 'inside', '-n', 'doomed']);
+    assert.match(await ok(['delete', 'namespace', 'doomed', '--timeout=30s']), /namespace "doomed" deleted/);
+    await fails(['get', 'namespace', 'doomed']);
+  });
+});
