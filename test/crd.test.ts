@@ -4,23 +4,10 @@
  * defaults, status and scale subresources, explain), and deleting it deletes them.
  */
 import assert from 'node:assert/strict';
-import { after, before, test } from 'node:test';
-import { startCluster, type TestCluster } from './lib/cluster.ts';
+import { test } from 'node:test';
+import { clusterPerFile } from './lib/cluster.ts';
 
-let c: TestCluster;
-
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c?.stop();
-});
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await c.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+const { cluster, ok } = clusterPerFile();
 
 const CRD = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
@@ -67,21 +54,21 @@ test('a CRD is established and its resources are served', async () => {
   assert.match(await ok(['get', 'ct']), /^NAME\s+SPEC\s+REPLICAS\s+AGE\nnightly\s+0 3 \* \* \*\s+1\s+/);
   assert.equal(await ok(['get', 'crontab', 'nightly', '-o', 'jsonpath={.spec.replicas}']), '1', 'the schema default applies');
 
-  const invalid = await c.kubectl(['apply', '-f', '-'], { input: cr.replace('image: busybox', 'image: busybox\n  replicas: 0') });
+  const invalid = await cluster().kubectl(['apply', '-f', '-'], { input: cr.replace('image: busybox', 'image: busybox\n  replicas: 0') });
   assert.notEqual(invalid.code, 0);
   assert.match(invalid.stderr, /spec.replicas: Invalid value: 0: spec.replicas in body should be greater than or equal to 1/);
 
   await ok(['scale', 'crontab', 'nightly', '--replicas=4']);
   assert.equal(await ok(['get', 'crontab', 'nightly', '-o', 'jsonpath={.spec.replicas}']), '4');
   assert.match(await ok(['explain', 'crontab.spec.cronSpec']), /The cron schedule/);
-  const unknown = await c.kubectl(['apply', '-f', '-'], { input: cr.replace('image: busybox', 'image: busybox\n  colour: red') });
+  const unknown = await cluster().kubectl(['apply', '-f', '-'], { input: cr.replace('image: busybox', 'image: busybox\n  colour: red') });
   assert.notEqual(unknown.code, 0);
   assert.match(unknown.stderr, /unknown field "spec.colour"/);
 });
 
 test('deleting the CRD deletes its resources', async () => {
   await ok(['delete', 'crd', 'crontabs.stable.example.com', '--timeout=30s']);
-  const r = await c.kubectl(['get', 'crontabs']);
+  const r = await cluster().kubectl(['get', 'crontabs']);
   assert.notEqual(r.code, 0);
   // kubectl words it by whether its discovery cache still knew the type.
   assert.match(r.stderr, /the server doesn't have a resource type "crontabs"|Unable to list "stable.example.com\/v1, Resource=crontabs": the server could not find the requested resource/);

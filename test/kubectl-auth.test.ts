@@ -6,32 +6,19 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { after, before, test } from 'node:test';
-import { startCluster, type TestCluster } from './lib/cluster.ts';
+import { test } from 'node:test';
+import { clusterPerFile } from './lib/cluster.ts';
 
-let c: TestCluster;
-
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c?.stop();
-});
-
-async function ok(args: string[], opts: { input?: string; kubeconfig?: string } = {}): Promise<string> {
-  const r = await c.kubectl(args, opts);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+const { cluster, ok } = clusterPerFile();
 
 /** A kubeconfig holding only a bearer token (and the cluster's CA). */
 function tokenKubeconfig(token: string): string {
-  const admin = fs.readFileSync(c.kubeconfig, 'utf8');
+  const admin = fs.readFileSync(cluster().kubeconfig, 'utf8');
   const ca = /certificate-authority-data: (\S+)/.exec(admin)![1];
-  const file = path.join(c.dataDir, `token-${Math.random().toString(36).slice(2)}.kubeconfig`);
+  const file = path.join(cluster().dataDir, `token-${Math.random().toString(36).slice(2)}.kubeconfig`);
   fs.writeFileSync(file, `apiVersion: v1
 kind: Config
-clusters: [{name: c, cluster: {server: "${c.url}", certificate-authority-data: ${ca}}}]
+clusters: [{name: c, cluster: {server: "${cluster().url}", certificate-authority-data: ${ca}}}]
 users: [{name: u, user: {token: "${token}"}}]
 contexts: [{name: c, context: {cluster: c, user: u, namespace: default}}]
 current-context: c
@@ -49,34 +36,34 @@ test('a service-account token is refused until RBAC allows it', async () => {
   const token = (await ok(['create', 'token', 'reader'])).trim();
   assert.match(token, /^eyJ/);
   const kubeconfig = tokenKubeconfig(token);
-  const denied = await c.kubectl(['get', 'pods'], { kubeconfig });
+  const denied = await cluster().kubectl(['get', 'pods'], { kubeconfig });
   assert.notEqual(denied.code, 0);
   assert.match(denied.stderr, /Error from server \(Forbidden\): pods is forbidden: User "system:serviceaccount:default:reader" cannot list resource "pods" in API group "" in the namespace "default"/);
-  assert.equal((await c.kubectl(['auth', 'can-i', 'list', 'pods'], { kubeconfig })).stdout.trim(), 'no');
+  assert.equal((await cluster().kubectl(['auth', 'can-i', 'list', 'pods'], { kubeconfig })).stdout.trim(), 'no');
 
   await ok(['create', 'role', 'pod-reader', '--verb=get,list,watch', '--resource=pods']);
   await ok(['create', 'rolebinding', 'reader-reads', '--role=pod-reader', '--serviceaccount=default:reader']);
-  const allowed = await c.kubectl(['get', 'pods'], { kubeconfig });
+  const allowed = await cluster().kubectl(['get', 'pods'], { kubeconfig });
   assert.equal(allowed.code, 0, allowed.stderr);
   assert.equal((await ok(['auth', 'can-i', 'list', 'pods'], { kubeconfig })).trim(), 'yes');
-  assert.equal((await c.kubectl(['auth', 'can-i', 'delete', 'pods'], { kubeconfig })).stdout.trim(), 'no');
+  assert.equal((await cluster().kubectl(['auth', 'can-i', 'delete', 'pods'], { kubeconfig })).stdout.trim(), 'no');
   assert.match(await ok(['auth', 'whoami'], { kubeconfig }), /system:serviceaccount:default:reader/);
 });
 
 test('a bad token is Unauthorized', async () => {
-  const r = await c.kubectl(['get', 'pods'], { kubeconfig: tokenKubeconfig('not-a-token') });
+  const r = await cluster().kubectl(['get', 'pods'], { kubeconfig: tokenKubeconfig('not-a-token') });
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /You must be logged in to the server \(Unauthorized\)/);
 });
 
 test('impersonation with --as and --as-group', async () => {
-  const r = await c.kubectl(['get', 'secrets', '--as=bob']);
+  const r = await cluster().kubectl(['get', 'secrets', '--as=bob']);
   assert.match(r.stderr, /secrets is forbidden: User "bob" cannot list resource "secrets" in API group "" in the namespace "default"/);
   assert.equal((await ok(['auth', 'can-i', 'get', 'secrets', '--as=bob', '--as-group=system:masters'])).trim(), 'yes');
   await ok(['create', 'clusterrolebinding', 'bob-view', '--clusterrole=view', '--user=bob']);
   assert.equal((await ok(['auth', 'can-i', 'list', 'deployments', '--as=bob'])).trim(), 'yes');
   // view aggregates no secrets
-  assert.equal((await c.kubectl(['auth', 'can-i', 'list', 'secrets', '--as=bob'])).stdout.trim(), 'no');
+  assert.equal((await cluster().kubectl(['auth', 'can-i', 'list', 'secrets', '--as=bob'])).stdout.trim(), 'no');
 });
 
 test('auth can-i --list shows the rules', async () => {

@@ -3,29 +3,10 @@
  * if one of these fails, a person would notice tsk is not Kubernetes.
  */
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { startCluster, type TestCluster } from './lib/cluster.ts';
+import { describe, test } from 'node:test';
+import { clusterPerFile } from './lib/cluster.ts';
 
-let c: TestCluster;
-
-before(async () => {
-  c = await startCluster();
-});
-after(async () => {
-  await c?.stop();
-});
-
-async function ok(args: string[], input?: string): Promise<string> {
-  const r = await c.kubectl(args, { input });
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
-
-async function fails(args: string[], input?: string): Promise<string> {
-  const r = await c.kubectl(args, { input });
-  assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
-  return r.stderr;
-}
+const { cluster, ok, fails } = clusterPerFile();
 
 describe('discovery', () => {
   test('api-resources lists the built-in kinds with short names', async () => {
@@ -132,7 +113,7 @@ describe('errors a user sees', () => {
 describe('watching, explaining, server-side apply', () => {
   test('get -w shows a change as it happens', async () => {
     await ok(['create', 'configmap', 'watched']);
-    const watching = c.kubectl(['get', 'cm', 'watched', '-w', '--request-timeout=6s'], { timeoutMs: 20_000 });
+    const watching = cluster().kubectl(['get', 'cm', 'watched', '-w', '--request-timeout=6s'], { timeoutMs: 20_000 });
     await new Promise((r) => setTimeout(r, 1500));
     await ok(['label', 'cm', 'watched', 'seen=yes']);
     const r = await watching;
@@ -152,7 +133,7 @@ describe('watching, explaining, server-side apply', () => {
     const d = JSON.parse(await ok(['get', 'deploy', 'ssa', '-o', 'json', '--show-managed-fields']));
     assert.ok(d.metadata.managedFields.some((m: { manager: string; operation: string }) => m.manager === 'kubectl' && m.operation === 'Apply'));
     await ok(['scale', 'deploy', 'ssa', '--replicas=5']);
-    const conflict = await c.kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3) });
+    const conflict = await cluster().kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3) });
     assert.notEqual(conflict.code, 0);
     assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using apps\/v1: \.spec\.replicas/);
     assert.match(await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest(3)), /serverside-applied/);
@@ -162,7 +143,7 @@ describe('watching, explaining, server-side apply', () => {
   test('describe and edit', async () => {
     await ok(['create', 'configmap', 'edited', '--from-literal=colour=red']);
     assert.match(await ok(['describe', 'configmap', 'edited']), /Name:\s+edited[\s\S]*colour:[\s\S]*red/);
-    const r = await c.kubectl(['edit', 'configmap', 'edited'], { env: { KUBE_EDITOR: 'sed -i s/red/blue/' } });
+    const r = await cluster().kubectl(['edit', 'configmap', 'edited'], { env: { KUBE_EDITOR: 'sed -i s/red/blue/' } });
     assert.equal(r.code, 0, r.stderr);
     assert.equal(await ok(['get', 'cm', 'edited', '-o', 'jsonpath={.data.colour}']), 'blue');
   });

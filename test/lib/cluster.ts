@@ -3,11 +3,13 @@
  * the real kubectl (any installed version) pointed at it through the admin kubeconfig the
  * server wrote. Everything started here is killed by PID when the test file ends.
  */
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { after, before } from 'node:test';
 import { cleanEnv, startTsk, type TskProcess } from './tsk.ts';
 
 export async function freePort(): Promise<number> {
@@ -90,6 +92,37 @@ export async function startCluster(extraArgs: string[] = []): Promise<TestCluste
       await server.kill();
       fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * One cluster for a whole test file (started in before, stopped in after) and the two kubectl
+ * shapes every test uses: `ok` (must succeed, returns stdout) and `fails` (must fail, returns stderr).
+ */
+export function clusterPerFile(extraArgs: string[] = []) {
+  let current: TestCluster | undefined;
+  before(async () => {
+    current = await startCluster(extraArgs);
+  });
+  after(async () => {
+    await current?.stop();
+  });
+  const cluster = (): TestCluster => {
+    if (!current) throw new Error('the cluster is not started yet');
+    return current;
+  };
+  return {
+    cluster,
+    async ok(args: string[], opts: KubectlOptions | string = {}): Promise<string> {
+      const r = await cluster().kubectl(args, typeof opts === 'string' ? { input: opts } : opts);
+      assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
+      return r.stdout;
+    },
+    async fails(args: string[], opts: KubectlOptions | string = {}): Promise<string> {
+      const r = await cluster().kubectl(args, typeof opts === 'string' ? { input: opts } : opts);
+      assert.notEqual(r.code, 0, `kubectl ${args.join(' ')} should have failed:\n${r.stdout}`);
+      return r.stderr;
     },
   };
 }
