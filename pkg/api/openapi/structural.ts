@@ -120,7 +120,7 @@ function patternMatches(pattern: string, value: string): boolean {
 
 function checkArray(value: Json[], schema: SchemaNode, path: string, errors: FieldError[]): void {
   if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-    errors.push({ type: 'FieldValueTooMany', field: path, badValue: value.length, detail: `${value.length}: must have at most ${schema.maxItems} items` });
+    errors.push({ type: 'FieldValueTooMany', field: path, badValue: value.length, detail: `must have at most ${schema.maxItems} items` });
   }
   if (schema.minItems !== undefined && value.length < schema.minItems) {
     invalid(errors, path, value, `should have at least ${schema.minItems} items`);
@@ -134,7 +134,7 @@ function checkArray(value: Json[], schema: SchemaNode, path: string, errors: Fie
 function checkObject(value: { [key: string]: Json }, schema: SchemaNode, path: string, errors: FieldError[]): void {
   const count = Object.keys(value).length;
   if (schema.maxProperties !== undefined && count > schema.maxProperties) {
-    errors.push({ type: 'FieldValueTooMany', field: path, badValue: count, detail: `${count}: must have at most ${schema.maxProperties} items` });
+    errors.push({ type: 'FieldValueTooMany', field: path, badValue: count, detail: `must have at most ${schema.maxProperties} items` });
   }
   if (schema.minProperties !== undefined && count < schema.minProperties) {
     invalid(errors, path, value, `should have at least ${schema.minProperties} properties`);
