@@ -71,3 +71,30 @@ test('auth can-i --list shows the rules', async () => {
   assert.match(out, /Resources\s+Non-Resource URLs\s+Resource Names\s+Verbs/);
   assert.match(out, /deployments\.apps\s+\[\]\s+\[\]\s+\[get list watch\]/);
 });
+
+test('RBAC refuses to grant what the granter does not hold', async () => {
+  await ok(['create', 'serviceaccount', 'role-maker']);
+  await ok(['create', 'role', 'make-roles', '--verb=create,get', '--resource=roles.rbac.authorization.k8s.io']);
+  await ok(['create', 'rolebinding', 'role-maker-makes', '--role=make-roles', '--serviceaccount=default:role-maker']);
+  const kubeconfig = tokenKubeconfig((await ok(['create', 'token', 'role-maker'])).trim());
+  const r = await cluster().kubectl(['create', 'role', 'secret-reader', '--verb=get', '--resource=secrets'], { kubeconfig });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /roles.rbac.authorization.k8s.io "secret-reader" is forbidden: user "system:serviceaccount:default:role-maker" \(groups=\[.*\]\) is attempting to grant RBAC permissions not currently held/);
+  // Granting what it holds is fine.
+  assert.match(await ok(['create', 'role', 'role-getter', '--verb=get', '--resource=roles.rbac.authorization.k8s.io'], { kubeconfig }), /role.rbac.authorization.k8s.io\/role-getter created/);
+});
+
+test('eviction deletes a pod unless a disruption budget forbids it', async () => {
+  const pod = (name: string) => `apiVersion: v1\nkind: Pod\nmetadata:\n  name: ${name}\n  labels: {app: ${name}}\nspec:\n  containers:\n  - name: c\n    image: busybox\n`;
+  const eviction = (name: string) => JSON.stringify({ apiVersion: 'policy/v1', kind: 'Eviction', metadata: { name, namespace: 'default' } });
+  await ok(['apply', '-f', '-'], { input: pod('free') });
+  await ok(['create', '--raw', '/api/v1/namespaces/default/pods/free/eviction', '-f', '-'], { input: eviction('free') });
+  assert.match((await cluster().kubectl(['get', 'pod', 'free'])).stderr, /pods "free" not found/);
+
+  await ok(['apply', '-f', '-'], { input: pod('guarded') });
+  await ok(['create', 'poddisruptionbudget', 'guard', '--selector=app=guarded', '--min-available=1']);
+  const r = await cluster().kubectl(['create', '--raw', '/api/v1/namespaces/default/pods/guarded/eviction', '-f', '-'], { input: eviction('guarded') });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /TooManyRequests|Too Many Requests|disruption budget/);
+  await ok(['get', 'pod', 'guarded']);
+});

@@ -32,6 +32,8 @@ export interface ComposeOptions {
   patcher?: Patcher;
   fieldProblems?: ApiContext['fieldProblems'];
   trackFields?: WriteHooks['trackFields'];
+  /** Built once the cache exists, like the authorizer (admission reads roles from it). */
+  admit?: (ctx: ApiContext) => WriteHooks['admit'];
   virtual?: Map<string, VirtualHandler>;
   paths?: Map<string, PathHandler>;
   impersonate?: (user: UserInfo, req: Request) => UserInfo;
@@ -80,7 +82,8 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
   const unregister = opts.table.onChange(() => {
     for (const d of opts.table.all()) if (!d.virtual) cache.register(d.storagePath);
   });
-  const store = new Store(opts.backend, cache, { validateMeta, admitCreate: admitCreate(cache, opts.table), trackFields: opts.trackFields });
+  const hooks: WriteHooks = { validateMeta, admitCreate: admitCreate(cache, opts.table), trackFields: opts.trackFields };
+  const store = new Store(opts.backend, cache, hooks);
   const ctx: ApiContext = {
     table: opts.table,
     store,
@@ -93,6 +96,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
     virtual: opts.virtual ?? new Map(),
     now: () => new Date(),
   };
+  hooks.admit = opts.admit?.(ctx);
   const discovery = new Discovery(opts.table, opts.advertise);
   let ready = false;
   const server = await startApiServer({

@@ -16,6 +16,8 @@ import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
 import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
+import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
+import { rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
@@ -75,6 +77,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     },
     secrets: { get: (ns, name) => readers.get('secrets', ns, name) },
   });
+  let clusterAuthorizer: ClusterAuthorizer | undefined;
   const extras = apiExtras({ table, saKey, apiAudiences, tokens: authenticator.tokens, objects: objectGetter, serverVersion: versionInfo().gitVersion! });
   const api = await composeApiServer({
     backend,
@@ -83,10 +86,15 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     port: config.httpsListenPort,
     tls: { certPem: creds.pki.serving.certPem, keyPem: creds.pki.serving.keyPem, clientCaPem: creds.pki.clientCa.certPem },
     authenticator,
+    admit: () => rbacAdmission(() => {
+      if (!clusterAuthorizer) throw new Error('the authorizer is not ready yet');
+      return clusterAuthorizer;
+    }),
     authorizer: (ctx) => {
       const byResource = new Map(['serviceaccounts', 'pods', 'secrets', 'nodes'].map((r) => [r, cacheReader(ctx.cache, table, '', r)]));
       readers = { get: (kind, ns, name) => byResource.get(kind)?.get(ns, name) };
       const authorizer = createAuthorizer(ctx.cache, table);
+      clusterAuthorizer = authorizer.cluster;
       extras.bind(ctx, authorizer);
       return authorizer;
     },

@@ -28,6 +28,7 @@ import { patchKindFor } from '../apiserver/patch/content-type.ts';
 import { isStrategicMergePatchSupported } from '../apiserver/patch/strategic/merge.ts';
 import type { Request } from '../apiserver/http/body.ts';
 import type { PathHandler } from '../apiserver/server.ts';
+import { evictionHandler } from './eviction.ts';
 
 export interface ExtrasOptions {
   table: ResourceTable;
@@ -158,6 +159,7 @@ export function apiExtras(opts: ExtrasOptions): ApiExtras {
   virtual.set(virtualKey(authz4, 'v1', 'selfsubjectrulesreviews', ''), {
     handle: async (scope, body) => ({ code: 201, body: selfSubjectRulesReview(body, scope.user, authorizer()) }),
   });
+  virtual.set(virtualKey('', 'v1', 'pods', 'eviction'), evictionHandler);
   virtual.set(virtualKey('', 'v1', 'serviceaccounts', 'token'), {
     bodyKind: { group: 'authentication.k8s.io', version: 'v1', kind: 'TokenRequest' },
     handle: async (scope, body) => {

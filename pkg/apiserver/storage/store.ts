@@ -16,6 +16,8 @@ export interface WriteHooks {
   validateMeta(def: ResourceDefinition, obj: KObject, old: KObject | undefined): FieldError[];
   /** Admission before a create: e.g. the namespace must exist and not be terminating. */
   admitCreate?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
+  /** Admission of any write once validated (e.g. RBAC escalation checks); throws to refuse. */
+  admit?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): void;
   /** Records the write's field ownership (managedFields) once defaults are in; returns the object to store. */
   trackFields?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): KObject;
 }
@@ -119,6 +121,7 @@ export class Store {
     const errors = [...this.hooks.validateMeta(def, obj, undefined), ...(def.strategy.validate?.(obj, ctx) ?? [])];
     if (errors.length > 0) throw invalid(def, obj, errors);
     this.hooks.admitCreate?.(def, obj, ctx);
+    this.hooks.admit?.(def, obj, undefined, ctx);
     return this.hooks.trackFields ? this.hooks.trackFields(def, obj, undefined, ctx) : obj;
   }
 
@@ -196,6 +199,7 @@ export class Store {
       await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
       const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
       if (errors.length > 0) throw invalid(def, next, errors);
+      this.hooks.admit?.(def, next, current.obj, ctx);
       if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
       next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
       if (sameObject(next, current.obj)) return { obj: current.obj, created: false };

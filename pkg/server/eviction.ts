@@ -1,0 +1,70 @@
+/**
+ * POST pods/<name>/eviction (what `kubectl drain` does): a pod goes only if no
+ * PodDisruptionBudget would be broken. A budget that allows a disruption has it counted in
+ * its status (disruptedPods, disruptionsAllowed - 1) in the same way Kubernetes does, so two
+ * concurrent evictions cannot both spend the last one; otherwise 429 TooManyRequests.
+ */
+import type { KObject } from '../api/types.ts';
+import { labelSelectorMatches } from '../api/validation/index.ts';
+import { ApiError, apiErrors } from '../apiserver/errors.ts';
+import { strategyContext, type Scope, type VirtualHandler } from '../apiserver/handlers/context.ts';
+import { storagePrefix } from '../apiserver/storage/codec.ts';
+import { timestamp } from '../apiserver/storage/meta.ts';
+
+function budgetsFor(scope: Scope, pod: KObject): KObject[] {
+  const def = scope.ctx.table.get('policy', 'v1', 'poddisruptionbudgets');
+  if (!def) return [];
+  return scope.ctx.cache
+    .list(def.storagePath, storagePrefix(def, pod.metadata.namespace))
+    .map((c) => c.obj)
+    .filter((pdb) => pdb.spec?.selector && labelSelectorMatches(pdb.spec.selector, pod.metadata.labels ?? {}));
+}
+
+function tooMany(message: string): ApiError {
+  const err = apiErrors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
+  err.details!.causes = [{ reason: 'DisruptionBudget', message }];
+  return err;
+}
+
+export const evictionHandler: VirtualHandler = {
+  bodyKind: { group: 'policy', version: 'v1', kind: 'Eviction' },
+  async handle(scope, eviction) {
+    const { ctx, info } = scope;
+    const podDef = ctx.table.get('', 'v1', 'pods')!;
+    const pod = await ctx.store.get(podDef, info.namespace, info.name);
+    if (eviction.metadata.name && eviction.metadata.name !== info.name) {
+      throw apiErrors.badRequest(`name in URL does not match name in Eviction object`);
+    }
+    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || pod.metadata.deletionTimestamp;
+    const budgets = finished ? [] : budgetsFor(scope, pod);
+    if (budgets.length > 1) throw apiErrors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
+    const budget = budgets[0];
+    if (budget) {
+      const pdbDef = ctx.table.get('policy', 'v1', 'poddisruptionbudgets')!;
+      await ctx.store.update(pdbDef, info.namespace, budget.metadata.name!, (current) => {
+        if (!current) throw apiErrors.notFound({ group: 'policy', resource: 'poddisruptionbudgets' }, budget.metadata.name!);
+        const status = current.status ?? {};
+        if ((status.observedGeneration ?? 0) < (current.metadata.generation ?? 0)) {
+          throw tooMany('The disruption budget is still being processed by the server.');
+        }
+        const allowed = Number(status.disruptionsAllowed ?? 0);
+        if (allowed <= 0) {
+          throw tooMany(`The disruption budget ${current.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`);
+        }
+        current.status = {
+          ...status,
+          disruptionsAllowed: allowed - 1,
+          disruptedPods: { ...(status.disruptedPods ?? {}), [info.name]: timestamp(ctx.now()) },
+        };
+        return current;
+      }, { ...strategyContext(scope, false), subresource: 'status' });
+    }
+    const options = eviction.deleteOptions ?? {};
+    await ctx.store.delete(podDef, info.namespace, info.name, {
+      gracePeriodSeconds: options.gracePeriodSeconds,
+      preconditions: options.preconditions,
+      dryRun: Array.isArray(options.dryRun) && options.dryRun.length > 0,
+    }, strategyContext(scope, false));
+    return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
+  },
+};
