@@ -70,6 +70,16 @@ describe('everyday objects', () => {
     assert.equal(await ok(['get', 'cm', 'applied', '-o', 'jsonpath={.data.k}']), '2');
   });
 
+  test('get all uses the "all" category; short names work', async () => {
+    await ok(['create', 'deployment', 'cat', '--image=busybox']);
+    await ok(['create', 'service', 'clusterip', 'cat', '--tcp=80:8080']);
+    const out = await ok(['get', 'all']);
+    assert.match(out, /deployment\.apps\/cat/);
+    assert.match(out, /service\/cat\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP/);
+    assert.match(out, /service\/kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+<none>\s+443\/TCP/);
+    assert.match(await ok(['get', 'deploy,svc', '-o', 'name']), /deployment.apps\/cat[\s\S]*service\/cat/);
+  });
+
   test('--dry-run=server stores nothing', async () => {
     assert.match(await ok(['create', 'configmap', 'dry', '--from-literal=a=b', '--dry-run=server']), /configmap\/dry created \(server dry run\)/);
     await fails(['get', 'cm', 'dry']);
