@@ -142,7 +142,7 @@ describe('@kubernetes/client-node', () => {
     const unknownNamespace = await statusOf(apps.readNamespacedDeployment({ name: 'x', namespace: 'no-such-namespace' }));
     assert.deepEqual([unknownNamespace.httpCode, unknownNamespace.status.details?.group, unknownNamespace.status.details?.kind], [404, 'apps', 'deployments']);
   });
-  test('a Status for a core resource has no empty details.group', { todo: 'tsk sends "group": "" where Kubernetes omits the empty field (StatusDetails.Group is omitempty)' }, async () => {
+  test('a Status for a core resource has no empty details.group', async () => {
     const { core } = connect();
     const missing = await statusOf(core.readNamespacedConfigMap({ name: 'missing', namespace: 'default' }));
     assert.deepEqual(missing.status, {
@@ -170,7 +170,7 @@ describe('@kubernetes/client-node', () => {
     assert.deepEqual([conflict.httpCode, conflict.status.reason], [409, 'Conflict']);
   });
 
-  test('deleting a pod answers with the Pod, as Kubernetes does for pods', { todo: 'tsk answers DELETE of pods (and serviceaccounts) with a Status; Kubernetes returns the object (ReturnDeletedObject)' }, async () => {
+  test('deleting a pod answers with the Pod, as Kubernetes does for pods', async () => {
     const { core } = connect();
     const namespace = await createNamespace('client-pods');
     await core.createNamespacedPod({ namespace, body: { metadata: { name: 'p' }, spec: { containers: [{ name: 'c', image: 'busybox' }] } } });
@@ -252,7 +252,8 @@ describe('@kubernetes/client-node informer', () => {
     await informer.start();
     try {
       await seen.until((items) => items.some(([, name]) => name === 'existing'));
-      assert.deepEqual(informer.list(namespace).map(nameOf), ['existing']);
+      // Every namespace also holds kube-root-ca.crt, as in Kubernetes.
+      assert.deepEqual(informer.list(namespace).map(nameOf).filter((n) => n !== 'kube-root-ca.crt'), ['existing']);
 
       await seen.until(() => connects >= 3);
       await core.createNamespacedConfigMap({ namespace, body: { metadata: { name: 'later' }, data: { v: '1' } } });
@@ -263,13 +264,13 @@ describe('@kubernetes/client-node informer', () => {
       await core.deleteNamespacedConfigMap({ name: 'existing', namespace });
       await seen.until((items) => items.some(([verb, name]) => verb === 'delete' && name === 'existing') && items.some(([verb, , v]) => verb === 'update' && v === '2'));
 
-      assert.deepEqual(seen.items, [
+      assert.deepEqual(seen.items.filter(([, name]) => name !== 'kube-root-ca.crt'), [
         ['add', 'existing', '0'],
         ['add', 'later', '1'],
         ['update', 'later', '2'],
         ['delete', 'existing', '0'],
       ]);
-      assert.deepEqual(informer.list(namespace).map((cm) => [nameOf(cm), cm.data?.v]), [['later', '2']]);
+      assert.deepEqual(informer.list(namespace).filter((cm) => nameOf(cm) !== 'kube-root-ca.crt').map((cm) => [nameOf(cm), cm.data?.v]), [['later', '2']]);
       assert.equal(lists, 1, 'each ended watch resumes from the last resourceVersion instead of listing again');
       assert.deepEqual(errors, []);
     } finally {
@@ -309,7 +310,7 @@ describe('python3-kubernetes (Debian)', () => {
     assert.equal(byOp.read_deleted.status, 404);
   });
 
-  test('discovery calls (paths with a trailing slash)', { todo: 'tsk answers 404 to GET /version/, /api/, /apis/, /apis/apps/, /api/v1/, /apis/apps/v1/' }, async () => {
+  test('discovery calls (paths with a trailing slash)', async () => {
     const byOp = byOperation(await runPython(cluster().kubeconfig, ['discovery']));
     assert.match(byOp.version.result, /^v1\.\d+\.\d+/);
     assert.deepEqual(byOp.core_versions.result, ['v1']);

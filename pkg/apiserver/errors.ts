@@ -87,7 +87,8 @@ export class ApiError extends Error {
 }
 
 function details(r: QualifiedResource, name?: string, kind?: string): StatusDetails {
-  const d: StatusDetails = { group: r.group, kind: kind ?? r.resource };
+  // StatusDetails.group is omitempty in Kubernetes: the core group leaves it out.
+  const d: StatusDetails = r.group === '' ? { kind: kind ?? r.resource } : { group: r.group, kind: kind ?? r.resource };
   if (name !== undefined && name !== '') d.name = name;
   return d;
 }
@@ -145,7 +146,7 @@ export const apiErrors = {
     const text = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${text}`, {
       name,
-      group,
+      ...(group === '' ? {} : { group }),
       kind,
       causes: errors.map((e, i) => ({ reason: e.type, message: messages[i]!.slice(e.field.length + 2), field: e.field })),
     });

@@ -81,7 +81,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const authenticated = await opts.authenticator.authenticate(req, peerSocket(req));
     if (!authenticated) {
-      if (PUBLIC.has(path) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
+      if (PUBLIC.has(path.replace(/\/+$/, '')) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
       throw apiErrors.unauthorized();
     }
     const user = opts.impersonate ? opts.impersonate(authenticated, req) : authenticated;
@@ -135,7 +135,9 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   };
 }
 
-async function serveNonResource(opts: ApiServerOptions, req: Request, res: Response, path: string, query: URLSearchParams, user: UserInfo): Promise<void> {
+async function serveNonResource(opts: ApiServerOptions, req: Request, res: Response, rawPath: string, query: URLSearchParams, user: UserInfo): Promise<void> {
+  // Kubernetes serves /api/ as /api, /version/ as /version (clients generated from OpenAPI ask so).
+  const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
   if (req.method !== 'GET' && req.method !== 'HEAD') throw apiErrors.methodNotAllowed('the server does not allow this method on the requested resource');
   const health = /^\/(healthz|livez|readyz)(\/.*)?$/.exec(path);
   if (health) {

@@ -16,6 +16,7 @@ import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
 import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
+import { NamespaceDefaultsController } from '../controllers/namespacedefaults/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
@@ -115,11 +116,14 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   namespaces.start();
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();
+  const namespaceDefaults = new NamespaceDefaultsController(api.ctx, creds.pki.serverCa.certPem);
+  namespaceDefaults.start();
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
   return { api, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
     namespaces.stop();
     crds.stop();
+    namespaceDefaults.stop();
     await api.close();
   } };
 }

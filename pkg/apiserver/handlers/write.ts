@@ -182,15 +182,18 @@ function deletedStatus(def: ResourceDefinition, obj: KObject): Record<string, un
     apiVersion: 'v1',
     metadata: {},
     status: 'Success',
-    details: { name: obj.metadata.name, group: def.group, kind: def.plural, uid: obj.metadata.uid },
+    details: { name: obj.metadata.name, ...(def.group === '' ? {} : { group: def.group }), kind: def.plural, uid: obj.metadata.uid },
   };
 }
+
+/** Kinds whose registry answers a DELETE with the deleted object (ReturnDeletedObject in Kubernetes). */
+const RETURNS_DELETED_OBJECT = new Set(['/pods', '/serviceaccounts', 'storage.k8s.io/storageclasses']);
 
 export async function handleDelete(scope: Scope): Promise<void> {
   const { ctx, def, info, query, req } = scope;
   const options = await deleteOptionsFrom(scope, await readBody(req));
   const result = await ctx.store.delete(def, info.namespace, info.name, options, strategyContext(scope, options.dryRun ?? false));
-  if (result.deleted) sendObject(scope.res, 200, deletedStatus(def, result.obj), scope.output);
+  if (result.deleted && !RETURNS_DELETED_OBJECT.has(`${def.group}/${def.plural}`)) sendObject(scope.res, 200, deletedStatus(def, result.obj), scope.output);
   else sendOne(scope, 200, toVersion(def, result.obj));
 }
 
