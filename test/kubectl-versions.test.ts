@@ -212,7 +212,7 @@ function everydayFlows(minor: number, k: Kubectl): void {
     assert.equal(await k.ok(['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas}']), '3');
   });
 
-  test('kubectl scale is owned through the scale subresource', { todo: 'the /scale handler records its managedFields entry without subresource "scale"' }, async () => {
+  test('kubectl scale is owned through the scale subresource', async () => {
     await k.ok(['apply', '--server-side', '-f', '-'], deployment('scaled', 1));
     await k.ok(['scale', 'deploy', 'scaled', '--replicas=2']);
     const d = JSON.parse(await k.ok(['get', 'deploy', 'scaled', '-o', 'json', '--show-managed-fields']));

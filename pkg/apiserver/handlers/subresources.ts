@@ -89,7 +89,7 @@ export async function handleScale(scope: Scope): Promise<void> {
     if (desired.metadata.resourceVersion) current.metadata.resourceVersion = desired.metadata.resourceVersion;
     writePath(current, def.scale!.specReplicasPath, replicas);
     return current;
-  }, { ...strategyContext(scope, dryRun), subresource: '' });
+  }, strategyContext(scope, dryRun));
   sendObject(scope.res, 200, scaleOf(def, result.obj), scope.output);
 }
 
