@@ -208,6 +208,11 @@ export interface Backend {
   leaseTimeToLive(id: number, withKeys?: boolean): Promise<LeaseTimeToLive>;
   leaseList(): Promise<number[]>;
   status(): Promise<BackendStatus>;
+  /**
+   * In-process backends: the revision a read now would be served at, without a round trip
+   * (the API server's consistent reads wait for their cache to reach it). Absent for etcd.
+   */
+  currentRevision?(): number;
   /** Finish in-flight commits, end watches with 'closed', release files and connections. */
   close(): Promise<void>;
 }

@@ -64,10 +64,19 @@ export async function awaitCache(scope: Scope, revision: number): Promise<void> 
 }
 
 export async function handleGet(scope: Scope): Promise<void> {
-  const { ctx, def, info, query } = scope;
+  const { ctx, def, info, query, output } = scope;
   const rv = parseResourceVersion(query.get('resourceVersion'));
   let obj: KObject;
   if (rv === undefined) {
+    // A consistent read: from the cache when it already shows the datastore's revision (its
+    // JSON is serialized once and shared), else from the datastore.
+    const key = def.namespaced ? `${storagePrefix(def, info.namespace)}${info.name}` : `${storagePrefix(def)}${info.name}`;
+    if (output.kind === 'object' && !output.yaml && !def.conversion && ctx.cache.revision >= (await ctx.store.currentRevision())) {
+      const cached = ctx.cache.get(def.storagePath, key);
+      if (!cached) throw apiErrors.notFound({ group: def.group, resource: def.plural }, info.name);
+      sendObject(scope.res, 200, jsonOf(cached), output);
+      return;
+    }
     obj = await ctx.store.get(def, info.namespace, info.name);
   } else {
     if (rv > 0) await awaitCache(scope, rv);

@@ -77,7 +77,7 @@ export class Store {
 
   /** The datastore's current revision (a consistent read point). */
   async currentRevision(): Promise<number> {
-    return (await this.backend.range('/registry/\u0000')).revision;
+    return this.backend.currentRevision?.() ?? (await this.backend.range('/registry/\u0000')).revision;
   }
 
   async read(def: ResourceDefinition, namespace: string, name: string, revision?: number): Promise<Current | undefined> {

@@ -130,6 +130,10 @@ export class SqliteBackend implements Backend {
     return this.rev;
   }
 
+  currentRevision(): number {
+    return this.rev;
+  }
+
   async range(key: string, options: RangeOptions = {}): Promise<RangeResult> {
     this.assertOpen();
     if (key.length === 0) throw kvErrors.emptyKey();
