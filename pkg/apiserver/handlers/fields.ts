@@ -5,15 +5,12 @@
  */
 import { strictBodyError, warningHeaderValue } from '../../api/openapi/fieldvalidation.ts';
 import type { KObject } from '../../api/types.ts';
-import { apiErrors } from '../errors.ts';
 import type { Scope } from './context.ts';
+import { writeOptions } from './options.ts';
 
+/** The request's fieldValidation (Warn when absent); a bad value is refused as CreateOptions. */
 export function fieldValidationMode(query: URLSearchParams): 'Ignore' | 'Warn' | 'Strict' {
-  const mode = query.get('fieldValidation') ?? 'Warn';
-  if (mode !== 'Ignore' && mode !== 'Warn' && mode !== 'Strict') {
-    throw apiErrors.badRequest(`fieldValidation: Unsupported value: "${mode}": supported values: "Ignore", "Strict", "Warn"`);
-  }
-  return mode;
+  return writeOptions(query, 'CreateOptions').fieldValidation;
 }
 
 /** Checks a decoded body; returns the response headers to add (warnings) or throws under Strict. */

@@ -5,36 +5,27 @@
  */
 import type { KObject, ResourceDefinition } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
-import { decodeObject, mediaType, readBody } from '../http/body.ts';
+import { bodyFormat, decodeObject, mediaType, readBody } from '../http/body.ts';
 import { sendObject } from '../http/respond.ts';
 import { isTrue } from '../requestinfo.ts';
 import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
 import type { DeleteOptions } from '../storage/store.ts';
 import { strategyContext, type Scope } from './context.ts';
 import { matches, parseFilter, sendOne } from './list.ts';
-import { checkFields, fieldValidationMode } from './fields.ts';
+import { checkFields } from './fields.ts';
+import { deleteDryRunProblems, optionsInvalid, writeOptions, type WriteOptions } from './options.ts';
+import { checkBodyKind, type ExpectedKind } from './typemeta.ts';
 import { strictPatchError, warningHeaderValue } from '../../api/openapi/fieldvalidation.ts';
 
+/** dryRun of a request, validated as CreateOptions (422 for anything but "All"). */
 export function dryRunOf(query: URLSearchParams): boolean {
-  const values = query.getAll('dryRun');
-  for (const v of values) {
-    if (v !== 'All') throw apiErrors.badRequest(`Invalid dryRun value: "${v}": supported values: "All"`);
-  }
-  return values.length > 0;
-}
-
-export function fieldManagerOf(query: URLSearchParams): string | undefined {
-  const m = query.get('fieldManager');
-  if (m === null) return undefined;
-  if (m.length > 128) throw apiErrors.badRequest('fieldManager: Too long: may not be more than 128 bytes');
-  if (/[^\x20-\x7e]/.test(m)) throw apiErrors.badRequest(`fieldManager: Invalid value: "${m}": must only contain printable characters`);
-  return m;
+  return writeOptions(query, 'CreateOptions').dryRun;
 }
 
 /** The kind of body a subresource or the resource itself takes. */
-function expectedKind(def: ResourceDefinition, subresource: string): { kind: string; apiVersion?: string } {
-  if (subresource === 'scale') return { kind: 'Scale', apiVersion: 'autoscaling/v1' };
-  return { kind: def.kind, apiVersion: apiVersionOf(def) };
+function expectedKind(def: ResourceDefinition, subresource: string): ExpectedKind {
+  if (subresource === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
+  return { group: def.group, version: def.version, kind: def.kind };
 }
 
 /** Decodes the body as an object of the URL's kind and namespace, or throws 400 as Kubernetes. */
@@ -42,31 +33,26 @@ export async function readObject(scope: Scope): Promise<KObject> {
   return (await readObjectWithText(scope)).obj;
 }
 
-/** As readObject, also returning the body's text when it was JSON (strict validation finds duplicate fields there). */
-export async function readObjectWithText(scope: Scope): Promise<{ obj: KObject; rawJson?: string }> {
+export interface RequestObject {
+  obj: KObject;
+  /** The body's text when it was JSON (strict validation finds duplicate fields there). */
+  rawJson?: string;
+  options: WriteOptions;
+}
+
+/**
+ * A POST or PUT body, checked in Kubernetes' order: Content-Type (415), size (413), the
+ * Create/UpdateOptions in the query (422), the decoding (400), then kind and namespace (400).
+ */
+export async function readObjectWithText(scope: Scope): Promise<RequestObject> {
   const { req, def, info, ctx } = scope;
-  const body = await readBody(req);
-  const contentType = req.headers['content-type'];
   const want = expectedKind(def, info.subresource);
-  const type = mediaType(contentType);
-  if (type === 'application/vnd.kubernetes.protobuf' && def.custom) throw apiErrors.unsupportedMediaType(type);
-  const obj = await decodeObject(body, contentType, (b) => ctx.decodeProtobuf(b, { apiVersion: want.apiVersion ?? apiVersionOf(def), kind: want.kind }));
-  const rawJson = type === 'application/json' || type === '' ? body.toString('utf8') : undefined;
-  if (obj.kind === undefined || obj.kind === '') {
-    if (obj.apiVersion !== undefined || body.length > 0) {
-      // Kubernetes fills kind/apiVersion from the URL when both are absent (a bare object).
-      if (obj.apiVersion !== undefined) throw apiErrors.badRequest(`Object 'Kind' is missing in '${body.toString('utf8').slice(0, 200)}'`);
-    }
-    obj.kind = want.kind;
-    obj.apiVersion ??= want.apiVersion;
-  }
-  if (obj.kind !== want.kind) {
-    throw apiErrors.badRequest(`${obj.kind} in version "${obj.apiVersion ?? ''}" cannot be handled as a ${want.kind}: the kind in the body does not match the resource of the request`);
-  }
-  if (want.apiVersion !== undefined && obj.apiVersion !== want.apiVersion) {
-    if (obj.apiVersion === undefined || obj.apiVersion === '') obj.apiVersion = want.apiVersion;
-    else throw apiErrors.badRequest(`the API version in the data (${obj.apiVersion}) does not match the expected API version (${want.apiVersion})`);
-  }
+  const format = bodyFormat(req.headers['content-type'], !def.custom);
+  const body = await readBody(req);
+  const options = writeOptions(scope.query, req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions');
+  const apiVersion = want.group === '' ? want.version : `${want.group}/${want.version}`;
+  const { obj, typeMeta } = await decodeObject(body, format, (b) => ctx.decodeProtobuf(b, { apiVersion, kind: want.kind }), want.kind);
+  checkBodyKind(ctx.table, want, typeMeta, obj, body);
   if (def.namespaced) {
     const ns = obj.metadata.namespace;
     if (ns !== undefined && ns !== '' && ns !== info.namespace) {
@@ -76,7 +62,13 @@ export async function readObjectWithText(scope: Scope): Promise<{ obj: KObject; 
   } else {
     delete obj.metadata.namespace;
   }
-  return { obj, rawJson };
+  return { obj, rawJson: format === 'json' ? body.toString('utf8') : undefined, options };
+}
+
+/** checkName of an update: the body must name the object of the URL, an absent name included. */
+export function checkUpdateName(obj: KObject, name: string): void {
+  const given = obj.metadata?.name ?? '';
+  if (given !== name) throw apiErrors.badRequest(`the name of the object (${given}) does not match the name on the URL (${name})`);
 }
 
 /** Stored form of a body written through a version that is a view of another. */
@@ -85,26 +77,19 @@ function toStored(def: ResourceDefinition, obj: KObject): KObject {
 }
 
 export async function handleCreate(scope: Scope): Promise<void> {
-  const { ctx, def, query } = scope;
-  const dryRun = dryRunOf(query);
-  fieldManagerOf(query);
-  const { obj, rawJson } = await readObjectWithText(scope);
+  const { ctx, def } = scope;
+  const { obj, rawJson, options } = await readObjectWithText(scope);
   const warnings = checkFields(scope, obj, rawJson);
-  const created = await ctx.store.create(def, toStored(def, obj), strategyContext(scope, dryRun));
+  const created = await ctx.store.create(def, toStored(def, obj), strategyContext(scope, options.dryRun));
   sendOne(scope, 201, toVersion(def, created), warnings);
 }
 
 export async function handleUpdate(scope: Scope): Promise<void> {
-  const { ctx, def, info, query } = scope;
-  const dryRun = dryRunOf(query);
-  fieldManagerOf(query);
-  const { obj, rawJson } = await readObjectWithText(scope);
-  if (obj.metadata.name !== undefined && obj.metadata.name !== info.name) {
-    throw apiErrors.badRequest(`the name of the object (${obj.metadata.name}) does not match the name on the URL (${info.name})`);
-  }
-  obj.metadata.name = info.name;
+  const { ctx, def, info } = scope;
+  const { obj, rawJson, options } = await readObjectWithText(scope);
+  checkUpdateName(obj, info.name);
   const warnings = checkFields(scope, obj, rawJson);
-  const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, dryRun), {
+  const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, options.dryRun), {
     createIfMissing: def.strategy.allowCreateOnUpdate === true && info.subresource === '',
   });
   sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj), warnings);
@@ -112,20 +97,13 @@ export async function handleUpdate(scope: Scope): Promise<void> {
 
 export async function handlePatch(scope: Scope): Promise<void> {
   const { ctx, def, info, query, req } = scope;
-  const dryRun = dryRunOf(query);
-  const manager = fieldManagerOf(query);
   const patchType = mediaType(req.headers['content-type']);
   const isApply = patchType === 'application/apply-patch+yaml';
-  if (isApply && !manager) throw apiErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: fieldManager: Required value: is required for apply patch');
-  const force = query.get('force');
-  if (force !== null && !isApply && isTrue(force)) {
-    throw apiErrors.badRequest('PatchOptions.meta.k8s.io "" is invalid: force: Forbidden: may not be specified for non-apply patch');
-  }
   const patcher = ctx.patcher;
   if (!patcher) throw apiErrors.unsupportedPatch(patchType);
   const body = await readBody(req);
+  const { dryRun, fieldValidation: mode } = writeOptions(query, 'PatchOptions', isApply);
   let warnings: Record<string, string> = {};
-  const mode = fieldValidationMode(query);
   const result = await ctx.store.update(
     def,
     info.namespace,
@@ -154,12 +132,17 @@ async function deleteOptionsFrom(scope: Scope, body: Buffer): Promise<DeleteOpti
   const options: DeleteOptions = {};
   if (body.length > 0) {
     // kubectl drain sends DeleteOptions as protobuf; everyone else as JSON.
-    const parsed = (await decodeObject(body, req.headers['content-type'] ?? 'application/json', (b) => ctx.decodeProtobuf(b, { apiVersion: 'v1', kind: 'DeleteOptions' }))) as Record<string, unknown>;
+    const format = bodyFormat(req.headers['content-type'], true);
+    const parsed = (await decodeObject(body, format, (b) => ctx.decodeProtobuf(b, { apiVersion: 'v1', kind: 'DeleteOptions' }), 'DeleteOptions')).obj as Record<string, unknown>;
     if (typeof parsed.gracePeriodSeconds === 'number') options.gracePeriodSeconds = parsed.gracePeriodSeconds;
     if (typeof parsed.propagationPolicy === 'string') options.propagationPolicy = parsed.propagationPolicy as DeleteOptions['propagationPolicy'];
     if (parsed.orphanDependents === true) options.propagationPolicy = 'Orphan';
     if (parsed.preconditions && typeof parsed.preconditions === 'object') options.preconditions = parsed.preconditions as DeleteOptions['preconditions'];
-    if (Array.isArray(parsed.dryRun) && parsed.dryRun.length > 0) options.dryRun = true;
+    if (Array.isArray(parsed.dryRun) && parsed.dryRun.length > 0) {
+      const problems = deleteDryRunProblems(parsed.dryRun.map(String));
+      if (problems.length > 0) throw optionsInvalid('DeleteOptions', problems);
+      options.dryRun = true;
+    }
   }
   const grace = query.get('gracePeriodSeconds');
   if (grace !== null) {
@@ -172,7 +155,10 @@ async function deleteOptionsFrom(scope: Scope, body: Buffer): Promise<DeleteOpti
   if (options.propagationPolicy !== undefined && !['Orphan', 'Background', 'Foreground'].includes(options.propagationPolicy)) {
     throw apiErrors.invalid('DeleteOptions', 'meta.k8s.io', '', [{ type: 'FieldValueNotSupported', field: 'propagationPolicy', badValue: options.propagationPolicy, supported: ['Foreground', 'Background', 'Orphan', 'nil'] }]);
   }
-  if (dryRunOf(query)) options.dryRun = true;
+  const dryRun = query.getAll('dryRun');
+  const problems = deleteDryRunProblems(dryRun);
+  if (problems.length > 0) throw optionsInvalid('DeleteOptions', problems);
+  if (dryRun.length > 0) options.dryRun = true;
   return options;
 }
 
