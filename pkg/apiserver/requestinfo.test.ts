@@ -119,10 +119,12 @@ describe('names in paths', () => {
     assert.equal(info('GET', '/api/v1/namespaces/ns/configmaps/a%2Fb').name, 'a/b');
   });
 
-  it('refuses dot segments, escaped or not, and bad escapes', () => {
-    assert.throws(() => parseRequestInfo('GET', '/api/v1/namespaces/ns/secrets/..', new URLSearchParams()), BadPathError);
-    assert.throws(() => parseRequestInfo('GET', '/api/v1/namespaces/ns/pods/%2e%2e/x', new URLSearchParams()), BadPathError);
-    assert.throws(() => parseRequestInfo('GET', '/api/v1/namespaces/./pods', new URLSearchParams()), BadPathError);
+  it('keeps dot segments as names, escaped or not; refuses bad escapes', () => {
+    // Dot segments are names like any other here; the store refuses them as names.
+    assert.equal(parseRequestInfo('GET', '/api/v1/namespaces/ns/secrets/..', new URLSearchParams()).name, '..');
+    const dotted = parseRequestInfo('GET', '/api/v1/namespaces/ns/pods/%2e%2e/x', new URLSearchParams());
+    assert.deepEqual([dotted.resource, dotted.name, dotted.subresource], ['pods', '..', 'x']);
+    assert.equal(parseRequestInfo('GET', '/api/v1/namespaces/./pods', new URLSearchParams()).namespace, '.');
     assert.throws(() => parseRequestInfo('GET', '/api/v1/namespaces/ns/pods/%zz', new URLSearchParams()), BadPathError);
   });
 });

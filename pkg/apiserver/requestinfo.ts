@@ -43,12 +43,14 @@ function decode(segment: string): string {
   }
 }
 
+/**
+ * Segments as Kubernetes' splitPath finds them. Dot segments stay what they are (a name of
+ * ".." is refused later by the store, with its own 400), as nothing cleans the path there.
+ */
 function splitPath(path: string): string[] {
   const trimmed = path.replace(/^\/+|\/+$/g, '');
   if (trimmed === '') return [];
-  const parts = trimmed.split('/').map(decode);
-  if (parts.some((p) => p === '.' || p === '..')) throw new BadPathError(`path ${path} is not canonical`);
-  return parts;
+  return trimmed.split('/').map(decode);
 }
 
 export function parseRequestInfo(method: string, path: string, query: URLSearchParams): RequestInfo {

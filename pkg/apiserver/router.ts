@@ -4,15 +4,15 @@
  * are discovery, health, version and OpenAPI.
  */
 import type { ResourceDefinition, UserInfo } from '../api/types.ts';
-import { apiErrors } from './errors.ts';
+import { ApiError, apiErrors } from './errors.ts';
 import type { ApiContext, Scope } from './handlers/context.ts';
 import { virtualKey } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/list.ts';
 import { handleBinding, handleScale } from './handlers/subresources.ts';
 import { handleWatch } from './handlers/watch.ts';
-import { dryRunOf, handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate, readObject } from './handlers/write.ts';
+import { checkPathSegmentName, dryRunOf, handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate, readObject } from './handlers/write.ts';
 import type { Request } from './http/body.ts';
-import { negotiate, sendObject, type Response } from './http/respond.ts';
+import { negotiate, PageNotFound, sendObject, type Response } from './http/respond.ts';
 import type { RequestInfo } from './requestinfo.ts';
 
 export function notFoundPath(): Error {
@@ -24,16 +24,26 @@ export function notFoundPath(): Error {
   return err;
 }
 
+/** go-restful's 405 for a route without that method, as NewGenericServerResponse words it. */
 function methodNotAllowed(): Error {
-  return apiErrors.methodNotAllowed('the server does not allow this method on the requested resource');
+  return new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+}
+
+/**
+ * Built-in groups have web services that answer unknown paths under them with a 404 Status;
+ * other groups (custom resources, or none) fall through to Go's plain "404 page not found".
+ */
+function unknownPath(ctx: ApiContext, info: RequestInfo): Error {
+  const builtIn = info.apiPrefix === 'api' || ctx.table.all().some((d) => d.group === info.group && !d.custom);
+  return builtIn ? notFoundPath() : new PageNotFound();
 }
 
 /** The definition a resource request names, or 404 as Kubernetes answers unknown paths. */
 export function resolveDefinition(ctx: ApiContext, info: RequestInfo): ResourceDefinition {
   const def = ctx.table.get(info.group, info.version, info.resource);
-  if (!def) throw notFoundPath();
-  if (!def.namespaced && info.namespace !== '' && info.resource !== 'namespaces') throw notFoundPath();
-  if (info.subresource !== '' && !def.subresources?.includes(info.subresource)) throw notFoundPath();
+  if (!def) throw unknownPath(ctx, info);
+  if (!def.namespaced && info.namespace !== '' && info.resource !== 'namespaces') throw unknownPath(ctx, info);
+  if (info.subresource !== '' && !def.subresources?.includes(info.subresource)) throw unknownPath(ctx, info);
   return def;
 }
 
@@ -79,6 +89,9 @@ export async function serveResource(ctx: ApiContext, req: Request, res: Response
     return handleBinding({ ...scope, info: { ...info, subresource: 'binding' } }, binding.metadata.name ?? '');
   }
   if (!def.verbs.includes(verb as never)) throw methodNotAllowed();
+  // No route takes PUT or PATCH on a collection.
+  if ((verb === 'update' || verb === 'patch') && info.name === '') throw methodNotAllowed();
+  if (verb === 'get' || verb === 'patch' || verb === 'delete') checkPathSegmentName(info.name);
   switch (verb) {
     case 'get':
       return handleGet(scope);

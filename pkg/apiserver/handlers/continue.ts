@@ -4,6 +4,7 @@
  * A token is client input: decoding refuses anything that could reach outside the prefix.
  */
 import { apiErrors } from '../errors.ts';
+import { goJsonSyntaxError } from '../http/gojson.ts';
 
 const VERSION = 'meta.k8s.io/v1';
 
@@ -39,12 +40,9 @@ function isCleanPath(key: string): boolean {
  */
 export function decodeContinue(token: string, prefix: string): { start: string; revision: number | undefined } {
   const data = decodeBase64Url(token);
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(data.toString('utf8'));
-  } catch (err) {
-    throw invalidToken(`: ${(err as Error).message}`);
-  }
+  const syntax = goJsonSyntaxError(data);
+  if (syntax !== undefined) throw invalidToken(`: ${syntax}`);
+  const parsed: unknown = JSON.parse(data.toString('utf8'));
   if (parsed !== null && (typeof parsed !== 'object' || Array.isArray(parsed))) {
     throw invalidToken(`: json: cannot unmarshal ${Array.isArray(parsed) ? 'array' : typeof parsed} into Go value of type storage.continueToken`);
   }

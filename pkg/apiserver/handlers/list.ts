@@ -7,13 +7,14 @@
  */
 import type { KObject, ResourceDefinition } from '../../api/types.ts';
 import { prefixEnd } from '../../kv/keys.ts';
-import { apiErrors } from '../errors.ts';
+import { ApiError, apiErrors, type Status } from '../errors.ts';
 import { sendObject } from '../http/respond.ts';
 import { matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector, type FieldRequirement, type LabelRequirement } from '../selectors.ts';
 import { apiVersionOf, decodeFromStorage, storagePrefix, toVersion } from '../storage/codec.ts';
 import { jsonOf, type CachedObject } from '../storage/watchcache.ts';
 import type { Scope } from './context.ts';
 import { decodeContinue, encodeContinue } from './continue.ts';
+import { forbidden, goQuote, notSupported, optionsInvalid, type OptionProblem } from './options.ts';
 import { buildTable, partialMetadata } from './table.ts';
 
 /** How long a read waits for the cache to reach the revision it must show (then 504, as Kubernetes). */
@@ -25,10 +26,42 @@ export interface Filter {
   namespace: string;
 }
 
-export function parseResourceVersion(value: string | null, param = 'resourceVersion'): number | undefined {
-  if (value === null || value === '') return undefined;
-  if (!/^\d+$/.test(value)) throw apiErrors.badRequest(`invalid ${param} "${value}": must be a non-negative integer`);
+/** strconv's complaint about a number it cannot read: "invalid syntax" or "value out of range". */
+function goNumberError(func: 'ParseInt' | 'ParseUint', value: string, max: bigint): string {
+  const digits = func === 'ParseInt' ? /^[+-]?\d+$/ : /^\d+$/;
+  const why = digits.test(value) && BigInt(value) > max ? 'value out of range' : 'invalid syntax';
+  return `strconv.${func}: parsing ${goQuote(value)}: ${why}`;
+}
+
+/** int64 query parameters (limit, timeoutSeconds) as Convert_Slice_string_To_int64 reads them. */
+export function parseInt64Param(value: string | null): number | undefined {
+  if (value === null) return undefined;
+  if (!/^[+-]?\d+$/.test(value) || BigInt(value) > 2n ** 63n - 1n || BigInt(value) < -(2n ** 63n)) {
+    throw apiErrors.badRequest(goNumberError('ParseInt', value, 2n ** 63n - 1n));
+  }
   return Number(value);
+}
+
+/** A status without a reason (Kubernetes' answer to storage errors it does not classify). */
+class UnclassifiedError extends ApiError {
+  override toStatus(): Status {
+    const status = super.toStatus();
+    delete status.reason;
+    return status;
+  }
+}
+
+/**
+ * A resourceVersion parameter; APIObjectVersioner reads it as a uint64. A list refuses a bad
+ * one as 400 (ValidateListOptions); get and watch pass the storage error through, as Kubernetes
+ * still does, as a 500 without a reason.
+ */
+export function parseResourceVersion(value: string | null, verb: 'list' | 'get' | 'watch'): number | undefined {
+  if (value === null || value === '') return undefined;
+  if (/^\d+$/.test(value) && BigInt(value) <= 2n ** 64n - 1n) return Number(value);
+  const text = `resourceVersion: Invalid value: ${goQuote(value)}: ${goNumberError('ParseUint', value, 2n ** 64n - 1n)}`;
+  if (verb === 'list') throw apiErrors.badRequest(`invalid resource version: ${text}`);
+  throw new UnclassifiedError(500, 'InternalError', text);
 }
 
 export function parseFilter(scope: Scope): Filter {
@@ -36,7 +69,9 @@ export function parseFilter(scope: Scope): Filter {
   const fields = parseFieldSelector(query.get('fieldSelector') ?? '');
   for (const f of fields) {
     if (f.field !== 'metadata.name' && f.field !== 'metadata.namespace' && !def.fieldSelectors?.[f.field]) {
-      throw apiErrors.badRequest(`field label not supported: ${f.field}`);
+      // Kinds with their own field label conversion name the label; the rest fall back to metav1's.
+      const own = def.custom || Object.keys(def.fieldSelectors ?? {}).length > 0;
+      throw apiErrors.badRequest(own ? `field label not supported: ${f.field}` : `"${f.field}" is not a known field selector: only "metadata.name", "metadata.namespace"`);
     }
   }
   return { labels: parseLabelSelector(query.get('labelSelector') ?? ''), fields, namespace: info.namespace };
@@ -58,14 +93,16 @@ export function matches(def: ResourceDefinition, filter: Filter, obj: KObject): 
 /** Waits until the cache shows `revision`; 504 "Too large resource version" when it does not come. */
 export async function awaitCache(scope: Scope, revision: number): Promise<void> {
   if (await scope.ctx.cache.waitFor(revision, CACHE_WAIT_MS)) return;
-  const err = apiErrors.timeout(`Too large resource version: ${revision}, current: ${scope.ctx.cache.revision}`);
-  err.details!.causes = [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }];
-  throw err;
+  // storage.NewTooLargeResourceVersionError: a Timeout the client retries after a second.
+  throw new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${revision}, current: ${scope.ctx.cache.revision}`, {
+    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+    retryAfterSeconds: 1,
+  });
 }
 
 export async function handleGet(scope: Scope): Promise<void> {
   const { ctx, def, info, query, output } = scope;
-  const rv = parseResourceVersion(query.get('resourceVersion'));
+  const rv = parseResourceVersion(query.get('resourceVersion'), 'get');
   let obj: KObject;
   if (rv === undefined) {
     // A consistent read: from the cache when it already shows the datastore's revision (its
@@ -103,17 +140,22 @@ export function sendOne(scope: Scope, code: number, obj: KObject, headers: Recor
 export async function handleList(scope: Scope): Promise<void> {
   const { ctx, def, query } = scope;
   const filter = parseFilter(scope);
-  const rv = parseResourceVersion(query.get('resourceVersion'));
+  const rvText = query.get('resourceVersion') ?? '';
   const match = query.get('resourceVersionMatch') ?? '';
-  if (match !== '' && match !== 'NotOlderThan' && match !== 'Exact') {
-    throw apiErrors.badRequest(`resourceVersionMatch: Unsupported value: "${match}": supported values: "Exact", "NotOlderThan"`);
-  }
-  if (match !== '' && rv === undefined) throw apiErrors.badRequest('resourceVersionMatch is forbidden unless resourceVersion is provided');
-  const limitText = query.get('limit');
-  const limit = limitText ? Number(limitText) : 0;
-  if (limitText && (!Number.isInteger(limit) || limit < 0)) throw apiErrors.badRequest(`invalid limit "${limitText}"`);
   const continueToken = query.get('continue') ?? '';
-  if (continueToken !== '' && rv !== undefined && rv !== 0) throw apiErrors.badRequest('specifying resource version is not allowed when using continue');
+  const problems: OptionProblem[] = [];
+  if (match !== '') {
+    if (rvText === '') problems.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden unless resourceVersion is provided'));
+    if (continueToken !== '') problems.push(forbidden('resourceVersionMatch', 'resourceVersionMatch is forbidden when continue is provided'));
+    if (match !== 'Exact' && match !== 'NotOlderThan') problems.push(notSupported('resourceVersionMatch', goQuote(match), ['Exact', 'NotOlderThan', '']));
+    if (match === 'Exact' && rvText === '0') problems.push(forbidden('resourceVersionMatch', 'resourceVersionMatch "exact" is forbidden for resourceVersion "0"'));
+  }
+  if (query.has('sendInitialEvents')) problems.push(forbidden('sendInitialEvents', 'sendInitialEvents is forbidden for list'));
+  if (problems.length > 0) throw optionsInvalid('ListOptions', problems);
+  // A negative limit asks for no paging, as in Kubernetes.
+  const limit = Math.max(0, parseInt64Param(query.get('limit')) ?? 0);
+  if (continueToken !== '' && rvText !== '' && rvText !== '0') throw apiErrors.badRequest('specifying resource version is not allowed when using continue');
+  const rv = parseResourceVersion(rvText, 'list');
 
   if (limit > 0 || continueToken !== '' || match === 'Exact') {
     await listFromStore(scope, filter, { limit, continueToken, revision: match === 'Exact' ? rv : undefined });

@@ -41,9 +41,9 @@ function registered(table: ResourceTable, group: string, version: string, kind: 
 /**
  * Fills in the body's apiVersion and kind from the URL (gvkWithDefaults) and refuses a body
  * of another type with Kubernetes' message. `body` is the raw request, quoted when apiVersion
- * is missing altogether.
+ * is missing altogether. Returns the object with kind and apiVersion set (and first).
  */
-export function checkBodyKind(table: ResourceTable, want: ExpectedKind, meta: BodyTypeMeta, obj: KObject, body: Buffer): void {
+export function checkBodyKind(table: ResourceTable, want: ExpectedKind, meta: BodyTypeMeta, obj: KObject, body: Buffer): KObject {
   const kind = meta.kind || want.kind;
   let { group, version } = meta;
   if (version === '' && (group === '' || group === want.group)) {
@@ -65,7 +65,7 @@ export function checkBodyKind(table: ResourceTable, want: ExpectedKind, meta: Bo
     if (!converts) throw unhandledKind(kind, version, want.kind, `converting (${version}.${kind}) to (${internalPackage(want.group)}.${want.kind}): unknown conversion`);
     throw apiErrors.badRequest(`the API version in the data (${groupVersion(group, version)}) does not match the expected API version (${groupVersion(want.group, want.version)})`);
   }
-  obj.kind = kind;
-  obj.apiVersion = groupVersion(group, version);
-  if (metadata === undefined || metadata === null) obj.metadata = {};
+  // Kubernetes writes objects back field by field: kind and apiVersion first.
+  const { kind: _kind, apiVersion: _apiVersion, ...rest } = obj;
+  return { kind, apiVersion: groupVersion(group, version), ...rest, metadata: (metadata ?? {}) as KObject['metadata'] } as KObject;
 }

@@ -11,7 +11,7 @@ import { isTrue } from '../requestinfo.ts';
 import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
 import { jsonOf, type CacheEvent, type CachedObject } from '../storage/watchcache.ts';
 import type { Scope } from './context.ts';
-import { awaitCache, matches, parseFilter, parseResourceVersion } from './list.ts';
+import { awaitCache, matches, parseFilter, parseInt64Param, parseResourceVersion } from './list.ts';
 import { buildTable } from './table.ts';
 
 /** Events waiting for a slow connection before it is cut off. */
@@ -31,7 +31,7 @@ export async function handleWatch(scope: Scope): Promise<void> {
   const { ctx, def, query, req, res, output } = scope;
   const filter = parseFilter(scope);
   if (scope.info.name !== '') filter.fields.push({ field: 'metadata.name', operator: '=', value: scope.info.name });
-  const rv = parseResourceVersion(query.get('resourceVersion'));
+  const rv = parseResourceVersion(query.get('resourceVersion'), 'watch');
   const bookmarks = boolParam(query, 'allowWatchBookmarks') ?? false;
   const sendInitialEvents = boolParam(query, 'sendInitialEvents');
   const match = query.get('resourceVersionMatch') ?? '';
@@ -41,9 +41,8 @@ export async function handleWatch(scope: Scope): Promise<void> {
   } else if (match !== '') {
     throw apiErrors.badRequest('resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided');
   }
-  const timeoutText = query.get('timeoutSeconds');
-  const timeoutSeconds = timeoutText ? Number(timeoutText) : 1800 * (1 + Math.random());
-  if (!Number.isFinite(timeoutSeconds) || timeoutSeconds < 0) throw apiErrors.badRequest(`invalid timeoutSeconds "${timeoutText}"`);
+  // 0 or absent: the server's own 30–60 minutes; negative: a watch that ends at once.
+  const timeoutSeconds = parseInt64Param(query.get('timeoutSeconds')) || 1800 * (1 + Math.random());
 
   // Which events come first: everything there is (synthetic ADDED), or what happened after rv.
   const initial = sendInitialEvents ?? (rv === undefined || rv === 0);
@@ -127,7 +126,7 @@ export async function handleWatch(scope: Scope): Promise<void> {
   res.on('close', finish);
   req.on('close', finish);
   res.on('error', finish);
-  timers.push(setTimeout(finish, timeoutSeconds * 1000));
+  timers.push(setTimeout(finish, Math.max(0, timeoutSeconds) * 1000));
 
   if (initial) {
     const prefix = def.namespaced && filter.namespace ? storagePrefix(def, filter.namespace) : undefined;

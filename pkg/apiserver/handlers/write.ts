@@ -51,8 +51,8 @@ export async function readObjectWithText(scope: Scope): Promise<RequestObject> {
   const body = await readBody(req);
   const options = writeOptions(scope.query, req.method === 'PUT' ? 'UpdateOptions' : 'CreateOptions');
   const apiVersion = want.group === '' ? want.version : `${want.group}/${want.version}`;
-  const { obj, typeMeta } = await decodeObject(body, format, (b) => ctx.decodeProtobuf(b, { apiVersion, kind: want.kind }), want.kind);
-  checkBodyKind(ctx.table, want, typeMeta, obj, body);
+  const decoded = await decodeObject(body, format, (b) => ctx.decodeProtobuf(b, { apiVersion, kind: want.kind }), want.kind);
+  const obj = checkBodyKind(ctx.table, want, decoded.typeMeta, decoded.obj, body);
   if (def.namespaced) {
     const ns = obj.metadata.namespace;
     if (ns !== undefined && ns !== '' && ns !== info.namespace) {
@@ -63,6 +63,14 @@ export async function readObjectWithText(scope: Scope): Promise<RequestObject> {
     delete obj.metadata.namespace;
   }
   return { obj, rawJson: format === 'json' ? body.toString('utf8') : undefined, options };
+}
+
+/** The store's key function refuses names that are no single path segment (IsValidPathSegmentName). */
+export function checkPathSegmentName(name: string): void {
+  let problems: string[];
+  if (name === '.' || name === '..') problems = [`may not be '${name}'`];
+  else problems = ['/', '%'].filter((c) => name.includes(c)).map((c) => `may not contain '${c}'`);
+  if (problems.length > 0) throw apiErrors.badRequest(`Name parameter invalid: ${JSON.stringify(name)}: ${problems.join(';')}`);
 }
 
 /** checkName of an update: the body must name the object of the URL, an absent name included. */
@@ -88,6 +96,7 @@ export async function handleUpdate(scope: Scope): Promise<void> {
   const { ctx, def, info } = scope;
   const { obj, rawJson, options } = await readObjectWithText(scope);
   checkUpdateName(obj, info.name);
+  checkPathSegmentName(info.name);
   const warnings = checkFields(scope, obj, rawJson);
   const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, options.dryRun), {
     createIfMissing: def.strategy.allowCreateOnUpdate === true && info.subresource === '',

@@ -75,7 +75,18 @@ export function sendObject(res: Response, code: number, value: unknown, output: 
   send(res, code, typeof value === 'string' ? value : JSON.stringify(value), 'application/json', headers);
 }
 
+/** Go's http.NotFound, for paths no Kubernetes handler claims: plain text, not a Status. */
+export class PageNotFound extends ApiError {
+  constructor() {
+    super(404, 'NotFound', '404 page not found');
+  }
+}
+
 export function sendError(res: Response, err: unknown): void {
+  if (err instanceof PageNotFound) {
+    sendText(res, 404, '404 page not found\n');
+    return;
+  }
   let apiErr: ApiError;
   if (err instanceof ApiError) {
     apiErr = err;
