@@ -69,9 +69,15 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     settings: { maxConcurrentStreams: 1000 },
   });
   const handle = async (req: Request, res: Response): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'https://localhost');
-    const path = url.pathname;
-    const query = url.searchParams;
+    // The raw path, as Kubernetes routes it: no dot-segment resolution, no host in "//x".
+    const target = req.url ?? '/';
+    const q = target.indexOf('?');
+    const path = q < 0 ? target : target.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : target.slice(q + 1));
+    if (path.startsWith('//')) {
+      send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
+      return;
+    }
     let info: RequestInfo;
     try {
       info = parseRequestInfo(req.method ?? 'GET', path, query);
@@ -138,8 +144,11 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
 async function serveNonResource(opts: ApiServerOptions, req: Request, res: Response, rawPath: string, query: URLSearchParams, user: UserInfo): Promise<void> {
   // Kubernetes serves /api/ as /api, /version/ as /version (clients generated from OpenAPI ask so).
   const path = rawPath.length > 1 ? rawPath.replace(/\/+$/, '') : rawPath;
-  if (req.method !== 'GET' && req.method !== 'HEAD') throw apiErrors.methodNotAllowed('the server does not allow this method on the requested resource');
   const health = /^\/(healthz|livez|readyz)(\/.*)?$/.exec(path);
+  // Health checks answer whatever the method, as their handlers do in Kubernetes.
+  if (!health && req.method !== 'GET' && req.method !== 'HEAD') {
+    throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource', {});
+  }
   if (health) {
     const ok = health[1] !== 'readyz' || opts.ready();
     const text = query.has('verbose') ? `[+]ping ok\n[${ok ? '+' : '-'}]api ${ok ? 'ok' : 'not ready'}\n${health[1]} check ${ok ? 'passed' : 'failed'}\n` : ok ? 'ok' : 'not ready';
