@@ -15,6 +15,8 @@ export interface ExpectedKind {
   group: string;
   version: string;
   kind: string;
+  /** A custom resource: decoded as unstructured, so no scheme is asked about the body's kind. */
+  custom?: boolean;
 }
 
 /** metav1 kinds every group version registers (metav1.AddToGroupVersion). */
@@ -52,6 +54,10 @@ export function checkBodyKind(table: ResourceTable, want: ExpectedKind, meta: Bo
   }
   if (version === '') throw unhandledKind(kind, version, want.kind, `Object 'apiVersion' is missing in '${body.toString('utf8')}'`);
   const sameType = kind === want.kind && group === want.group && version === want.version;
+  if (want.custom && !sameType) {
+    if (kind !== want.kind || group !== want.group) throw unhandledKind(kind, version, want.kind, 'the kind in the body does not match the resource of the request');
+    throw apiErrors.badRequest(`the API version in the data (${groupVersion(group, version)}) does not match the expected API version (${groupVersion(want.group, want.version)})`);
+  }
   if (!sameType && !registered(table, group, version, kind)) {
     throw unhandledKind(kind, version, want.kind, `no kind ${JSON.stringify(kind)} is registered for version ${JSON.stringify(groupVersion(group, version))} in scheme ${JSON.stringify(SCHEME)}`);
   }

@@ -25,7 +25,7 @@ export function dryRunOf(query: URLSearchParams): boolean {
 /** The kind of body a subresource or the resource itself takes. */
 function expectedKind(def: ResourceDefinition, subresource: string): ExpectedKind {
   if (subresource === 'scale') return { group: 'autoscaling', version: 'v1', kind: 'Scale' };
-  return { group: def.group, version: def.version, kind: def.kind };
+  return { group: def.group, version: def.version, kind: def.kind, custom: def.custom === true };
 }
 
 /** Decodes the body as an object of the URL's kind and namespace, or throws 400 as Kubernetes. */
