@@ -78,6 +78,15 @@ describe('bad input', () => {
       assertStatus(await post(body, YAML_TYPE), 400, 'BadRequest', unrecognized('error converting YAML to JSON: yaml: line 3: mapping values are not allowed in this context', hex(body)));
     });
 
+    test('YAML: a repeated key is a strict decoding error; the last one wins under Warn', async () => {
+      const body = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: twice\ndata:\n  a: "1"\ndata:\n  b: "2"\n';
+      assertStatus(await post(body, YAML_TYPE, `${CM}?fieldValidation=Strict`), 400, 'BadRequest', 'ConfigMap in version "v1" cannot be handled as a ConfigMap: strict decoding error: error converting YAML to JSON: yaml: unmarshal errors:\n  line 7: key "data" already set in map');
+      const warned = await post(body, YAML_TYPE);
+      assert.equal(warned.status, 201, warned.text);
+      assert.equal(warned.headers.warning, '299 - "line 7: key \\"data\\" already set in map"');
+      assert.deepEqual(JSON.parse(warned.text).data, { b: '2' });
+    });
+
     test('a Content-Type no decoder takes is 415', async () => {
       for (const type of ['text/plain', 'text/yaml', 'application/x-www-form-urlencoded']) {
         assertStatus(await post('{}', type), 415, 'UnsupportedMediaType', 'the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf');

@@ -13,16 +13,22 @@ export function fieldValidationMode(query: URLSearchParams): 'Ignore' | 'Warn' |
   return writeOptions(query, 'CreateOptions').fieldValidation;
 }
 
-/** Checks a decoded body; returns the response headers to add (warnings) or throws under Strict. */
-export function checkFields(scope: Scope, obj: KObject, rawJson?: string): Record<string, string> {
+/**
+ * Checks a decoded body; returns the response headers to add (warnings) or throws under Strict.
+ * `yamlDuplicates` is go-yaml's strict error for a YAML body: one problem when refusing, one
+ * warning per line when warning (as addStrictDecodingWarnings splits it).
+ */
+export function checkFields(scope: Scope, obj: KObject, rawJson?: string, yamlDuplicates?: string): Record<string, string> {
   const mode = fieldValidationMode(scope.query);
   const find = scope.ctx.fieldProblems;
-  if (mode === 'Ignore' || !find) return {};
-  const problems = find(scope.def, obj, rawJson);
+  if (mode === 'Ignore') return {};
+  const found = find ? find(scope.def, obj, rawJson) : [];
+  const problems = yamlDuplicates ? [yamlDuplicates, ...found] : found;
   if (problems.length === 0) return {};
   if (mode === 'Strict') {
     const version = obj.apiVersion?.includes('/') ? obj.apiVersion.split('/')[1]! : (obj.apiVersion ?? '');
     throw strictBodyError(obj.kind ?? scope.def.kind, version, problems);
   }
-  return { warning: problems.map(warningHeaderValue).join(', ') };
+  const warnings = yamlDuplicates ? [...yamlDuplicates.split('\n').slice(1).map((l) => l.trim()), ...found] : found;
+  return { warning: warnings.map(warningHeaderValue).join(', ') };
 }

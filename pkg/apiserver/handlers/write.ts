@@ -37,6 +37,8 @@ export interface RequestObject {
   obj: KObject;
   /** The body's text when it was JSON (strict validation finds duplicate fields there). */
   rawJson?: string;
+  /** go-yaml's strict error about keys a YAML body repeats. */
+  yamlDuplicates?: string;
   options: WriteOptions;
 }
 
@@ -62,7 +64,7 @@ export async function readObjectWithText(scope: Scope): Promise<RequestObject> {
   } else {
     delete obj.metadata.namespace;
   }
-  return { obj, rawJson: format === 'json' ? body.toString('utf8') : undefined, options };
+  return { obj, rawJson: format === 'json' ? body.toString('utf8') : undefined, yamlDuplicates: decoded.yamlDuplicates, options };
 }
 
 /** The store's key function refuses names that are no single path segment (IsValidPathSegmentName). */
@@ -86,18 +88,18 @@ function toStored(def: ResourceDefinition, obj: KObject): KObject {
 
 export async function handleCreate(scope: Scope): Promise<void> {
   const { ctx, def } = scope;
-  const { obj, rawJson, options } = await readObjectWithText(scope);
-  const warnings = checkFields(scope, obj, rawJson);
+  const { obj, rawJson, yamlDuplicates, options } = await readObjectWithText(scope);
+  const warnings = checkFields(scope, obj, rawJson, yamlDuplicates);
   const created = await ctx.store.create(def, toStored(def, obj), strategyContext(scope, options.dryRun));
   sendOne(scope, 201, toVersion(def, created), warnings);
 }
 
 export async function handleUpdate(scope: Scope): Promise<void> {
   const { ctx, def, info } = scope;
-  const { obj, rawJson, options } = await readObjectWithText(scope);
+  const { obj, rawJson, yamlDuplicates, options } = await readObjectWithText(scope);
   checkUpdateName(obj, info.name);
   checkPathSegmentName(info.name);
-  const warnings = checkFields(scope, obj, rawJson);
+  const warnings = checkFields(scope, obj, rawJson, yamlDuplicates);
   const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, options.dryRun), {
     createIfMissing: def.strategy.allowCreateOnUpdate === true && info.subresource === '',
   });

@@ -9,7 +9,7 @@ import type { Http2ServerRequest } from 'node:http2';
 import type { KObject } from '../../api/types.ts';
 import { ApiError, apiErrors } from '../errors.ts';
 import { goJsonKind, goJsonSyntaxError, summarizeBody } from './gojson.ts';
-import { parseYamlBody, YamlBodyError, YamlTooDeepError } from './yamlbody.ts';
+import { parseYamlBody, YamlBodyError, YamlTooDeepError, type YamlBody } from './yamlbody.ts';
 
 /** Kubernetes refuses request bodies over 3 MiB (the datastore would refuse the value anyway). */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
@@ -77,7 +77,7 @@ export function parseJsonBody(body: Uint8Array, target: string): unknown {
   }
 }
 
-function parseYaml(body: Uint8Array, target: string): unknown {
+function parseYaml(body: Uint8Array, target: string): YamlBody {
   try {
     return parseYamlBody(Buffer.from(body).toString('utf8'), MAX_DEPTH);
   } catch (err) {
@@ -154,6 +154,8 @@ export interface DecodedBody {
   obj: KObject;
   /** What the body itself said of its type (protobuf bodies: after the envelope's defaults). */
   typeMeta: BodyTypeMeta;
+  /** YAML keys given twice: go-yaml's strict error text, for strict field validation. */
+  yamlDuplicates?: string;
 }
 
 /**
@@ -161,9 +163,17 @@ export interface DecodedBody {
  * `target` is the kind the URL expects, named in Kubernetes' decode errors.
  */
 export async function decodeObject(body: Buffer, format: BodyFormat, protobuf: ProtobufDecoder, target: string): Promise<DecodedBody> {
-  const value = format === 'json' ? parseJsonBody(body, target) : format === 'yaml' ? parseYaml(body, target) : await protobuf(body);
+  let value: unknown;
+  let yamlDuplicates: string | undefined;
+  if (format === 'yaml') {
+    const yaml = parseYaml(body, target);
+    value = yaml.value;
+    if (yaml.duplicates.length > 0) yamlDuplicates = `error converting YAML to JSON: yaml: unmarshal errors:\n  ${yaml.duplicates.join('\n  ')}`;
+  } else {
+    value = format === 'json' ? parseJsonBody(body, target) : await protobuf(body);
+  }
   checkDepth(value);
   const typeMeta = interpretTypeMeta(value, body, target);
   const obj = (value ?? {}) as KObject;
-  return { obj, typeMeta };
+  return { obj, typeMeta, yamlDuplicates };
 }

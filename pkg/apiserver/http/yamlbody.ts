@@ -5,7 +5,7 @@
  * context"). go-yaml's own guards against abuse apply too: flow collections nest at most 10,000
  * deep and aliases may not blow a small document up.
  */
-import { parseAllDocuments, YAMLParseError } from 'yaml';
+import { isMap, isScalar, LineCounter, parseAllDocuments, visit, type Document, YAMLParseError } from 'yaml';
 
 /** go-yaml's max_flow_level. */
 export const GO_YAML_MAX_FLOW_DEPTH = 10_000;
@@ -85,17 +85,46 @@ function goYamlProblem(err: YAMLParseError): string {
   }
 }
 
+/** What go-yaml's UnmarshalStrict says of repeated keys: `line 6: key "a" already set in map`. */
+function duplicateKeys(doc: Document.Parsed, lines: LineCounter): string[] {
+  const found: string[] = [];
+  visit(doc, {
+    Map(_, map) {
+      if (!isMap(map)) return;
+      const seen = new Set<string>();
+      for (const pair of map.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = pair.key.value;
+        const id = `${typeof key}:${String(key)}`;
+        if (seen.has(id)) {
+          const line = lines.linePos(pair.key.range?.[0] ?? 0).line;
+          found.push(`line ${line}: key ${typeof key === 'string' ? JSON.stringify(key) : String(key)} already set in map`);
+        }
+        seen.add(id);
+      }
+    },
+  });
+  return found;
+}
+
+export interface YamlBody {
+  value: unknown;
+  /** Strict decoding's complaints about repeated keys (the last value won). */
+  duplicates: string[];
+}
+
 /**
  * Converts a YAML body to the plain value Kubernetes' YAMLToJSON yields; throws YamlBodyError
  * with go-yaml's text. `maxDepth` is our own, tighter, nesting limit.
  */
-export function parseYamlBody(text: string, maxDepth: number): unknown {
+export function parseYamlBody(text: string, maxDepth: number): YamlBody {
   const deep = flowDepthBeyond(text, GO_YAML_MAX_FLOW_DEPTH);
   if (deep) throw new YamlBodyError(deep.line > 1 ? `yaml: line ${deep.line}: exceeded max depth of ${GO_YAML_MAX_FLOW_DEPTH}` : `yaml: exceeded max depth of ${GO_YAML_MAX_FLOW_DEPTH}`);
   if (flowDepthBeyond(text, maxDepth)) throw new YamlTooDeepError();
-  const docs = parseAllDocuments(text, { uniqueKeys: false, merge: true });
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { uniqueKeys: false, merge: true, lineCounter: lines });
   const first = Array.isArray(docs) ? docs[0] : docs;
-  if (!first) return null;
+  if (!first) return { value: null, duplicates: [] };
   const error = first.errors[0];
   if (error) {
     const line = error.linePos?.[0].line;
@@ -103,7 +132,7 @@ export function parseYamlBody(text: string, maxDepth: number): unknown {
   }
   try {
     // go-yaml's aliasing guard is a ratio; the yaml package's count of expanded nodes is ours.
-    return first.toJS({ maxAliasCount: 1000 });
+    return { value: first.toJS({ maxAliasCount: 1000 }), duplicates: duplicateKeys(first, lines) };
   } catch (err) {
     const message = (err as Error).message;
     if (/excessive alias count/i.test(message)) throw new YamlBodyError('yaml: document contains excessive aliasing');
