@@ -7,9 +7,8 @@
  */
 import { SCHEMA_REF_PREFIX, type SchemaNode } from '../schema.ts';
 import type { ResourceDefinition } from '../types.ts';
-import type { Descriptions } from './handmade.ts';
 import { addResourcePaths, groupCamel, groupVersionPrefix, tag, type PathItem } from './operations.ts';
-import { refName, type OpenApiSchemas } from './resolver.ts';
+import { refName, type BuiltinDocs, type Enums, type OpenApiSchemas } from './resolver.ts';
 
 export interface GroupVersion {
   group: string;
@@ -25,7 +24,7 @@ export function buildGroupVersionDocument(
   gv: GroupVersion,
   resources: ResourceDefinition[],
   schemas: OpenApiSchemas,
-  descriptions: Descriptions,
+  docs: BuiltinDocs,
   serverVersion: string,
 ): Record<string, unknown> {
   const paths: Record<string, PathItem> = {};
@@ -53,7 +52,7 @@ export function buildGroupVersionDocument(
     info: { title: 'Kubernetes', version: serverVersion },
     paths: ordered,
     components: {
-      schemas: reachableSchemas(ordered, schemas, descriptions),
+      schemas: reachableSchemas(ordered, schemas, docs),
       securitySchemes: {
         BearerToken: { type: 'apiKey', description: 'Bearer Token authentication', name: 'authorization', in: 'header' },
       },
@@ -62,8 +61,8 @@ export function buildGroupVersionDocument(
   };
 }
 
-/** Every definition reachable from `root`, decorated with descriptions, keyed in sorted order. */
-export function reachableSchemas(root: unknown, schemas: OpenApiSchemas, descriptions: Descriptions): Record<string, SchemaNode> {
+/** Every definition reachable from `root`, decorated with descriptions and enums, keyed in sorted order. */
+export function reachableSchemas(root: unknown, schemas: OpenApiSchemas, docs: BuiltinDocs): Record<string, SchemaNode> {
   const out: Record<string, SchemaNode> = {};
   const pending = collectRefs(root, new Set());
   const seen = new Set<string>();
@@ -74,7 +73,7 @@ export function reachableSchemas(root: unknown, schemas: OpenApiSchemas, descrip
     seen.add(name!);
     const node = schemas.definition(name!);
     if (!node) continue;
-    const decorated = schemas.isCustom(name!) ? node : describe(node, descriptions[name!], descriptions);
+    const decorated = schemas.isCustom(name!) ? node : describe(node, name!, docs);
     out[name!] = decorated;
     for (const next of collectRefs(decorated, new Set())) if (!seen.has(next)) pending.add(next);
   }
@@ -98,20 +97,27 @@ function collectRefs(value: unknown, into: Set<string>): Set<string> {
 }
 
 /**
- * A copy of a built-in definition with its type and field descriptions put back. client-node
- * drops the description of fields that refer to another type; those fields borrow the
- * referenced type's description, which `kubectl explain` would otherwise show as missing.
+ * A copy of a built-in definition with its type and field descriptions and its enums put
+ * back. A field that refers to another type and has no description of its own (none are
+ * known to be missing) borrows the referenced type's, rather than show none in explain.
  */
-function describe(node: SchemaNode, docs: Record<string, string> | undefined, all: Descriptions): SchemaNode {
+function describe(node: SchemaNode, name: string, { descriptions, enums }: BuiltinDocs): SchemaNode {
+  const docs = descriptions[name];
   const out: SchemaNode = docs?.[''] ? { description: docs[''], ...node } : { ...node };
   if (!node.properties) return out;
   out.properties = {};
   for (const [field, prop] of Object.entries(node.properties)) {
     const target = prop.$ref ? refName(prop.$ref) : undefined;
-    const description = docs?.[field] ?? (target ? all[target]?.[''] : undefined);
-    out.properties[field] = withFieldDescription(prop, description);
+    const description = docs?.[field] ?? (target ? descriptions[target]?.[''] : undefined);
+    out.properties[field] = withEnum(withFieldDescription(prop, description), enums[name]?.[field]);
   }
   return out;
+}
+
+function withEnum(prop: SchemaNode, values: Enums[string][string] | undefined): SchemaNode {
+  if (!values) return prop;
+  if (values.items) return prop.items ? { ...prop, items: { ...prop.items, enum: values.values } } : prop;
+  return { ...prop, enum: values.values };
 }
 
 function withFieldDescription(prop: SchemaNode, description: string | undefined): SchemaNode {

@@ -17,13 +17,39 @@ export function builtinDefinitions(): Readonly<Record<string, SchemaNode>> {
   return builtins;
 }
 
-/**
- * Descriptions of built-in definitions and their fields. Only the OpenAPI documents need them,
- * so they stay compressed in the bundle and are decoded per use rather than kept in memory.
- */
-export async function builtinDescriptions(): Promise<Descriptions> {
+function decompress<T>(base64: string): T {
+  return JSON.parse(brotliDecompressSync(Buffer.from(base64, 'base64')).toString('utf8')) as T;
+}
+
+/** Descriptions as client-node's models and handmade.ts give them (what data/descriptions.ts holds). */
+export async function modelDescriptions(): Promise<Descriptions> {
   const { DESCRIPTIONS_BROTLI } = await import('./data/descriptions.ts');
-  return JSON.parse(brotliDecompressSync(Buffer.from(DESCRIPTIONS_BROTLI, 'base64')).toString('utf8')) as Descriptions;
+  return decompress<Descriptions>(DESCRIPTIONS_BROTLI);
+}
+
+/** Definition name → field → the values Kubernetes lists as its enum (of its items, for a list). */
+export type Enums = Record<string, Record<string, { values: string[]; items: boolean }>>;
+
+export interface BuiltinDocs {
+  descriptions: Descriptions;
+  enums: Enums;
+}
+
+/**
+ * Descriptions and enums of built-in definitions: client-node's descriptions overlaid with
+ * Kubernetes' own text where client-node lost it (fields referring to another type, line
+ * breaks, enum lists), plus the enums client-node's spec lacks. Only the OpenAPI documents
+ * need them, so they stay compressed in the bundle and are decoded per use, not kept.
+ */
+export async function builtinDocs(): Promise<BuiltinDocs> {
+  const [descriptions, { FIELD_DOCS_BROTLI }] = await Promise.all([modelDescriptions(), import('./data/field-descriptions.ts')]);
+  const kubernetes = decompress<BuiltinDocs>(FIELD_DOCS_BROTLI);
+  for (const [name, texts] of Object.entries(kubernetes.descriptions)) descriptions[name] = { ...descriptions[name], ...texts };
+  return { descriptions, enums: kubernetes.enums };
+}
+
+export async function builtinDescriptions(): Promise<Descriptions> {
+  return (await builtinDocs()).descriptions;
 }
 
 /** The definition name a `$ref` points at, or undefined when it is not a components ref. */

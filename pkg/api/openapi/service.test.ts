@@ -96,6 +96,28 @@ test('components hold every reachable definition, described, with allOf-wrapped 
   assert.equal(typeof strategy.description, 'string');
 });
 
+test("fields carry Kubernetes' own texts and enums, which client-node's models lose", async () => {
+  const { service } = setup();
+  const apps = (await doc(service, 'apis/apps/v1')).components.schemas;
+  // A field referring to another type has its own description beside the allOf.
+  const spec = apps['io.k8s.api.apps.v1.Deployment'].properties.spec;
+  assert.deepEqual(spec.allOf, [{ $ref: '#/components/schemas/io.k8s.api.apps.v1.DeploymentSpec' }]);
+  assert.equal(spec.description, 'Specification of the desired behavior of the Deployment.');
+  assert.match(apps['io.k8s.api.apps.v1.RollingUpdateDeployment'].properties.maxSurge.description, /^The maximum number of pods that can be scheduled above/);
+  assert.match(apps['io.k8s.apimachinery.pkg.apis.meta.v1.Time'].description, /^Time is a wrapper around time.Time/);
+  const core = (await doc(service, 'api/v1')).components.schemas;
+  const pullPolicy = core['io.k8s.api.core.v1.Container'].properties.imagePullPolicy;
+  assert.deepEqual(pullPolicy.enum, ['Always', 'IfNotPresent', 'Never']);
+  assert.match(pullPolicy.description, /Cannot be updated\. More info: \S+\n\nPossible enum values:\n - `"Always"` means/);
+  // Paragraph breaks survive (client-node folds them into spaces).
+  assert.match(core['io.k8s.api.core.v1.PodSpec'].properties.os.description, /\n\n/);
+  const accessModes = core['io.k8s.api.core.v1.PersistentVolumeClaimSpec'].properties.accessModes;
+  assert.deepEqual(accessModes.items.enum, ['ReadOnlyMany', 'ReadWriteMany', 'ReadWriteOnce', 'ReadWriteOncePod'], 'a list of an enum type');
+  const swagger = JSON.parse((await service.v2({ accept: 'application/json' })).body!.toString());
+  assert.deepEqual(swagger.definitions['io.k8s.api.apps.v1.Deployment'].properties.spec,
+    { $ref: '#/definitions/io.k8s.api.apps.v1.DeploymentSpec', description: 'Specification of the desired behavior of the Deployment.' });
+});
+
 test('hash requests are immutable; stale hashes redirect; protobuf is not acceptable', async () => {
   const { service } = setup();
   const url = JSON.parse(service.indexDocument().body.toString()).paths['apis/apps/v1'].serverRelativeURL as string;

@@ -12,9 +12,10 @@
  */
 import { createHash } from 'node:crypto';
 import type { ResourceDefinition } from '../types.ts';
+import { FIELD_DOCS_FINGERPRINT } from './data/field-descriptions.ts';
 import { BUILTIN_FINGERPRINT } from './data/structure.ts';
 import { buildGroupVersionDocument, groupVersionPath, type GroupVersion } from './document.ts';
-import { builtinDescriptions, type OpenApiSchemas } from './resolver.ts';
+import { builtinDocs, type OpenApiSchemas } from './resolver.ts';
 import { toSwagger2 } from './v2.ts';
 import { encodeSwaggerProto } from './v2proto.ts';
 
@@ -96,7 +97,7 @@ export class OpenApiService {
     const entry = this.entries().get(path);
     if (!entry) return undefined;
     return this.cached(path, async () => {
-      const doc = buildGroupVersionDocument(entry.gv, entry.resources, this.options.schemas, await builtinDescriptions(), this.options.serverVersion);
+      const doc = buildGroupVersionDocument(entry.gv, entry.resources, this.options.schemas, await builtinDocs(), this.options.serverVersion);
       return { body: Buffer.from(JSON.stringify(doc)), etag: `"${entry.hash}"`, contentType: 'application/json' };
     });
   }
@@ -104,9 +105,9 @@ export class OpenApiService {
   /** Swagger 2.0 of everything served. */
   async swaggerDocument(): Promise<OpenApiBody> {
     return this.cached(V2_KEY, async () => {
-      const descriptions = await builtinDescriptions();
+      const builtin = await builtinDocs();
       const docs = [...this.entries().values()].map((e) =>
-        buildGroupVersionDocument(e.gv, e.resources, this.options.schemas, descriptions, this.options.serverVersion));
+        buildGroupVersionDocument(e.gv, e.resources, this.options.schemas, builtin, this.options.serverVersion));
       const body = Buffer.from(JSON.stringify(toSwagger2(docs, this.options.serverVersion)));
       return { body, etag: `"${sha512(body)}"`, contentType: 'application/json' };
     });
@@ -175,7 +176,7 @@ export class OpenApiService {
       return [r.plural, r.kind, r.listKind, r.namespaced, r.verbs, r.subresources ?? [], r.schema,
         r.strategy.gracefulDeletion ?? false, custom];
     }).sort((a, b) => (String(a[0]) < String(b[0]) ? -1 : 1));
-    const input = JSON.stringify([DOCUMENT_FORMAT, BUILTIN_FINGERPRINT, this.options.serverVersion, path, shape]);
+    const input = JSON.stringify([DOCUMENT_FORMAT, BUILTIN_FINGERPRINT, FIELD_DOCS_FINGERPRINT, this.options.serverVersion, path, shape]);
     return sha512(Buffer.from(input));
   }
 
