@@ -93,7 +93,9 @@ describe('legacy discovery', () => {
 describe('aggregated discovery', () => {
   it('is chosen by the Accept header', () => {
     assert.equal(aggregatedVersion(DISCOVERY_V2), 'v2');
+    // What kubectl 1.27–1.29 and 1.30+ send.
     assert.equal(aggregatedVersion(`${DISCOVERY_V2BETA1},application/json`), 'v2beta1');
+    assert.equal(aggregatedVersion(`${DISCOVERY_V2},${DISCOVERY_V2BETA1},application/json`), 'v2');
     assert.equal(aggregatedVersion('application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json'), 'v2');
     assert.equal(aggregatedVersion('application/json'), undefined);
     assert.equal(aggregatedVersion(undefined), undefined);
@@ -109,6 +111,7 @@ describe('aggregated discovery', () => {
     assert.deepEqual(pods.subresources.map((s: { subresource: string }) => s.subresource), ['attach', 'binding', 'eviction', 'exec', 'log', 'status']);
     const apis = JSON.parse(docs.aggregated.v2beta1.apis);
     assert.equal(apis.apiVersion, 'apidiscovery.k8s.io/v2beta1');
+    assert.deepEqual(apis.items, JSON.parse(docs.aggregated.v2.apis).items, 'v2beta1 has the shape of v2');
     assert.deepEqual(apis.items.map((i: { metadata: { name: string } }) => i.metadata.name), ['apps', 'autoscaling', 'batch', 'rbac.authorization.k8s.io', 'coordination.k8s.io', 'example.com']);
   });
 });
