@@ -66,7 +66,13 @@ function watchRows(k: Kubectl, minor: number, args: string[], rows: number, chan
       }
       if (lines().length >= rows) child.kill('SIGTERM');
     });
-    child.on('close', () => (lines().length >= rows ? resolve(lines()) : reject(new Error(`watch ended early:\n${out}\n${err}`))));
+    // Only a guard against hanging the suite when the change never arrives.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', () => {
+      clearTimeout(guard);
+      if (lines().length >= rows) resolve(lines());
+      else reject(new Error(`watch ended before ${rows} rows:\n${out}\n${err}`));
+    });
   });
 }
 
