@@ -145,7 +145,7 @@ describe('watching, explaining, server-side apply', () => {
     await ok(['scale', 'deploy', 'ssa', '--replicas=5']);
     const conflict = await cluster().kubectl(['apply', '--server-side', '-f', '-'], { input: manifest(3) });
     assert.notEqual(conflict.code, 0);
-    assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl" using apps\/v1: \.spec\.replicas/);
+    assert.match(conflict.stderr, /Apply failed with 1 conflict: conflict with "kubectl" with subresource "scale" using apps\/v1: \.spec\.replicas/);
     assert.match(await ok(['apply', '--server-side', '--force-conflicts', '-f', '-'], manifest(3)), /serverside-applied/);
     assert.equal(await ok(['get', 'deploy', 'ssa', '-o', 'jsonpath={.spec.replicas}']), '3');
   });

@@ -145,7 +145,7 @@ export const apiErrors = {
     const messages = errors.map(fieldErrorMessage);
     const text = messages.length === 1 ? messages[0] : `[${messages.join(', ')}]`;
     return new ApiError(422, 'Invalid', `${qualifiedKind} "${name}" is invalid: ${text}`, {
-      name,
+      ...(name === '' ? {} : { name }),
       ...(group === '' ? {} : { group }),
       kind,
       causes: errors.map((e, i) => ({ reason: e.type, message: messages[i]!.slice(e.field.length + 2), field: e.field })),
@@ -158,8 +158,8 @@ export const apiErrors = {
     new ApiError(403, 'Forbidden', message, r ? details(r, name) : undefined),
   methodNotAllowed: (message: string) => new ApiError(405, 'MethodNotAllowed', message),
   notAcceptable: (message: string) => new ApiError(406, 'NotAcceptable', message),
-  unsupportedMediaType: (contentType: string) =>
-    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`, { causes: [{ reason: 'UnexpectedServerResponse', message: contentType }] }),
+  unsupportedMediaType: (_contentType: string) =>
+    new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json, application/yaml, application/vnd.kubernetes.protobuf`),
   unsupportedPatch: (contentType: string) =>
     new ApiError(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got ${contentType})`),
   tooLarge: (limit: number) => new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${limit}`),
@@ -168,7 +168,14 @@ export const apiErrors = {
     new ApiError(410, 'Expired', `too old resource version: ${requested} (${oldest})`),
   expiredWith: (message: string) => new ApiError(410, 'Expired', message),
   internal: (message: string) => new ApiError(500, 'InternalError', `Internal error occurred: ${message}`, { causes: [{ message }] }),
-  timeout: (message: string) => new ApiError(504, 'Timeout', message),
+  /** Kubernetes' NewTimeoutError: "Timeout: <message>", with when to retry. */
+  timeout: (message: string, retryAfterSeconds = 1) => new ApiError(504, 'Timeout', `Timeout: ${message}`, { retryAfterSeconds }),
+  /** A resourceVersion the datastore has not reached (and may never): 504 with the cause clients look for. */
+  tooLargeResourceVersion: (requested: number, current: number) =>
+    new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${requested}, current: ${current}`, {
+      causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
+      retryAfterSeconds: 1,
+    }),
   unavailable: (message: string) => new ApiError(503, 'ServiceUnavailable', message),
   tooManyRequests: (message: string, retryAfterSeconds = 1) =>
     new ApiError(429, 'TooManyRequests', message, { retryAfterSeconds }),

@@ -94,10 +94,7 @@ export function matches(def: ResourceDefinition, filter: Filter, obj: KObject): 
 export async function awaitCache(scope: Scope, revision: number): Promise<void> {
   if (await scope.ctx.cache.waitFor(revision, CACHE_WAIT_MS)) return;
   // storage.NewTooLargeResourceVersionError: a Timeout the client retries after a second.
-  throw new ApiError(504, 'Timeout', `Timeout: Too large resource version: ${revision}, current: ${scope.ctx.cache.revision}`, {
-    causes: [{ reason: 'ResourceVersionTooLarge', message: 'Too large resource version' }],
-    retryAfterSeconds: 1,
-  });
+  throw apiErrors.tooLargeResourceVersion(revision, scope.ctx.cache.revision);
 }
 
 export async function handleGet(scope: Scope): Promise<void> {

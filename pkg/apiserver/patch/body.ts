@@ -7,6 +7,7 @@ import type { SchemaResolver } from '../../api/schema.ts';
 import type { Json, KObject } from '../../api/types.ts';
 import { parse as parseYaml } from 'yaml';
 import { apiErrors, type ApiError } from '../errors.ts';
+import { goJsonSyntaxError } from '../http/gojson.ts';
 import { patchBadRequest, tooManyOperations, unprocessablePatch } from './errors.ts';
 import { isObject, type JsonObject } from './json.ts';
 import { applyJsonPatch, JsonPatchError, type JsonPatchOperation } from './json-patch.ts';
@@ -88,17 +89,8 @@ function parseJson(text: string, onError: (goMessage: string) => ApiError): Json
   try {
     return JSON.parse(text) as Json;
   } catch {
-    throw onError(goSyntaxError(text));
+    throw onError(goJsonSyntaxError(Buffer.from(text)) ?? 'unexpected end of JSON input');
   }
-}
-
-/** encoding/json's words for the start of a body that is not JSON. */
-function goSyntaxError(text: string): string {
-  const trimmed = text.trimStart();
-  if (trimmed === '') return 'unexpected end of JSON input';
-  const first = trimmed[0]!;
-  if (!/[[{"\-0-9tfn]/.test(first)) return `invalid character '${first}' looking for beginning of value`;
-  return 'unexpected end of JSON input';
 }
 
 function goJsonKind(v: Json): string {

@@ -87,7 +87,7 @@ export class Store {
       result = await this.backend.range(key, revision ? { revision } : undefined);
     } catch (err) {
       if (isKvError(err, 'compacted')) throw apiErrors.expired(revision ?? 0, (err as { compactRevision?: number }).compactRevision ?? 0);
-      if (isKvError(err, 'future-revision')) throw apiErrors.timeout(`Too large resource version: ${revision}, current: ${(await this.currentRevision())}`);
+      if (isKvError(err, 'future-revision')) throw apiErrors.tooLargeResourceVersion(revision ?? 0, await this.currentRevision());
       throw err;
     }
     const kv = result.kvs[0];
@@ -103,7 +103,7 @@ export class Store {
       if (isKvError(err, 'compacted')) {
         throw apiErrors.expiredWith('The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter.');
       }
-      if (isKvError(err, 'future-revision')) throw apiErrors.timeout(`Too large resource version: ${revision}, current: ${await this.currentRevision()}`);
+      if (isKvError(err, 'future-revision')) throw apiErrors.tooLargeResourceVersion(revision, await this.currentRevision());
       throw err;
     }
   }
