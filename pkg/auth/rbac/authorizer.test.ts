@@ -88,7 +88,7 @@ describe('forbidden messages', () => {
     assert.equal(err.code, 403);
     assert.equal(err.reason, 'Forbidden');
     assert.equal(err.message, 'pods "web" is forbidden: User "bob" cannot get resource "pods" in API group "" in the namespace "default": RBAC: role.rbac.authorization.k8s.io "x" not found');
-    assert.deepEqual(err.details, { group: '', kind: 'pods', name: 'web' });
+    assert.deepEqual(err.details, { kind: 'pods', name: 'web' }, 'the core group is omitted, as Kubernetes omits an empty group');
     const list = forbiddenError({ user: bob, verb: 'list', resourceRequest: true, apiGroup: 'apps', resource: 'deployments', namespace: '' }, '');
     assert.equal(list.message, 'deployments.apps is forbidden: User "bob" cannot list resource "deployments" in API group "apps" at the cluster scope');
     const path = forbiddenError({ user: bob, verb: 'get', resourceRequest: false, path: '/x' }, '');
