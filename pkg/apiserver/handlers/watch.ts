@@ -16,6 +16,8 @@ import { buildTable } from './table.ts';
 
 /** Events waiting for a slow connection before it is cut off. */
 const MAX_QUEUED_EVENTS = 10_000;
+/** …or this many bytes of them (queued lines keep old versions of objects alive). */
+const MAX_QUEUED_BYTES = 64 * 1024 * 1024;
 /** Bytes handed to the connection before waiting for it to drain. */
 const HIGH_WATER_BYTES = 1024 * 1024;
 const BOOKMARK_INTERVAL_MS = 60_000;
@@ -71,13 +73,22 @@ export async function handleWatch(scope: Scope): Promise<void> {
     return `{"type":"BOOKMARK","object":${JSON.stringify({ kind: def.kind, apiVersion: apiVersionOf(def), metadata })}}\n`;
   };
 
+  let queuedBytes = 0;
   const pump = (): void => {
-    while (queue.length > 0 && !closed && res.writableLength < HIGH_WATER_BYTES) (res as ServerResponse).write(queue.shift()!);
+    while (queue.length > 0 && !closed && res.writableLength < HIGH_WATER_BYTES) {
+      const line = queue.shift()!;
+      queuedBytes -= line.length;
+      (res as ServerResponse).write(line);
+    }
   };
   const push = (line: string): void => {
     if (closed) return;
     queue.push(line);
-    if (queue.length > MAX_QUEUED_EVENTS) {
+    queuedBytes += line.length;
+    if (queue.length > MAX_QUEUED_EVENTS || queuedBytes > MAX_QUEUED_BYTES) {
+      // Too far behind: end it; its client re-watches from the last revision it got.
+      queue.length = 0;
+      queuedBytes = 0;
       finish();
       return;
     }
@@ -121,6 +132,10 @@ export async function handleWatch(scope: Scope): Promise<void> {
     sub.cancel();
     for (const t of timers) clearTimeout(t);
     res.end();
+    // A client that reads nothing never lets the end through: drop the stream and its buffers.
+    setTimeout(() => {
+      if (!res.writableFinished) res.destroy();
+    }, 10_000).unref();
   };
   res.on('drain', pump);
   res.on('close', finish);
