@@ -165,3 +165,13 @@ describe('watching, explaining, server-side apply', () => {
     await fails(['get', 'namespace', 'doomed']);
   });
 });
+
+describe('pod subresources a kubelet serves', () => {
+  test('logs and exec say what Kubernetes says before a kubelet is involved', async () => {
+    const pod = 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: unscheduled\nspec:\n  containers:\n  - {name: a, image: busybox}\n  - {name: b, image: busybox}\n';
+    await ok(['apply', '-f', '-'], pod);
+    assert.match(await fails(['logs', 'unscheduled', '-c', 'a']), /pod unscheduled does not have a host assigned/);
+    assert.match(await fails(['logs', 'unscheduled', '-c', 'nope']), /container nope is not valid for pod unscheduled/);
+    assert.match(await fails(['exec', 'unscheduled', '-c', 'a', '--', 'true']), /does not have a host assigned/);
+  });
+});

@@ -8,6 +8,7 @@ import { ApiError, apiErrors } from './errors.ts';
 import type { ApiContext, Scope } from './handlers/context.ts';
 import { virtualKey } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/list.ts';
+import { handleKubeletSubresource } from './handlers/nodeproxy.ts';
 import { handleBinding, handleScale } from './handlers/subresources.ts';
 import { handleWatch } from './handlers/watch.ts';
 import { checkPathSegmentName, dryRunOf, handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate, readObject } from './handlers/write.ts';
@@ -81,8 +82,14 @@ export async function serveResource(ctx: ApiContext, req: Request, res: Response
     case 'binding':
       if (verb !== 'create') throw methodNotAllowed();
       return handleBinding(scope, info.name);
+    case 'log':
+    case 'exec':
+    case 'attach':
+    case 'portforward':
+    case 'proxy':
+      return handleKubeletSubresource(scope);
     default:
-      throw apiErrors.unavailable(`the ${info.subresource} subresource is not served yet: it needs a node agent`);
+      throw notFoundPath();
   }
   if (def.plural === 'bindings' && def.group === '' && verb === 'create') {
     const binding = await readObject(scope);
