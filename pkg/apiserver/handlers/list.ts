@@ -154,7 +154,10 @@ export async function handleList(scope: Scope): Promise<void> {
   if (continueToken !== '' && rvText !== '' && rvText !== '0') throw apiErrors.badRequest('specifying resource version is not allowed when using continue');
   const rv = parseResourceVersion(rvText, 'list');
 
-  if (limit > 0 || continueToken !== '' || match === 'Exact') {
+  // resourceVersion=0 is "any version": the cache answers it whole, ignoring limit, as the
+  // Kubernetes watch cache does (informers list this way on start).
+  const pageFromStore = (limit > 0 && !(rv === 0 && match !== 'Exact')) || continueToken !== '' || match === 'Exact';
+  if (pageFromStore) {
     await listFromStore(scope, filter, { limit, continueToken, revision: match === 'Exact' ? rv : undefined });
     return;
   }
