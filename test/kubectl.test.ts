@@ -114,6 +114,14 @@ describe('errors a user sees', () => {
     assert.match(await fails(['replace', '-f', '-'], JSON.stringify(obj)), /Operation cannot be fulfilled on configmaps "stale": the object has been modified; please apply your changes to the latest version and try again/);
   });
 
+  test('a value of the wrong type is refused, on create and in a patch', async () => {
+    const bad = 'apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: typed\nspec:\n  replicas: "two"\n  selector: {matchLabels: {app: typed}}\n  template:\n    metadata: {labels: {app: typed}}\n    spec: {containers: [{name: c, image: busybox}]}\n';
+    assert.match(await fails(['create', '-f', '-'], bad), /Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32/);
+    await ok(['create', 'deployment', 'typed', '--image=busybox']);
+    assert.match(await fails(['patch', 'deployment', 'typed', '--type=merge', '-p', '{"spec":{"replicas":"x"}}']), /The request is invalid: patch: Invalid value: .*json: cannot unmarshal string into Go struct field DeploymentSpec.spec.replicas of type int32/);
+    assert.equal(await ok(['get', 'deploy', 'typed', '-o', 'jsonpath={.spec.replicas}']), '1');
+  });
+
   test('unknown fields are refused under strict validation', async () => {
     const bad = 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: strict\nbogus: 1\n';
     assert.match(await fails(['create', '-f', '-'], bad), /unknown field "bogus"/);

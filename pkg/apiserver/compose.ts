@@ -31,6 +31,7 @@ export interface ComposeOptions {
   schemas?: SchemaResolver;
   patcher?: Patcher;
   fieldProblems?: ApiContext['fieldProblems'];
+  typeProblem?: ApiContext['typeProblem'];
   trackFields?: WriteHooks['trackFields'];
   /** Built once the cache exists, like the authorizer (admission reads roles from it). */
   admit?: (ctx: ApiContext) => WriteHooks['admit'];
@@ -93,6 +94,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
     decodeProtobuf: opts.decodeProtobuf,
     patcher: opts.patcher,
     fieldProblems: opts.fieldProblems,
+    typeProblem: opts.typeProblem,
     virtual: opts.virtual ?? new Map(),
     now: () => new Date(),
   };

@@ -104,6 +104,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     schemas: extras.schemas,
     patcher: extras.patcher,
     fieldProblems: extras.fieldProblems,
+    typeProblem: extras.typeProblem,
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,

@@ -8,6 +8,7 @@ import type { ResourceTable } from '../api/registry.ts';
 import { OpenApiSchemas } from '../api/openapi/resolver.ts';
 import { OpenApiService, type OpenApiReply } from '../api/openapi/service.ts';
 import { strictDecodingProblems } from '../api/openapi/fieldvalidation.ts';
+import { typeMismatch } from '../api/openapi/typecheck.ts';
 import type { KObject, ResourceDefinition, StrategyContext, UserInfo } from '../api/types.ts';
 import { serverSideApply, updateManagedFields } from '../apiserver/patch/apply/field-manager.ts';
 import { isTrue } from '../apiserver/requestinfo.ts';
@@ -43,6 +44,7 @@ export interface ApiExtras {
   schemas: OpenApiSchemas;
   patcher: Patcher;
   fieldProblems?: ApiContext['fieldProblems'];
+  typeProblem: NonNullable<ApiContext['typeProblem']>;
   trackFields: (def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext) => KObject;
   virtual: Map<string, VirtualHandler>;
   paths: Map<string, PathHandler>;
@@ -183,6 +185,7 @@ export function apiExtras(opts: ExtrasOptions): ApiExtras {
     virtual,
     paths,
     fieldProblems: (def, obj, raw) => strictDecodingProblems(obj, def.schema, schemas, raw),
+    typeProblem: (def, obj) => typeMismatch(obj, def.schema, schemas),
     bind(_ctx, a) {
       authz = a.cluster;
     },

@@ -38,6 +38,8 @@ export interface ApiContext {
    * `rawJson` is the body's text when it was JSON (duplicates are only visible there).
    */
   fieldProblems?: (def: ResourceDefinition, obj: KObject, rawJson?: string) => string[];
+  /** encoding/json's complaint about the first value whose type its schema cannot take, if any. */
+  typeProblem?: (def: ResourceDefinition, obj: KObject) => string | undefined;
   /** group/version/resource/subresource → handler for virtual kinds and special subresources. */
   virtual: Map<string, VirtualHandler>;
   now(): Date;

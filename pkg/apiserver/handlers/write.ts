@@ -4,7 +4,7 @@
  * URL, namespaces agree, dryRun/fieldManager/fieldValidation are well formed.
  */
 import type { KObject, ResourceDefinition } from '../../api/types.ts';
-import { apiErrors } from '../errors.ts';
+import { ApiError, apiErrors } from '../errors.ts';
 import { bodyFormat, decodeObject, mediaType, readBody } from '../http/body.ts';
 import { sendObject } from '../http/respond.ts';
 import { isTrue } from '../requestinfo.ts';
@@ -121,6 +121,12 @@ export async function handlePatch(scope: Scope): Promise<void> {
     info.name,
     async (current) => {
       const patched = await patcher.apply(patchType, current ? toVersion(def, current) : undefined, body, scope);
+      // A patch that leaves a wrong-typed value fails to decode in Kubernetes: 422 on "patch".
+      const mismatch = def.custom ? undefined : ctx.typeProblem?.(def, patched);
+      if (mismatch) {
+        const detail = `Invalid value: ${JSON.stringify(JSON.stringify(patched))}: ${mismatch}`;
+        throw new ApiError(422, 'Invalid', `The request is invalid: patch: ${detail}`, { causes: [{ reason: 'FieldValueInvalid', message: detail, field: 'patch' }] });
+      }
       // Field validation looks at the patched object (Kubernetes: 422 on "patch" under Strict).
       const problems = mode === 'Ignore' || !ctx.fieldProblems ? [] : ctx.fieldProblems(def, patched);
       if (problems.length > 0 && mode === 'Strict') throw strictPatchError(JSON.stringify(patched), problems);
