@@ -92,6 +92,8 @@ test('eviction deletes a pod unless a disruption budget forbids it', async () =>
   assert.match((await cluster().kubectl(['get', 'pod', 'free'])).stderr, /pods "free" not found/);
 
   await ok(['apply', '-f', '-'], { input: pod('guarded') });
+  // A pending pod may always be evicted; a running one is what a budget protects.
+  await ok(['patch', 'pod', 'guarded', '--subresource=status', '--type=merge', '-p', '{"status":{"phase":"Running"}}']);
   await ok(['create', 'poddisruptionbudget', 'guard', '--selector=app=guarded', '--min-available=1']);
   const r = await cluster().kubectl(['create', '--raw', '/api/v1/namespaces/default/pods/guarded/eviction', '-f', '-'], { input: eviction('guarded') });
   assert.notEqual(r.code, 0);

@@ -166,6 +166,12 @@ describe('watching, explaining, server-side apply', () => {
     assert.equal(await ok(['get', 'cm', 'edited', '-o', 'jsonpath={.data.colour}']), 'blue');
   });
 
+  test('the system namespaces may not be deleted', async () => {
+    for (const ns of ['default', 'kube-system', 'kube-public']) {
+      assert.match(await fails(['delete', 'namespace', ns]), new RegExp(`namespaces "${ns}" is forbidden: this namespace may not be deleted`));
+    }
+  });
+
   test('namespaces are deleted with their content', async () => {
     await ok(['create', 'namespace', 'doomed']);
     await ok(['create', 'configmap', 'inside', '-n', 'doomed']);
@@ -181,5 +187,11 @@ describe('pod subresources a kubelet serves', () => {
     assert.match(await fails(['logs', 'unscheduled', '-c', 'a']), /pod unscheduled does not have a host assigned/);
     assert.match(await fails(['logs', 'unscheduled', '-c', 'nope']), /container nope is not valid for pod unscheduled/);
     assert.match(await fails(['exec', 'unscheduled', '-c', 'a', '--', 'true']), /does not have a host assigned/);
+  });
+
+  test('service proxy needs endpoints', async () => {
+    await ok(['create', 'service', 'clusterip', 'proxied', '--tcp=80:8080']);
+    assert.match(await fails(['get', '--raw', '/api/v1/namespaces/default/services/http:proxied:80/proxy/']), /no endpoints available for service "proxied"/);
+    assert.match(await fails(['get', '--raw', '/api/v1/namespaces/default/services/missing/proxy/']), /services "missing" not found/);
   });
 });

@@ -77,13 +77,22 @@ function admitCreate(cache: WatchCache, table: ResourceTable) {
   };
 }
 
+/** NamespaceLifecycle: the namespaces Kubernetes itself lives in cannot be deleted. */
+const IMMORTAL_NAMESPACES = new Set(['default', 'kube-system', 'kube-public']);
+
+function admitDelete(def: ResourceDefinition, obj: KObject): void {
+  if (def.group === '' && def.kind === 'Namespace' && IMMORTAL_NAMESPACES.has(obj.metadata.name!)) {
+    throw apiErrors.forbidden(`namespaces "${obj.metadata.name}" is forbidden: this namespace may not be deleted`, { group: '', resource: 'namespaces' }, obj.metadata.name);
+  }
+}
+
 export async function composeApiServer(opts: ComposeOptions): Promise<ComposedApiServer> {
   const cache = new WatchCache(opts.backend);
   await cache.start([...new Set(opts.table.all().filter((d) => !d.virtual).map((d) => d.storagePath))]);
   const unregister = opts.table.onChange(() => {
     for (const d of opts.table.all()) if (!d.virtual) cache.register(d.storagePath);
   });
-  const hooks: WriteHooks = { validateMeta, admitCreate: admitCreate(cache, opts.table), trackFields: opts.trackFields };
+  const hooks: WriteHooks = { validateMeta, admitCreate: admitCreate(cache, opts.table), admitDelete, trackFields: opts.trackFields };
   const store = new Store(opts.backend, cache, hooks);
   const ctx: ApiContext = {
     table: opts.table,

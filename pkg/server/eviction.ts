@@ -17,11 +17,16 @@ function budgetsFor(scope: Scope, pod: KObject): KObject[] {
   return scope.ctx.cache
     .list(def.storagePath, storagePrefix(def, pod.metadata.namespace))
     .map((c) => c.obj)
-    .filter((pdb) => pdb.spec?.selector && labelSelectorMatches(pdb.spec.selector, pod.metadata.labels ?? {}));
+    // An empty selector matches no pod in policy/v1.
+    .filter((pdb) => {
+      const sel = pdb.spec?.selector;
+      const empty = !sel || (Object.keys(sel.matchLabels ?? {}).length === 0 && (sel.matchExpressions ?? []).length === 0);
+      return !empty && labelSelectorMatches(sel, pod.metadata.labels ?? {});
+    });
 }
 
-function tooMany(message: string): ApiError {
-  const err = apiErrors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', 10);
+function tooMany(message: string, retryAfterSeconds: number): ApiError {
+  const err = apiErrors.tooManyRequests('Cannot evict pod as it would violate the pod\'s disruption budget.', retryAfterSeconds);
   err.details!.causes = [{ reason: 'DisruptionBudget', message }];
   return err;
 }
@@ -35,8 +40,10 @@ export const evictionHandler: VirtualHandler = {
     if (eviction.metadata.name && eviction.metadata.name !== info.name) {
       throw apiErrors.badRequest(`name in URL does not match name in Eviction object`);
     }
-    const finished = pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed' || pod.metadata.deletionTimestamp;
-    const budgets = finished ? [] : budgetsFor(scope, pod);
+    // Pods that are not running (or already going) may always be evicted (canIgnorePDB).
+    const phase = pod.status?.phase;
+    const ignoreBudgets = phase === 'Succeeded' || phase === 'Failed' || phase === 'Pending' || pod.metadata.deletionTimestamp;
+    const budgets = ignoreBudgets ? [] : budgetsFor(scope, pod);
     if (budgets.length > 1) throw apiErrors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
     const budget = budgets[0];
     if (budget) {
@@ -45,11 +52,12 @@ export const evictionHandler: VirtualHandler = {
         if (!current) throw apiErrors.notFound({ group: 'policy', resource: 'poddisruptionbudgets' }, budget.metadata.name!);
         const status = current.status ?? {};
         if ((status.observedGeneration ?? 0) < (current.metadata.generation ?? 0)) {
-          throw tooMany('The disruption budget is still being processed by the server.');
+          throw tooMany(`The disruption budget ${current.metadata.name} is still being processed by the server.`, 10);
         }
         const allowed = Number(status.disruptionsAllowed ?? 0);
-        if (allowed <= 0) {
-          throw tooMany(`The disruption budget ${current.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`);
+        if (allowed < 0) throw apiErrors.forbidden('pdb disruptions allowed is negative');
+        if (allowed === 0) {
+          throw tooMany(`The disruption budget ${current.metadata.name} needs ${status.desiredHealthy ?? 0} healthy pods and has ${status.currentHealthy ?? 0} currently`, 0);
         }
         current.status = {
           ...status,

@@ -1,6 +1,6 @@
 /**
- * The pod subresources a kubelet answers (log, exec, attach, portforward, proxy) and node
- * proxy. The checks Kubernetes makes before it dials the kubelet are made here, with its
+ * The pod subresources a kubelet answers (log, exec, attach, portforward, proxy), node proxy
+ * and service proxy. The checks Kubernetes makes before it dials the kubelet are made here, with its
  * messages; the kubelet connection itself comes with the agent (until then: 503).
  */
 import type { KObject } from '../../api/types.ts';
@@ -31,6 +31,13 @@ export async function handleKubeletSubresource(scope: Scope): Promise<void> {
   if (def.group === '' && def.plural === 'nodes') {
     await ctx.store.get(def, '', info.name);
     throw apiErrors.unavailable(`no kubelet connection to node "${info.name}" yet: nodes are served by the agent`);
+  }
+  if (def.group === '' && def.plural === 'services') {
+    // services/[scheme:]name[:port]/proxy: the service must exist; its endpoints come from the agent's network.
+    const parts = info.name.split(':');
+    const name = parts.length === 3 ? parts[1]! : parts.length === 2 && (parts[0] === 'http' || parts[0] === 'https') ? parts[1]! : parts[0]!;
+    await ctx.store.get(def, info.namespace, name);
+    throw apiErrors.unavailable(`no endpoints available for service "${name}"`);
   }
   const pod = await ctx.store.get(def, info.namespace, info.name);
   if (sub === 'log' || sub === 'exec' || sub === 'attach') resolveContainer(pod, query.get('container'));

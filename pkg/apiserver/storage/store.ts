@@ -16,6 +16,8 @@ export interface WriteHooks {
   validateMeta(def: ResourceDefinition, obj: KObject, old: KObject | undefined): FieldError[];
   /** Admission before a create: e.g. the namespace must exist and not be terminating. */
   admitCreate?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
+  /** Admission of a delete (e.g. the system namespaces may not go); throws to refuse. */
+  admitDelete?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
   /** Admission of any write once validated (e.g. RBAC escalation checks); throws to refuse. */
   admit?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): void;
   /** Records the write's field ownership (managedFields) once defaults are in; returns the object to store. */
@@ -241,6 +243,7 @@ export class Store {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.read(def, namespace, name);
       if (!current) throw apiErrors.notFound(qr(def), name);
+      this.hooks.admitDelete?.(def, current.obj, ctx);
       const pre = options.preconditions;
       if (pre?.uid && pre.uid !== current.obj.metadata.uid) {
         throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${pre.uid}, UID in object meta: ${current.obj.metadata.uid}`);
