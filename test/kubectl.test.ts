@@ -166,6 +166,15 @@ describe('watching, explaining, server-side apply', () => {
     assert.equal(await ok(['get', 'cm', 'edited', '-o', 'jsonpath={.data.colour}']), 'blue');
   });
 
+  test('a claim or ingress without a class gets the default one', async () => {
+    await ok(['apply', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: local-path\n  annotations: {storageclass.kubernetes.io/is-default-class: "true"}\nprovisioner: rancher.io/local-path\n');
+    await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n');
+    assert.equal(await ok(['get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName}']), 'local-path');
+    await ok(['apply', '-f', '-'], 'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: traefik\n  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}\nspec:\n  controller: traefik.io/ingress-controller\n');
+    await ok(['create', 'ingress', 'web', '--rule=example.test/=web:80']);
+    assert.equal(await ok(['get', 'ingress', 'web', '-o', 'jsonpath={.spec.ingressClassName}']), 'traefik');
+  });
+
   test('the system namespaces may not be deleted', async () => {
     for (const ns of ['default', 'kube-system', 'kube-public']) {
       assert.match(await fails(['delete', 'namespace', ns]), new RegExp(`namespaces "${ns}" is forbidden: this namespace may not be deleted`));

@@ -5,6 +5,7 @@
  * its RBAC storage.
  */
 import type { KObject, ResourceDefinition, StrategyContext } from '../api/types.ts';
+import type { ApiContext } from '../apiserver/handlers/context.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { checkBindingWrite, checkRoleWrite, onlyGarbageCollectionFieldsChanged } from '../auth/rbac/escalation.ts';
 import { RBAC_GROUP } from '../auth/rbac/types.ts';
@@ -33,5 +34,31 @@ export function rbacAdmission(authorizer: () => ClusterAuthorizer) {
       refused = checkBindingWrite(a, a.rbac.resolver, { user: ctx.user, kind: def.kind, namespace, name, roleRef: obj.roleRef });
     }
     if (refused) throw refused;
+  };
+}
+
+/**
+ * DefaultStorageClass and DefaultIngressClass: a PersistentVolumeClaim or Ingress created
+ * without a class gets the one marked default (the newest, if several are), as with
+ * k3s's local-path StorageClass.
+ */
+export function defaultClassAdmission(ctx: ApiContext) {
+  const newestDefault = (group: string, resource: string, annotation: string): string | undefined => {
+    const def = ctx.table.get(group, 'v1', resource);
+    if (!def) return undefined;
+    const defaults = ctx.cache.list(def.storagePath).map((c) => c.obj).filter((o) => o.metadata.annotations?.[annotation] === 'true');
+    defaults.sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? '') || (a.metadata.name! < b.metadata.name! ? -1 : 1));
+    return defaults[0]?.metadata.name;
+  };
+  return (def: ResourceDefinition, obj: KObject, old: KObject | undefined): void => {
+    if (old) return;
+    if (def.group === '' && def.kind === 'PersistentVolumeClaim' && obj.spec && obj.spec.storageClassName === undefined) {
+      const name = newestDefault('storage.k8s.io', 'storageclasses', 'storageclass.kubernetes.io/is-default-class');
+      if (name) obj.spec.storageClassName = name;
+    }
+    if (def.group === 'networking.k8s.io' && def.kind === 'Ingress' && obj.spec && obj.spec.ingressClassName === undefined && !obj.metadata.annotations?.['kubernetes.io/ingress.class']) {
+      const name = newestDefault('networking.k8s.io', 'ingressclasses', 'ingressclass.kubernetes.io/is-default-class');
+      if (name) obj.spec.ingressClassName = name;
+    }
   };
 }

@@ -18,7 +18,7 @@ import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
 import { NamespaceDefaultsController } from '../controllers/namespacedefaults/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
-import { rbacAdmission } from './admission.ts';
+import { defaultClassAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
@@ -87,10 +87,17 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     port: config.httpsListenPort,
     tls: { certPem: creds.pki.serving.certPem, keyPem: creds.pki.serving.keyPem, clientCaPem: creds.pki.clientCa.certPem },
     authenticator,
-    admit: () => rbacAdmission(() => {
-      if (!clusterAuthorizer) throw new Error('the authorizer is not ready yet');
-      return clusterAuthorizer;
-    }),
+    admit: (ctx) => {
+      const rbac = rbacAdmission(() => {
+        if (!clusterAuthorizer) throw new Error('the authorizer is not ready yet');
+        return clusterAuthorizer;
+      });
+      const defaultClasses = defaultClassAdmission(ctx);
+      return (def, obj, old, sctx) => {
+        defaultClasses(def, obj, old);
+        rbac(def, obj, old, sctx);
+      };
+    },
     authorizer: (ctx) => {
       const byResource = new Map(['serviceaccounts', 'pods', 'secrets', 'nodes'].map((r) => [r, cacheReader(ctx.cache, table, '', r)]));
       readers = { get: (kind, ns, name) => byResource.get(kind)?.get(ns, name) };
