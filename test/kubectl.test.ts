@@ -40,6 +40,8 @@ describe('everyday objects', () => {
     assert.equal(obj.metadata.labels.tier, 'web');
     assert.equal(obj.metadata.annotations.note, 'hi');
     assert.match(await ok(['get', 'cm', '-l', 'tier=web', '-o', 'name']), /configmap\/cm1/);
+    await ok(['label', 'cm', 'cm1', 'tier-']);
+    assert.equal(JSON.parse(await ok(['get', 'cm', 'cm1', '-o', 'json'])).metadata.labels, undefined, 'no empty labels map is left behind');
     assert.match(await ok(['delete', 'cm', 'cm1']), /configmap "cm1" deleted/);
     assert.match(await fails(['get', 'cm', 'cm1']), /Error from server \(NotFound\): configmaps "cm1" not found/);
   });

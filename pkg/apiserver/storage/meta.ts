@@ -74,6 +74,18 @@ export function updateGeneration(obj: KObject, old: KObject): void {
   else m.generation = specOf(obj) !== specOf(old) ? old.metadata.generation + 1 : old.metadata.generation;
 }
 
+/**
+ * ObjectMeta's maps and lists are omitempty in Kubernetes: `kubectl label x a-` on the last
+ * label leaves no `labels: {}` behind. (Other kinds' empty fields are still kept: NOTES.md.)
+ */
+export function dropEmptyMeta(obj: KObject): void {
+  const m = obj.metadata as Record<string, unknown>;
+  for (const field of ['labels', 'annotations', 'finalizers', 'ownerReferences', 'managedFields']) {
+    const v = m[field];
+    if (v !== undefined && v !== null && typeof v === 'object' && Object.keys(v).length === 0) delete m[field];
+  }
+}
+
 export function prepareCreateMeta(def: ResourceDefinition, obj: KObject, now: Date): void {
   const m = obj.metadata;
   m.uid = crypto.randomUUID();

@@ -8,7 +8,7 @@ import { isKvError } from '../../kv/errors.ts';
 import type { FieldError, KObject, ResourceDefinition, StrategyContext } from '../../api/types.ts';
 import { ApiError, apiErrors } from '../errors.ts';
 import { decodeFromStorage, encodeForStorage, storageKey } from './codec.ts';
-import { generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp, updateGeneration } from './meta.ts';
+import { dropEmptyMeta, generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp, updateGeneration } from './meta.ts';
 import type { WatchCache } from './watchcache.ts';
 
 /** Hooks the server adds around every write: metadata validation, namespace lifecycle, managedFields. */
@@ -124,7 +124,9 @@ export class Store {
     if (errors.length > 0) throw invalid(def, obj, errors);
     this.hooks.admitCreate?.(def, obj, ctx);
     this.hooks.admit?.(def, obj, undefined, ctx);
-    return this.hooks.trackFields ? this.hooks.trackFields(def, obj, undefined, ctx) : obj;
+    const tracked = this.hooks.trackFields ? this.hooks.trackFields(def, obj, undefined, ctx) : obj;
+    dropEmptyMeta(tracked);
+    return tracked;
   }
 
   async create(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<KObject> {
@@ -203,6 +205,7 @@ export class Store {
       if (errors.length > 0) throw invalid(def, next, errors);
       this.hooks.admit?.(def, next, current.obj, ctx);
       if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
+      dropEmptyMeta(next);
       next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
       if (sameObject(next, current.obj)) return { obj: current.obj, created: false };
       // The last finalizer removed from an object being deleted: it goes now.
