@@ -123,6 +123,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   const sockets = new Set<import('node:net').Socket>();
   server.on('secureConnection', (s) => {
+    // Small answers must not wait for Nagle's algorithm (a delayed ACK costs tens of ms).
+    s.setNoDelay(true);
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
