@@ -100,3 +100,20 @@ test('eviction deletes a pod unless a disruption budget forbids it', async () =>
   assert.match(r.stderr, /TooManyRequests|Too Many Requests|disruption budget/);
   await ok(['get', 'pod', 'guarded']);
 });
+
+test('a bootstrap token authenticates as system:bootstrap:<id>', async () => {
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'bootstrap-token-abcdef', namespace: 'kube-system' },
+    type: 'bootstrap.kubernetes.io/token',
+    stringData: { 'token-id': 'abcdef', 'token-secret': '0123456789abcdef', 'usage-bootstrap-authentication': 'true', 'auth-extra-groups': 'system:bootstrappers:tsk' },
+  };
+  await ok(['apply', '-f', '-'], { input: JSON.stringify(secret) });
+  const out = await ok(['auth', 'whoami', '-o', 'json'], { kubeconfig: tokenKubeconfig('abcdef.0123456789abcdef') });
+  const who = JSON.parse(out).status.userInfo;
+  assert.equal(who.username, 'system:bootstrap:abcdef');
+  assert.ok(who.groups.includes('system:bootstrappers') && who.groups.includes('system:bootstrappers:tsk'), who.groups.join(','));
+  const wrong = await cluster().kubectl(['get', 'pods'], { kubeconfig: tokenKubeconfig('abcdef.0000000000000000') });
+  assert.match(wrong.stderr, /Unauthorized/);
+});
