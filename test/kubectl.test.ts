@@ -177,6 +177,18 @@ describe('watching, explaining, server-side apply', () => {
     assert.equal(await ok(['get', 'ingress', 'web', '-o', 'jsonpath={.spec.ingressClassName}']), 'traefik');
   });
 
+  test('a new pod gets the default tolerations and its service-account token volume', async () => {
+    await ok(['run', 'admitted', '--image=busybox', '--restart=Never']);
+    const pod = JSON.parse(await ok(['get', 'pod', 'admitted', '-o', 'json']));
+    assert.deepEqual(pod.spec.tolerations.map((t: { key: string; tolerationSeconds: number }) => [t.key, t.tolerationSeconds]), [['node.kubernetes.io/not-ready', 300], ['node.kubernetes.io/unreachable', 300]]);
+    const volume = pod.spec.volumes.find((v: { name: string }) => v.name.startsWith('kube-api-access-'));
+    assert.ok(volume, 'a kube-api-access volume');
+    assert.deepEqual(volume.projected.sources.map((s: object) => Object.keys(s)[0]), ['serviceAccountToken', 'configMap', 'downwardAPI']);
+    assert.deepEqual(pod.spec.containers[0].volumeMounts, [{ name: volume.name, readOnly: true, mountPath: '/var/run/secrets/kubernetes.io/serviceaccount' }]);
+    await ok(['run', 'no-token', '--image=busybox', '--restart=Never', '--overrides={"spec":{"automountServiceAccountToken":false}}']);
+    assert.equal(JSON.parse(await ok(['get', 'pod', 'no-token', '-o', 'json'])).spec.volumes, undefined);
+  });
+
   test('the system namespaces may not be deleted', async () => {
     for (const ns of ['default', 'kube-system', 'kube-public']) {
       assert.match(await fails(['delete', 'namespace', ns]), new RegExp(`namespaces "${ns}" is forbidden: this namespace may not be deleted`));

@@ -6,6 +6,8 @@
  */
 import type { KObject, ResourceDefinition, StrategyContext } from '../api/types.ts';
 import type { ApiContext } from '../apiserver/handlers/context.ts';
+import { storageKey } from '../apiserver/storage/codec.ts';
+import { generateName } from '../apiserver/storage/meta.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { checkBindingWrite, checkRoleWrite, onlyGarbageCollectionFieldsChanged } from '../auth/rbac/escalation.ts';
 import { RBAC_GROUP } from '../auth/rbac/types.ts';
@@ -59,6 +61,58 @@ export function defaultClassAdmission(ctx: ApiContext) {
     if (def.group === 'networking.k8s.io' && def.kind === 'Ingress' && obj.spec && obj.spec.ingressClassName === undefined && !obj.metadata.annotations?.['kubernetes.io/ingress.class']) {
       const name = newestDefault('networking.k8s.io', 'ingressclasses', 'ingressclass.kubernetes.io/is-default-class');
       if (name) obj.spec.ingressClassName = name;
+    }
+  };
+}
+
+export interface PodAdmissionOptions {
+  notReadyTolerationSeconds: number;
+  unreachableTolerationSeconds: number;
+}
+
+const TOKEN_MOUNT_PATH = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+/**
+ * Two default admission plugins for new pods. DefaultTolerationSeconds: pods tolerate a
+ * not-ready or unreachable node for a while (300 s by default) before they are evicted from
+ * it. ServiceAccount: the pod's service account token, the cluster CA and the namespace are
+ * mounted at /var/run/secrets/kubernetes.io/serviceaccount through a projected volume
+ * (kube-api-access-xxxxx), unless automounting is turned off on the pod or its account.
+ */
+export function podAdmission(ctx: ApiContext, opts: PodAdmissionOptions) {
+  const accounts = () => ctx.table.get('', 'v1', 'serviceaccounts');
+  return (def: ResourceDefinition, pod: KObject, old: KObject | undefined): void => {
+    if (old || def.group !== '' || def.kind !== 'Pod' || !pod.spec) return;
+    const spec = pod.spec;
+    const tolerations: { key?: string; effect?: string }[] = spec.tolerations ?? [];
+    for (const [key, seconds] of [['node.kubernetes.io/not-ready', opts.notReadyTolerationSeconds], ['node.kubernetes.io/unreachable', opts.unreachableTolerationSeconds]] as const) {
+      if (tolerations.some((t) => t.key === key && (t.effect === undefined || t.effect === '' || t.effect === 'NoExecute'))) continue;
+      tolerations.push({ key, operator: 'Exists', effect: 'NoExecute', tolerationSeconds: seconds } as never);
+    }
+    spec.tolerations = tolerations;
+
+    if (pod.metadata.annotations?.['kubernetes.io/config.mirror'] !== undefined) return;
+    const saDef = accounts();
+    const sa = saDef ? ctx.cache.get(saDef.storagePath, storageKey(saDef, pod.metadata.namespace!, spec.serviceAccountName ?? 'default'))?.obj : undefined;
+    const automount = spec.automountServiceAccountToken ?? sa?.automountServiceAccountToken ?? true;
+    if (!automount) return;
+    const containers: { volumeMounts?: { mountPath: string }[] }[] = [...(spec.initContainers ?? []), ...(spec.containers ?? [])];
+    if (containers.every((c) => (c.volumeMounts ?? []).some((m) => m.mountPath === TOKEN_MOUNT_PATH))) return;
+    const name = generateName('kube-api-access-');
+    spec.volumes = [...(spec.volumes ?? []), {
+      name,
+      projected: {
+        defaultMode: 0o644,
+        sources: [
+          { serviceAccountToken: { expirationSeconds: 3607, path: 'token' } },
+          { configMap: { name: 'kube-root-ca.crt', items: [{ key: 'ca.crt', path: 'ca.crt' }] } },
+          { downwardAPI: { items: [{ path: 'namespace', fieldRef: { apiVersion: 'v1', fieldPath: 'metadata.namespace' } }] } },
+        ],
+      },
+    }];
+    for (const c of containers) {
+      if ((c.volumeMounts ?? []).some((m) => m.mountPath === TOKEN_MOUNT_PATH)) continue;
+      c.volumeMounts = [...(c.volumeMounts ?? []), { name, readOnly: true, mountPath: TOKEN_MOUNT_PATH } as never];
     }
   };
 }

@@ -18,7 +18,7 @@ import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
 import { NamespaceDefaultsController } from '../controllers/namespacedefaults/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
-import { defaultClassAdmission, rbacAdmission } from './admission.ts';
+import { defaultClassAdmission, podAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
@@ -93,8 +93,10 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
         return clusterAuthorizer;
       });
       const defaultClasses = defaultClassAdmission(ctx);
+      const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
       return (def, obj, old, sctx) => {
         defaultClasses(def, obj, old);
+        pods(def, obj, old);
         rbac(def, obj, old, sctx);
       };
     },
