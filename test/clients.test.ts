@@ -34,9 +34,19 @@ function connect() {
   return clients;
 }
 
+/**
+ * A fresh namespace, once its kube-root-ca.crt ConfigMap is there: the root-CA publisher writes
+ * it just after the namespace appears (as in Kubernetes), and a watch started before that
+ * would see it arrive among the test's own events.
+ */
 async function createNamespace(name: string): Promise<string> {
-  await connect().core.createNamespace({ body: { metadata: { name } } });
-  return name;
+  const { core } = connect();
+  await core.createNamespace({ body: { metadata: { name } } });
+  for (;;) {
+    const list = await core.listNamespacedConfigMap({ namespace: name });
+    if (list.items.some((cm) => cm.metadata?.name === 'kube-root-ca.crt')) return name;
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
 
 /** The Status object a failed call carried, with the HTTP code the client saw. */
