@@ -7,12 +7,10 @@
  * of reading another version's discovery cache.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, test } from 'node:test';
-import { clusterPerFile, kubectlBinary } from './lib/cluster.ts';
-import { cleanEnv } from './lib/tsk.ts';
+import { clusterPerFile, watchRows } from './lib/cluster.ts';
 
 const { cluster, ok, fails } = clusterPerFile();
 
@@ -42,39 +40,6 @@ function versioned(minor: number) {
 }
 
 type Kubectl = ReturnType<typeof versioned>;
-
-/**
- * `kubectl get -w` until `rows` rows have arrived, running `change` once the first row is
- * printed (so the change is surely after the initial list), then ends kubectl by its PID.
- */
-function watchRows(k: Kubectl, minor: number, args: string[], rows: number, change: () => Promise<unknown>): Promise<string[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(kubectlBinary(minor), ['--kubeconfig', cluster().kubeconfig, '-n', k.ns, ...args], {
-      env: cleanEnv({ HOME: k.home(), KUBECONFIG: '' }),
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    let changed = false;
-    const lines = () => out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('NAME'));
-    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!changed && lines().length >= 1) {
-        changed = true;
-        change().catch(reject);
-      }
-      if (lines().length >= rows) child.kill('SIGTERM');
-    });
-    // Only a guard against hanging the suite when the change never arrives.
-    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', () => {
-      clearTimeout(guard);
-      if (lines().length >= rows) resolve(lines());
-      else reject(new Error(`watch ended before ${rows} rows:\n${out}\n${err}`));
-    });
-  });
-}
 
 const deployment = (name: string, replicas: number) => `apiVersion: apps/v1
 kind: Deployment
@@ -242,7 +207,7 @@ function everydayFlows(minor: number, k: Kubectl): void {
 
   test('get -w prints the initial row and then the change', async () => {
     await k.ok(['create', 'configmap', 'watched']);
-    const rows = await watchRows(k, minor, ['get', 'cm', 'watched', '-w', '-o', 'custom-columns=NAME:.metadata.name,SEEN:.metadata.labels.seen'], 2, () => k.ok(['label', 'cm', 'watched', 'seen=yes']));
+    const rows = await watchRows({ cluster: cluster(), minor, home: k.home(), args: ['-n', k.ns, 'get', 'cm', 'watched', '-w', '-o', 'custom-columns=NAME:.metadata.name,SEEN:.metadata.labels.seen'], rows: 2, change: () => k.ok(['label', 'cm', 'watched', 'seen=yes']) });
     assert.match(rows[0]!, /^watched\s+<none>$/);
     assert.match(rows[1]!, /^watched\s+yes$/);
   });

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { clusterPerFile } from './lib/cluster.ts';
+import { clusterPerFile, watchRows } from './lib/cluster.ts';
 
 const { cluster, ok, fails } = clusterPerFile();
 
@@ -133,12 +133,9 @@ describe('errors a user sees', () => {
 describe('watching, explaining, server-side apply', () => {
   test('get -w shows a change as it happens', async () => {
     await ok(['create', 'configmap', 'watched']);
-    const watching = cluster().kubectl(['get', 'cm', 'watched', '-w', '--request-timeout=6s'], { timeoutMs: 20_000 });
-    await new Promise((r) => setTimeout(r, 1500));
-    await ok(['label', 'cm', 'watched', 'seen=yes']);
-    const r = await watching;
-    const rows = r.stdout.split('\n').filter((l) => l.startsWith('watched'));
-    assert.ok(rows.length >= 2, `expected the initial row and the change:\n${r.stdout}\n${r.stderr}`);
+    const rows = await watchRows({ cluster: cluster(), args: ['get', 'cm', 'watched', '-w', '-o', 'custom-columns=NAME:.metadata.name,SEEN:.metadata.labels.seen'], rows: 2, change: () => ok(['label', 'cm', 'watched', 'seen=yes']) });
+    assert.match(rows[0]!, /^watched\s+<none>$/);
+    assert.match(rows[1]!, /^watched\s+yes$/);
   });
 
   test('explain describes fields from the OpenAPI document', async () => {

@@ -126,3 +126,38 @@ export function clusterPerFile(extraArgs: string[] = []) {
     },
   };
 }
+
+/**
+ * `kubectl get -w …` until `rows` rows have arrived, running `change` once the first row is
+ * printed (so the change is surely after the initial list), then ends kubectl by its PID.
+ */
+export function watchRows(opts: { cluster: TestCluster; args: string[]; rows: number; change: () => Promise<unknown>; minor?: number; home?: string }): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    const home = opts.home ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-watch-'));
+    const child = spawn(kubectlBinary(opts.minor), ['--kubeconfig', opts.cluster.kubeconfig, ...opts.args], {
+      env: cleanEnv({ HOME: home, KUBECONFIG: '' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    let changed = false;
+    const lines = () => out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('NAME'));
+    child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (!changed && lines().length >= 1) {
+        changed = true;
+        opts.change().catch(reject);
+      }
+      if (lines().length >= opts.rows) child.kill('SIGTERM');
+    });
+    // Only a guard against hanging the suite when the change never arrives.
+    const guard = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    child.on('close', () => {
+      clearTimeout(guard);
+      if (!opts.home) fs.rmSync(home, { recursive: true, force: true });
+      if (lines().length >= opts.rows) resolve(lines());
+      else reject(new Error(`watch ended before ${opts.rows} rows:\n${out}\n${err}`));
+    });
+  });
+}
