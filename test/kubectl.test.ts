@@ -80,6 +80,8 @@ describe('everyday objects', () => {
     assert.match(out, /service\/cat\s+ClusterIP\s+10\.43\.\d+\.\d+\s+<none>\s+80\/TCP/);
     assert.match(out, /service\/kubernetes\s+ClusterIP\s+10\.43\.0\.1\s+<none>\s+443\/TCP/);
     assert.match(await ok(['get', 'deploy,svc', '-o', 'name']), /deployment.apps\/cat[\s\S]*service\/cat/);
+    const ep = await cluster().kubectl(['get', 'endpoints', 'kubernetes']);
+    assert.match(ep.stderr, /Warning: v1 Endpoints is deprecated in v1.33\+; use discovery.k8s.io\/v1 EndpointSlice/);
   });
 
   test('--dry-run=server stores nothing', async () => {

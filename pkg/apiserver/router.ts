@@ -52,6 +52,8 @@ export async function serveResource(ctx: ApiContext, req: Request, res: Response
   const def = resolveDefinition(ctx, info);
   const output = negotiate(req.headers.accept);
   const scope: Scope = { ctx, req, res, info, def, user, query, output };
+  // Kubernetes 1.33 warns on every use of the core Endpoints API (KEP-4974); kubectl prints it.
+  if (def.group === '' && def.plural === 'endpoints') res.setHeader('warning', '299 - "v1 Endpoints is deprecated in v1.33+; use discovery.k8s.io/v1 EndpointSlice"');
   const verb = info.verb;
   const virtual = ctx.virtual.get(virtualKey(def.group, def.version, def.plural, info.subresource));
   if (virtual) {
