@@ -1,0 +1,240 @@
+/**
+ * A local cache of one resource kept current from the API, as client-go's reflector and
+ * informer: list at resourceVersion=0 (the server's watch cache answers), watch from the
+ * list's resourceVersion with bookmarks, re-watch from the last version seen when a watch
+ * ends, and relist when the server says that version is gone (410), emitting the differences.
+ */
+import type { KObject } from '../api/types.ts';
+import { logger } from '../log/log.ts';
+import type { Client, ListOptions, WatchOptions } from './client.ts';
+import { ClientError, isExpired } from './errors.ts';
+import { withQuery } from './paths.ts';
+
+export interface InformerOptions {
+  /** Collection path, e.g. resourcePath({ version: 'v1', resource: 'pods', namespace }). */
+  path: string;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** For logs. */
+  name?: string;
+  /** Server-side watch length before the informer re-watches (default 5–10 min, randomised). */
+  watchTimeoutSeconds?: number;
+  /** Backoff after a failed list or watch: first and largest delay (default 200 ms, 30 s). */
+  backoffMs?: { initial: number; max: number };
+}
+
+export type AddHandler<T> = (obj: T) => void;
+export type UpdateHandler<T> = (oldObj: T, newObj: T) => void;
+export type DeleteHandler<T> = (obj: T) => void;
+
+/** The store key of an object: "namespace/name", or "name" for cluster-scoped objects. */
+export function objectKey(obj: KObject): string {
+  return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : String(obj.metadata.name);
+}
+
+export class Informer<T extends KObject = KObject> {
+  private readonly store = new Map<string, T>();
+  private readonly adds: AddHandler<T>[] = [];
+  private readonly updates: UpdateHandler<T>[] = [];
+  private readonly deletes: DeleteHandler<T>[] = [];
+  private readonly syncWaiters: (() => void)[] = [];
+  private synced = false;
+  private stopped = false;
+  private started = false;
+  private lastResourceVersion = '';
+  private stopCurrent: (() => void) | undefined;
+  private sleeping: { timer: NodeJS.Timeout; resolve: () => void } | undefined;
+  private readonly log;
+  /** How many full lists were made (the first one included): a relist after 410 adds one. */
+  listCount = 0;
+  /** How many watches were opened. */
+  watchCount = 0;
+
+  constructor(private readonly client: Client, private readonly options: InformerOptions) {
+    this.log = logger(options.name ?? `informer ${options.path}`);
+  }
+
+  onAdd(handler: AddHandler<T>): this {
+    this.adds.push(handler);
+    return this;
+  }
+
+  onUpdate(handler: UpdateHandler<T>): this {
+    this.updates.push(handler);
+    return this;
+  }
+
+  onDelete(handler: DeleteHandler<T>): this {
+    this.deletes.push(handler);
+    return this;
+  }
+
+  /** Starts listing and watching in the background; idempotent. */
+  start(): this {
+    if (!this.started) {
+      this.started = true;
+      void this.run();
+    }
+    return this;
+  }
+
+  stop(): void {
+    this.stopped = true;
+    this.stopCurrent?.();
+    if (this.sleeping) {
+      clearTimeout(this.sleeping.timer);
+      this.sleeping.resolve();
+    }
+  }
+
+  hasSynced(): boolean {
+    return this.synced;
+  }
+
+  /** Resolves once the first list is in the store (never if stopped before). */
+  waitForSync(): Promise<void> {
+    if (this.synced) return Promise.resolve();
+    return new Promise((resolve) => this.syncWaiters.push(resolve));
+  }
+
+  get(key: string): T | undefined {
+    return this.store.get(key);
+  }
+
+  list(): T[] {
+    return [...this.store.values()];
+  }
+
+  keys(): string[] {
+    return [...this.store.keys()];
+  }
+
+  /** The resourceVersion the informer is current to. */
+  get resourceVersion(): string {
+    return this.lastResourceVersion;
+  }
+
+  private async run(): Promise<void> {
+    const { initial, max } = this.options.backoffMs ?? { initial: 200, max: 30_000 };
+    let delay = initial;
+    let needList = true;
+    while (!this.stopped) {
+      try {
+        if (needList) {
+          // RV=0 is served from the server's cache; after a 410 only a consistent list is new enough.
+          await this.relist(this.listCount === 0 ? '0' : undefined);
+          needList = false;
+        }
+        const progressed = await this.watchOnce();
+        if (progressed) delay = initial;
+        else await this.sleep(delay);
+      } catch (err) {
+        if (this.stopped) return;
+        if (isExpired(err)) {
+          this.log.info(`resourceVersion ${this.lastResourceVersion} expired: relisting`);
+          needList = true;
+          continue;
+        }
+        this.log.warn(`${needList ? 'list' : 'watch'} failed: ${(err as Error).message}; retrying in ${delay} ms`);
+        await this.sleep(delay);
+        delay = Math.min(max, delay * 2);
+      }
+    }
+  }
+
+  private async relist(resourceVersion: string | undefined): Promise<void> {
+    const opts: ListOptions = { labelSelector: this.options.labelSelector, fieldSelector: this.options.fieldSelector, resourceVersion };
+    const list = await this.client.list<T>(this.options.path, opts);
+    if (this.stopped) return;
+    this.listCount++;
+    const seen = new Set<string>();
+    for (const item of list.items) {
+      const key = objectKey(item);
+      seen.add(key);
+      this.upsert(key, item);
+    }
+    for (const [key, old] of this.store) if (!seen.has(key)) this.remove(key, old);
+    this.lastResourceVersion = list.metadata.resourceVersion ?? '';
+    if (!this.synced) {
+      this.synced = true;
+      for (const resolve of this.syncWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** One watch until the server ends it; true if it delivered anything (resets the backoff). */
+  private async watchOnce(): Promise<boolean> {
+    const timeoutSeconds = this.options.watchTimeoutSeconds ?? Math.floor(300 + Math.random() * 300);
+    const opts: WatchOptions = {
+      resourceVersion: this.lastResourceVersion,
+      allowWatchBookmarks: true,
+      timeoutSeconds,
+      labelSelector: this.options.labelSelector,
+      fieldSelector: this.options.fieldSelector,
+    };
+    const watch = this.client.watch<T>(withQuery(this.options.path, {}), opts);
+    this.watchCount++;
+    this.stopCurrent = () => watch.stop();
+    let progressed = false;
+    const started = Date.now();
+    try {
+      for await (const event of watch) {
+        if (this.stopped) break;
+        if (event.type === 'ERROR') {
+          throw new ClientError(event.object.code ?? 500, event.object);
+        }
+        progressed = true;
+        const obj = event.object;
+        if (obj.metadata?.resourceVersion) this.lastResourceVersion = obj.metadata.resourceVersion;
+        if (event.type === 'BOOKMARK') continue;
+        const key = objectKey(obj);
+        if (event.type === 'DELETED') {
+          const old = this.store.get(key);
+          this.remove(key, old ?? obj, obj);
+        } else {
+          this.upsert(key, obj);
+        }
+      }
+    } finally {
+      this.stopCurrent = undefined;
+      watch.stop();
+    }
+    // A watch the server ended at once with nothing to say is a failure in disguise: back off.
+    return progressed || Date.now() - started >= 1000;
+  }
+
+  private upsert(key: string, obj: T): void {
+    const old = this.store.get(key);
+    if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    this.store.set(key, obj);
+    if (old) this.emit(this.updates, (h) => h(old, obj));
+    else this.emit(this.adds, (h) => h(obj));
+  }
+
+  private remove(key: string, old: T | undefined, last?: T): void {
+    this.store.delete(key);
+    const gone = last ?? old;
+    if (gone) this.emit(this.deletes, (h) => h(gone));
+  }
+
+  /** A throwing handler must not stop the informer or the other handlers. */
+  private emit<H>(handlers: H[], call: (h: H) => void): void {
+    for (const h of handlers) {
+      try {
+        call(h);
+      } catch (err) {
+        this.log.error(`handler failed: ${(err as Error).message}`);
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (this.stopped) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.sleeping = undefined;
+        resolve();
+      }, ms);
+      this.sleeping = { timer, resolve };
+    });
+  }
+}
