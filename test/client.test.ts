@@ -3,12 +3,16 @@
  * informers following changes across server-ended watches, and leader election on a Lease.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { test } from 'node:test';
 import { Client, ClientError, resourcePath } from '../pkg/client/client.ts';
 import { Informer } from '../pkg/client/informer.ts';
 import { LeaderElector } from '../pkg/client/leaderelection.ts';
 import type { KObject } from '../pkg/api/types.ts';
-import { clusterPerFile } from './lib/cluster.ts';
+import { clusterPerFile, freePort } from './lib/cluster.ts';
+import { startTsk, type TskProcess } from './lib/tsk.ts';
 
 const { cluster, ok } = clusterPerFile();
 
@@ -195,5 +199,63 @@ test('leader election: exactly one of two candidates leads; the other takes over
     await b.stop();
     c1.close();
     c2.close();
+  }
+});
+
+test('after a restart the old resourceVersion is gone (410): the informer relists and emits the differences', { timeout: 120_000 }, async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-client-relist-'));
+  const servers: TskProcess[] = [];
+  const boot = async (port: number) => {
+    const server = startTsk(['server', '--disable-agent', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1']);
+    servers.push(server);
+    await server.waitForLog(/serving the Kubernetes API/, 30_000);
+    return server;
+  };
+  const port = await freePort();
+  let informer: Informer | undefined;
+  const clients: Client[] = [];
+  try {
+    const first = await boot(port);
+    const c = Client.fromKubeconfig(path.join(dataDir, 'server', 'cred', 'admin.kubeconfig'));
+    clients.push(c);
+    await c.create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } });
+    const labelled = (name: string, data: Record<string, string> = {}) => ({ ...cm(name, data), metadata: { name, labels: { relist: '1' } } });
+    await c.create(configmaps, labelled('keep', { v: '1' }));
+    await c.create(configmaps, labelled('gone'));
+    informer = new Informer(c, { path: configmaps, labelSelector: 'relist=1', backoffMs: { initial: 100, max: 500 } });
+    const inf = informer;
+    const log: string[] = [];
+    const relisted = until(() => log.includes('delete gone') && log.includes('add new') && log.includes('update keep'));
+    inf.onAdd((o) => (log.push(`add ${o.metadata.name}`), relisted.poke()));
+    inf.onUpdate((_old, o) => (log.push(`update ${o.metadata.name}`), relisted.poke()));
+    inf.onDelete((o) => (log.push(`delete ${o.metadata.name}`), relisted.poke()));
+    await inf.start().waitForSync();
+    const seenVersion = inf.resourceVersion;
+    await first.kill();
+
+    // Changes the informer cannot see: made through a second server on another port.
+    const otherPort = await freePort();
+    const second = await boot(otherPort);
+    const other = new Client({ ...c.credentials, server: `https://127.0.0.1:${otherPort}` });
+    clients.push(other);
+    await other.delete(`${configmaps}/gone`);
+    await other.patch(`${configmaps}/keep`, { data: { v: '2' } });
+    await other.create(configmaps, labelled('new'));
+    await second.kill();
+
+    // Back on the informer's port: its resourceVersion predates this server's watch cache.
+    await boot(port);
+    const events = [];
+    for await (const e of c.watch(configmaps, { resourceVersion: seenVersion })) events.push(e);
+    assert.deepEqual(events.map((e) => [e.type, e.type === 'ERROR' ? e.object.code : undefined]), [['ERROR', 410]]);
+    await relisted.done;
+    assert.equal(inf.listCount, 2);
+    assert.deepEqual(inf.keys().sort(), [`${ns}/keep`, `${ns}/new`]);
+    assert.equal(inf.get(`${ns}/keep`)?.data?.v, '2');
+  } finally {
+    informer?.stop();
+    for (const c of clients) c.close();
+    for (const s of servers) await s.kill();
+    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 });
