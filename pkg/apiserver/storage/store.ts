@@ -217,18 +217,23 @@ export class Store {
         continue;
       }
       if (ctx.dryRun) return { obj: next, created: false };
-      const key = storageKey(def, namespace, name);
-      const result = await this.backend.txn({
-        compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
-        success: [{ type: 'put', key, value: encodeForStorage(next) }],
-      });
-      if (result.succeeded) {
-        next.metadata.resourceVersion = String(result.revision);
-        return { obj: next, created: false };
-      }
+      const stored = await this.putAt(def, current, next);
+      if (stored) return { obj: stored, created: false };
       if (wanted) throw apiErrors.conflict(qr(def), name);
     }
     throw apiErrors.conflict(qr(def), name, 'too many concurrent writes, try again');
+  }
+
+  /** Writes `next` over `current` if it is still at its revision; undefined when it moved. */
+  private async putAt(def: ResourceDefinition, current: Current, next: KObject): Promise<KObject | undefined> {
+    const key = storageKey(def, current.obj.metadata.namespace ?? '', current.obj.metadata.name!);
+    const result = await this.backend.txn({
+      compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
+      success: [{ type: 'put', key, value: encodeForStorage(next) }],
+    });
+    if (!result.succeeded) return undefined;
+    next.metadata.resourceVersion = String(result.revision);
+    return next;
   }
 
   /** Deletes `current` if it is still at its revision; returns the last state, or undefined when it moved. */
@@ -277,15 +282,8 @@ export class Store {
       }
       if (sameObject(next, current.obj)) return { obj: current.obj, deleted: false };
       if (options.dryRun) return { obj: next, deleted: false };
-      const key = storageKey(def, namespace, name);
-      const result = await this.backend.txn({
-        compare: [{ key, target: 'mod', result: '=', value: current.modRevision }],
-        success: [{ type: 'put', key, value: encodeForStorage(next) }],
-      });
-      if (result.succeeded) {
-        next.metadata.resourceVersion = String(result.revision);
-        return { obj: next, deleted: false };
-      }
+      const stored = await this.putAt(def, current, next);
+      if (stored) return { obj: stored, deleted: false };
     }
     throw apiErrors.conflict(qr(def), name, 'too many concurrent writes, try again');
   }
