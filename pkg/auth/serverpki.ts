@@ -24,12 +24,16 @@ export const RENEW_WITHIN_DAYS = 90;
 export const ADMIN_USER = 'system:admin';
 export const ADMIN_GROUP = 'system:masters';
 export const SERVING_CN = 'kube-apiserver';
+export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
+export const SCHEDULER_USER = 'system:kube-scheduler';
 
 export const PKI_FILES = {
   serverCa: 'server-ca',
   clientCa: 'client-ca',
   serving: 'serving-kube-apiserver',
   admin: 'client-admin',
+  controllerManager: 'client-controller',
+  scheduler: 'client-scheduler',
 } as const;
 export type PkiName = keyof typeof PKI_FILES;
 
@@ -38,6 +42,9 @@ export interface ServerPki {
   clientCa: CertKey;
   serving: CertKey;
   admin: CertKey;
+  /** system:kube-controller-manager and system:kube-scheduler, for the in-process components. */
+  controllerManager: CertKey;
+  scheduler: CertKey;
   /** The SANs of the serving certificate now in use. */
   servingSans: SanSet;
   /** What this call created or re-issued (empty when everything was reused). */
@@ -130,12 +137,18 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
     serving = pair;
   }
 
-  let admin = readPair(tlsDir, 'admin');
-  if (leafProblem(admin, clientCa, now) !== undefined) {
-    admin = await issueClientCert(clientCa, { commonName: ADMIN_USER, groups: [ADMIN_GROUP], now });
-    writePair(tlsDir, 'admin', admin as CertKey);
-    issued.push('admin');
-  }
+  const client = async (name: 'admin' | 'controllerManager' | 'scheduler', commonName: string, groups: string[]): Promise<CertKey> => {
+    let pair = readPair(tlsDir, name);
+    if (leafProblem(pair, clientCa, now) !== undefined) {
+      pair = await issueClientCert(clientCa, { commonName, groups, now });
+      writePair(tlsDir, name, pair as CertKey);
+      issued.push(name);
+    }
+    return pair as CertKey;
+  };
+  const admin = await client('admin', ADMIN_USER, [ADMIN_GROUP]);
+  const controllerManager = await client('controllerManager', CONTROLLER_MANAGER_USER, []);
+  const scheduler = await client('scheduler', SCHEDULER_USER, []);
 
   const files = Object.fromEntries(
     (Object.keys(PKI_FILES) as PkiName[]).map((n) => [n, pairFiles(tlsDir, n)]),
@@ -144,7 +157,9 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
     serverCa,
     clientCa,
     serving: serving as CertKey,
-    admin: admin as CertKey,
+    admin,
+    controllerManager,
+    scheduler,
     servingSans: certSans(serving.certPem!),
     issued,
     files,

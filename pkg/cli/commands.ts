@@ -54,6 +54,8 @@ export interface ServerConfig extends CommonConfig {
   defaultNotReadyTolerationSeconds: number;
   defaultUnreachableTolerationSeconds: number;
   nodeMonitorGracePeriodMs: number;
+  disableScheduler: boolean;
+  disableControllerManager: boolean;
   /** The embedded agent's node; undefined with --disable-agent. */
   agent: NodeConfig | undefined;
 }
@@ -170,6 +172,8 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     defaultNotReadyTolerationSeconds: f.get('default-not-ready-toleration-seconds'),
     defaultUnreachableTolerationSeconds: f.get('default-unreachable-toleration-seconds'),
     nodeMonitorGracePeriodMs: f.get('node-monitor-grace-period'),
+    disableScheduler: f.get('disable-scheduler'),
+    disableControllerManager: f.get('disable-controller-manager'),
     agent: disableAgent ? undefined : nodeConfig(f),
   };
 }

@@ -99,6 +99,8 @@ export const FLAGS = [
   // Kubernetes components
   { name: 'default-not-ready-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/not-ready' },
   { name: 'default-unreachable-toleration-seconds', commands: ['server'], category: 'components', kind: 'count', default: '300', placeholder: 'N', help: 'tolerationSeconds added to pods for node.kubernetes.io/unreachable' },
+  { name: 'disable-scheduler', commands: ['server'], category: 'components', kind: 'bool', default: 'false', help: 'do not run the scheduler in this server' },
+  { name: 'disable-controller-manager', commands: ['server'], category: 'components', kind: 'bool', default: 'false', help: 'do not run the controllers in this server' },
   { name: 'node-monitor-grace-period', commands: ['server'], category: 'components', kind: 'duration', default: '40s', placeholder: 'DURATION', help: 'how long a silent node stays Ready' },
 
   // Node

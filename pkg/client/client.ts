@@ -69,8 +69,16 @@ export interface ObjectList<T extends KObject = KObject> {
 export class Client {
   private session: http2.ClientHttp2Session | undefined;
   private closed = false;
+  private token: string | undefined;
 
-  constructor(readonly credentials: ClientCredentials, private readonly options: ClientOptions = {}) {}
+  constructor(readonly credentials: ClientCredentials, private readonly options: ClientOptions = {}) {
+    this.token = credentials.token;
+  }
+
+  /** Replaces the bearer token for later requests (a refreshed service-account token). */
+  setToken(token: string): void {
+    this.token = token;
+  }
 
   static fromKubeconfig(file: string, options: ClientOptions & { context?: string } = {}): Client {
     return new Client(loadKubeconfig(file, options.context), options);
@@ -150,7 +158,7 @@ export class Client {
 
   private headers(method: string, path: string): http2.OutgoingHttpHeaders {
     const headers: http2.OutgoingHttpHeaders = { ':method': method, ':path': path, accept: 'application/json' };
-    if (this.credentials.token) headers.authorization = `Bearer ${this.credentials.token}`;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     if (this.options.userAgent) headers['user-agent'] = this.options.userAgent;
     return headers;
   }

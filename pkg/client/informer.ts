@@ -32,8 +32,13 @@ export function objectKey(obj: KObject): string {
   return obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : String(obj.metadata.name);
 }
 
+/** Values an object is filed under in one index (e.g. a pod's node name). */
+export type IndexFunc<T> = (obj: T) => string[];
+
 export class Informer<T extends KObject = KObject> {
   private readonly store = new Map<string, T>();
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  private readonly indexes = new Map<string, Map<string, Map<string, T>>>();
   private readonly adds: AddHandler<T>[] = [];
   private readonly updates: UpdateHandler<T>[] = [];
   private readonly deletes: DeleteHandler<T>[] = [];
@@ -67,6 +72,24 @@ export class Informer<T extends KObject = KObject> {
   onDelete(handler: DeleteHandler<T>): this {
     this.deletes.push(handler);
     return this;
+  }
+
+  /** Files every object under the values `fn` gives; add indexes before start(). */
+  addIndex(name: string, fn: IndexFunc<T>): this {
+    if (this.indexers.has(name)) return this;
+    this.indexers.set(name, fn);
+    const index = new Map<string, Map<string, T>>();
+    this.indexes.set(name, index);
+    for (const [key, obj] of this.store) this.indexOne(name, fn, index, key, obj);
+    return this;
+  }
+
+  /** The objects filed under `value` in index `name` (an unknown index throws). */
+  byIndex(name: string, value: string): T[] {
+    const index = this.indexes.get(name);
+    if (!index) throw new Error(`informer ${this.options.path} has no index ${name}`);
+    const bucket = index.get(value);
+    return bucket ? [...bucket.values()] : [];
   }
 
   /** Starts listing and watching in the background; idempotent. */
@@ -206,14 +229,54 @@ export class Informer<T extends KObject = KObject> {
     const old = this.store.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
     this.store.set(key, obj);
+    if (old) this.unindex(key, old);
+    this.index(key, obj);
     if (old) this.emit(this.updates, (h) => h(old, obj));
     else this.emit(this.adds, (h) => h(obj));
   }
 
   private remove(key: string, old: T | undefined, last?: T): void {
     this.store.delete(key);
+    if (old) this.unindex(key, old);
     const gone = last ?? old;
     if (gone) this.emit(this.deletes, (h) => h(gone));
+  }
+
+  private index(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) this.indexOne(name, fn, this.indexes.get(name)!, key, obj);
+  }
+
+  private indexOne(name: string, fn: IndexFunc<T>, index: Map<string, Map<string, T>>, key: string, obj: T): void {
+    let values: string[];
+    try {
+      values = fn(obj);
+    } catch (err) {
+      this.log.error(`index ${name} failed for ${key}: ${(err as Error).message}`);
+      return;
+    }
+    for (const v of values) {
+      let bucket = index.get(v);
+      if (!bucket) index.set(v, (bucket = new Map()));
+      bucket.set(key, obj);
+    }
+  }
+
+  private unindex(key: string, obj: T): void {
+    for (const [name, fn] of this.indexers) {
+      const index = this.indexes.get(name)!;
+      let values: string[];
+      try {
+        values = fn(obj);
+      } catch {
+        values = [...index.keys()];
+      }
+      for (const v of values) {
+        const bucket = index.get(v);
+        if (!bucket) continue;
+        bucket.delete(key);
+        if (bucket.size === 0) index.delete(v);
+      }
+    }
   }
 
   /** A throwing handler must not stop the informer or the other handlers. */

@@ -1,61 +1,148 @@
 /**
- * A work queue of keys for controllers: each key is reconciled by one call at a time, keys
- * added while queued are coalesced, and a reconcile that is not done (false or a throw) is
- * retried after a delay. The shape of client-go's workqueue, without rate-limit tiers yet.
+ * A work queue of keys for controllers, shaped like client-go's: a key is never reconciled by
+ * two workers at once, a key added while it is queued is coalesced, and a key added while it
+ * is being reconciled runs once more afterwards (it may have changed under the reconcile).
+ * A reconcile that is not done (false or a throw) is retried with a per-key exponential
+ * backoff (client-go's ItemExponentialFailureRateLimiter); success forgets the failures.
  */
 import { logger } from '../log/log.ts';
 
-export type Reconcile = (key: string) => Promise<boolean>;
+/**
+ * true: done. false or a throw: retry with backoff. A number: done for now, look again after
+ * that many milliseconds (a deadline, a grace period) without counting a failure.
+ */
+export type Reconcile = (key: string) => Promise<boolean | number | void>;
+
+export interface WorkQueueOptions {
+  name: string;
+  /** Reconciles running at once, on different keys (default 1). */
+  workers?: number;
+  /** First retry delay; doubles per failure of the same key up to maxRetryMs (default 5 ms). */
+  retryMs?: number;
+  /** Default 60 s. */
+  maxRetryMs?: number;
+  /** Queue keys but reconcile none until resume(): controllers wait for their informers' first lists. */
+  paused?: boolean;
+}
 
 export class WorkQueue {
-  private readonly pending = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
-  private running = false;
+  private readonly queue: string[] = [];
+  private readonly queued = new Set<string>();
+  private readonly processing = new Set<string>();
+  /** Keys added while processing: queued again once their reconcile ends. */
+  private readonly dirty = new Set<string>();
+  private readonly failures = new Map<string, number>();
+  private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  private active = 0;
   private stopped = false;
+  private paused: boolean;
+  private readonly idleWaiters: (() => void)[] = [];
   private readonly log;
 
-  constructor(private readonly reconcile: Reconcile, private readonly options: { name: string; retryMs?: number }) {
+  constructor(private readonly reconcile: Reconcile, private readonly options: WorkQueueOptions) {
     this.log = logger(options.name);
+    this.paused = options.paused ?? false;
+  }
+
+  resume(): void {
+    this.paused = false;
+    this.pump();
   }
 
   add(key: string): void {
     if (this.stopped) return;
-    this.pending.add(key);
-    void this.drain();
+    if (this.processing.has(key)) {
+      this.dirty.add(key);
+      return;
+    }
+    if (this.queued.has(key)) return;
+    this.queued.add(key);
+    this.queue.push(key);
+    this.pump();
   }
 
+  /** Adds the key after `ms`; an earlier pending addAfter of the same key wins. */
   addAfter(key: string, ms: number): void {
+    if (this.stopped) return;
+    if (ms <= 0) return this.add(key);
+    const at = Date.now() + ms;
+    const existing = this.timers.get(key);
+    if (existing && existing.at <= at) return;
+    if (existing) clearTimeout(existing.timer);
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers.delete(key);
       this.add(key);
     }, ms);
     timer.unref();
-    this.timers.add(timer);
+    this.timers.set(key, { at, timer });
+  }
+
+  /** Retries the key after its backoff, counting one more failure. */
+  addRateLimited(key: string): void {
+    const n = this.failures.get(key) ?? 0;
+    this.failures.set(key, n + 1);
+    const base = this.options.retryMs ?? 5;
+    const max = this.options.maxRetryMs ?? 60_000;
+    this.addAfter(key, Math.min(max, base * 2 ** Math.min(n, 30)));
+  }
+
+  forget(key: string): void {
+    this.failures.delete(key);
+  }
+
+  /** How many times in a row the key's reconcile failed. */
+  retries(key: string): number {
+    return this.failures.get(key) ?? 0;
+  }
+
+  get length(): number {
+    return this.queue.length;
+  }
+
+  /** Resolves when nothing is queued or running (delayed adds not counted): for tests. */
+  idle(): Promise<void> {
+    if (this.queue.length === 0 && this.active === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
   }
 
   stop(): void {
     this.stopped = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.pending.clear();
+    for (const { timer } of this.timers.values()) clearTimeout(timer);
+    this.timers.clear();
+    this.queue.length = 0;
+    this.queued.clear();
+    this.dirty.clear();
   }
 
-  private async drain(): Promise<void> {
-    if (this.running) return;
-    this.running = true;
+  private pump(): void {
+    const workers = this.options.workers ?? 1;
+    while (!this.paused && this.active < workers && this.queue.length > 0 && !this.stopped) {
+      const key = this.queue.shift()!;
+      this.queued.delete(key);
+      this.processing.add(key);
+      this.active++;
+      void this.run(key);
+    }
+  }
+
+  private async run(key: string): Promise<void> {
     try {
-      while (this.pending.size > 0 && !this.stopped) {
-        const key = this.pending.values().next().value as string;
-        this.pending.delete(key);
-        const retry = this.options.retryMs ?? 1000;
-        try {
-          if (!(await this.reconcile(key))) this.addAfter(key, retry);
-        } catch (err) {
-          this.log.warn(`${key}: ${(err as Error).message}`);
-          this.addAfter(key, retry);
-        }
+      const outcome = await this.reconcile(key);
+      if (outcome === false) {
+        this.addRateLimited(key);
+      } else {
+        this.forget(key);
+        if (typeof outcome === 'number') this.addAfter(key, outcome);
       }
+    } catch (err) {
+      this.log.warn(`${key}: ${(err as Error).message}`);
+      this.addRateLimited(key);
     } finally {
-      this.running = false;
+      this.processing.delete(key);
+      this.active--;
+      if (this.dirty.delete(key)) this.add(key);
+      this.pump();
+      if (this.queue.length === 0 && this.active === 0) for (const resolve of this.idleWaiters.splice(0)) resolve();
     }
   }
 }

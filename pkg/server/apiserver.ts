@@ -22,6 +22,7 @@ import { defaultClassAdmission, podAdmission, rbacAdmission } from './admission.
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
+import type { ServerPki } from '../auth/serverpki.ts';
 import { apiExtras } from './extras.ts';
 
 const log = logger('apiserver');
@@ -50,6 +51,7 @@ export function versionInfo(): Record<string, string> {
 
 export interface RunningApiServer {
   api: ComposedApiServer;
+  pki: ServerPki;
   joinToken: string;
   adminKubeconfig: string;
   close(): Promise<void>;
@@ -130,7 +132,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   namespaceDefaults.start();
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
-  return { api, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
+  return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
     namespaces.stop();
     crds.stop();
     namespaceDefaults.stop();
