@@ -130,15 +130,28 @@ export class ControllerManager {
       },
       config: this.config,
     };
-    for (const c of controllers) await c.init(ctx);
+    // One controller that cannot start must not keep the others from running.
+    const ready: Controller[] = [];
+    for (const c of controllers) {
+      try {
+        await c.init(ctx);
+        ready.push(c);
+      } catch (err) {
+        log.error(`${c.name} could not start: ${(err as Error).message}`);
+      }
+    }
     informers.start();
     await Promise.all([informers.waitForSync(), ...pending]);
     if (generation !== this.generation) return;
-    for (const c of controllers) {
-      c.run();
-      log.debug(`started ${c.name}`);
+    for (const c of ready) {
+      try {
+        c.run();
+        log.debug(`started ${c.name}`);
+      } catch (err) {
+        log.error(`${c.name} could not run: ${(err as Error).message}`);
+      }
     }
-    log.info(`${controllers.length} controllers running`);
+    log.info(`${ready.length} controllers running`);
   }
 
   private async standDown(): Promise<void> {
