@@ -9,6 +9,7 @@ import type { ApiContext } from '../apiserver/handlers/context.ts';
 import { storageKey } from '../apiserver/storage/codec.ts';
 import { generateName } from '../apiserver/storage/meta.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
+import { apiErrors } from '../apiserver/errors.ts';
 import { checkBindingWrite, checkRoleWrite, onlyGarbageCollectionFieldsChanged } from '../auth/rbac/escalation.ts';
 import { RBAC_GROUP } from '../auth/rbac/types.ts';
 
@@ -62,6 +63,39 @@ export function defaultClassAdmission(ctx: ApiContext) {
       const name = newestDefault('networking.k8s.io', 'ingressclasses', 'ingressclass.kubernetes.io/is-default-class');
       if (name) obj.spec.ingressClassName = name;
     }
+  };
+}
+
+/**
+ * Priority: a new pod's spec.priority (and preemptionPolicy) come from its PriorityClass, or
+ * from the globalDefault class (0 when there is none); a pod may not name a class that does
+ * not exist nor set a priority of its own that disagrees, as the Priority admission plugin rules.
+ */
+export function priorityAdmission(ctx: ApiContext) {
+  const classes = () => {
+    const def = ctx.table.get('scheduling.k8s.io', 'v1', 'priorityclasses');
+    return def ? ctx.cache.list(def.storagePath).map((c) => c.obj) : [];
+  };
+  return (def: ResourceDefinition, pod: KObject, old: KObject | undefined): void => {
+    if (old || def.group !== '' || def.kind !== 'Pod' || !pod.spec) return;
+    const spec = pod.spec;
+    const all = classes();
+    let chosen: KObject | undefined;
+    if (spec.priorityClassName) {
+      chosen = all.find((c) => c.metadata.name === spec.priorityClassName);
+      if (!chosen) throw apiErrors.forbidden(`pods "${pod.metadata.name ?? pod.metadata.generateName ?? ''}" is forbidden: no PriorityClass with name ${spec.priorityClassName} was found`, { group: '', resource: 'pods' }, pod.metadata.name);
+    } else {
+      const defaults = all.filter((c) => c.globalDefault === true);
+      defaults.sort((a, b) => (a.value ?? 0) - (b.value ?? 0));
+      chosen = defaults[0];
+      if (chosen) spec.priorityClassName = chosen.metadata.name;
+    }
+    const value: number = chosen?.value ?? 0;
+    if (spec.priority !== undefined && spec.priority !== null && spec.priority !== value) {
+      throw apiErrors.forbidden(`pods "${pod.metadata.name ?? ''}" is forbidden: the integer value of priority (${spec.priority}) must not be provided in pod spec; priority admission controller computed ${value} from the given PriorityClass name`, { group: '', resource: 'pods' }, pod.metadata.name);
+    }
+    spec.priority = value;
+    if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = chosen?.preemptionPolicy ?? 'PreemptLowerPriority';
   };
 }
 

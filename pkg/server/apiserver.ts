@@ -18,7 +18,7 @@ import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
 import { NamespaceDefaultsController } from '../controllers/namespacedefaults/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
-import { defaultClassAdmission, podAdmission, rbacAdmission } from './admission.ts';
+import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
@@ -96,9 +96,11 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
       });
       const defaultClasses = defaultClassAdmission(ctx);
       const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
+      const priority = priorityAdmission(ctx);
       return (def, obj, old, sctx) => {
         defaultClasses(def, obj, old);
         pods(def, obj, old);
+        priority(def, obj, old);
         rbac(def, obj, old, sctx);
       };
     },

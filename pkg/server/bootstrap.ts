@@ -7,6 +7,7 @@
 import type { KObject, StrategyContext } from '../api/types.ts';
 import { ApiError } from '../apiserver/errors.ts';
 import { storageKey } from '../apiserver/storage/codec.ts';
+import { SYSTEM_PRIORITY_CLASSES } from '../api/resources/scheduling/priorityclass.ts';
 import type { ApiContext } from '../apiserver/handlers/context.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from '../auth/rbac/bootstrap.ts';
 import { firstIp } from '../auth/sans.ts';
@@ -66,6 +67,10 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
   // Concurrent creates share the datastore's group commits: a first start stays fast.
   const results = await Promise.all(policy.flatMap(([resource, objects]) => objects.map((obj) => createIfMissing(ctx, 'rbac.authorization.k8s.io', resource, structuredClone(obj)))));
   created += results.filter(Boolean).length;
+  for (const [name, value] of Object.entries(SYSTEM_PRIORITY_CLASSES)) {
+    const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
+    if (await createIfMissing(ctx, 'scheduling.k8s.io', 'priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KObject)) created++;
+  }
   const address = opts.advertiseAddress ?? hostAddresses()[0] ?? '127.0.0.1';
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   await createIfMissing(ctx, '', 'services', {
@@ -93,5 +98,5 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
     endpoints: [{ addresses: [address], conditions: { ready: true } }],
     ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
   });
-  if (created > 0) log.info(`created ${created} bootstrap objects (system namespaces, default RBAC policy)`);
+  if (created > 0) log.info(`created ${created} bootstrap objects (system namespaces, default RBAC policy, system priority classes)`);
 }

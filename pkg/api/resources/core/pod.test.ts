@@ -32,7 +32,7 @@ test('a kubectl run pod gets the defaults and status Kubernetes gives it', () =>
   assert.equal(pod.spec.serviceAccountName, 'default');
   assert.equal(pod.spec.serviceAccount, 'default');
   assert.equal(pod.spec.terminationGracePeriodSeconds, 30);
-  assert.equal(pod.spec.priority, 0);
+  assert.equal(pod.spec.priority, undefined, 'priority is the Priority admission plugin\'s');
   assert.deepEqual(pod.spec.securityContext, {});
   assert.deepEqual(pod.status, { phase: 'Pending', qosClass: 'BestEffort' });
   assert.equal(strategy.gracefulDeletion, true);

@@ -135,11 +135,10 @@ export const podStrategy: Strategy = {
   gracefulDeletion: true,
   prepareForCreate(pod: KObject) {
     const spec = pod.spec as Obj;
-    // Admission plugins (ServiceAccount, Priority) set these in Kubernetes; tsk has none yet for them.
+    // The ServiceAccount admission plugin sets this in Kubernetes; spec.priority and
+    // preemptionPolicy come from the Priority admission plugin (pkg/server/admission.ts).
     if (!spec.serviceAccountName) spec.serviceAccountName = spec.serviceAccount || 'default';
     spec.serviceAccount = spec.serviceAccountName;
-    if (spec.priority === undefined) spec.priority = 0;
-    if (spec.preemptionPolicy === undefined) spec.preemptionPolicy = 'PreemptLowerPriority';
     pod.status = { phase: 'Pending', qosClass: podQOSClass(spec) };
     if (list(spec.schedulingGates).length > 0) {
       pod.status.conditions = [
