@@ -3,6 +3,12 @@
  * lives in pkg/controllers/<name>.
  */
 import type { ControllerFactory } from './manager.ts';
+import { namespaceController } from './namespace/controller.ts';
+import { rootCaPublisher } from './namespacedefaults/rootca.ts';
+import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
 
 export const builtinControllers: ControllerFactory[] = [
+  namespaceController,
+  serviceAccountController,
+  rootCaPublisher,
 ];

@@ -14,9 +14,7 @@ import { composeApiServer, type ComposedApiServer } from '../apiserver/compose.t
 import type { DataDirLayout } from '../datadir/layout.ts';
 import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
-import { NamespaceController } from '../controllers/namespace/controller.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
-import { NamespaceDefaultsController } from '../controllers/namespacedefaults/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
@@ -126,18 +124,12 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
   });
   await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
-  const namespaces = new NamespaceController(api.ctx);
-  namespaces.start();
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();
-  const namespaceDefaults = new NamespaceDefaultsController(api.ctx, creds.pki.serverCa.certPem);
-  namespaceDefaults.start();
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
   return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
-    namespaces.stop();
     crds.stop();
-    namespaceDefaults.stop();
     await api.close();
   } };
 }

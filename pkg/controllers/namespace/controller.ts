@@ -1,76 +1,84 @@
 /**
- * The namespace controller: a namespace being deleted (deletionTimestamp set, phase
- * Terminating) has everything in it deleted, then its 'kubernetes' finalizer removed through
- * /finalize, which lets the store delete it. Without this `kubectl delete namespace` never ends.
- *
- * It runs in the API server process on the watch cache and store (the client library with
- * informers comes with the control-plane issue); the shape is already informer → queue →
- * reconcile(key), so moving it onto an API client changes only where events come from.
+ * The namespace controller (kube-controller-manager's namespace-controller): a namespace being
+ * deleted (deletionTimestamp set, phase Terminating) has everything in it deleted, its
+ * conditions tell what is left, and once it is empty its 'kubernetes' finalizer is removed
+ * through /finalize, which lets the API server delete it. Without it `kubectl delete namespace`
+ * never ends (as in Kubernetes when the controller manager does not run).
  */
-import type { ResourceDefinition, StrategyContext } from '../../api/types.ts';
-import { ApiError } from '../../apiserver/errors.ts';
-import type { ApiContext } from '../../apiserver/handlers/context.ts';
-import { storageKey, storagePrefix } from '../../apiserver/storage/codec.ts';
+import type { KObject } from '../../api/types.ts';
+import type { Client } from '../../client/client.ts';
+import { isClientError } from '../../client/errors.ts';
+import type { Informer } from '../../client/informer.ts';
+import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { logger } from '../../log/log.ts';
+import type { Controller, ControllerContext } from '../manager.ts';
+import { conditionsFor, mergeConditions, type NamespaceCondition } from './conditions.ts';
+import { deleteNamespaceContent } from './content.ts';
 
-const log = logger('namespace');
+const log = logger('namespace-controller');
+const SERVICE_ACCOUNT = 'namespace-controller';
 const FINALIZER = 'kubernetes';
+/** Content still there (pods finishing, finalizers pending): look again after this long. */
+const RECHECK_MS = 1000;
 
-function systemContext(subresource = ''): StrategyContext {
-  return { user: { username: 'system:serviceaccount:kube-system:namespace-controller', groups: ['system:masters'] }, now: new Date(), dryRun: false, subresource };
-}
+type Namespace = KObject & { spec?: { finalizers?: string[] }; status?: { phase?: string; conditions?: NamespaceCondition[] } };
 
-export class NamespaceController {
-  private cancel?: () => void;
-  private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: 'namespace' });
+const nsPath = (name: string, subresource?: string) => resourcePath({ version: 'v1', resource: 'namespaces', name, subresource });
 
-  constructor(private readonly ctx: ApiContext) {}
+export class NamespaceController implements Controller {
+  readonly name = 'namespace-controller';
+  private namespaces!: Informer<Namespace>;
+  private client!: Client;
+  private readonly queue = new WorkQueue((name) => this.reconcile(name), { name: 'namespace', workers: 2, paused: true, maxRetryMs: 30_000 });
 
-  private get nsDef(): ResourceDefinition {
-    return this.ctx.table.get('', 'v1', 'namespaces')!;
+  init(ctx: ControllerContext): void {
+    this.client = ctx.clientFor(SERVICE_ACCOUNT);
+    this.namespaces = ctx.informers.informerFor<Namespace>({ version: 'v1', resource: 'namespaces' });
+    const enqueue = (ns: Namespace) => {
+      if (ns.metadata.deletionTimestamp) this.queue.add(ns.metadata.name!);
+    };
+    this.namespaces.onAdd(enqueue).onUpdate((_, ns) => enqueue(ns));
   }
 
-  start(): void {
-    const def = this.nsDef;
-    const sub = this.ctx.cache.subscribe(def.storagePath, this.ctx.cache.revision, (events) => {
-      for (const e of events) if (e.type !== 'DELETED' && e.object.obj.metadata.deletionTimestamp) this.queue.add(e.object.obj.metadata.name!);
-    });
-    this.cancel = sub?.cancel;
-    for (const c of this.ctx.cache.list(def.storagePath)) if (c.obj.metadata.deletionTimestamp) this.queue.add(c.obj.metadata.name!);
+  run(): void {
+    this.queue.resume();
   }
 
   stop(): void {
     this.queue.stop();
-    this.cancel?.();
   }
 
-  /** Returns true when done with this namespace (gone, not being deleted, or finalized). */
-  async reconcile(name: string): Promise<boolean> {
-    const def = this.nsDef;
-    const ns = this.ctx.cache.get(def.storagePath, storageKey(def, '', name))?.obj;
-    if (!ns || !ns.metadata.deletionTimestamp) return true;
-    let remaining = 0;
-    for (const d of this.ctx.table.all()) {
-      if (!d.namespaced || d.virtual || d.conversion) continue;
-      for (const c of this.ctx.cache.list(d.storagePath, storagePrefix(d, name))) {
-        remaining++;
-        if (c.obj.metadata.deletionTimestamp) continue;
-        try {
-          await this.ctx.store.delete(d, name, c.obj.metadata.name!, { propagationPolicy: 'Background' }, systemContext());
-        } catch (err) {
-          if (!(err instanceof ApiError && err.reason === 'NotFound')) throw err;
-        }
-      }
+  private async reconcile(name: string): Promise<boolean | number> {
+    if (!this.namespaces.get(name)?.metadata.deletionTimestamp) return true;
+    // The cache may lag (a namespace deleted and made again under the same name): act on the live one.
+    let ns: Namespace;
+    try {
+      ns = await this.client.get<Namespace>(nsPath(name));
+    } catch (err) {
+      if (isClientError(err, 'NotFound')) return true;
+      throw err;
     }
-    if (remaining > 0) return false;
-    if (!(ns.spec?.finalizers ?? []).includes(FINALIZER)) return true;
-    await this.ctx.store.update(def, '', name, (current) => {
-      if (!current) throw new ApiError(404, 'NotFound', `namespaces "${name}" not found`);
-      current.spec = { ...current.spec, finalizers: (current.spec?.finalizers ?? []).filter((f: string) => f !== FINALIZER) };
-      return current;
-    }, systemContext('finalize'));
+    if (!ns.metadata.deletionTimestamp || !(ns.spec?.finalizers ?? []).includes(FINALIZER)) return true;
+    const report = await deleteNamespaceContent(this.client, name);
+    const conditions = mergeConditions(ns.status?.conditions ?? [], conditionsFor(report), new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    if (conditions) ns = await this.writeStatus(ns, conditions);
+    if (report.discoveryFailures.length > 0 || report.deleteFailures.length > 0) return false;
+    if (report.remaining.size > 0) return RECHECK_MS;
+    await this.client.update(nsPath(name, 'finalize'), { ...ns, spec: { ...ns.spec, finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== FINALIZER) } });
     log.info(`namespace ${name} emptied and finalized`);
     return true;
   }
+
+  private async writeStatus(ns: Namespace, conditions: NamespaceCondition[]): Promise<Namespace> {
+    try {
+      return await this.client.update<Namespace>(nsPath(ns.metadata.name!, 'status'), { ...ns, status: { ...ns.status, conditions } });
+    } catch (err) {
+      // Conditions are informative: a conflict must not hold back the finalization; next pass writes them.
+      if (isClientError(err, 'Conflict')) return ns;
+      throw err;
+    }
+  }
 }
+
+export const namespaceController = (): Controller => new NamespaceController();
