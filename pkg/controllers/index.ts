@@ -3,12 +3,18 @@
  * lives in pkg/controllers/<name>.
  */
 import type { ControllerFactory } from './manager.ts';
+import { endpointSliceController } from './endpointslice/controller.ts';
+import { endpointsController } from './endpoints/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
+import { replicaSetController } from './replicaset/controller.ts';
 
 export const builtinControllers: ControllerFactory[] = [
   namespaceController,
   serviceAccountController,
   rootCaPublisher,
+  replicaSetController,
+  endpointSliceController,
+  endpointsController,
 ];
