@@ -4,6 +4,7 @@
  */
 import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
 import { runServer } from '../../pkg/server/run.ts';
+import { runSimulate } from '../../pkg/simulate/run.ts';
 
 function notImplemented(command: string): () => Promise<number> {
   return async () => {
@@ -16,7 +17,7 @@ const handlers: CommandHandlers = {
   server: runServer,
   agent: notImplemented('tsk agent'),
   agentJoin: notImplemented('tsk agent join'),
-  simulate: notImplemented('tsk simulate'),
+  simulate: runSimulate,
 };
 
 async function main(): Promise<number> {

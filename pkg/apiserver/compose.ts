@@ -37,6 +37,7 @@ export interface ComposeOptions {
   admit?: (ctx: ApiContext) => WriteHooks['admit'];
   virtual?: Map<string, VirtualHandler>;
   paths?: Map<string, PathHandler>;
+  unauthenticatedPaths?: Map<string, PathHandler>;
   impersonate?: (user: UserInfo, req: Request) => UserInfo;
   version: Record<string, string>;
   /** Address clients are told to use in /api's serverAddressByClientCIDRs. */
@@ -120,6 +121,7 @@ export async function composeApiServer(opts: ComposeOptions): Promise<ComposedAp
     authorizer: opts.authorizer(ctx),
     version: opts.version,
     paths: opts.paths,
+    unauthenticatedPaths: opts.unauthenticatedPaths,
     impersonate: opts.impersonate,
     ready: () => ready,
   });

@@ -41,6 +41,8 @@ export interface ApiServerOptions {
   authorizer: Authorizer;
   version: Record<string, string>;
   paths?: Map<string, PathHandler>;
+  /** Handlers served before authentication, which check their callers themselves (the supervisor's join-token endpoints). */
+  unauthenticatedPaths?: Map<string, PathHandler>;
   /** Impersonate-* headers: the user the request acts as (throws 400/403). */
   impersonate?: (user: UserInfo, req: Request) => UserInfo;
   /** Whether the server is ready to serve (readyz). */
@@ -53,6 +55,16 @@ export interface ApiServer {
 }
 
 const PUBLIC = new Set(['/healthz', '/livez', '/readyz', '/version', '/healthz/ping', '/livez/ping', '/readyz/ping']);
+
+const ANONYMOUS: UserInfo = { username: 'system:anonymous', groups: ['system:unauthenticated'] };
+
+/** The handler whose prefix is the path or one of its parent folders. */
+function matchPath(paths: Map<string, PathHandler> | undefined, path: string): PathHandler | undefined {
+  for (const [prefix, handler] of paths ?? []) {
+    if (path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)) return handler;
+  }
+  return undefined;
+}
 
 function peerSocket(req: Request): TLSSocket | undefined {
   return req.socket as TLSSocket | undefined;
@@ -78,6 +90,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       send(res, 404, '404 page not found\n', 'text/plain; charset=utf-8');
       return;
     }
+    const own = matchPath(opts.unauthenticatedPaths, path);
+    if (own) return own(req, res, path, query, ANONYMOUS);
     let info: RequestInfo;
     try {
       info = parseRequestInfo(req.method ?? 'GET', path, query);
@@ -87,7 +101,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
     }
     const authenticated = await opts.authenticator.authenticate(req, peerSocket(req));
     if (!authenticated) {
-      if (PUBLIC.has(path.replace(/\/+$/, '')) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, { username: 'system:anonymous', groups: ['system:unauthenticated'] });
+      if (PUBLIC.has(path.replace(/\/+$/, '')) || path.startsWith('/livez/') || path.startsWith('/readyz/') || path.startsWith('/healthz/')) return serveNonResource(opts, req, res, path, query, ANONYMOUS);
       throw apiErrors.unauthorized();
     }
     const user = opts.impersonate ? opts.impersonate(authenticated, req) : authenticated;
@@ -186,8 +200,7 @@ async function serveNonResource(opts: ApiServerOptions, req: Request, res: Respo
     send(res, 200, doc);
     return;
   }
-  for (const [prefix, handler] of opts.paths ?? []) {
-    if (path === prefix || path.startsWith(prefix.endsWith('/') ? prefix : `${prefix}/`)) return handler(req, res, path, query, user);
-  }
+  const handler = matchPath(opts.paths, path);
+  if (handler) return handler(req, res, path, query, user);
   throw notFoundPath();
 }

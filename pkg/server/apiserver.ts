@@ -22,6 +22,7 @@ import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
 import { apiExtras } from './extras.ts';
+import { supervisorPaths } from './supervisor.ts';
 
 const log = logger('apiserver');
 
@@ -119,6 +120,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,
+    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret }),
     impersonate: (user, req) => extras.impersonate(user, req),
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,

@@ -164,6 +164,14 @@ function systemRoles(): ClusterRole[] {
       rule(READ, [CORE], ['namespaces']),
       rule(READ, [STORAGE], ['csidrivers', 'csistoragecapacities']),
     ]),
+    // `tsk simulate`'s one identity: registers its nodes, renews their Leases and plays kubelet for their pods.
+    clusterRole('system:tsk-simulator', [
+      rule(['create', 'get', 'list', 'watch', 'update', 'patch'], [CORE], ['nodes']),
+      rule(['patch', 'update'], [CORE], ['nodes/status']),
+      rule(['get', 'list', 'watch', 'delete'], [CORE], ['pods']),
+      rule(['patch', 'update'], [CORE], ['pods/status']),
+      eventsRule(),
+    ]),
     clusterRole('system:volume-scheduler', [
       rule(['get', 'list', 'watch', 'patch', 'update'], [CORE], ['persistentvolumes']),
       rule(READ, [STORAGE], ['storageclasses']),
@@ -229,6 +237,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding('system:kube-dns', [kubeSystemSa('kube-dns')]),
     clusterBinding('system:kube-scheduler', [user('system:kube-scheduler')]),
     clusterBinding('system:volume-scheduler', [user('system:kube-scheduler')]),
+    clusterBinding('system:tsk-simulator', [user('system:tsk-simulator')]),
     // Nodes get their permissions from the node authorizer; the binding exists without subjects.
     clusterBinding('system:node', []),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
@@ -258,6 +267,7 @@ export function bootstrapRoles(): Role[] {
       rule(['watch'], [CORE], ['configmaps']),
       rule(['get', 'update'], [CORE], ['configmaps'], ['kube-controller-manager']),
     ]),
+    namespacedRole('kube-node-lease', 'system:tsk-simulator', [rule(['create', 'get', 'update'], [COORDINATION], ['leases'])]),
     namespacedRole('kube-system', 'system::leader-locking-kube-scheduler', [
       rule(['watch'], [CORE], ['configmaps']),
       rule(['get', 'update'], [CORE], ['configmaps'], ['kube-scheduler']),
@@ -270,5 +280,6 @@ export function bootstrapRoleBindings(): RoleBinding[] {
     namespacedBinding('kube-system', 'system::extension-apiserver-authentication-reader', [user('system:kube-controller-manager'), user('system:kube-scheduler')], 'extension-apiserver-authentication-reader'),
     namespacedBinding('kube-system', 'system::leader-locking-kube-controller-manager', [user('system:kube-controller-manager'), kubeSystemSa('kube-controller-manager')]),
     namespacedBinding('kube-system', 'system::leader-locking-kube-scheduler', [user('system:kube-scheduler'), kubeSystemSa('kube-scheduler')]),
+    namespacedBinding('kube-node-lease', 'system:tsk-simulator', [user('system:tsk-simulator')]),
   ];
 }

@@ -1,0 +1,150 @@
+/**
+ * The simulated nodes' side that kubelet's node-status manager plays: registration, the Lease
+ * heartbeat every RENEW_INTERVAL_MS and a full status report every STATUS_INTERVAL_MS.
+ *
+ * Heartbeats are spread over the interval: a node's slot is its index modulo the ticks of one
+ * interval, so 1,000 nodes renew ten at a time every 100 ms instead of all at once. A node
+ * whose previous write is still in flight skips its turn (the server is slow; piling up
+ * requests would only make it slower). Per-node state is the last Lease seen and a flag.
+ */
+import type { KObject } from '../api/types.ts';
+import { isClientError, resourcePath, type Client } from '../client/client.ts';
+import { logger } from '../log/log.ts';
+import { fleetSubnet, leaseObject, LEASE_NAMESPACE, microTime, nodeConditions, nodeObject, nodeStatus, type SimulatedNode } from './node.ts';
+
+const log = logger('simulate');
+
+/** kubelet's nodeLeaseRenewInterval. */
+export const RENEW_INTERVAL_MS = 10_000;
+/** kubelet's nodeStatusReportFrequency when nothing changes: the Lease is the heartbeat. */
+export const STATUS_INTERVAL_MS = 5 * 60_000;
+const TICK_MS = 100;
+/** Registration writes in flight at once: enough to fill the connection, few enough to keep the server responsive. */
+const REGISTER_CONCURRENCY = 32;
+
+interface NodeState {
+  node: SimulatedNode;
+  lease?: KObject;
+  nodeUid?: string;
+  /** When Ready became True (kept across status reports). */
+  readySince: number;
+  busy: boolean;
+}
+
+/** Runs `fn` over `items`, at most `limit` at once. */
+export async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+export function fleetNodes(prefix: string, count: number): SimulatedNode[] {
+  const subnet = fleetSubnet(prefix);
+  return Array.from({ length: count }, (_, index) => ({ name: `${prefix}${index}`, index, subnet }));
+}
+
+const nodesPath = (name?: string, subresource?: string) => resourcePath({ version: 'v1', resource: 'nodes', name, subresource });
+const leasePath = (name?: string) => resourcePath({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', namespace: LEASE_NAMESPACE, name });
+
+export class NodeFleet {
+  private readonly states: NodeState[];
+  private timer: NodeJS.Timeout | undefined;
+  private tick = 0;
+
+  constructor(private readonly client: Client, nodes: SimulatedNode[], private readonly now: () => number = Date.now) {
+    this.states = nodes.map((node) => ({ node, readySince: 0, busy: false }));
+  }
+
+  get names(): string[] {
+    return this.states.map((s) => s.node.name);
+  }
+
+  /** Creates every Node (or reports Ready on one left by an earlier run) and its Lease. */
+  async register(): Promise<void> {
+    await forEachLimited(this.states, REGISTER_CONCURRENCY, async (state) => {
+      await this.registerNode(state);
+      await this.renewLease(state);
+    });
+  }
+
+  /** Starts the heartbeats. */
+  start(): void {
+    const slots = RENEW_INTERVAL_MS / TICK_MS;
+    const statusSlots = STATUS_INTERVAL_MS / TICK_MS;
+    this.timer = setInterval(() => {
+      const tick = this.tick++;
+      for (const state of this.states) {
+        if (state.busy) continue;
+        const renew = state.node.index % slots === tick % slots;
+        const report = tick > 0 && state.node.index % statusSlots === tick % statusSlots;
+        if (renew || report) {
+          void this.guard(state, async () => {
+            if (report) await this.reportStatus(state);
+            if (renew) await this.renewLease(state);
+          });
+        }
+      }
+    }, TICK_MS);
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  private async guard(state: NodeState, write: () => Promise<void>): Promise<void> {
+    state.busy = true;
+    try {
+      await write();
+    } catch (err) {
+      log.warn(`node ${state.node.name}: ${(err as Error).message}`);
+    } finally {
+      state.busy = false;
+    }
+  }
+
+  /**
+   * Creates the Node, then reports its status through nodes/status: a server may drop the
+   * status sent with a create (tsk's store does), and a Node left by an earlier run only needs
+   * the report, as a restarted kubelet gives it.
+   */
+  private async registerNode(state: NodeState): Promise<void> {
+    state.readySince = this.now();
+    try {
+      await this.client.create(nodesPath(), nodeObject(state.node, state.readySince));
+    } catch (err) {
+      if (!isClientError(err, 'AlreadyExists')) throw err;
+    }
+    const status = nodeStatus(state.node, state.readySince);
+    const reported = await this.client.patch(nodesPath(state.node.name, 'status'), { status }, 'merge');
+    state.nodeUid = reported.metadata.uid;
+  }
+
+  private async reportStatus(state: NodeState): Promise<void> {
+    const conditions = nodeConditions(this.now(), state.readySince);
+    await this.client.patch(nodesPath(state.node.name, 'status'), { status: { conditions } }, 'merge');
+  }
+
+  /** Renews (or creates) the node's Lease; after a conflict the next turn starts from a fresh read. */
+  private async renewLease(state: NodeState): Promise<void> {
+    const now = this.now();
+    if (!state.lease) {
+      try {
+        state.lease = await this.client.create(leasePath(), leaseObject(state.node, state.nodeUid, now));
+        return;
+      } catch (err) {
+        if (!isClientError(err, 'AlreadyExists')) throw err;
+        state.lease = await this.client.get(leasePath(state.node.name));
+      }
+    }
+    const renewed = { ...state.lease, spec: { ...state.lease.spec, holderIdentity: state.node.name, renewTime: microTime(now) } };
+    try {
+      state.lease = await this.client.update(leasePath(state.node.name), renewed);
+    } catch (err) {
+      state.lease = undefined;
+      if (!isClientError(err, 'Conflict') && !isClientError(err, 'NotFound')) throw err;
+    }
+  }
+}

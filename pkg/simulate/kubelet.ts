@@ -1,0 +1,115 @@
+/**
+ * The kubelet part of `tsk simulate` for pods bound to the fleet's nodes: one watch of all
+ * bound pods (fieldSelector spec.nodeName!=) filtered by the fleet's names, one work queue.
+ *
+ *   bound, not yet running     → Running and Ready, with a pod IP from the node's podCIDR
+ *   restartPolicy not Always   → Succeeded COMPLETE_AFTER_MS after it started
+ *   deletionTimestamp set      → deleted with gracePeriodSeconds 0 (containers "stopped")
+ *
+ * The node IPAM controller gives a node its podCIDR shortly after registration; pods wait for
+ * it up to CIDR_WAIT_MS after start, then use a fixed per-node range so clusters without IPAM
+ * still get distinct addresses.
+ */
+import type { KObject } from '../api/types.ts';
+import { isClientError, resourcePath, type Client } from '../client/client.ts';
+import { Informer } from '../client/informer.ts';
+import { WorkQueue } from '../client/workqueue.ts';
+import { fallbackPodCidr, PodAddresses } from './addresses.ts';
+import { runningStatus, runsToCompletion, succeededStatus } from './podstatus.ts';
+
+export const COMPLETE_AFTER_MS = 1000;
+export const CIDR_WAIT_MS = 5000;
+/** Status writes in flight at once over the shared connection. */
+const WORKERS = 16;
+
+/** What the pod side needs to know about the fleet's nodes. */
+export interface FleetView {
+  /** The node's index in the fleet, or undefined when it is not ours. */
+  indexOf(name: string): number | undefined;
+  /** The node's InternalIP. */
+  hostIp(name: string): string;
+  /** The node's podCIDR, once the cluster assigned one. */
+  podCidr(name: string): string | undefined;
+}
+
+const podPath = (ns: string, name: string, subresource?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace: ns, name, subresource });
+
+export class SimulatedKubelet {
+  readonly pods: Informer;
+  private readonly queue: WorkQueue;
+  private readonly addresses = new PodAddresses();
+  private readonly startedAt: number;
+
+  constructor(private readonly client: Client, private readonly fleet: FleetView, private readonly now: () => number = Date.now) {
+    this.startedAt = now();
+    this.pods = new Informer(client, { path: resourcePath({ version: 'v1', resource: 'pods' }), fieldSelector: 'spec.nodeName!=', name: 'simulate pods' });
+    this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'simulate', workers: WORKERS, paused: true });
+    const enqueue = (pod: KObject) => {
+      if (this.fleet.indexOf(pod.spec?.nodeName ?? '') !== undefined) this.queue.add(keyOf(pod));
+    };
+    this.pods.onAdd(enqueue).onUpdate((_old, pod) => enqueue(pod)).onDelete((pod) => this.addresses.release(pod.spec?.nodeName ?? '', keyOf(pod)));
+  }
+
+  async start(): Promise<void> {
+    this.pods.start();
+    await this.pods.waitForSync();
+    this.queue.resume();
+  }
+
+  stop(): void {
+    this.queue.stop();
+    this.pods.stop();
+  }
+
+  /** Resolves when no pod work is queued or running (for tests). */
+  idle(): Promise<void> {
+    return this.queue.idle();
+  }
+
+  private async reconcile(key: string): Promise<boolean | number> {
+    const pod = this.pods.get(key);
+    if (!pod) return true;
+    const node = pod.spec?.nodeName as string;
+    const index = this.fleet.indexOf(node);
+    if (index === undefined) return true;
+    const { namespace, name } = pod.metadata as { namespace: string; name: string };
+    if (pod.metadata.deletionTimestamp) {
+      this.addresses.release(node, key);
+      try {
+        await this.client.delete(podPath(namespace, name), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+      } catch (err) {
+        if (!isClientError(err, 'NotFound') && !isClientError(err, 'Conflict')) throw err;
+      }
+      return true;
+    }
+    const phase = pod.status?.phase as string | undefined;
+    if (phase === 'Succeeded' || phase === 'Failed') {
+      this.addresses.release(node, key);
+      return true;
+    }
+    if (phase === 'Running' && pod.status?.podIP) return this.whileRunning(pod, node, key);
+    const cidr = this.fleet.podCidr(node) ?? (this.now() - this.startedAt < CIDR_WAIT_MS ? undefined : fallbackPodCidr(index));
+    if (!cidr && !pod.spec?.hostNetwork) return CIDR_WAIT_MS / 5;
+    const hostIP = this.fleet.hostIp(node);
+    const podIP = pod.spec?.hostNetwork ? hostIP : this.addresses.allocate(node, cidr!, key);
+    if (!podIP) throw new Error(`no free pod address in ${cidr} on node ${node}`);
+    await this.client.patch(podPath(namespace, name, 'status'), { status: runningStatus(pod, { podIP, hostIP }, this.now()) }, 'merge');
+    return runsToCompletion(pod) ? COMPLETE_AFTER_MS : true;
+  }
+
+  /** A running pod: remember its address (it may predate this process); finish it when it runs to completion. */
+  private async whileRunning(pod: KObject, node: string, key: string): Promise<boolean | number> {
+    const cidr = this.fleet.podCidr(node) ?? fallbackPodCidr(this.fleet.indexOf(node)!);
+    if (!pod.spec?.hostNetwork) this.addresses.claim(node, cidr, key, pod.status!.podIP as string);
+    if (!runsToCompletion(pod)) return true;
+    const ranFor = this.now() - Date.parse(pod.status?.startTime ?? '');
+    if (ranFor < COMPLETE_AFTER_MS) return COMPLETE_AFTER_MS - ranFor;
+    await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { status: succeededStatus(pod, this.now()) }, 'merge');
+    this.addresses.release(node, key);
+    return true;
+  }
+}
+
+function keyOf(pod: KObject): string {
+  return `${pod.metadata.namespace}/${pod.metadata.name}`;
+}
