@@ -3,8 +3,6 @@
  * lives in pkg/controllers/<name>.
  */
 import type { ControllerFactory } from './manager.ts';
-import { endpointSliceController } from './endpointslice/controller.ts';
-import { endpointsController } from './endpoints/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
@@ -15,6 +13,4 @@ export const builtinControllers: ControllerFactory[] = [
   serviceAccountController,
   rootCaPublisher,
   replicaSetController,
-  endpointSliceController,
-  endpointsController,
 ];
