@@ -117,6 +117,12 @@ export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'create'], [CORE], ['persistentvolumeclaims']),
     eventsRule(),
   ],
+  // Kubernetes 1.29+ (SeparateTaintEvictionController): evicts pods from NoExecute-tainted nodes.
+  'taint-eviction-controller': [
+    rule(['patch', 'update'], [CORE], ['pods/status']),
+    rule(['list', 'get', 'delete'], [CORE], ['pods']),
+    eventsRule(),
+  ],
   'ttl-after-finished-controller': [rule(['get', 'list', 'watch', 'delete'], [BATCH], ['jobs']), eventsRule()],
   'ttl-controller': [rule(['update', 'patch', 'list', 'watch'], [CORE], ['nodes']), eventsRule()],
 };
