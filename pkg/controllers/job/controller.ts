@@ -1,0 +1,159 @@
+/**
+ * The Job controller: runs a job's pods to completion (sync.ts) and removes the tracking
+ * finalizer from pods whose job is gone or finished (orphans). Writes as
+ * kube-system/job-controller, events as job-controller.
+ */
+import type { KObject } from '../../api/types.ts';
+import type { Client } from '../../client/client.ts';
+import type { EventSink } from '../../client/events.ts';
+import { byControllerUid } from '../../client/factory.ts';
+import { objectKey, type Informer } from '../../client/informer.ts';
+import { resourcePath } from '../../client/paths.ts';
+import { WorkQueue } from '../../client/workqueue.ts';
+import type { Controller, ControllerContext, ControllerFactory } from '../manager.ts';
+import type { BackoffRecord } from './backoff.ts';
+import { isJobFinished } from './conditions.ts';
+import { Expectations } from './expectations.ts';
+import { hasTrackingFinalizer, TRACKING_FINALIZER, type Pod } from './pods.ts';
+import { syncJob, type JobDeps, type JobWriter } from './sync.ts';
+import { removeFinalizers } from './tracking.ts';
+
+const SERVICE_ACCOUNT = 'job-controller';
+const COMPONENT = 'job-controller';
+const BY_CONTROLLER = 'byControllerUid';
+/** Pod changes of one job within this window make one sync (syncJobBatchPeriod). */
+const BATCH_MS = 1000;
+/** Keys of pods to free from the finalizer, kept apart from job keys in the one queue. */
+const ORPHAN = 'orphan:';
+
+const jobsPath = (namespace: string, name?: string, subresource?: string) => resourcePath({ group: 'batch', version: 'v1', resource: 'jobs', namespace, name, subresource });
+const podsPath = (namespace: string, name?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace, name });
+
+export class JobController implements Controller {
+  readonly name = 'job';
+  private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: COMPONENT, workers: 4, paused: true, retryMs: 1000, maxRetryMs: 60_000 });
+  private readonly expectations = new Expectations();
+  private readonly backoff = new Map<string, BackoffRecord>();
+  private jobs!: Informer;
+  private pods!: Informer;
+  private client!: Client;
+  private events!: EventSink;
+
+  init(ctx: ControllerContext): void {
+    this.client = ctx.clientFor(SERVICE_ACCOUNT);
+    this.events = ctx.recorderFor(SERVICE_ACCOUNT, COMPONENT);
+    this.jobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'jobs' });
+    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.jobs
+      .onAdd((job) => this.queue.add(objectKey(job)))
+      .onUpdate((_, job) => this.queue.add(objectKey(job)))
+      .onDelete((job) => this.jobGone(job));
+    this.pods
+      .onAdd((pod) => (pod.metadata.deletionTimestamp ? this.podDeleted(pod, false) : this.podAdded(pod)))
+      .onUpdate((old, pod) => this.podUpdated(old, pod))
+      .onDelete((pod) => this.podDeleted(pod, true));
+  }
+
+  run(): void {
+    this.queue.resume();
+  }
+
+  stop(): void {
+    this.queue.stop();
+  }
+
+  /** The job controlling the pod, if it is the one in the cache (same uid). */
+  private jobOf(pod: Pod): KObject | undefined {
+    const ref = (pod.metadata.ownerReferences ?? []).find((r) => r.controller);
+    if (!ref || ref.kind !== 'Job' || !ref.apiVersion?.startsWith('batch/')) return undefined;
+    const job = this.jobs.get(`${pod.metadata.namespace}/${ref.name}`);
+    return job?.metadata.uid === ref.uid ? job : undefined;
+  }
+
+  private syncSoon(job: KObject): void {
+    this.queue.addAfter(objectKey(job), BATCH_MS);
+  }
+
+  private orphan(pod: Pod): void {
+    if (hasTrackingFinalizer(pod)) this.queue.add(`${ORPHAN}${objectKey(pod)}`);
+  }
+
+  private podAdded(pod: Pod): void {
+    const job = this.jobOf(pod);
+    if (!job) return this.orphan(pod);
+    this.expectations.creationObserved(objectKey(job));
+    this.syncSoon(job);
+  }
+
+  private podUpdated(old: Pod, pod: Pod): void {
+    if (pod.metadata.deletionTimestamp) return this.podDeleted(pod, false);
+    const previous = this.jobOf(old);
+    const job = this.jobOf(pod);
+    if (previous && previous !== job) this.syncSoon(previous);
+    if (!job) return this.orphan(pod);
+    if (!hasTrackingFinalizer(pod)) this.expectations.finalizerRemovalObserved(objectKey(job), pod.metadata.uid!);
+    this.syncSoon(job);
+  }
+
+  /** `final`: the pod is gone from the API; otherwise it only got its deletion timestamp. */
+  private podDeleted(pod: Pod, final: boolean): void {
+    const job = this.jobOf(pod);
+    if (!job || isJobFinished(job)) return this.orphan(pod);
+    const key = objectKey(job);
+    this.expectations.deletionObserved(key);
+    if (final || !hasTrackingFinalizer(pod)) this.expectations.finalizerRemovalObserved(key, pod.metadata.uid!);
+    this.syncSoon(job);
+  }
+
+  private jobGone(job: KObject): void {
+    const key = objectKey(job);
+    this.expectations.forget(key);
+    this.backoff.delete(key);
+    for (const pod of this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!)) this.orphan(pod);
+  }
+
+  async reconcile(key: string): Promise<boolean | number> {
+    if (key.startsWith(ORPHAN)) return this.reconcileOrphan(key.slice(ORPHAN.length));
+    const job = this.jobs.get(key);
+    if (!job) return true;
+    const pods = this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!);
+    return syncJob(key, job, pods, this.deps());
+  }
+
+  /** A pod whose job is gone or finished only needs its finalizer removed. */
+  private async reconcileOrphan(podKey: string): Promise<boolean> {
+    const pod = this.pods.get(podKey);
+    if (!pod || !hasTrackingFinalizer(pod)) return true;
+    const job = this.jobOf(pod);
+    if (job && !isJobFinished(job)) return true;
+    await removeFinalizers('', [pod], this.deps());
+    return true;
+  }
+
+  private deps(): JobDeps {
+    return { writer: this.writer, events: this.events, expectations: this.expectations, backoff: this.backoff, now: () => new Date() };
+  }
+
+  private readonly writer: JobWriter = {
+    createPod: (pod) => this.client.create(podsPath(pod.metadata.namespace!), pod),
+    deletePod: async (pod) => {
+      // The uid precondition keeps a later pod of the same name safe.
+      await this.client.delete(podsPath(pod.metadata.namespace!, pod.metadata.name), { preconditions: { uid: pod.metadata.uid } });
+    },
+    removeTrackingFinalizer: async (pod) => {
+      await this.client.patch(podsPath(pod.metadata.namespace!, pod.metadata.name), { metadata: { [`$deleteFromPrimitiveList/finalizers`]: [TRACKING_FINALIZER] } }, 'strategic');
+    },
+    updateStatus: (job) => this.client.update(jobsPath(job.metadata.namespace!, job.metadata.name, 'status'), withoutEmptyLists(job)),
+  };
+}
+
+/** Go's omitempty drops empty uncountedTerminatedPods lists; so does the controller. */
+function withoutEmptyLists(job: KObject): KObject {
+  const uncounted = job.status?.uncountedTerminatedPods;
+  if (!uncounted) return job;
+  const out = { ...job, status: { ...job.status, uncountedTerminatedPods: { ...uncounted } } };
+  for (const list of ['succeeded', 'failed']) if (out.status.uncountedTerminatedPods[list]?.length === 0) delete out.status.uncountedTerminatedPods[list];
+  return out;
+}
+
+export const jobController: ControllerFactory = () => new JobController();
