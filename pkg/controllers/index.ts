@@ -3,8 +3,11 @@
  * lives in pkg/controllers/<name>.
  */
 import type { ControllerFactory } from './manager.ts';
+import { daemonSetController } from './daemonset/controller.ts';
+import { disruptionController } from './disruption/controller.ts';
 import { endpointSliceController } from './endpointslice/controller.ts';
 import { endpointsController } from './endpoints/controller.ts';
+import { garbageCollector } from './garbagecollector/controller.ts';
 import { jobController } from './job/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { nodeIpamController } from './nodeipam/controller.ts';
@@ -12,16 +15,21 @@ import { nodeLifecycleController } from './nodelifecycle/controller.ts';
 import { taintEvictionController } from './nodelifecycle/tainteviction.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
+import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
 
 export const builtinControllers: ControllerFactory[] = [
   namespaceController,
   serviceAccountController,
   rootCaPublisher,
+  garbageCollector,
   replicaSetController,
   jobController,
+  daemonSetController,
+  statefulSetController,
   endpointSliceController,
   endpointsController,
+  disruptionController,
   nodeIpamController,
   nodeLifecycleController,
   taintEvictionController,
