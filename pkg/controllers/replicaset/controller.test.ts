@@ -103,7 +103,7 @@ describe('ReplicaSet controller', () => {
     const patches = client.writes.filter((w) => w.verb === 'patch');
     assert.equal(patches.length, 2);
     const adopt = patches.find((p) => p.path.endsWith('/orphan'))!.body as KObject;
-    assert.equal(adopt.metadata.ownerReferences[0].uid, 'rs-uid');
+    assert.equal(adopt.metadata.ownerReferences![0]!.uid, 'rs-uid');
     assert.equal(adopt.metadata.uid, 'orphan-uid');
     const release = patches.find((p) => p.path.endsWith('/relabelled'))!.body as KObject;
     assert.deepEqual(release.metadata.ownerReferences, [{ $patch: 'delete', uid: 'rs-uid' }]);
