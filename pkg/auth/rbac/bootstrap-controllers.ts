@@ -115,6 +115,8 @@ export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'create', 'delete', 'update', 'patch'], [CORE], ['pods']),
     rule(['get', 'create', 'delete', 'update', 'patch', 'list', 'watch'], [APPS], ['controllerrevisions']),
     rule(['get', 'create'], [CORE], ['persistentvolumeclaims']),
+    // persistentVolumeClaimRetentionPolicy (StatefulSetAutoDeletePVC, GA in 1.32) re-owns claims.
+    rule(['update', 'delete'], [CORE], ['persistentvolumeclaims']),
     eventsRule(),
   ],
   // Kubernetes 1.29+ (SeparateTaintEvictionController): evicts pods from NoExecute-tainted nodes.
