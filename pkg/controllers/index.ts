@@ -7,6 +7,7 @@ import { daemonSetController } from './daemonset/controller.ts';
 import { disruptionController } from './disruption/controller.ts';
 import { endpointSliceController } from './endpointslice/controller.ts';
 import { endpointsController } from './endpoints/controller.ts';
+import { garbageCollector } from './garbagecollector/controller.ts';
 import { jobController } from './job/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { nodeIpamController } from './nodeipam/controller.ts';
@@ -21,6 +22,7 @@ export const builtinControllers: ControllerFactory[] = [
   namespaceController,
   serviceAccountController,
   rootCaPublisher,
+  garbageCollector,
   replicaSetController,
   jobController,
   daemonSetController,
