@@ -2,8 +2,8 @@
  * The simulated nodes' side that kubelet's node-status manager plays: registration, the Lease
  * heartbeat every RENEW_INTERVAL_MS and a full status report every STATUS_INTERVAL_MS.
  *
- * Heartbeats are spread over the interval: a node's slot is its index modulo the ticks of one
- * interval, so 1,000 nodes renew ten at a time every 100 ms instead of all at once. A node
+ * Heartbeats are spread evenly over the interval (heartbeatSlot), so 1,000 nodes renew ten at a
+ * time every 100 ms instead of all at once. A node
  * whose previous write is still in flight skips its turn (the server is slow; piling up
  * requests would only make it slower). Per-node state is the last Lease seen and a flag.
  */
@@ -18,7 +18,7 @@ const log = logger('simulate');
 export const RENEW_INTERVAL_MS = 10_000;
 /** kubelet's nodeStatusReportFrequency when nothing changes: the Lease is the heartbeat. */
 export const STATUS_INTERVAL_MS = 5 * 60_000;
-const TICK_MS = 100;
+export const TICK_MS = 100;
 /** Registration writes in flight at once: enough to fill the connection, few enough to keep the server responsive. */
 const REGISTER_CONCURRENCY = 32;
 
@@ -38,6 +38,11 @@ export async function forEachLimited<T>(items: readonly T[], limit: number, fn: 
     while (next < items.length) await fn(items[next++]!);
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/** The tick, within one interval, at which node `index` of `count` writes: spread evenly over the interval. */
+export function heartbeatSlot(index: number, count: number, intervalMs: number): number {
+  return Math.floor((index * intervalMs) / TICK_MS / count);
 }
 
 export function fleetNodes(prefix: string, count: number): SimulatedNode[] {
@@ -71,14 +76,13 @@ export class NodeFleet {
 
   /** Starts the heartbeats. */
   start(): void {
-    const slots = RENEW_INTERVAL_MS / TICK_MS;
-    const statusSlots = STATUS_INTERVAL_MS / TICK_MS;
+    const count = this.states.length;
     this.timer = setInterval(() => {
       const tick = this.tick++;
       for (const state of this.states) {
         if (state.busy) continue;
-        const renew = state.node.index % slots === tick % slots;
-        const report = tick > 0 && state.node.index % statusSlots === tick % statusSlots;
+        const renew = heartbeatSlot(state.node.index, count, RENEW_INTERVAL_MS) === tick % (RENEW_INTERVAL_MS / TICK_MS);
+        const report = tick > 0 && heartbeatSlot(state.node.index, count, STATUS_INTERVAL_MS) === tick % (STATUS_INTERVAL_MS / TICK_MS);
         if (renew || report) {
           void this.guard(state, async () => {
             if (report) await this.reportStatus(state);

@@ -5,6 +5,7 @@
  * proving the join secret with HTTP basic auth.
  */
 import https from 'node:https';
+import { pemDecodeAll, pemEncode, type PemLabel } from '../auth/pem.ts';
 import { caHash, parseJoinToken } from '../auth/token.ts';
 import type { ClientCredentials } from '../client/client.ts';
 
@@ -38,13 +39,18 @@ async function fetchFrom(server: string, path: string, opts: https.RequestOption
   }
 }
 
-/** The PEM blocks of a text, in order. */
-export function pemBlocks(text: string): { type: string; pem: string }[] {
-  const blocks: { type: string; pem: string }[] = [];
-  for (const m of text.matchAll(/-----BEGIN ([A-Z0-9 ]+)-----[\s\S]*?-----END \1-----\n?/g)) {
-    blocks.push({ type: m[1]!, pem: m[0].endsWith('\n') ? m[0] : `${m[0]}\n` });
+/** The certificate chain and key PEMs of the supervisor's answer (certificates first, as k3s sends them). */
+export function splitCertAndKey(text: string): { cert: string; key: string } | undefined {
+  let blocks;
+  try {
+    blocks = pemDecodeAll(text);
+  } catch {
+    return undefined;
   }
-  return blocks;
+  const key = blocks.find((b) => b.label.endsWith('PRIVATE KEY'));
+  const certs = blocks.filter((b) => b.label === 'CERTIFICATE');
+  if (!key || certs.length === 0) return undefined;
+  return { cert: certs.map((b) => pemEncode('CERTIFICATE', b.der)).join(''), key: pemEncode(key.label as PemLabel, key.der) };
 }
 
 /** Credentials for `identity` (a supervisor certificate name such as "simulator"). */
@@ -61,11 +67,9 @@ export async function joinCredentials(server: string, token: string, identity: s
   }
   const auth = `Basic ${Buffer.from(`${parsed.username}:${parsed.password}`).toString('base64')}`;
   const issued = await fetchFrom(server, `/v1-tsk/client-${identity}.crt`, { ca, headers: { authorization: auth } });
-  if (issued.status === 401 || issued.status === 403) throw new JoinError(`--token: the server refused the join token (${issued.status} Unauthorized)`);
+  if (issued.status === 401 || issued.status === 403) throw new JoinError(`--token: the server refused the join token (HTTP ${issued.status})`);
   if (issued.status !== 200) throw new JoinError(`the server at ${server} did not issue a certificate (${issued.status}: ${issued.body.trim()})`);
-  const blocks = pemBlocks(issued.body);
-  const key = blocks.find((b) => b.type.endsWith('PRIVATE KEY'));
-  const certs = blocks.filter((b) => b.type === 'CERTIFICATE');
-  if (!key || certs.length === 0) throw new JoinError(`the server at ${server} answered a certificate request without a certificate and key`);
-  return { server, ca, cert: certs.map((b) => b.pem).join(''), key: key.pem };
+  const pair = splitCertAndKey(issued.body);
+  if (!pair) throw new JoinError(`the server at ${server} answered a certificate request without a certificate and key`);
+  return { server, ca, ...pair };
 }

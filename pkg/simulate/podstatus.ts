@@ -48,6 +48,13 @@ const containersOf = (pod: KObject, field: 'containers' | 'initContainers'): Con
 export function runningStatus(pod: KObject, placement: PodPlacement, now: number): Record<string, unknown> {
   const at = kubeTime(now);
   const running = { running: { startedAt: at } };
+  // Init containers ran to completion; sidecars (restartPolicy Always) keep running.
+  const inits = containersOf(pod, 'initContainers').map((c) => ({
+    ...containerIds(pod, c),
+    ready: true,
+    started: c.restartPolicy === 'Always',
+    state: c.restartPolicy === 'Always' ? running : { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at, containerID: containerIds(pod, c).containerID } },
+  }));
   return {
     phase: 'Running',
     conditions: [
@@ -62,13 +69,7 @@ export function runningStatus(pod: KObject, placement: PodPlacement, now: number
     podIP: placement.podIP,
     podIPs: [{ ip: placement.podIP }],
     startTime: at,
-    // Init containers ran to completion; sidecars (restartPolicy Always) keep running.
-    initContainerStatuses: containersOf(pod, 'initContainers').map((c) => ({
-      ...containerIds(pod, c),
-      ready: true,
-      started: c.restartPolicy === 'Always',
-      state: c.restartPolicy === 'Always' ? running : { terminated: { exitCode: 0, reason: 'Completed', startedAt: at, finishedAt: at, containerID: containerIds(pod, c).containerID } },
-    })),
+    ...(inits.length ? { initContainerStatuses: inits } : {}),
     containerStatuses: containersOf(pod, 'containers').map((c) => ({ ...containerIds(pod, c), ready: true, started: true, state: running })),
   };
 }
