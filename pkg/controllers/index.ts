@@ -12,6 +12,7 @@ import { jobController } from './job/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { nodeIpamController } from './nodeipam/controller.ts';
 import { nodeLifecycleController } from './nodelifecycle/controller.ts';
+import { podGarbageCollector } from './podgc/controller.ts';
 import { taintEvictionController } from './nodelifecycle/tainteviction.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
@@ -23,6 +24,7 @@ export const builtinControllers: ControllerFactory[] = [
   serviceAccountController,
   rootCaPublisher,
   garbageCollector,
+  podGarbageCollector,
   replicaSetController,
   jobController,
   daemonSetController,
