@@ -8,6 +8,7 @@ import { disruptionController } from './disruption/controller.ts';
 import { endpointSliceController } from './endpointslice/controller.ts';
 import { endpointsController } from './endpoints/controller.ts';
 import { garbageCollector } from './garbagecollector/controller.ts';
+import { cronJobController } from './cronjob/controller.ts';
 import { jobController } from './job/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
 import { nodeIpamController } from './nodeipam/controller.ts';
@@ -16,6 +17,7 @@ import { podGarbageCollector } from './podgc/controller.ts';
 import { taintEvictionController } from './nodelifecycle/tainteviction.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
+import { ttlAfterFinishedController } from './ttlafterfinished/controller.ts';
 import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
 
@@ -27,6 +29,8 @@ export const builtinControllers: ControllerFactory[] = [
   podGarbageCollector,
   replicaSetController,
   jobController,
+  cronJobController,
+  ttlAfterFinishedController,
   daemonSetController,
   statefulSetController,
   endpointSliceController,
