@@ -147,6 +147,8 @@ export const podStrategy: Strategy = {
     }
   },
   prepareForUpdate(pod: KObject, old: KObject, ctx: StrategyContext) {
+    // The binding handler sets spec.nodeName and the PodScheduled condition itself.
+    if (ctx.subresource === 'binding') return;
     if (ctx.subresource === 'status') {
       pod.spec = structuredClone(old.spec);
       return;
@@ -167,6 +169,7 @@ export const podStrategy: Strategy = {
   validateUpdate(pod: KObject, old: KObject, ctx: StrategyContext) {
     if (ctx.subresource === 'status') return validatePodStatus(pod.status);
     const errs = validatePodSpec(pod.spec);
+    if (ctx.subresource === 'binding') return errs;
     if (ctx.subresource === 'ephemeralcontainers') return [...errs, ...validateEphemeralUpdate(pod.spec, old.spec)];
     return [...errs, ...validatePodSpecUpdate(pod.spec, old.spec)];
   },
