@@ -55,6 +55,11 @@ export class NodeLifecycleController implements Controller {
   private readonly markedNotReady = new Map<string, string>();
   private readonly limiter = new ZoneLimiter();
   private zones: { at: number; byZone: Map<string, ZoneSummary>; allDown: boolean } | undefined;
+  /**
+   * Ready statuses this controller wrote that the cache does not show yet, with the
+   * resourceVersion the cache still holds: zone states must count a node it just made Unknown.
+   */
+  private readonly written = new Map<string, { status: string; staleRv: string }>();
   private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, workers: 4, paused: true });
 
   init(ctx: ControllerContext): void {
@@ -67,7 +72,11 @@ export class NodeLifecycleController implements Controller {
     this.pods.addIndex(POD_NODE_INDEX, byNodeName);
 
     this.nodes.onAdd((n) => this.queue.add(n.metadata.name!));
-    this.nodes.onUpdate((_, n) => this.queue.add(n.metadata.name!));
+    this.nodes.onUpdate((old, n) => {
+      // A node changing readiness changes its zone's state: count the zones again.
+      if (readyStatus(old) !== readyStatus(n) && this.zones) this.zones.at = 0;
+      this.queue.add(n.metadata.name!);
+    });
     this.nodes.onDelete((n) => this.removed(n));
     // A renewed Lease only moves the deadline; the reconcile scheduled for it sees the new one.
     const renewed = (lease: KObject) => this.observeLease(lease.metadata.name!, lease.spec?.renewTime);
@@ -109,7 +118,11 @@ export class NodeLifecycleController implements Controller {
     let next: number | undefined;
     if (now - hb.probeAt >= grace) {
       const status = unknownStatus(node, now);
-      if (status) current = await this.client.update(resourcePath({ version: 'v1', resource: 'nodes', name, subresource: 'status' }), { ...node, status });
+      if (status) {
+        current = await this.client.update(resourcePath({ version: 'v1', resource: 'nodes', name, subresource: 'status' }), { ...node, status });
+        this.written.set(name, { status: 'Unknown', staleRv: node.metadata.resourceVersion! });
+        if (this.zones) this.zones.at = 0;
+      }
     } else {
       next = hb.probeAt + grace - now;
     }
@@ -188,13 +201,22 @@ export class NodeLifecycleController implements Controller {
    */
   private zoneSummary(now: number): { byZone: Map<string, ZoneSummary>; allDown: boolean } {
     if (this.zones && now - this.zones.at < ZONES_TTL_MS) return this.zones;
-    const byZone = summarizeZones(this.nodes.list(), (n) => zoneOf(n.metadata.labels), (n) => readyStatus(n) === 'True');
+    const byZone = summarizeZones(this.nodes.list(), (n) => zoneOf(n.metadata.labels), (n) => this.cachedReady(n) === 'True');
     const allDown = allDisrupted(byZone);
     if (this.zones && this.zones.allDown !== allDown) {
       for (const key of this.nodes.keys()) this.queue.add(key);
     }
     this.zones = { at: now, byZone, allDown };
     return this.zones;
+  }
+
+  /** The node's Ready status, or the one this controller wrote if the cache does not show it yet. */
+  private cachedReady(node: KObject): string | undefined {
+    const name = node.metadata.name!;
+    const written = this.written.get(name);
+    if (written && written.staleRv === node.metadata.resourceVersion) return written.status;
+    this.written.delete(name);
+    return readyStatus(node);
   }
 
   /** Kubernetes' MarkPodsNotReady: the node's pods get Ready=False, and a NodeNotReady event each. */
@@ -221,6 +243,7 @@ export class NodeLifecycleController implements Controller {
   private removed(node: KObject): void {
     const name = node.metadata.name!;
     this.heartbeats.delete(name);
+    this.written.delete(name);
     if (this.known.delete(name)) this.nodeEvent(node, 'RemovingNode', `Node ${name} event: Removing Node ${name} from Controller`);
   }
 

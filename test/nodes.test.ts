@@ -1,0 +1,177 @@
+/**
+ * Node lifecycle, taint-based eviction and node IPAM through the real binary, real kubectl and
+ * two `tsk simulate` processes (nodes a-0, a-1 and b-0, b-1), with short timeouts: a node is
+ * Unknown 20 s after its last heartbeat (simulated nodes renew their Lease every 10 s, as
+ * kubelet does: a grace period shorter than that makes healthy nodes flap) and pods tolerate an
+ * unreachable node for 3 s.
+ * Killing the a- simulate is a power cut for its nodes; starting it again brings them back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { clusterPerFile } from './lib/cluster.ts';
+import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+
+const { cluster, ok } = clusterPerFile([
+  '--node-monitor-grace-period', '20s',
+  '--default-not-ready-toleration-seconds', '3',
+  '--default-unreachable-toleration-seconds', '3',
+]);
+
+const UNREACHABLE = 'node.kubernetes.io/unreachable';
+
+/** Polls `check` until it returns a value (not undefined) or 90 s pass. */
+async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
+  const deadline = Date.now() + 90_000;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+interface Taint {
+  key: string;
+  effect: string;
+  timeAdded?: string;
+}
+interface Obj {
+  metadata: { name: string; deletionTimestamp?: string };
+  spec: { podCIDR?: string; podCIDRs?: string[]; taints?: Taint[]; nodeName?: string };
+  status: { conditions?: Condition[] };
+}
+
+async function getJson<T = Obj>(args: string[]): Promise<T> {
+  return JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
+}
+
+const cond = (o: Obj, type: string) => o.status.conditions?.find((c) => c.type === type);
+const taintsOf = (n: Obj) => (n.spec.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
+
+function pod(name: string, node: string, tolerations: object[] = []): string {
+  return JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name, labels: { test: 'nodes' } },
+    spec: { nodeName: node, tolerations, containers: [{ name: 'c', image: 'busybox' }] },
+  });
+}
+
+let simA: SimulateProcess | undefined;
+let simB: SimulateProcess | undefined;
+
+/** The simulated nodes are started once the cluster is up (the file's own before hook). */
+async function simulated(): Promise<void> {
+  simA ??= await startSimulate(cluster(), { nodes: 2, namePrefix: 'a-' });
+  simB ??= await startSimulate(cluster(), { nodes: 2, namePrefix: 'b-' });
+}
+
+after(async () => {
+  await simA?.kill();
+  await simB?.kill();
+});
+
+describe('node IPAM', () => {
+  before(simulated);
+
+  it('gives every node its own /24 of the cluster CIDR', async () => {
+    const cidrs = await until('a podCIDR on all four nodes', async () => {
+      const list = await getJson<{ items: Obj[] }>(['nodes']);
+      if (list.items.length !== 4 || list.items.some((n) => !n.spec.podCIDR)) return undefined;
+      return list.items.map((n) => {
+        assert.deepEqual(n.spec.podCIDRs, [n.spec.podCIDR], `${n.metadata.name}: podCIDRs holds podCIDR`);
+        return n.spec.podCIDR!;
+      });
+    });
+    for (const c of cidrs) assert.match(c, /^10\.42\.\d{1,3}\.0\/24$/);
+    assert.equal(new Set(cidrs).size, 4, `distinct ranges: ${cidrs.join(', ')}`);
+  });
+
+  it('records RegisteredNode for each node', async () => {
+    await until('RegisteredNode events', async () => {
+      const out = await ok(['get', 'events', '-n', 'default', '--field-selector', 'reason=RegisteredNode', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+      return out.includes('Node b-1 event: Registered Node b-1 in Controller') && out.includes('Node a-0 event: Registered Node a-0 in Controller') ? true : undefined;
+    });
+  });
+});
+
+describe('a node that stops heartbeating', () => {
+  before(simulated);
+  it('goes Unknown and unreachable, its pods are marked not Ready and evicted after their tolerationSeconds, and it recovers', async () => {
+    await ok(['create', '-f', '-'], pod('short', 'a-0'));
+    // Tolerates the unreachable taint without tolerationSeconds: never evicted for it.
+    await ok(['create', '-f', '-'], pod('stays', 'a-0', [{ key: UNREACHABLE, operator: 'Exists', effect: 'NoExecute' }]));
+    await ok(['create', '-f', '-'], pod('elsewhere', 'b-0'));
+    await until('the pods Ready', async () => {
+      const pods = await getJson<{ items: Obj[] }>(['pods', '-l', 'test=nodes']);
+      return pods.items.length === 3 && pods.items.every((p) => cond(p, 'Ready')?.status === 'True') ? true : undefined;
+    });
+
+    await simA!.stop();
+
+    const node = await until('a-0 Unknown with the unreachable taints', async () => {
+      const n = await getJson(['node', 'a-0']);
+      const ready = cond(n, 'Ready');
+      return ready?.status === 'Unknown' && taintsOf(n).includes(`${UNREACHABLE}:NoExecute`) ? n : undefined;
+    });
+    assert.equal(cond(node, 'Ready')?.reason, 'NodeStatusUnknown');
+    assert.equal(cond(node, 'Ready')?.message, 'Kubelet stopped posting node status.');
+    assert.equal(cond(node, 'MemoryPressure')?.status, 'Unknown');
+    assert.deepEqual(taintsOf(node), [`${UNREACHABLE}:NoExecute`, `${UNREACHABLE}:NoSchedule`]);
+    assert.ok(node.spec.taints!.find((t) => t.effect === 'NoExecute')!.timeAdded, 'the NoExecute taint carries timeAdded');
+
+    const evicted = await until('pod short evicted', async () => {
+      const p = await getJson(['pod', 'short']);
+      return p.metadata.deletionTimestamp ? p : undefined;
+    });
+    const disruption = cond(evicted, 'DisruptionTarget');
+    assert.equal(disruption?.status, 'True');
+    assert.equal(disruption?.reason, 'DeletionByTaintManager');
+    assert.equal(disruption?.message, 'Taint manager: deleting due to NoExecute taint');
+
+    await until('pod stays marked not Ready', async () => (cond(await getJson(['pod', 'stays']), 'Ready')?.status === 'False' ? true : undefined));
+    const stays = await getJson(['pod', 'stays']);
+    assert.equal(stays.metadata.deletionTimestamp, undefined, 'a pod tolerating the taint forever is not evicted');
+
+    const a1 = await until('a-1 Unknown and tainted too', async () => {
+      const n = await getJson(['node', 'a-1']);
+      return taintsOf(n).includes(`${UNREACHABLE}:NoExecute`) ? n : undefined;
+    });
+    assert.equal(cond(a1, 'Ready')?.status, 'Unknown');
+    for (const name of ['b-0', 'b-1']) {
+      const b = await getJson(['node', name]);
+      assert.equal(cond(b, 'Ready')?.status, 'True', `${name} stays Ready`);
+      assert.deepEqual(taintsOf(b), [], `${name} stays untainted`);
+    }
+    assert.equal((await getJson(['pod', 'elsewhere'])).metadata.deletionTimestamp, undefined, 'pods of healthy nodes stay');
+
+    const events = await ok(['get', 'events', '-A', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.reason} {.message}{"\\n"}{end}']);
+    assert.match(events, /^a-0 NodeNotReady Node a-0 status is now: NodeNotReady$/m);
+    assert.match(events, /^stays NodeNotReady Node is not ready$/m);
+    assert.match(events, /^short TaintManagerEviction Marking for deletion Pod default\/short$/m);
+
+    simA = await startSimulate(cluster(), { nodes: 2, namePrefix: 'a-' });
+    for (const name of ['a-0', 'a-1']) {
+      await until(`${name} Ready without taints`, async () => {
+        const n = await getJson(['node', name]);
+        return cond(n, 'Ready')?.status === 'True' && taintsOf(n).length === 0 ? true : undefined;
+      });
+    }
+    // The node's kubelet is back and confirms the deletion that waited for it.
+    await until('pod short gone', async () => {
+      const r = await cluster().kubectl(['get', 'pod', 'short']);
+      return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
+    });
+  });
+});
