@@ -1,0 +1,115 @@
+/**
+ * Control-plane figures (issue 4), printed as a table: `node --import tsx bench/controlplane.ts`.
+ * Boots dist/tsk server --disable-agent with short node timeouts, BENCH_NODES simulated nodes
+ * (1,000: BENCH_DOOMED of them in a second simulate process that is killed later), then:
+ *   bind rate      one Deployment of BENCH_REPLICAS (10,000) tiny pods: create → every pod bound
+ *                  (spec.nodeName set), pods/s end to end through the API
+ *   running        create → every pod Running
+ *   idle           server RSS and CPU while holding that cluster, BENCH_IDLE_S seconds
+ *   node death     SIGKILL of the second simulate → its pods replaced and Running elsewhere
+ *                  (floor: grace period + toleration seconds, printed beside)
+ */
+import fs from 'node:fs';
+import type { KObject } from '../pkg/api/types.ts';
+import { Client } from '../pkg/client/client.ts';
+import { Informer } from '../pkg/client/informer.ts';
+import { startCluster } from '../test/lib/cluster.ts';
+import { startSimulate } from '../test/lib/simulate.ts';
+import { fmt, printTable } from './lib/stats.ts';
+import { rssBytes } from './lib/targets.ts';
+
+const NODES = Number(process.env.BENCH_NODES ?? 1000);
+const DOOMED = Number(process.env.BENCH_DOOMED ?? 10);
+const REPLICAS = Number(process.env.BENCH_REPLICAS ?? 10_000);
+const IDLE_S = Number(process.env.BENCH_IDLE_S ?? 20);
+const GRACE_S = 10;
+const TOLERATION_S = 5;
+
+type Pod = KObject & { spec: { nodeName?: string }; status?: { phase?: string } };
+
+function cpuSeconds(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+const mib = (pid: number) => fmt(rssBytes(pid) / 1024 / 1024, 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(what: string, check: () => boolean, timeoutMs: number): Promise<number> {
+  const started = Date.now();
+  while (!check()) {
+    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    await sleep(20);
+  }
+  return Date.now();
+}
+
+async function main(): Promise<void> {
+  const cluster = await startCluster([
+    '--node-monitor-grace-period', `${GRACE_S}s`,
+    '--default-not-ready-toleration-seconds', String(TOLERATION_S),
+    '--default-unreachable-toleration-seconds', String(TOLERATION_S),
+  ]);
+  const client = Client.fromKubeconfig(cluster.kubeconfig, { userAgent: 'bench' });
+  const pods = new Informer<Pod>(client, { path: '/api/v1/namespaces/default/pods' });
+  try {
+    const t0 = Date.now();
+    const fleet = await startSimulate(cluster, { nodes: NODES - DOOMED, namePrefix: 'sim-', readyWithinMs: 600_000 });
+    const doomed = await startSimulate(cluster, { nodes: DOOMED, namePrefix: 'doomed-', readyWithinMs: 600_000 });
+    const nodesMs = Date.now() - t0;
+    pods.start();
+    await pods.waitForSync();
+
+    const created = Date.now();
+    await client.create('/apis/apps/v1/namespaces/default/deployments', {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'big' },
+      spec: {
+        replicas: REPLICAS,
+        selector: { matchLabels: { app: 'big' } },
+        template: {
+          metadata: { labels: { app: 'big' } },
+          spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests: { cpu: '1m', memory: '1Mi' } } }] },
+        },
+      },
+    } as KObject);
+    const count = (f: (p: Pod) => boolean) => pods.list().filter(f).length;
+    const bound = await until('every pod bound', () => count((p) => !!p.spec.nodeName) >= REPLICAS, 600_000);
+    const running = await until('every pod Running', () => count((p) => p.status?.phase === 'Running') >= REPLICAS, 600_000);
+
+    await sleep(5000);
+    const serverCpu0 = cpuSeconds(cluster.server.pid);
+    await sleep(IDLE_S * 1000);
+    const serverIdleCpu = ((cpuSeconds(cluster.server.pid) - serverCpu0) / IDLE_S) * 100;
+    const serverRss = mib(cluster.server.pid);
+    const simRss = mib(fleet.process.pid);
+
+    const onDoomed = new Set(pods.list().filter((p) => p.spec.nodeName?.startsWith('doomed-')).map((p) => p.metadata.uid));
+    const killed = Date.now();
+    await doomed.kill();
+    const healthy = () => {
+      const all = pods.list();
+      return all.every((p) => !onDoomed.has(p.metadata.uid)) && all.filter((p) => p.status?.phase === 'Running' && p.spec.nodeName?.startsWith('sim-')).length >= REPLICAS;
+    };
+    const recovered = await until('pods of dead nodes running elsewhere', healthy, 600_000);
+
+    printTable(['figure', 'value'], [
+      ['simulated nodes registered (s)', `${fmt(nodesMs / 1000, 1)} (${NODES} nodes)`],
+      [`Deployment of ${REPLICAS}: every pod bound (s)`, fmt((bound - created) / 1000, 1)],
+      ['bind rate end to end (pods/s)', fmt(REPLICAS / ((bound - created) / 1000), 0)],
+      ['every pod Running (s)', fmt((running - created) / 1000, 1)],
+      ['server RSS holding the cluster (MiB)', serverRss],
+      [`server CPU idle, ${IDLE_S} s (% of a core)`, fmt(serverIdleCpu)],
+      ['simulate RSS (MiB)', simRss],
+      [`node death → ${onDoomed.size} pods running elsewhere (s)`, `${fmt((recovered - killed) / 1000, 1)} (floor ${GRACE_S + TOLERATION_S})`],
+    ]);
+    await fleet.stop();
+  } finally {
+    pods.stop();
+    client.close();
+    await cluster.stop();
+  }
+}
+
+await main();
