@@ -59,6 +59,17 @@ async function getJson<T = Obj>(args: string[]): Promise<T> {
 const cond = (o: Obj, type: string) => o.status.conditions?.find((c) => c.type === type);
 const taintsOf = (n: Obj) => (n.spec.taints ?? []).map((t) => `${t.key}:${t.effect}`).sort();
 
+const replicaSet = JSON.stringify({
+  apiVersion: 'apps/v1',
+  kind: 'ReplicaSet',
+  metadata: { name: 'moved' },
+  spec: {
+    replicas: 2,
+    selector: { matchLabels: { app: 'moved' } },
+    template: { metadata: { labels: { app: 'moved' } }, spec: { containers: [{ name: 'c', image: 'busybox' }] } },
+  },
+});
+
 function pod(name: string, node: string, tolerations: object[] = []): string {
   return JSON.stringify({
     apiVersion: 'v1',
@@ -108,7 +119,7 @@ describe('node IPAM', () => {
 
 describe('a node that stops heartbeating', () => {
   before(simulated);
-  it('goes Unknown and unreachable, its pods are marked not Ready and evicted after their tolerationSeconds, and it recovers', async () => {
+  it('goes Unknown and unreachable, its pods are marked not Ready and evicted after their tolerationSeconds and replaced elsewhere, and it recovers', async () => {
     await ok(['create', '-f', '-'], pod('short', 'a-0'));
     // Tolerates the unreachable taint without tolerationSeconds: never evicted for it.
     await ok(['create', '-f', '-'], pod('stays', 'a-0', [{ key: UNREACHABLE, operator: 'Exists', effect: 'NoExecute' }]));
@@ -117,6 +128,15 @@ describe('a node that stops heartbeating', () => {
       const pods = await getJson<{ items: Obj[] }>(['pods', '-l', 'test=nodes']);
       return pods.items.length === 3 && pods.items.every((p) => cond(p, 'Ready')?.status === 'True') ? true : undefined;
     });
+    // The ReplicaSet's pods start on a- nodes: the b- nodes are cordoned until they are running.
+    await ok(['cordon', 'b-0', 'b-1']);
+    await until('b-0 tainted unschedulable', async () => (taintsOf(await getJson(['node', 'b-0'])).includes('node.kubernetes.io/unschedulable:NoSchedule') ? true : undefined));
+    await ok(['create', '-f', '-'], replicaSet);
+    await until('the ReplicaSet running on a- nodes', async () => {
+      const pods = await getJson<{ items: Obj[] }>(['pods', '-l', 'app=moved']);
+      return pods.items.length === 2 && pods.items.every((p) => p.spec.nodeName?.startsWith('a-') && cond(p, 'Ready')?.status === 'True') ? true : undefined;
+    });
+    await ok(['uncordon', 'b-0', 'b-1']);
 
     await simA!.stop();
 
@@ -156,6 +176,15 @@ describe('a node that stops heartbeating', () => {
     }
     assert.equal((await getJson(['pod', 'elsewhere'])).metadata.deletionTimestamp, undefined, 'pods of healthy nodes stay');
 
+    // Evicted pods of a dead node stay Terminating (no kubelet confirms); the ReplicaSet replaces them on b- nodes.
+    const moved = await until('the ReplicaSet running again on b- nodes', async () => {
+      const pods = await getJson<{ items: Obj[] }>(['pods', '-l', 'app=moved']);
+      const live = pods.items.filter((p) => !p.metadata.deletionTimestamp);
+      return live.length === 2 && live.every((p) => p.spec.nodeName?.startsWith('b-') && cond(p, 'Ready')?.status === 'True') ? pods.items : undefined;
+    });
+    const terminating = moved.filter((p) => p.metadata.deletionTimestamp);
+    assert.ok(terminating.length > 0 && terminating.every((p) => p.spec.nodeName?.startsWith('a-')), 'the evicted pods are the a- ones');
+
     const events = await ok(['get', 'events', '-A', '-o', 'jsonpath={range .items[*]}{.involvedObject.name} {.reason} {.message}{"\\n"}{end}']);
     assert.match(events, /^a-0 NodeNotReady Node a-0 status is now: NodeNotReady$/m);
     assert.match(events, /^stays NodeNotReady Node is not ready$/m);
@@ -168,10 +197,11 @@ describe('a node that stops heartbeating', () => {
         return cond(n, 'Ready')?.status === 'True' && taintsOf(n).length === 0 ? true : undefined;
       });
     }
-    // The node's kubelet is back and confirms the deletion that waited for it.
+    // The node's kubelet is back and confirms the deletions that waited for it.
     await until('pod short gone', async () => {
       const r = await cluster().kubectl(['get', 'pod', 'short']);
       return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
     });
+    await until('only the replacements left', async () => ((await getJson<{ items: Obj[] }>(['pods', '-l', 'app=moved'])).items.length === 2 ? true : undefined));
   });
 });
