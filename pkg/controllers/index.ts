@@ -20,6 +20,7 @@ import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts
 import { ttlAfterFinishedController } from './ttlafterfinished/controller.ts';
 import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
+import { deploymentController } from './deployment/controller.ts';
 
 export const builtinControllers: ControllerFactory[] = [
   namespaceController,
@@ -28,6 +29,7 @@ export const builtinControllers: ControllerFactory[] = [
   garbageCollector,
   podGarbageCollector,
   replicaSetController,
+  deploymentController,
   jobController,
   cronJobController,
   ttlAfterFinishedController,

@@ -52,13 +52,12 @@ export function calculateStatus(rs: KObject, pods: KObject[], manageError: unkno
   } else if (!manageError && failure) {
     conditions = conditions.filter((c) => c !== failure);
   }
-  const status: ReplicaSetStatus = {
-    replicas: pods.length,
-    fullyLabeledReplicas: fullyLabeled,
-    readyReplicas: ready,
-    availableReplicas: available,
-    observedGeneration: rs.metadata.generation,
-  };
+  // Only `replicas` is always serialized; Kubernetes omits the other counters when zero.
+  const status: ReplicaSetStatus = { replicas: pods.length };
+  if (fullyLabeled) status.fullyLabeledReplicas = fullyLabeled;
+  if (ready) status.readyReplicas = ready;
+  if (available) status.availableReplicas = available;
+  if (rs.metadata.generation) status.observedGeneration = rs.metadata.generation;
   if (conditions.length > 0) status.conditions = conditions;
   return status;
 }
