@@ -14,8 +14,11 @@ import type { KObject } from '../api/types.ts';
 import { isClientError, resourcePath, type Client } from '../client/client.ts';
 import { Informer } from '../client/informer.ts';
 import { WorkQueue } from '../client/workqueue.ts';
+import { logger } from '../log/log.ts';
 import { fallbackPodCidr, PodAddresses } from './addresses.ts';
 import { runningStatus, runsToCompletion, succeededStatus } from './podstatus.ts';
+
+const log = logger('simulate');
 
 export const COMPLETE_AFTER_MS = 1000;
 export const CIDR_WAIT_MS = 5000;
@@ -39,6 +42,7 @@ export class SimulatedKubelet {
   private readonly queue: WorkQueue;
   private readonly addresses = new PodAddresses();
   private readonly startedAt: number;
+  private warnedFallback = false;
 
   constructor(private readonly client: Client, private readonly fleet: FleetView, private readonly now: () => number = Date.now) {
     this.startedAt = now();
@@ -88,13 +92,23 @@ export class SimulatedKubelet {
       return true;
     }
     if (phase === 'Running' && pod.status?.podIP) return this.whileRunning(pod, node, key);
-    const cidr = this.fleet.podCidr(node) ?? (this.now() - this.startedAt < CIDR_WAIT_MS ? undefined : fallbackPodCidr(index));
+    const cidr = this.fleet.podCidr(node) ?? this.fallback(node, index);
     if (!cidr && !pod.spec?.hostNetwork) return CIDR_WAIT_MS / 5;
     const hostIP = this.fleet.hostIp(node);
     const podIP = pod.spec?.hostNetwork ? hostIP : this.addresses.allocate(node, cidr!, key);
     if (!podIP) throw new Error(`no free pod address in ${cidr} on node ${node}`);
     await this.client.patch(podPath(namespace, name, 'status'), { status: runningStatus(pod, { podIP, hostIP }, this.now()) }, 'merge');
     return runsToCompletion(pod) ? COMPLETE_AFTER_MS : true;
+  }
+
+  /** The fixed range for a node without podCIDR, once CIDR_WAIT_MS have passed (said once in the log). */
+  private fallback(node: string, index: number): string | undefined {
+    if (this.now() - this.startedAt < CIDR_WAIT_MS) return undefined;
+    if (!this.warnedFallback) {
+      this.warnedFallback = true;
+      log.info(`node ${node} has no podCIDR ${CIDR_WAIT_MS / 1000} s after start (no node IPAM?): pods get addresses from 172.16.0.0/12, a /24 per node`);
+    }
+    return fallbackPodCidr(index);
   }
 
   /** A running pod: remember its address (it may predate this process); finish it when it runs to completion. */
