@@ -20,6 +20,7 @@ import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts
 import { ttlAfterFinishedController } from './ttlafterfinished/controller.ts';
 import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
+import { resourceQuotaController } from './resourcequota/controller.ts';
 import { deploymentController } from './deployment/controller.ts';
 
 export const builtinControllers: ControllerFactory[] = [
@@ -38,6 +39,7 @@ export const builtinControllers: ControllerFactory[] = [
   endpointSliceController,
   endpointsController,
   disruptionController,
+  resourceQuotaController,
   nodeIpamController,
   nodeLifecycleController,
   taintEvictionController,

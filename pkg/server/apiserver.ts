@@ -18,6 +18,8 @@ import { CrdController } from '../apiserver/crd/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
+import { limitRangerAdmission } from './limitranger.ts';
+import { quotaAdmission } from './quota.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
@@ -96,11 +98,16 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
       const defaultClasses = defaultClassAdmission(ctx);
       const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
       const priority = priorityAdmission(ctx);
-      return (def, obj, old, sctx) => {
+      const limitRanger = limitRangerAdmission(ctx);
+      const quota = quotaAdmission(ctx);
+      return async (def, obj, old, sctx) => {
+        limitRanger(def, obj, old);
         defaultClasses(def, obj, old);
         pods(def, obj, old);
         priority(def, obj, old);
         rbac(def, obj, old, sctx);
+        // Last, as in Kubernetes: only what every other plugin let through is charged to a quota.
+        await quota(def, obj, old, sctx);
       };
     },
     authorizer: (ctx) => {

@@ -18,8 +18,8 @@ export interface WriteHooks {
   admitCreate?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
   /** Admission of a delete (e.g. the system namespaces may not go); throws to refuse. */
   admitDelete?(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): void;
-  /** Admission of any write once validated (e.g. RBAC escalation checks); throws to refuse. */
-  admit?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): void;
+  /** Admission of any write once validated (e.g. RBAC escalation checks, quota charges); throws to refuse. */
+  admit?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): void | Promise<void>;
   /** Records the write's field ownership (managedFields) once defaults are in; returns the object to store. */
   trackFields?(def: ResourceDefinition, obj: KObject, old: KObject | undefined, ctx: StrategyContext): KObject;
 }
@@ -123,7 +123,7 @@ export class Store {
     const errors = [...this.hooks.validateMeta(def, obj, undefined), ...(def.strategy.validate?.(obj, ctx) ?? [])];
     if (errors.length > 0) throw invalid(def, obj, errors);
     this.hooks.admitCreate?.(def, obj, ctx);
-    this.hooks.admit?.(def, obj, undefined, ctx);
+    await this.hooks.admit?.(def, obj, undefined, ctx);
     const tracked = this.hooks.trackFields ? this.hooks.trackFields(def, obj, undefined, ctx) : obj;
     dropEmptyMeta(tracked);
     return tracked;
@@ -203,7 +203,7 @@ export class Store {
       await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
       const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
       if (errors.length > 0) throw invalid(def, next, errors);
-      this.hooks.admit?.(def, next, current.obj, ctx);
+      await this.hooks.admit?.(def, next, current.obj, ctx);
       if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
       dropEmptyMeta(next);
       next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
