@@ -8,14 +8,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { clusterPerFile } from './lib/cluster.ts';
+import { clusterPerFile, startCluster, type TestCluster } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+import { startTsk, type TskProcess } from './lib/tsk.ts';
 
-const { cluster, ok } = clusterPerFile([
+const SHORT_TIMEOUTS = [
   '--node-monitor-grace-period', '20s',
   '--default-not-ready-toleration-seconds', '3',
   '--default-unreachable-toleration-seconds', '3',
-]);
+];
+const { cluster, ok } = clusterPerFile(SHORT_TIMEOUTS);
 
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
@@ -52,8 +54,12 @@ interface Obj {
   status: { conditions?: Condition[] };
 }
 
-async function getJson<T = Obj>(args: string[]): Promise<T> {
-  return JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
+/** `kubectl get ARGS -o json` on the file's cluster, or on `on`. */
+async function getJson<T = Obj>(args: string[], on?: TestCluster): Promise<T> {
+  if (!on) return JSON.parse(await ok(['get', ...args, '-o', 'json'])) as T;
+  const r = await on.kubectl(['get', ...args, '-o', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout) as T;
 }
 
 const cond = (o: Obj, type: string) => o.status.conditions?.find((c) => c.type === type);
@@ -203,5 +209,75 @@ describe('a node that stops heartbeating', () => {
       return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
     });
     await until('only the replacements left', async () => ((await getJson<{ items: Obj[] }>(['pods', '-l', 'app=moved'])).items.length === 2 ? true : undefined));
+  });
+});
+
+describe('a cluster whose every node is down', () => {
+  let solo: TestCluster | undefined;
+  const sims: SimulateProcess[] = [];
+  before(async () => {
+    solo = await startCluster(SHORT_TIMEOUTS);
+  });
+  after(async () => {
+    for (const sim of sims) await sim.kill();
+    await solo?.stop();
+  });
+
+  it('gets no NoExecute taint (the control plane may be the one cut off) until a Ready node joins', async () => {
+    const c = solo!;
+    sims.push(await startSimulate(c, { nodes: 1, namePrefix: 'solo-' }));
+    const r = await c.kubectl(['create', '-f', '-'], { input: pod('p', 'solo-0') });
+    assert.equal(r.code, 0, r.stderr);
+    await until('pod p Ready', async () => (cond(await getJson(['pod', 'p'], c), 'Ready')?.status === 'True' ? true : undefined));
+    await sims[0]!.stop();
+
+    // The NoSchedule taint and the NoExecute one are decided and written together.
+    const node = await until('solo-0 Unknown and tainted', async () => {
+      const n = await getJson(['node', 'solo-0'], c);
+      return cond(n, 'Ready')?.status === 'Unknown' && taintsOf(n).length > 0 ? n : undefined;
+    });
+    assert.deepEqual(taintsOf(node), [`${UNREACHABLE}:NoSchedule`]);
+    assert.equal((await getJson(['pod', 'p'], c)).metadata.deletionTimestamp, undefined);
+
+    sims.push(await startSimulate(c, { nodes: 1, namePrefix: 'more-' }));
+    await until('solo-0 tainted NoExecute', async () => (taintsOf(await getJson(['node', 'solo-0'], c)).includes(`${UNREACHABLE}:NoExecute`) ? true : undefined));
+    await until('pod p evicted', async () => ((await getJson(['pod', 'p'], c)).metadata.deletionTimestamp ? true : undefined));
+  });
+});
+
+describe('node IPAM across a server restart', () => {
+  let c: TestCluster | undefined;
+  let restarted: TskProcess | undefined;
+  const sims: SimulateProcess[] = [];
+  before(async () => {
+    c = await startCluster();
+  });
+  after(async () => {
+    for (const sim of sims) await sim.kill();
+    await restarted?.kill();
+    await c?.stop();
+  });
+
+  const cidrsOf = async (count: number) => until(`podCIDRs on ${count} nodes`, async () => {
+    const list = await getJson<{ items: Obj[] }>(['nodes'], c);
+    if (list.items.length !== count || list.items.some((n) => !n.spec.podCIDR)) return undefined;
+    return new Map(list.items.map((n) => [n.metadata.name, n.spec.podCIDR!]));
+  });
+
+  it('keeps the ranges nodes hold and never hands one out twice', async () => {
+    sims.push(await startSimulate(c!, { nodes: 2, namePrefix: 'r-' }));
+    const before = await cidrsOf(2);
+    await sims[0]!.stop();
+    const del = await c!.kubectl(['delete', 'node', 'r-1']);
+    assert.equal(del.code, 0, del.stderr);
+
+    await c!.server.kill();
+    restarted = startTsk(['server', '--disable-agent', '--data-dir', c!.dataDir, '--https-listen-port', String(c!.port), '--bind-address', '127.0.0.1']);
+    await restarted.waitForLog(/serving the Kubernetes API/, 30_000);
+
+    sims.push(await startSimulate(c!, { nodes: 3, namePrefix: 'r-' }));
+    const afterRestart = await cidrsOf(3);
+    assert.equal(afterRestart.get('r-0'), before.get('r-0'), 'r-0 keeps its range');
+    assert.equal(new Set(afterRestart.values()).size, 3, `distinct ranges: ${[...afterRestart.values()].join(', ')}`);
   });
 });
