@@ -36,6 +36,7 @@ spec:
     let deleted = false;
     for await (const event of watch) {
       if (event.type === 'BOOKMARK') continue;
+      if (event.type === 'ERROR') throw new Error(`watch failed: ${event.object.message}`);
       if (event.type === 'DELETED') {
         deleted = true;
         break;
