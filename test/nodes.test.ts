@@ -281,3 +281,33 @@ describe('node IPAM across a server restart', () => {
     assert.equal(new Set(afterRestart.values()).size, 3, `distinct ranges: ${[...afterRestart.values()].join(', ')}`);
   });
 });
+
+describe('node IPAM with a small cluster CIDR', () => {
+  let c: TestCluster | undefined;
+  let sim: SimulateProcess | undefined;
+  before(async () => {
+    c = await startCluster(['--cluster-cidr', '10.42.0.0/23']);
+  });
+  after(async () => {
+    await sim?.kill();
+    await c?.stop();
+  });
+
+  it('reports CIDRNotAvailable when the ranges run out, and serves the node once one is freed', async () => {
+    sim = await startSimulate(c!, { nodes: 3, namePrefix: 'x-' });
+    const starved = await until('two nodes with ranges, one without', async () => {
+      const list = await getJson<{ items: Obj[] }>(['nodes'], c);
+      const without = list.items.filter((n) => !n.spec.podCIDR);
+      return list.items.length === 3 && without.length === 1 ? without[0]!.metadata.name : undefined;
+    });
+    await until('the CIDRNotAvailable event', async () => {
+      const r = await c!.kubectl(['get', 'events', '-n', 'default', '--field-selector', `involvedObject.name=${starved},reason=CIDRNotAvailable`, '-o', 'jsonpath={.items[*].message}']);
+      return r.stdout.includes(`Node ${starved} status is now: CIDRNotAvailable`) ? true : undefined;
+    });
+    const other = ['x-0', 'x-1', 'x-2'].find((n) => n !== starved)!;
+    const freed = (await getJson(['node', other], c)).spec.podCIDR;
+    const del = await c!.kubectl(['delete', 'node', other]);
+    assert.equal(del.code, 0, del.stderr);
+    await until(`${starved} gets the freed range`, async () => ((await getJson(['node', starved], c)).spec.podCIDR === freed ? true : undefined));
+  });
+});

@@ -112,8 +112,13 @@ export class NodeIpamController implements Controller {
     const name = node.metadata.name!;
     const pending = this.assigned.get(name);
     this.assigned.delete(name);
-    for (const cidr of pending ? [pending, ...nodeCidrs(node)] : nodeCidrs(node)) {
+    const released = pending ? [pending, ...nodeCidrs(node)] : nodeCidrs(node);
+    for (const cidr of released) {
       if (this.set.overlaps(cidr)) this.set.release(cidr);
+    }
+    // Nodes that found the pool empty wait on a growing backoff: a freed range is theirs now.
+    if (released.length > 0) {
+      for (const other of this.nodes.list()) if (nodeCidrs(other).length === 0 && !this.assigned.has(other.metadata.name!)) this.queue.add(other.metadata.name!);
     }
   }
 
