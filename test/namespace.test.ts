@@ -7,6 +7,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
+import { startSimulate } from './lib/simulate.ts';
 
 const { cluster, ok } = clusterPerFile();
 
@@ -41,10 +42,18 @@ test('deleting a namespace deletes its content, then the namespace', async () =>
   await ok(['-n', 'doomed', 'create', 'configmap', 'cm', '--from-literal=a=b']);
   await ok(['-n', 'doomed', 'create', 'secret', 'generic', 'sec', '--from-literal=a=b']);
   await ok(['-n', 'doomed', 'run', 'pod', '--image=busybox', '--restart=Never']);
+  // A pod some kubelet runs ends gracefully: the namespace waits for the node to confirm it.
+  const sim = await startSimulate(cluster(), { nodes: 1, namePrefix: 'ns-sim-' });
+  await ok(['-n', 'doomed', 'run', 'running', '--image=busybox', '--overrides={"spec":{"nodeName":"ns-sim-0"}}']);
+  await ok(['-n', 'doomed', 'wait', '--for=condition=Ready', 'pod/running', '--timeout=60s']);
   await until('gadgets to be served', async () => ((await cluster().kubectl(['-n', 'doomed', 'get', 'gadgets'])).code === 0 ? true : undefined));
   await ok(['-n', 'doomed', 'apply', '-f', '-'], 'apiVersion: ns.example.com/v1\nkind: Gadget\nmetadata: {name: g}\n');
   // kubectl waits for the namespace to be gone.
-  await ok(['delete', 'namespace', 'doomed', '--timeout=60s']);
+  try {
+    await ok(['delete', 'namespace', 'doomed', '--timeout=60s']);
+  } finally {
+    await sim.stop();
+  }
   const r = await cluster().kubectl(['get', 'namespace', 'doomed']);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /namespaces "doomed" not found/);
