@@ -15,6 +15,8 @@ import { syncCronJob, type CronJobWriter } from './sync.ts';
 const SERVICE_ACCOUNT = 'cronjob-controller';
 const COMPONENT = 'cronjob-controller';
 const BY_CONTROLLER = 'byControllerUid';
+/** Timers beyond 2^31 ms fire at once: a yearly schedule is looked at again daily instead. */
+const MAX_WAIT_MS = 24 * 3600_000;
 
 const path = (resource: string, namespace: string, name?: string, subresource?: string) => resourcePath({ group: 'batch', version: 'v1', resource, namespace, name, subresource });
 
@@ -52,7 +54,8 @@ export class CronJobController implements Controller {
     const cj = this.cronJobs.get(key);
     if (!cj) return true;
     const jobs = this.jobs.byIndex(BY_CONTROLLER, cj.metadata.uid!);
-    return syncCronJob(cj, jobs, { writer: this.writer, events: this.events, now: () => new Date() });
+    const result = await syncCronJob(cj, jobs, { writer: this.writer, events: this.events, now: () => new Date() });
+    return result === true ? true : Math.min(result, MAX_WAIT_MS);
   }
 
   private readonly writer: CronJobWriter = {

@@ -25,6 +25,8 @@ const BY_CONTROLLER = 'byControllerUid';
 const BATCH_MS = 1000;
 /** Keys of pods to free from the finalizer, kept apart from job keys in the one queue. */
 const ORPHAN = 'orphan:';
+/** Timers beyond 2^31 ms fire at once: far deadlines are looked at again daily instead. */
+const MAX_WAIT_MS = 24 * 3600_000;
 
 const jobsPath = (namespace: string, name?: string, subresource?: string) => resourcePath({ group: 'batch', version: 'v1', resource: 'jobs', namespace, name, subresource });
 const podsPath = (namespace: string, name?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace, name });
@@ -117,7 +119,8 @@ export class JobController implements Controller {
     const job = this.jobs.get(key);
     if (!job) return true;
     const pods = this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!);
-    return syncJob(key, job, pods, this.deps());
+    const result = await syncJob(key, job, pods, this.deps());
+    return result === true ? true : Math.min(result, MAX_WAIT_MS);
   }
 
   /** A pod whose job is gone or finished only needs its finalizer removed. */

@@ -169,4 +169,45 @@ describe('job sync', () => {
     await h.sync();
     assert.equal(h.pods.size, 4);
   });
+
+  it('deletes pods beyond a lowered parallelism without counting them as failed', async () => {
+    const h = new JobHarness(newJob({ completions: 10, parallelism: 3 }));
+    await h.sync();
+    assert.equal(h.livePods().length, 3);
+    h.job.spec.parallelism = 1;
+    await h.sync();
+    assert.equal(h.livePods().length, 1);
+    assert.equal(h.job.status.active, 1);
+    assert.equal(h.reasons().filter((r) => r === 'SuccessfulDelete').length, 2);
+    await h.sync();
+    assert.equal(h.job.status.failed ?? 0, 0);
+    assert.equal(h.livePods().length, 1, 'no replacement beyond parallelism');
+  });
+
+  it('without completions, the first success ends the job once the other pods finish', async () => {
+    const h = new JobHarness(newJob({ completions: undefined, parallelism: 2 }));
+    delete h.job.spec.completions;
+    await h.sync();
+    const [a, b] = h.livePods();
+    h.setPhase(a!, 'Succeeded');
+    await h.sync();
+    assert.equal(h.livePods().filter((p) => p.status.phase === 'Pending').length, 1, 'no new pod after a success');
+    assert.equal(h.condition('Complete'), undefined, 'the other pod still runs');
+    h.setPhase(b!, 'Succeeded');
+    await h.sync();
+    assert.equal(h.job.status.succeeded, 2);
+    assert.equal(h.condition('Complete')?.status, 'True');
+  });
+
+  it('restartPolicy OnFailure: container restarts count against backoffLimit', async () => {
+    const h = new JobHarness(newJob({ backoffLimit: 2 }));
+    h.job.spec.template.spec.restartPolicy = 'OnFailure';
+    await h.sync();
+    const [pod] = h.livePods();
+    h.pods.get(pod!.metadata.name!)!.status = { phase: 'Running', containerStatuses: [{ name: 'c', restartCount: 2 }] };
+    await h.sync();
+    await h.sync();
+    assert.equal(h.condition('Failed')?.reason, 'BackoffLimitExceeded');
+    assert.equal(h.job.status.failed, 1, 'the running pod was killed and counted');
+  });
 });

@@ -13,6 +13,8 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from '../manager.ts';
 
 const SERVICE_ACCOUNT = 'ttl-after-finished-controller';
+/** Timers beyond 2^31 ms fire at once: a far expiry is looked at again daily instead. */
+const MAX_WAIT_MS = 24 * 3600_000;
 
 const jobPath = (namespace: string, name: string) => resourcePath({ group: 'batch', version: 'v1', resource: 'jobs', namespace, name });
 
@@ -60,7 +62,7 @@ export class TtlAfterFinishedController implements Controller {
     if (!cached) return true;
     const left = timeLeft(cached, Date.now());
     if (left === undefined) return true;
-    if (left > 0) return left;
+    if (left > 0) return Math.min(left, MAX_WAIT_MS);
     // The cache may be behind a change of the TTL: decide on the job as it is now.
     let fresh: KObject;
     try {
@@ -71,7 +73,7 @@ export class TtlAfterFinishedController implements Controller {
     }
     const freshLeft = timeLeft(fresh, Date.now());
     if (freshLeft === undefined) return true;
-    if (freshLeft > 0) return freshLeft;
+    if (freshLeft > 0) return Math.min(freshLeft, MAX_WAIT_MS);
     try {
       await this.client.delete(jobPath(fresh.metadata.namespace!, fresh.metadata.name!), { propagationPolicy: 'Foreground', preconditions: { uid: fresh.metadata.uid } });
     } catch (err) {
