@@ -136,6 +136,35 @@ describe('batch workloads on simulated nodes', () => {
       assert.ok((await eventReasons('fragile')).includes('BackoffLimitExceeded'));
     });
 
+    it('suspend: no pods while suspended, then resumed to completion', async () => {
+      await ok(['create', '-f', '-'], job('paused', { suspend: true, completions: 2, parallelism: 2 }));
+      await until('the Suspended condition', async () => {
+        const j = await jsonOf(['get', 'job', 'paused']);
+        return j.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Suspended' && c.status === 'True') ? j : undefined;
+      });
+      assert.equal((await podsOf('paused')).length, 0);
+      assert.match(await ok(['get', 'job', 'paused']), /paused\s+Suspended\s+0\/2/);
+      await ok(['patch', 'job', 'paused', '--type=merge', '-p', JSON.stringify({ spec: { suspend: false } })]);
+      await ok(['wait', '--for=condition=complete', 'job/paused', '--timeout=60s']);
+      const j = await jsonOf(['get', 'job', 'paused']);
+      const suspended = j.status.conditions.find((c: { type: string }) => c.type === 'Suspended');
+      assert.deepEqual([suspended.status, suspended.reason], ['False', 'JobResumed']);
+      assert.equal(j.status.succeeded, 2);
+      const reasons = await eventReasons('paused');
+      assert.ok(reasons.includes('Suspended') && reasons.includes('Resumed'), reasons.join(','));
+    });
+
+    it('deleting a job removes its pods, though they carry the tracking finalizer', async () => {
+      await ok(['create', '-f', '-'], job('doomed', { completions: 2, parallelism: 2 }, nowhere));
+      const pods = await until('two pods', async () => {
+        const p = await podsOf('doomed');
+        return p.length === 2 ? p : undefined;
+      });
+      for (const p of pods) assert.deepEqual(p.metadata.finalizers, ['batch.kubernetes.io/job-tracking']);
+      await ok(['delete', 'job', 'doomed']);
+      await until('the pods to go', async () => ((await podsOf('doomed')).length === 0 ? true : undefined));
+    });
+
     it('ttlSecondsAfterFinished deletes the finished job, and its pods go with it', async () => {
       await ok(['create', '-f', '-'], job('brief', { ttlSecondsAfterFinished: 1 }));
       const uid = (await jsonOf(['get', 'job', 'brief'])).metadata.uid;
