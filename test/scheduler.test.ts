@@ -134,4 +134,68 @@ describe('scheduler', () => {
     await ok(['uncordon', 'cordoned']);
     assert.equal(await nodeOf('on-cordoned', 'taints'), 'cordoned');
   });
+
+  it('keeps pods with required anti-affinity apart, and says so when no node is left', async () => {
+    await ok(['create', 'namespace', 'anti']);
+    await addNode('anti-a', { labels: { pool: 'anti' } });
+    await addNode('anti-b', { labels: { pool: 'anti' } });
+    const spec = {
+      nodeSelector: { pool: 'anti' },
+      affinity: { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [{ labelSelector: { matchLabels: { app: 'lonely' } }, topologyKey: 'kubernetes.io/hostname' }] } },
+    };
+    await createPod('lonely-1', { namespace: 'anti', labels: { app: 'lonely' }, spec });
+    await createPod('lonely-2', { namespace: 'anti', labels: { app: 'lonely' }, spec });
+    const placed = [await nodeOf('lonely-1', 'anti'), await nodeOf('lonely-2', 'anti')].sort();
+    assert.deepEqual(placed, ['anti-a', 'anti-b']);
+    await createPod('lonely-3', { namespace: 'anti', labels: { app: 'lonely' }, spec });
+    const message = await failedSchedulingMessage('lonely-3', 'anti');
+    // The other nodes fail earlier filters (the tainted one on its taint, the rest on the selector).
+    const n = Number(/^0\/(\d+)/.exec(message)?.[1]);
+    assert.equal(message, `0/${n} nodes are available: 1 node(s) had untolerated taint {dedicated: gpu}, 2 node(s) didn't match pod anti-affinity rules, ${n - 3} node(s) didn't match Pod's node affinity/selector. preemption: 0/${n} nodes are available: 2 No preemption victims found for incoming pod, ${n - 2} Preemption is not helpful for scheduling..`);
+  });
+
+  it('spreads pods by topology spread constraints and, by default, pods of one controller', async () => {
+    await ok(['create', 'namespace', 'spread']);
+    for (const name of ['spread-a', 'spread-b', 'spread-c']) await addNode(name, { labels: { pool: 'spread' } });
+    const constraint = { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'even' } } };
+    for (let i = 0; i < 6; i++) await createPod(`even-${i}`, { namespace: 'spread', labels: { app: 'even' }, spec: { nodeSelector: { pool: 'spread' }, topologySpreadConstraints: [constraint] } });
+    const counts = new Map<string, number>();
+    for (let i = 0; i < 6; i++) {
+      const node = await nodeOf(`even-${i}`, 'spread');
+      counts.set(node, (counts.get(node) ?? 0) + 1);
+    }
+    assert.deepEqual([...counts.values()], [2, 2, 2]);
+
+    // No constraints, one controlling owner: kube-scheduler's default spreading of a workload.
+    for (const name of ['owned-a', 'owned-b', 'owned-c']) await addNode(name, { labels: { pool: 'owned' } });
+    const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: '6b8a7c51-0000-4000-8000-000000000001', controller: true };
+    const owned = new Map<string, number>();
+    for (let i = 0; i < 6; i++) {
+      await ok(['create', '-f', '-'], JSON.stringify({
+        apiVersion: 'v1',
+        kind: 'Pod',
+        metadata: { name: `web-${i}`, namespace: 'spread', labels: { app: 'web' }, ownerReferences: [owner] },
+        spec: { nodeSelector: { pool: 'owned' }, containers: [{ name: 'c', image: 'busybox' }] },
+      }));
+      const node = await nodeOf(`web-${i}`, 'spread');
+      owned.set(node, (owned.get(node) ?? 0) + 1);
+    }
+    assert.deepEqual([...owned.values()], [2, 2, 2]);
+  });
+
+  it('preempts a lower-priority pod for a higher-priority one', async () => {
+    await ok(['create', 'namespace', 'prio']);
+    await ok(['create', 'priorityclass', 'important', '--value', '1000']);
+    await addNode('crowded', { cpu: '2', labels: { pool: 'prio' } });
+    await createPod('victim', { namespace: 'prio', cpu: '1500m', spec: { nodeSelector: { pool: 'prio' }, terminationGracePeriodSeconds: 0 } });
+    assert.equal(await nodeOf('victim', 'prio'), 'crowded');
+    await createPod('vip', { namespace: 'prio', cpu: '1500m', spec: { nodeSelector: { pool: 'prio' }, priorityClassName: 'important' } });
+    assert.equal(await nodeOf('vip', 'prio'), 'crowded');
+    const left = await ok(['get', 'pods', '-n', 'prio', '-o', 'jsonpath={.items[*].metadata.name}']);
+    assert.equal(left.trim(), 'vip');
+    const preempted = await ok(['get', 'events', '-n', 'prio', '--field-selector', 'involvedObject.name=victim,reason=Preempted', '-o', 'jsonpath={.items[*].message}']);
+    assert.match(preempted, /^Preempted by pod [0-9a-f-]+ on node crowded$/);
+    const failed = await failedSchedulingMessage('vip', 'prio');
+    assert.match(failed, /1 Insufficient cpu/);
+  });
 });

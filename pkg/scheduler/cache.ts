@@ -19,6 +19,8 @@ export class SchedulerCache {
   private readonly placements = new Map<string, Placement>();
   /** controller uid → node name → pods of it on that node (counting for spread). */
   private readonly controllerCounts = new Map<string, Map<string, number>>();
+  /** controller uid → zone (topology.kubernetes.io/zone of the pod's node when it was added) → pods. */
+  private readonly controllerZones = new Map<string, Map<string, number>>();
   /** Bound pods that carry pod affinity/anti-affinity terms (existing pods' rules bind newcomers). */
   readonly affinityPods = new Set<PodInfo>();
   /** Pods by namespace, for label-selector counting (spread constraints, pod affinity). */
@@ -135,6 +137,11 @@ export class SchedulerCache {
   /** Labels of a namespace (pod affinity's namespaceSelector); the scheduler sets the lookup. */
   namespaceLabels: (namespace: string) => Record<string, string> = () => ({});
 
+  /** How many spread-counting pods of controller `uid` each zone holds. */
+  controllerZoneSpread(uid: string): Map<string, number> | undefined {
+    return this.controllerZones.get(uid);
+  }
+
   podsInNamespace(namespace: string): Iterable<PodInfo> {
     return this.byNamespace.get(namespace) ?? [];
   }
@@ -173,11 +180,19 @@ export class SchedulerCache {
 
   private countController(info: PodInfo, sign: 1 | -1): void {
     if (!info.controller || !info.countsForSpread) return;
-    let perNode = this.controllerCounts.get(info.controller);
-    if (!perNode) this.controllerCounts.set(info.controller, (perNode = new Map()));
-    const n = (perNode.get(info.nodeName) ?? 0) + sign;
-    if (n > 0) perNode.set(info.nodeName, n);
-    else perNode.delete(info.nodeName);
-    if (perNode.size === 0) this.controllerCounts.delete(info.controller);
+    bump(this.controllerCounts, info.controller, info.nodeName, sign);
+    if (sign > 0) info.zone = this.nodes.get(info.nodeName)?.labels[ZONE];
+    if (info.zone !== undefined) bump(this.controllerZones, info.controller, info.zone, sign);
   }
+}
+
+const ZONE = 'topology.kubernetes.io/zone';
+
+function bump(counts: Map<string, Map<string, number>>, uid: string, where: string, sign: 1 | -1): void {
+  let perPlace = counts.get(uid);
+  if (!perPlace) counts.set(uid, (perPlace = new Map()));
+  const n = (perPlace.get(where) ?? 0) + sign;
+  if (n > 0) perPlace.set(where, n);
+  else perPlace.delete(where);
+  if (perPlace.size === 0) counts.delete(uid);
 }

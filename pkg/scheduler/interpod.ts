@@ -87,9 +87,9 @@ export function interPodAffinity(info: PodInfo, cache: SchedulerCache, _nodes: N
 
   const fail = (reason: string, unresolvable: boolean): Failure => ({ reasons: [reason], unresolvable });
   const filter: NodeFilter = (node) => {
-    for (const [k, v] of Object.entries(node.labels)) if (forbidden.has(`${k}=${v}`)) return fail(AFFINITY_REASON.existingAntiAffinity, false);
     if (!firstOfGroup && requiredAffinity.some((t, i) => !inDomain(node, t, affinityDomains[i]!))) return fail(AFFINITY_REASON.affinity, true);
     if (requiredAnti.some((t, i) => inDomain(node, t, antiDomains[i]!))) return fail(AFFINITY_REASON.antiAffinity, false);
+    for (const [k, v] of Object.entries(node.labels)) if (forbidden.has(`${k}=${v}`)) return fail(AFFINITY_REASON.existingAntiAffinity, false);
     return undefined;
   };
 

@@ -19,6 +19,8 @@ export interface PodInfo {
   hasPodAffinity: boolean;
   /** Counts for topology spreading (terminating pods do not). */
   countsForSpread: boolean;
+  /** The zone of its node when the cache counted it (zone labels do not change under pods). */
+  zone?: string;
 }
 
 export function makePodInfo(pod: Pod, nodeName = pod.spec?.nodeName ?? ''): PodInfo {

@@ -156,7 +156,6 @@ export class SchedulingQueue {
       this.backoffTimers.delete(entry.key);
       if (this.entries.get(entry.key) === entry && this.where.get(entry.key) === 'backoff') this.push(entry);
     }, Math.max(0, entry.backoffUntil - Date.now()));
-    timer.unref();
     this.backoffTimers.set(entry.key, timer);
   }
 

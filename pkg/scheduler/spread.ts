@@ -29,6 +29,8 @@ interface Constraint {
   hard: boolean;
   /** Matching pods per node name (nodes absent have none). */
   perNode: () => Map<string, number>;
+  /** Matching pods per domain, when kept already (a workload's pods per zone). */
+  perDomain?: () => Map<string, number>;
   selfMatch: number;
   eligible: (node: NodeInfo) => boolean;
 }
@@ -95,20 +97,34 @@ function constraintsOf(info: PodInfo, cache: SchedulerCache): { constraints: Con
   return {
     constraints: [
       { maxSkew: 3, key: HOSTNAME, minDomains: 1, hard: false, perNode, selfMatch: 1, eligible },
-      { maxSkew: 5, key: ZONE, minDomains: 1, hard: false, perNode, selfMatch: 1, eligible },
+      { maxSkew: 5, key: ZONE, minDomains: 1, hard: false, perNode, perDomain: () => cache.controllerZoneSpread(uid) ?? new Map<string, number>(), selfMatch: 1, eligible },
     ],
     systemDefaulted: true,
   };
 }
 
-/** Matching pods per domain of `c.key`, over the eligible nodes of `nodes`. */
+/** Matching pods per domain of `c.key`, over the domains of the eligible nodes among `nodes`. */
 function domainCounts(c: Constraint, cache: SchedulerCache, nodes: NodeInfo[]): Map<string, number> {
   const counts = new Map<string, number>();
+  const perNode = c.perNode();
+  if (c.key === HOSTNAME) {
+    // One node per hostname: its own count, no need to look at the other nodes' pods.
+    for (const n of nodes) {
+      const value = n.labels[HOSTNAME];
+      if (value !== undefined && c.eligible(n)) counts.set(value, perNode.get(n.name) ?? 0);
+    }
+    return counts;
+  }
   for (const n of nodes) {
     const value = n.labels[c.key];
     if (value !== undefined && c.eligible(n) && !counts.has(value)) counts.set(value, 0);
   }
-  for (const [nodeName, n] of c.perNode()) {
+  if (counts.size === 0) return counts;
+  if (c.perDomain) {
+    for (const [value, n] of c.perDomain()) if (counts.has(value)) counts.set(value, n);
+    return counts;
+  }
+  for (const [nodeName, n] of perNode) {
     const node = cache.nodeInfo(nodeName);
     const value = node?.labels[c.key];
     if (value === undefined || !counts.has(value) || !c.eligible(node!)) continue;
