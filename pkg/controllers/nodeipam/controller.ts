@@ -73,8 +73,9 @@ export class NodeIpamController implements Controller {
     if (!cidr) {
       cidr = this.set.allocateNext();
       if (!cidr) {
+        // No retry on a timer: ranges come free only when nodes go, and forget() enqueues the waiting then.
         this.statusChange(node, 'CIDRNotAvailable');
-        return false;
+        return true;
       }
       this.assigned.set(name, cidr);
     }
@@ -116,7 +117,7 @@ export class NodeIpamController implements Controller {
     for (const cidr of released) {
       if (this.set.overlaps(cidr)) this.set.release(cidr);
     }
-    // Nodes that found the pool empty wait on a growing backoff: a freed range is theirs now.
+    // Nodes that found the pool empty are not retried on a timer: a freed range is theirs now.
     if (released.length > 0) {
       for (const other of this.nodes.list()) if (nodeCidrs(other).length === 0 && !this.assigned.has(other.metadata.name!)) this.queue.add(other.metadata.name!);
     }
