@@ -41,6 +41,8 @@ export class PodGarbageCollector implements Controller {
   private timer: NodeJS.Timeout | undefined;
   /** When each pod was first seen bound to a missing node. */
   private readonly missingSince = new Map<string, number>();
+  /** Terminated pods the last sweep found beyond the threshold. */
+  private readonly trim = new Set<string>();
   private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: 'pod-gc', workers: 2, paused: true });
 
   constructor(private readonly threshold = TERMINATED_POD_THRESHOLD) {}
@@ -78,7 +80,11 @@ export class PodGarbageCollector implements Controller {
     if (excess > 0) {
       terminated.sort((a, b) => (a.metadata.creationTimestamp ?? '').localeCompare(b.metadata.creationTimestamp ?? ''));
       log.info(`${terminated.length} terminated pods exceed the threshold of ${this.threshold}: deleting ${excess}`);
-      for (const pod of terminated.slice(0, excess)) void this.forceDelete(pod).catch((err: unknown) => log.warn(`${objectKey(pod)}: ${(err as Error).message}`));
+      // Through the queue, so its workers bound how many deletes are in flight.
+      for (const pod of terminated.slice(0, excess)) {
+        this.trim.add(objectKey(pod));
+        this.queue.add(objectKey(pod));
+      }
     }
     for (const pod of this.pods.list()) if (this.isOrphanCandidate(pod) || this.isUnscheduledTerminating(pod)) this.queue.add(objectKey(pod));
     for (const key of this.missingSince.keys()) if (!this.pods.get(key)) this.missingSince.delete(key);
@@ -97,9 +103,10 @@ export class PodGarbageCollector implements Controller {
     const pod = this.pods.get(key);
     if (!pod) {
       this.missingSince.delete(key);
+      this.trim.delete(key);
       return true;
     }
-    if (this.isUnscheduledTerminating(pod)) {
+    if (this.isUnscheduledTerminating(pod) || (this.trim.delete(key) && isTerminated(pod))) {
       await this.forceDelete(pod);
       return true;
     }
