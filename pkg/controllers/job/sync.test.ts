@@ -210,4 +210,11 @@ describe('job sync', () => {
     assert.equal(h.condition('Failed')?.reason, 'BackoffLimitExceeded');
     assert.equal(h.job.status.failed, 1, 'the running pod was killed and counted');
   });
+
+  it('leaves a job managed by another controller alone', async () => {
+    const h = new JobHarness(newJob({ managedBy: 'example.com/queue' }));
+    assert.equal(await h.sync(), true);
+    assert.equal(h.pods.size, 0);
+    assert.equal(h.statusWrites, 0);
+  });
 });

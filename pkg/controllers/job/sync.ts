@@ -6,8 +6,8 @@
  * Failure and success are two-step, as in 1.33: FailureTarget / SuccessCriteriaMet first,
  * then Failed / Complete once every pod was counted and none is still terminating, so
  * `kubectl wait --for=condition=complete` means no pod of the job still runs.
- * podFailurePolicy, successPolicy, backoffLimitPerIndex and managedBy are not implemented:
- * jobs that set them run as if they did not.
+ * podFailurePolicy, successPolicy and backoffLimitPerIndex are not implemented: jobs that set
+ * them run as if they did not. A job whose spec.managedBy names another controller is left to it.
  */
 import type { KObject } from '../../api/types.ts';
 import type { EventSink } from '../../client/events.ts';
@@ -62,12 +62,17 @@ export interface SyncContext {
   error?: unknown;
 }
 
+/** The value of spec.managedBy that means this controller (unset means it too). */
+const JOB_CONTROLLER_MANAGER = 'kubernetes.io/job-controller';
+
 export const isIndexed = (job: KObject): boolean => job.spec?.completionMode === 'Indexed';
 export const isSuspended = (job: KObject): boolean => job.spec?.suspend === true;
 
 /** Reconciles one job against its pods; returns true when done or ms after which to look again. */
 export async function syncJob(key: string, job: KObject, pods: Pod[], deps: JobDeps): Promise<true | number> {
   const now = deps.now();
+  const managedBy = job.spec?.managedBy;
+  if (managedBy && managedBy !== JOB_CONTROLLER_MANAGER) return true;
   if (isJobFinished(job)) {
     // Pods that finished or were deleted after the job did only need their finalizer gone.
     await removeFinalizers(key, pods.filter(hasTrackingFinalizer), deps);
