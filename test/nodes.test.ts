@@ -123,6 +123,34 @@ describe('node IPAM', () => {
   });
 });
 
+describe('kubectl taint with NoExecute', () => {
+  before(simulated);
+
+  it('evicts pods that do not tolerate it at once, and cancels the scheduled eviction of those that do when it goes', async () => {
+    await ok(['create', '-f', '-'], pod('victim', 'b-1'));
+    await ok(['create', '-f', '-'], pod('patient', 'b-1', [{ key: 'maintenance', operator: 'Equal', value: 'now', effect: 'NoExecute', tolerationSeconds: 3600 }]));
+    await until('both pods Ready', async () => {
+      const pods = await Promise.all(['victim', 'patient'].map((n) => getJson(['pod', n])));
+      return pods.every((p) => cond(p, 'Ready')?.status === 'True') ? true : undefined;
+    });
+    await ok(['taint', 'node', 'b-1', 'maintenance=now:NoExecute']);
+    // b-1's kubelet is alive: the eviction completes and the pod is gone.
+    await until('victim gone', async () => {
+      const r = await cluster().kubectl(['get', 'pod', 'victim']);
+      return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
+    });
+    await ok(['taint', 'node', 'b-1', 'maintenance-']);
+    await until('the cancel event', async () => {
+      const out = await ok(['get', 'events', '--field-selector', 'involvedObject.name=patient,reason=TaintManagerEviction', '-o', 'jsonpath={.items[*].message}']);
+      return out.includes('Cancelling deletion of Pod default/patient') ? true : undefined;
+    });
+    const patient = await getJson(['pod', 'patient']);
+    assert.equal(patient.metadata.deletionTimestamp, undefined);
+    assert.equal(cond(patient, 'DisruptionTarget'), undefined);
+    await ok(['delete', 'pod', 'patient']);
+  });
+});
+
 describe('a node that stops heartbeating', () => {
   before(simulated);
   it('goes Unknown and unreachable, its pods are marked not Ready and evicted after their tolerationSeconds and replaced elsewhere, and it recovers', async () => {
