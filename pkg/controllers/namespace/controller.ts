@@ -19,8 +19,13 @@ import { deleteNamespaceContent } from './content.ts';
 const log = logger('namespace-controller');
 const SERVICE_ACCOUNT = 'namespace-controller';
 const FINALIZER = 'kubernetes';
-/** Content still there (pods finishing, finalizers pending): look again after this long. */
-const RECHECK_MS = 1000;
+/** Pods still finishing (a kubelet confirms their end): look again after this long. */
+const PODS_RECHECK_MS = 2000;
+/**
+ * Content held by finalizers: Kubernetes estimates 15 s for them and looks again after half
+ * the estimate plus one second.
+ */
+const FINALIZERS_RECHECK_MS = 8500;
 
 type Namespace = KObject & { spec?: { finalizers?: string[] }; status?: { phase?: string; conditions?: NamespaceCondition[] } };
 
@@ -64,7 +69,10 @@ export class NamespaceController implements Controller {
     const conditions = mergeConditions(ns.status?.conditions ?? [], conditionsFor(report), new Date().toISOString().replace(/\.\d{3}Z$/, 'Z'));
     if (conditions) ns = await this.writeStatus(ns, conditions);
     if (report.discoveryFailures.length > 0 || report.deleteFailures.length > 0) return false;
-    if (report.remaining.size > 0) return RECHECK_MS;
+    if (report.finalizers.size > 0) return FINALIZERS_RECHECK_MS;
+    if (report.remaining.has('pods')) return PODS_RECHECK_MS;
+    // Deleted but still listed (the deletes are just behind): retry soon, backing off.
+    if (report.remaining.size > 0) return false;
     await this.client.update(nsPath(name, 'finalize'), { ...ns, spec: { ...ns.spec, finalizers: (ns.spec?.finalizers ?? []).filter((f) => f !== FINALIZER) } });
     log.info(`namespace ${name} emptied and finalized`);
     return true;
