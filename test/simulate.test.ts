@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { parseCidr4, parseIp4 } from '../pkg/simulate/addresses.ts';
 import { clusterPerFile } from './lib/cluster.ts';
 import { joinToken, startSimulate, type SimulateProcess } from './lib/simulate.ts';
 import { runTsk } from './lib/tsk.ts';
@@ -82,6 +83,11 @@ describe('tsk simulate', () => {
     assert.deepEqual(pod.status.podIPs, [{ ip: pod.status.podIP }]);
     const node = await json(['get', 'node', 'sim-0']);
     assert.equal(pod.status.hostIP, node.status.addresses[0].address);
+    // The node IPAM controller gives each node a podCIDR; the address comes from it.
+    const range = parseCidr4(node.spec.podCIDR);
+    assert.ok(range, `sim-0 has no IPv4 podCIDR: ${JSON.stringify(node.spec)}`);
+    const ip = parseIp4(pod.status.podIP)!;
+    assert.ok(ip > range.base && ip < range.base + range.size, `${pod.status.podIP} is outside ${node.spec.podCIDR}`);
     assert.deepEqual(pod.status.containerStatuses.map((c: any) => [c.name, c.ready, c.started, c.restartCount, !!c.state.running]), [
       ['app', true, true, 0, true],
       ['side', true, true, 0, true],

@@ -12,10 +12,12 @@ describe('pod addresses', () => {
     assert.equal(parseIp4('10.0.0.256'), undefined);
   });
 
-  test('the fallback range differs per node index', () => {
-    assert.equal(fallbackPodCidr(0), '172.16.0.0/24');
-    assert.equal(fallbackPodCidr(257), '172.17.1.0/24');
-    assert.notEqual(fallbackPodCidr(3), fallbackPodCidr(4));
+  test('the fallback range differs per node and per fleet', () => {
+    assert.equal(fallbackPodCidr({ subnet: 200, index: 0 }), '172.16.0.0/24');
+    assert.equal(fallbackPodCidr({ subnet: 200, index: 257 }), '172.17.1.0/24');
+    assert.notEqual(fallbackPodCidr({ subnet: 200, index: 3 }), fallbackPodCidr({ subnet: 200, index: 4 }));
+    assert.notEqual(fallbackPodCidr({ subnet: 200, index: 3 }), fallbackPodCidr({ subnet: 201, index: 3 }));
+    assert.match(fallbackPodCidr({ subnet: 249, index: 4095 }), /^172\.(1[6-9]|2\d|3[01])\.\d+\.0\/24$/);
   });
 
   test('allocates from .2 on, the same address for the same pod, and reuses released ones', () => {

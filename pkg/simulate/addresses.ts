@@ -3,6 +3,7 @@
  * address of the node's podCIDR (network and gateway .1 skipped), released when the pod ends.
  * Only nodes that hold pods have state: a cursor and the addresses in use.
  */
+import type { SimulatedNode } from './node.ts';
 
 /** An IPv4 address as a number; undefined for IPv6 or malformed text. */
 export function parseIp4(ip: string): number | undefined {
@@ -26,9 +27,17 @@ export function formatIp4(value: number): string {
   return [24, 16, 8, 0].map((shift) => (value >>> shift) & 255).join('.');
 }
 
-/** A /24 for node `index` in 172.16.0.0/12, for clusters without node IPAM (4,096 nodes). */
-export function fallbackPodCidr(index: number): string {
-  return `172.${16 + ((index >> 8) & 15)}.${index & 255}.0/24`;
+/** /24 blocks in 172.16.0.0/12. */
+const FALLBACK_BLOCKS = 4096;
+
+/**
+ * A /24 in 172.16.0.0/12 for a node of a cluster without node IPAM: its index in the fleet,
+ * offset by the fleet's subnet so two fleets (name prefixes) of a few dozen nodes do not share
+ * ranges.
+ */
+export function fallbackPodCidr(node: Pick<SimulatedNode, 'index' | 'subnet'>): string {
+  const block = ((node.subnet % 50) * Math.floor(FALLBACK_BLOCKS / 50) + node.index) % FALLBACK_BLOCKS;
+  return `172.${16 + (block >> 8)}.${block & 255}.0/24`;
 }
 
 interface NodeAddresses {

@@ -16,6 +16,7 @@ import { Informer } from '../client/informer.ts';
 import { WorkQueue } from '../client/workqueue.ts';
 import { logger } from '../log/log.ts';
 import { fallbackPodCidr, PodAddresses } from './addresses.ts';
+import { nodeAddress, type SimulatedNode } from './node.ts';
 import { runningStatus, runsToCompletion, succeededStatus } from './podstatus.ts';
 
 const log = logger('simulate');
@@ -27,10 +28,8 @@ const WORKERS = 16;
 
 /** What the pod side needs to know about the fleet's nodes. */
 export interface FleetView {
-  /** The node's index in the fleet, or undefined when it is not ours. */
-  indexOf(name: string): number | undefined;
-  /** The node's InternalIP. */
-  hostIp(name: string): string;
+  /** The fleet's node of this name, or undefined when it is not ours. */
+  node(name: string): SimulatedNode | undefined;
   /** The node's podCIDR, once the cluster assigned one. */
   podCidr(name: string): string | undefined;
 }
@@ -49,7 +48,7 @@ export class SimulatedKubelet {
     this.pods = new Informer(client, { path: resourcePath({ version: 'v1', resource: 'pods' }), fieldSelector: 'spec.nodeName!=', name: 'simulate pods' });
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'simulate', workers: WORKERS, paused: true });
     const enqueue = (pod: KObject) => {
-      if (this.fleet.indexOf(pod.spec?.nodeName ?? '') !== undefined) this.queue.add(keyOf(pod));
+      if (this.fleet.node(pod.spec?.nodeName ?? '')) this.queue.add(keyOf(pod));
     };
     this.pods.onAdd(enqueue).onUpdate((_old, pod) => enqueue(pod)).onDelete((pod) => this.addresses.release(pod.spec?.nodeName ?? '', keyOf(pod)));
   }
@@ -74,8 +73,8 @@ export class SimulatedKubelet {
     const pod = this.pods.get(key);
     if (!pod) return true;
     const node = pod.spec?.nodeName as string;
-    const index = this.fleet.indexOf(node);
-    if (index === undefined) return true;
+    const simulated = this.fleet.node(node);
+    if (!simulated) return true;
     const { namespace, name } = pod.metadata as { namespace: string; name: string };
     if (pod.metadata.deletionTimestamp) {
       this.addresses.release(node, key);
@@ -91,10 +90,10 @@ export class SimulatedKubelet {
       this.addresses.release(node, key);
       return true;
     }
-    if (phase === 'Running' && pod.status?.podIP) return this.whileRunning(pod, node, key);
-    const cidr = this.fleet.podCidr(node) ?? this.fallback(node, index);
+    if (phase === 'Running' && pod.status?.podIP) return this.whileRunning(pod, simulated, key);
+    const cidr = this.fleet.podCidr(node) ?? this.fallback(simulated);
     if (!cidr && !pod.spec?.hostNetwork) return CIDR_WAIT_MS / 5;
-    const hostIP = this.fleet.hostIp(node);
+    const hostIP = nodeAddress(simulated);
     const podIP = pod.spec?.hostNetwork ? hostIP : this.addresses.allocate(node, cidr!, key);
     if (!podIP) throw new Error(`no free pod address in ${cidr} on node ${node}`);
     await this.client.patch(podPath(namespace, name, 'status'), { status: runningStatus(pod, { podIP, hostIP }, this.now()) }, 'merge');
@@ -102,18 +101,19 @@ export class SimulatedKubelet {
   }
 
   /** The fixed range for a node without podCIDR, once CIDR_WAIT_MS have passed (said once in the log). */
-  private fallback(node: string, index: number): string | undefined {
+  private fallback(node: SimulatedNode): string | undefined {
     if (this.now() - this.startedAt < CIDR_WAIT_MS) return undefined;
     if (!this.warnedFallback) {
       this.warnedFallback = true;
-      log.info(`node ${node} has no podCIDR ${CIDR_WAIT_MS / 1000} s after start (no node IPAM?): pods get addresses from 172.16.0.0/12, a /24 per node`);
+      log.info(`node ${node.name} has no podCIDR ${CIDR_WAIT_MS / 1000} s after start (no node IPAM, or its range is exhausted): such nodes' pods get addresses from 172.16.0.0/12, a /24 per node`);
     }
-    return fallbackPodCidr(index);
+    return fallbackPodCidr(node);
   }
 
   /** A running pod: remember its address (it may predate this process); finish it when it runs to completion. */
-  private async whileRunning(pod: KObject, node: string, key: string): Promise<boolean | number> {
-    const cidr = this.fleet.podCidr(node) ?? fallbackPodCidr(this.fleet.indexOf(node)!);
+  private async whileRunning(pod: KObject, simulated: SimulatedNode, key: string): Promise<boolean | number> {
+    const node = simulated.name;
+    const cidr = this.fleet.podCidr(node) ?? fallbackPodCidr(simulated);
     if (!pod.spec?.hostNetwork) this.addresses.claim(node, cidr, key, pod.status!.podIP as string);
     if (!runsToCompletion(pod)) return true;
     const ranFor = this.now() - Date.parse(pod.status?.startTime ?? '');

@@ -15,7 +15,6 @@ import { onShutdownSignal } from '../server/shutdown.ts';
 import { fleetNodes, NodeFleet } from './fleet.ts';
 import { joinCredentials } from './join.ts';
 import { SimulatedKubelet, type FleetView } from './kubelet.ts';
-import { nodeAddress } from './node.ts';
 
 const log = logger('simulate');
 
@@ -37,8 +36,7 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeInformer = new Informer(client, { path: resourcePath({ version: 'v1', resource: 'nodes' }), name: 'simulate nodes' });
   const view: FleetView = {
-    indexOf: (name) => byName.get(name)?.index,
-    hostIp: (name) => nodeAddress(byName.get(name)!),
+    node: (name) => byName.get(name),
     podCidr: (name) => podCidrOf(nodeInformer.get(name)),
   };
   const fleet = new NodeFleet(client, nodes);
