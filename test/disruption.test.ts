@@ -7,25 +7,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
+import { until } from './lib/until.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
 
 const { cluster, ok } = clusterPerFile();
-
-/** Polls `check` until it returns a value (not undefined) or 60 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 /** A ReplicaSet whose pods are bound to `node` directly (no scheduler needed). */
 const replicaSet = (name: string, replicas: number, node: string) => JSON.stringify({

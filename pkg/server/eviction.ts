@@ -64,6 +64,8 @@ export const evictionHandler: VirtualHandler = {
           disruptionsAllowed: allowed - 1,
           disruptedPods: { ...(status.disruptedPods ?? {}), [info.name]: timestamp(ctx.now()) },
         };
+        // No resourceVersion: a concurrent status write (the disruption controller) re-runs this check on fresh data, as Kubernetes retries conflicts.
+        delete current.metadata.resourceVersion;
         return current;
       }, { ...strategyContext(scope, false), subresource: 'status' });
     }

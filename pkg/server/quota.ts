@@ -102,6 +102,8 @@ export function quotaAdmission(ctx: ApiContext) {
           const used = parseList(current.status?.used);
           addUsage(used, requested);
           current.status = { ...current.status, used: { ...current.status?.used, ...formatList(mask(used, requested.keys())) } };
+          // No resourceVersion: a concurrent charge makes the store read again and re-check, not fail.
+          delete current.metadata.resourceVersion;
           return current;
         }, chargeContext(sctx.now));
       } catch (err) {
