@@ -16,6 +16,7 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { claim } from '../replicaset/claim.ts';
 import { CONTROLLER_INDEX, NAMESPACE_INDEX } from '../replicaset/controller.ts';
+import { EventBudget } from '../replicaset/eventbudget.ts';
 import { controllerOf, controllerRef, keyOf } from '../replicaset/pods.ts';
 import { rolloutRecreate, rolloutRolling } from './rollout.ts';
 import { DeploymentSync } from './sync.ts';
@@ -39,7 +40,7 @@ export class DeploymentController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
-    this.events = ctx.recorderFor(SERVICE_ACCOUNT, SERVICE_ACCOUNT);
+    this.events = new EventBudget(ctx.recorderFor(SERVICE_ACCOUNT, SERVICE_ACCOUNT));
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'deployment', workers: WORKERS, paused: true });
     this.deployments = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'deployments' });
     this.deployments.addIndex(NAMESPACE_INDEX, byNamespace);

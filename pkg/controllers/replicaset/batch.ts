@@ -1,23 +1,44 @@
 /**
  * Bounded parallelism for the many pod writes of one reconcile.
  *
- * slowStartBatch is client-go's: run `count` calls in batches of 1, 2, 4, … (each batch in
- * parallel), stopping after the first batch with a failure, so a request that fails for
- * every pod (quota, admission) fails once or twice rather than hundreds of times. Batches are
- * capped at `maxInFlight` so thousands of creates keep a bounded number of requests open.
- * Answers how many calls succeeded and the first error.
+ * slowStart is client-go's slowStartBatch kept as a pipeline: one call first, and each success
+ * lets one more be in flight (so the window doubles per round trip, up to `maxInFlight`), so a request that
+ * fails for every pod (quota, admission) fails a handful of times rather than hundreds, while
+ * thousands of creates that succeed keep `maxInFlight` requests open without waiting for the
+ * slowest of each batch. After the first failure nothing more starts. Answers how many calls
+ * succeeded and the first error.
  */
-export async function slowStartBatch(count: number, initial: number, maxInFlight: number, fn: () => Promise<void>): Promise<{ successes: number; error?: unknown }> {
-  let remaining = count;
-  let successes = 0;
-  for (let batch = Math.min(remaining, initial); batch > 0; batch = Math.min(2 * batch, remaining, maxInFlight)) {
-    const results = await Promise.allSettled(Array.from({ length: batch }, () => fn()));
-    const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    successes += batch - failed.length;
-    if (failed.length > 0) return { successes, error: failed[0]!.reason };
-    remaining -= batch;
-  }
-  return { successes };
+export function slowStart(count: number, maxInFlight: number, fn: () => Promise<void>): Promise<{ successes: number; error?: unknown }> {
+  return new Promise((resolve) => {
+    let started = 0;
+    let inFlight = 0;
+    let window = 1;
+    let successes = 0;
+    let error: unknown;
+    let failed = false;
+    const pump = (): void => {
+      while (!failed && started < count && inFlight < window) {
+        started++;
+        inFlight++;
+        fn().then(
+          () => {
+            successes++;
+            window = Math.min(maxInFlight, window + 1);
+          },
+          (err: unknown) => {
+            if (!failed) error = err;
+            failed = true;
+          },
+        ).finally(() => {
+          inFlight--;
+          if (inFlight === 0 && (failed || started === count)) resolve(failed ? { successes, error } : { successes });
+          else pump();
+        });
+      }
+    };
+    if (count <= 0) resolve({ successes: 0 });
+    else pump();
+  });
 }
 
 /** Runs fn over every item with at most `limit` calls in flight; answers the failures. */

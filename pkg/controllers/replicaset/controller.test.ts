@@ -4,7 +4,8 @@ import type { KObject } from '../../api/types.ts';
 import { ClientError } from '../../client/errors.ts';
 import { ReplicaSetController } from './controller.ts';
 import { podsToDelete } from './ranking.ts';
-import { slowStartBatch } from './batch.ts';
+import { slowStart } from './batch.ts';
+import { EventBudget } from './eventbudget.ts';
 import { fakeContext } from './testing.ts';
 
 function replicaSet(replicas: number, extra: Partial<KObject['spec']> = {}): KObject {
@@ -77,7 +78,7 @@ describe('ReplicaSet controller', () => {
     assert.equal(client.count('create'), 500);
   });
 
-  it('stops after the first failing batch, reports ReplicaFailure and a FailedCreate event', async () => {
+  it('stops after the first failed create, reports ReplicaFailure and a FailedCreate event', async () => {
     const { c, client, events } = setup(replicaSet(10));
     client.fail = (w) => (w.verb === 'create' ? new ClientError(403, { reason: 'Forbidden', message: 'pods "web-x" is forbidden: exceeded quota: q' }) : undefined);
     await assert.rejects(c.reconcile('default/web'), /exceeded quota/);
@@ -154,26 +155,47 @@ describe('scale-down order', () => {
   });
 });
 
-describe('slowStartBatch', () => {
-  it('runs batches of 1, 2, 4, … capped, and stops at the first failing batch', async () => {
-    const sizes: number[] = [];
+describe('slowStart', () => {
+  it('widens from one call in flight up to the cap, and starts nothing after a failure', async () => {
+    const inFlightSeen: number[] = [];
     let inFlight = 0;
     let calls = 0;
-    const ok = await slowStartBatch(20, 1, 4, async () => {
+    const ok = await slowStart(50, 4, async () => {
       calls++;
-      inFlight++;
-      sizes.push(inFlight);
+      inFlightSeen.push(++inFlight);
       await new Promise((r) => setImmediate(r));
       inFlight--;
     });
-    assert.deepEqual(ok, { successes: 20 });
-    assert.equal(calls, 20);
-    assert.equal(Math.max(...sizes), 4);
+    assert.deepEqual(ok, { successes: 50 });
+    assert.equal(calls, 50);
+    assert.equal(inFlightSeen[0], 1, 'the first call runs alone');
+    assert.equal(Math.max(...inFlightSeen), 4);
     let n = 0;
-    const failing = await slowStartBatch(20, 1, 100, async () => {
-      if (++n > 2) throw new Error('no');
+    const failing = await slowStart(100, 100, async () => {
+      const mine = ++n;
+      await new Promise((r) => setImmediate(r));
+      if (mine > 2) throw new Error('quota');
     });
-    assert.equal(failing.successes, 2, 'the batch of 2 had one failure: no batch of 4');
-    assert.equal(n, 3);
+    assert.equal(failing.successes, 2);
+    assert.match(String(failing.error), /quota/);
+    assert.ok(n <= 5, `only the calls already in flight ran after the failure (${n})`);
+  });
+});
+
+describe('EventBudget', () => {
+  it('lets 25 events per object through, then one per five minutes', () => {
+    let now = 0;
+    const seen: string[] = [];
+    const budget = new EventBudget({ event: (_o, _t, _r, message) => void seen.push(message) }, () => now);
+    const rs = replicaSet(1);
+    const other = { ...rs, metadata: { ...rs.metadata, name: 'other', uid: 'other-uid' } };
+    for (let i = 0; i < 30; i++) budget.event(rs, 'Normal', 'SuccessfulCreate', `rs ${i}`);
+    budget.event(other, 'Normal', 'SuccessfulCreate', 'other 0');
+    assert.equal(seen.filter((m) => m.startsWith('rs ')).length, 25);
+    assert.ok(seen.includes('other 0'), 'another object has its own budget');
+    now += 5 * 60_000;
+    budget.event(rs, 'Normal', 'SuccessfulCreate', 'later 1');
+    budget.event(rs, 'Normal', 'SuccessfulCreate', 'later 2');
+    assert.deepEqual(seen.filter((m) => m.startsWith('later')), ['later 1']);
   });
 });

@@ -1,8 +1,8 @@
 /**
  * The ReplicaSet controller (kube-controller-manager's replicaset-controller): keeps
  * spec.replicas active pods matching each ReplicaSet's selector. It adopts matching orphans,
- * releases pods that stop matching, creates missing pods from the template in slow-start
- * batches (at most BURST per reconcile), deletes surplus pods in Kubernetes' order, and
+ * releases pods that stop matching, creates missing pods from the template with a slow start
+ * (at most BURST per reconcile), deletes surplus pods in Kubernetes' order, and
  * writes status. Expectations hold a ReplicaSet back until the informer has shown the pods
  * it created or deleted, so a lagging cache never makes it act twice.
  */
@@ -16,8 +16,9 @@ import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { inParallel, slowStartBatch } from './batch.ts';
+import { inParallel, slowStart } from './batch.ts';
 import { claim } from './claim.ts';
+import { EventBudget } from './eventbudget.ts';
 import { Expectations } from './expectations.ts';
 import { controllerOf, controllerRef, isPodActive, isPodReady, keyOf, podFromTemplate } from './pods.ts';
 import { podsToDelete } from './ranking.ts';
@@ -53,7 +54,7 @@ export class ReplicaSetController implements Controller {
 
   init(ctx: ControllerContext): void {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
-    this.events = ctx.recorderFor(SERVICE_ACCOUNT, SERVICE_ACCOUNT);
+    this.events = new EventBudget(ctx.recorderFor(SERVICE_ACCOUNT, SERVICE_ACCOUNT));
     this.queue = new WorkQueue((key) => this.reconcile(key), { name: 'replicaset', workers: WORKERS, paused: true });
     this.replicaSets = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'replicasets' });
     this.replicaSets.addIndex(NAMESPACE_INDEX, byNamespace).addIndex(CONTROLLER_INDEX, byControllerUid);
@@ -199,7 +200,7 @@ export class ReplicaSetController implements Controller {
     const ref = controllerRef(rs, 'apps/v1', 'ReplicaSet');
     const path = this.podPath(rs.metadata.namespace!);
     let vanished = 0;
-    const { successes, error } = await slowStartBatch(count, 1, MAX_IN_FLIGHT, async () => {
+    const { successes, error } = await slowStart(count, MAX_IN_FLIGHT, async () => {
       try {
         const pod = await this.client.create(path, podFromTemplate(rs.spec.template, rs, ref));
         this.events.event(rs, 'Normal', 'SuccessfulCreate', `Created pod: ${pod.metadata.name}`);
