@@ -25,6 +25,12 @@ export interface OwnerLookup {
   classify(obj: KObject): Promise<OwnerClasses>;
 }
 
+/**
+ * An ownerReference whose apiVersion/kind the server does not serve (a CRD not there yet, or
+ * gone): the owner can be verified neither present nor absent, so nothing is done until it can.
+ */
+export class UnresolvableOwner extends Error {}
+
 /** Owners known to be gone, by uid (uids are never reused); bounded, oldest forgotten first. */
 const ABSENT_REMEMBERED = 1000;
 
@@ -55,7 +61,7 @@ export class OwnerLookupCache implements OwnerLookup {
   private async ownerState(obj: KObject, ref: OwnerReference): Promise<keyof OwnerClasses> {
     const resource = this.discovery()?.byKind.get(kindKey(ref.apiVersion, ref.kind));
     // Unknown kind: maybe a CRD not discovered yet. Never guess "gone" (that deletes): retry later.
-    if (!resource) throw new Error(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}: owner kind ${ref.kind} of ${ref.apiVersion} is not served`);
+    if (!resource) throw new UnresolvableOwner(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}: owner kind ${ref.kind} of ${ref.apiVersion} is not served`);
     // A cluster-scoped object cannot be owned by a namespaced one: Kubernetes leaves such objects alone.
     if (resource.namespaced && !obj.metadata.namespace) return 'solid';
     const namespace = resource.namespaced ? obj.metadata.namespace : undefined;

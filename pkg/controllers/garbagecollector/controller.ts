@@ -12,12 +12,16 @@
 import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
+import { logger } from '../../log/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { OwnerLookupCache, deleteObject, removeFinalizer, removeOwnerReferences, type OwnerLookup } from './actions.ts';
+import { OwnerLookupCache, UnresolvableOwner, deleteObject, removeFinalizer, removeOwnerReferences, type OwnerClasses, type OwnerLookup } from './actions.ts';
 import { FOREGROUND, ORPHAN, OwnershipGraph, hasFinalizer, isDeletingDependents, ownersOf, uidOf, type GraphNode } from './graph.ts';
 import { CRDS, Monitors } from './monitors.ts';
 
 const SERVICE_ACCOUNT = 'generic-garbage-collector';
+/** An owner of a kind not served: look again this much later (discovery runs every 30 s). */
+const UNRESOLVABLE_RECHECK_MS = 30_000;
+const log = logger('garbage-collector');
 
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector-controller';
@@ -80,7 +84,7 @@ export class GarbageCollector implements Controller {
     for (const ref of ownersOf(obj)) if (this.graph.get(ref.uid)?.obj.metadata.deletionTimestamp) this.queue.add(ref.uid);
   }
 
-  private async reconcile(uid: string): Promise<boolean> {
+  private async reconcile(uid: string): Promise<boolean | number> {
     const node = this.graph.get(uid);
     if (!node) return true;
     const { obj } = node;
@@ -90,7 +94,16 @@ export class GarbageCollector implements Controller {
       return true;
     }
     if (ownersOf(obj).length === 0) return true;
-    const { solid, dangling, waiting } = await this.lookup.classify(obj);
+    let owners: OwnerClasses;
+    try {
+      owners = await this.lookup.classify(obj);
+    } catch (err) {
+      if (!(err instanceof UnresolvableOwner)) throw err;
+      // Can stay so for long (Kubernetes logs it at a low level too): no warning per retry.
+      log.debug(err.message);
+      return UNRESOLVABLE_RECHECK_MS;
+    }
+    const { solid, dangling, waiting } = owners;
     if (solid.length > 0) {
       // Still owned: only drop the references to owners that are gone or waiting on us.
       const drop = [...dangling, ...waiting].map((r) => r.uid);

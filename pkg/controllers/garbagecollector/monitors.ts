@@ -136,5 +136,6 @@ export class Monitors {
     for (const obj of informer.list()) this.handlers.upsert(resource, obj);
     if (own) informer.start();
     this.monitors.set(key, { resource, informer, own });
+    log.debug(`watching ${key} (${own ? 'own informer' : 'shared informer'})`);
   }
 }
