@@ -100,3 +100,44 @@ describe('pod disruption budgets', () => {
     assert.match(await ok(['get', 'node', 'pdb-0']), /SchedulingDisabled/);
   });
 });
+
+describe('draining a node under a Deployment with a budget', () => {
+  let sim: SimulateProcess | undefined;
+  before(async () => {
+    sim = await startSimulate(cluster(), { nodes: 2, namePrefix: 'dep-' });
+  });
+  after(async () => {
+    await sim?.kill();
+  });
+
+  it('evicts one pod at a time; the scheduler puts the replacements on the other node', async () => {
+    const onDepNodes = { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: ['dep-0', 'dep-1'] }] }] } } };
+    await ok(['apply', '-f', '-'], JSON.stringify({
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'spread' },
+      spec: {
+        replicas: 4,
+        selector: { matchLabels: { app: 'spread' } },
+        template: { metadata: { labels: { app: 'spread' } }, spec: { affinity: onDepNodes, terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox' }] } },
+      },
+    }));
+    await ok(['apply', '-f', '-'], budget('spread', { maxUnavailable: 1 }));
+    await until('4 healthy pods counted from the Deployment', async () => {
+      const st = await status('spread');
+      return st.expectedPods === 4 && st.currentHealthy === 4 && st.disruptionsAllowed === 1 ? st : undefined;
+    });
+    // dep-1 must have room for everything: make sure dep-0 holds at least one pod to evict.
+    const nodesOf = async () => (await ok(['get', 'pods', '-l', 'app=spread', '-o', 'jsonpath={range .items[*]}{.spec.nodeName} {.status.phase}{"\\n"}{end}'])).split('\n').filter(Boolean);
+    const onDep0 = (await nodesOf()).filter((l) => l.startsWith('dep-0 ')).length;
+    assert.ok(onDep0 > 0, 'the scheduler put no pod on dep-0');
+    const drained = await ok(['drain', 'dep-0', '--timeout=55s'], { timeoutMs: 60_000 });
+    assert.equal((drained.match(/pod\/spread-[\w-]+ evicted/g) ?? []).length, onDep0);
+    assert.match(drained, /node\/dep-0 drained/);
+    await until('4 pods running on dep-1', async () => {
+      const lines = await nodesOf();
+      return lines.length === 4 && lines.every((l) => l === 'dep-1 Running') ? true : undefined;
+    });
+  });
+});
+

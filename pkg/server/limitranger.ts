@@ -43,8 +43,6 @@ function applyDefaults(c: Container, kind: string, defaults: { requests: List; l
   const resources = (c.resources ??= {});
   const limits = (resources.limits ??= {});
   const requests = (resources.requests ??= {});
-  // Kubernetes' pod defaulting has already made requests of limits by the time LimitRanger runs.
-  for (const [k, v] of Object.entries(limits)) if (requests[k] === undefined) requests[k] = v;
   const setLimits = fill(limits, defaults.limits);
   const setRequests = fill(requests, defaults.requests);
   if (Object.keys(limits).length === 0) delete resources.limits;
