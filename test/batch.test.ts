@@ -165,6 +165,25 @@ describe('batch workloads on simulated nodes', () => {
       await until('the pods to go', async () => ((await podsOf('doomed')).length === 0 ? true : undefined));
     });
 
+    it('adopts a matching orphan pod (manualSelector), adding the tracking finalizer, and counts it', async () => {
+      const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'stray', labels: { app: 'adopter' } }, spec: { restartPolicy: 'Never', ...nowhere, containers: [{ name: 'work', image: 'busybox' }] } };
+      await ok(['create', '-f', '-'], JSON.stringify(pod));
+      const manual = JSON.parse(job('adopter', { manualSelector: true, selector: { matchLabels: { app: 'adopter' } } }, nowhere));
+      manual.spec.template.metadata = { labels: { app: 'adopter' } };
+      await ok(['create', '-f', '-'], JSON.stringify(manual));
+      const adopted = await until('the pod to be adopted', async () => {
+        const p = await jsonOf(['get', 'pod', 'stray']);
+        return p.metadata.ownerReferences?.length ? p : undefined;
+      });
+      assert.deepEqual(adopted.metadata.ownerReferences.map((r: { kind: string; name: string; controller: boolean }) => [r.kind, r.name, r.controller]), [['Job', 'adopter', true]]);
+      assert.deepEqual(adopted.metadata.finalizers, ['batch.kubernetes.io/job-tracking']);
+      await ok(['patch', 'pod', 'stray', '--subresource=status', '--type=merge', '-p', JSON.stringify({ status: { phase: 'Succeeded' } })]);
+      await ok(['wait', '--for=condition=complete', 'job/adopter', '--timeout=60s']);
+      const pods = (await jsonOf(['get', 'pods', '-l', 'app=adopter'])).items;
+      assert.deepEqual(pods.map((p: { metadata: { name: string } }) => p.metadata.name), ['stray'], 'the adopted pod did the work: none created');
+      assert.equal((await jsonOf(['get', 'job', 'adopter'])).status.succeeded, 1);
+    });
+
     it('ttlSecondsAfterFinished deletes the finished job, and its pods go with it', async () => {
       await ok(['create', '-f', '-'], job('brief', { ttlSecondsAfterFinished: 1 }));
       const uid = (await jsonOf(['get', 'job', 'brief'])).metadata.uid;

@@ -11,11 +11,13 @@ import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext, ControllerFactory } from '../manager.ts';
+import { claim } from '../replicaset/claim.ts';
+import { ORPHAN_INDEX, orphansByNamespace } from '../replicaset/controller.ts';
 import type { BackoffRecord } from './backoff.ts';
 import { isJobFinished } from './conditions.ts';
 import { Expectations } from './expectations.ts';
 import { hasTrackingFinalizer, TRACKING_FINALIZER, type Pod } from './pods.ts';
-import { syncJob, type JobDeps, type JobWriter } from './sync.ts';
+import { managedHere, syncJob, type JobDeps, type JobWriter } from './sync.ts';
 import { removeFinalizers } from './tracking.ts';
 
 const SERVICE_ACCOUNT = 'job-controller';
@@ -45,7 +47,7 @@ export class JobController implements Controller {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.events = ctx.recorderFor(SERVICE_ACCOUNT, COMPONENT);
     this.jobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'jobs' });
-    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid).addIndex(ORPHAN_INDEX, orphansByNamespace);
     this.jobs
       .onAdd((job) => this.queue.add(objectKey(job)))
       .onUpdate((_, job) => this.queue.add(objectKey(job)))
@@ -118,9 +120,36 @@ export class JobController implements Controller {
     if (key.startsWith(ORPHAN)) return this.reconcileOrphan(key.slice(ORPHAN.length));
     const job = this.jobs.get(key);
     if (!job) return true;
-    const pods = this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!);
+    // A finished job adopts nothing any more, as in Kubernetes.
+    const pods = isJobFinished(job) || !managedHere(job) ? this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!) : await this.claimPods(key, job);
     const result = await syncJob(key, job, pods, this.deps());
     return result === true ? true : Math.min(result, MAX_WAIT_MS);
+  }
+
+  /**
+   * The job's pods after adopting orphans its selector matches (with the tracking finalizer,
+   * so they are counted like its own) and releasing its pods that no longer match.
+   */
+  private async claimPods(key: string, job: KObject): Promise<Pod[]> {
+    const uid = job.metadata.uid!;
+    const candidates = [...this.pods.byIndex(BY_CONTROLLER, uid), ...this.pods.byIndex(ORPHAN_INDEX, job.metadata.namespace!)];
+    const claimed = await claim(candidates, {
+      owner: job,
+      selector: job.spec?.selector ?? {},
+      ref: { apiVersion: 'batch/v1', kind: 'Job', name: job.metadata.name!, uid, controller: true, blockOwnerDeletion: true },
+      patch: (pod, body) => {
+        const adopting = (body as { metadata: { ownerReferences: { $patch?: string }[] } }).metadata.ownerReferences.some((r) => !r.$patch);
+        const patch = adopting ? { metadata: { ...(body as { metadata: object }).metadata, finalizers: [TRACKING_FINALIZER] } } : body;
+        return this.client.patch(podsPath(pod.metadata.namespace!, pod.metadata.name), patch, 'strategic');
+      },
+      canAdopt: async () => {
+        const fresh = await this.client.get(jobsPath(job.metadata.namespace!, job.metadata.name));
+        if (fresh.metadata.uid !== uid) throw new Error(`original Job ${key} is gone: got uid ${fresh.metadata.uid}, wanted ${uid}`);
+        if (fresh.metadata.deletionTimestamp) throw new Error(`Job ${key} has just been deleted at ${fresh.metadata.deletionTimestamp}`);
+      },
+    });
+    // Adopted pods hold the finalizer from now on: count them as such before the cache shows it.
+    return claimed.map((p) => (hasTrackingFinalizer(p) || (p.metadata.ownerReferences ?? []).some((r) => r.uid === uid) ? p : { ...p, metadata: { ...p.metadata, finalizers: [...(p.metadata.finalizers ?? []), TRACKING_FINALIZER] } }));
   }
 
   /** A pod whose job is gone or finished only needs its finalizer removed. */

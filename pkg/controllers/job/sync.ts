@@ -65,14 +65,14 @@ export interface SyncContext {
 /** The value of spec.managedBy that means this controller (unset means it too). */
 const JOB_CONTROLLER_MANAGER = 'kubernetes.io/job-controller';
 
+export const managedHere = (job: KObject): boolean => !job.spec?.managedBy || job.spec.managedBy === JOB_CONTROLLER_MANAGER;
 export const isIndexed = (job: KObject): boolean => job.spec?.completionMode === 'Indexed';
 export const isSuspended = (job: KObject): boolean => job.spec?.suspend === true;
 
 /** Reconciles one job against its pods; returns true when done or ms after which to look again. */
 export async function syncJob(key: string, job: KObject, pods: Pod[], deps: JobDeps): Promise<true | number> {
   const now = deps.now();
-  const managedBy = job.spec?.managedBy;
-  if (managedBy && managedBy !== JOB_CONTROLLER_MANAGER) return true;
+  if (!managedHere(job)) return true;
   if (isJobFinished(job)) {
     // Pods that finished or were deleted after the job did only need their finalizer gone.
     await removeFinalizers(key, pods.filter(hasTrackingFinalizer), deps);
