@@ -37,7 +37,8 @@ export class NodeIpamController implements Controller {
   private clusterCidr = '';
   /** Ranges patched onto nodes the informer does not show with them yet: never allocate twice. */
   private readonly assigned = new Map<string, string>();
-  private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, paused: true });
+  // Allocation is synchronous; only the patches overlap (1,000 nodes registering at once).
+  private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: this.name, workers: 8, paused: true });
 
   init(ctx: ControllerContext): void {
     this.clusterCidr = ctx.config.clusterCidr;
