@@ -61,6 +61,15 @@ describe('resource quotas', () => {
     assert.deepEqual(await used('q2', 'compute'), { 'requests.cpu': '600m', 'limits.memory': '512Mi' });
   });
 
+  it('charges a service turned NodePort for its node ports', async () => {
+    await namespace('q4');
+    await ok(['create', '-n', 'q4', '-f', '-'], quota('ports', { 'services.nodeports': '1' }));
+    await until('quota status', async () => ((await used('q4', 'ports'))?.['services.nodeports'] === '0' ? true : undefined));
+    await ok(['create', 'service', 'clusterip', 'web', '--tcp=80,443', '-n', 'q4']);
+    const refused = await fails(['patch', 'service', 'web', '-n', 'q4', '-p', '{"spec":{"type":"NodePort"}}']);
+    assert.match(refused, /services "web" is forbidden: exceeded quota: ports, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1/);
+  });
+
   it('does not overshoot under a burst of concurrent creates', async () => {
     await namespace('q3');
     await ok(['create', '-n', 'q3', '-f', '-'], quota('burst', { 'count/configmaps': '5' }));

@@ -1,10 +1,10 @@
 /**
- * ResourceQuota admission: a create that would take a namespace past one of its quotas is
- * refused with Kubernetes' 403 ("exceeded quota: q, requested: pods=1, used: pods=2, limited:
- * pods=2"), and a pod must state the cpu/memory requests or limits a quota covers ("must
- * specify limits.cpu for: app"). An admitted create is charged to status.used of every quota
- * covering it at once, with a compare-and-swap on the quota, so a burst of creates cannot
- * overshoot between two recounts by the resourcequota controller.
+ * ResourceQuota admission: a create, or a service or claim update, that would take a namespace
+ * past one of its quotas is refused with Kubernetes' 403 ("exceeded quota: q, requested:
+ * pods=1, used: pods=2, limited: pods=2"), and a pod must state the cpu/memory requests or
+ * limits a quota covers ("must specify limits.cpu for: app"). What is admitted is charged to
+ * status.used of every quota covering it at once, with a compare-and-swap on the quota, so a
+ * burst of creates cannot overshoot between two recounts by the resourcequota controller.
  */
 import type { KObject, ResourceDefinition, StrategyContext } from '../api/types.ts';
 import { compareQuantities } from '../api/validation/index.ts';
@@ -40,6 +40,17 @@ function missingPodResources(pod: KObject, restricted: string[]): string | undef
   return [...missing.keys()].sort().map((r) => `must specify ${r} for: ${[...missing.get(r)!].sort().join(',')}`).join('; ');
 }
 
+/** Updates that can take more: a service turned NodePort or LoadBalancer, a claim resized. */
+const CHARGED_ON_UPDATE = new Set(['services', 'persistentvolumeclaims']);
+
+/** What an update adds to the old object's usage (never negative: shrinking is the controller's to give back). */
+function growth(after: Usage, before: Usage): Usage {
+  return new Map([...after].map(([n, q]) => {
+    const more = q.nanos - (before.get(n)?.nanos ?? 0n);
+    return [n, { nanos: more > 0n ? more : 0n, format: q.format }];
+  }));
+}
+
 const mask = (usage: Usage, names: Iterable<string>): Usage => {
   const keep = new Set(names);
   return new Map([...usage].filter(([n]) => keep.has(n)));
@@ -63,17 +74,18 @@ function chargeContext(now: Date): StrategyContext {
 export function quotaAdmission(ctx: ApiContext) {
   return async (def: ResourceDefinition, obj: KObject, old: KObject | undefined, sctx: StrategyContext): Promise<void> => {
     const namespace = obj.metadata.namespace;
-    if (old || sctx.dryRun || sctx.subresource || !def.namespaced || !namespace) return;
+    if (sctx.dryRun || sctx.subresource || !def.namespaced || !namespace) return;
+    if (old && !(def.group === '' && CHARGED_ON_UPDATE.has(def.plural))) return;
     const quotaDef = ctx.table.get('', 'v1', 'resourcequotas');
     if (!quotaDef) return;
     const quotas = ctx.cache.list(quotaDef.storagePath, storagePrefix(quotaDef, namespace)).map((c) => c.obj);
     if (quotas.length === 0) return;
     const name = obj.metadata.name ?? '';
     // The store refuses a name that exists: charging for it would only overcount.
-    if (ctx.cache.get(def.storagePath, storageKey(def, namespace, name))) return;
+    if (!old && ctx.cache.get(def.storagePath, storageKey(def, namespace, name))) return;
     const qualified = def.group ? `${def.plural}.${def.group}` : def.plural;
     const forbidden = (message: string) => apiErrors.forbidden(`${qualified} "${name}" is forbidden: ${message}`, { group: def.group, resource: def.plural }, name);
-    const usage = objectUsage(def.group, def.plural, obj);
+    const usage = old ? growth(objectUsage(def.group, def.plural, obj), objectUsage(def.group, def.plural, old)) : objectUsage(def.group, def.plural, obj);
     const covering: { quota: KObject; restricted: string[] }[] = [];
     for (const quota of quotas) {
       const restricted = Object.keys(quota.status?.hard ?? {}).filter((n) => matchesResource(def.group, def.plural, n));
