@@ -339,3 +339,34 @@ describe('node IPAM with a small cluster CIDR', () => {
     await until(`${starved} gets the freed range`, async () => ((await getJson(['node', starved], c)).spec.podCIDR === freed ? true : undefined));
   });
 });
+
+describe('a node whose kubelet reports Ready=False', () => {
+  before(simulated);
+
+  const setReady = (status: string, reason: string) => ok(['patch', 'node', 'a-1', '--subresource=status', '--type=merge', '-p', JSON.stringify({
+    status: { conditions: [{ type: 'Ready', status, reason, message: reason, lastHeartbeatTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), lastTransitionTime: new Date().toISOString().replace(/\.\d+Z$/, 'Z') }] },
+  })]);
+
+  it('gets the not-ready taints, loses pods after their tolerationSeconds, and is untainted when Ready again', async () => {
+    await until('a-1 Ready', async () => (cond(await getJson(['node', 'a-1']), 'Ready')?.status === 'True' ? true : undefined));
+    await ok(['create', '-f', '-'], pod('on-sick-node', 'a-1'));
+    await until('pod Ready', async () => (cond(await getJson(['pod', 'on-sick-node']), 'Ready')?.status === 'True' ? true : undefined));
+
+    // What a kubelet posts when, say, its container runtime is down; its Lease keeps being renewed.
+    await setReady('False', 'KubeletNotReady');
+    const sick = await until('a-1 tainted not-ready', async () => {
+      const n = await getJson(['node', 'a-1']);
+      return taintsOf(n).includes('node.kubernetes.io/not-ready:NoExecute') ? n : undefined;
+    });
+    assert.deepEqual(taintsOf(sick), ['node.kubernetes.io/not-ready:NoExecute', 'node.kubernetes.io/not-ready:NoSchedule']);
+    assert.equal(cond(sick, 'Ready')?.status, 'False', 'a node that heartbeats is not made Unknown');
+    // The kubelet (simulated) is alive, so the evicted pod is gone for good.
+    await until('pod on-sick-node gone', async () => {
+      const r = await cluster().kubectl(['get', 'pod', 'on-sick-node']);
+      return r.code !== 0 && r.stderr.includes('NotFound') ? true : undefined;
+    });
+
+    await setReady('True', 'KubeletReady');
+    await until('a-1 untainted', async () => (taintsOf(await getJson(['node', 'a-1'])).length === 0 ? true : undefined));
+  });
+});
