@@ -7,24 +7,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
+import { until } from './lib/until.ts';
 
 const { ok } = clusterPerFile(['--disable-scheduler']);
-
-/** Polls `check` until it returns a value (not undefined) or 60 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const replicaSet = (name: string, replicas: number) => JSON.stringify({
   apiVersion: 'apps/v1',
@@ -101,5 +86,26 @@ describe('ReplicaSet controller', () => {
     await until('stray released', async () => ((await ok(['get', 'pod', 'stray', '-o', 'jsonpath={.metadata.ownerReferences}'])) === '' ? true : undefined));
     const again = await podCount('adopter', 2);
     assert.ok(!again.some((p) => p.name === 'stray'));
+  });
+
+  it('reports pods refused by a quota as ReplicaFailure on the ReplicaSet and its Deployment, and recovers', async () => {
+    await ok(['create', 'namespace', 'tight']);
+    await ok(['create', 'quota', 'two-pods', '--hard=pods=2', '-n', 'tight']);
+    await until('quota status', async () => ((await ok(['get', 'quota', 'two-pods', '-n', 'tight', '-o', 'jsonpath={.status.hard.pods}'])) === '2' ? true : undefined));
+    await ok(['create', 'deployment', 'capped', '--image=busybox', '--replicas=3', '-n', 'tight']);
+    const failure = await until('ReplicaFailure on the Deployment', async () => {
+      const out = await ok(['get', 'deploy', 'capped', '-n', 'tight', '-o', 'jsonpath={.status.conditions[?(@.type=="ReplicaFailure")].status}/{.status.conditions[?(@.type=="ReplicaFailure")].reason}/{.status.conditions[?(@.type=="ReplicaFailure")].message}']);
+      return out.startsWith('True/') ? out : undefined;
+    });
+    assert.match(failure, /^True\/FailedCreate\/pods "capped-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: two-pods/);
+    const rsFailure = await ok(['get', 'rs', '-n', 'tight', '-l', 'app=capped', '-o', 'jsonpath={.items[0].status.conditions[?(@.type=="ReplicaFailure")].reason} {.items[0].status.replicas}']);
+    assert.equal(rsFailure, 'FailedCreate 2');
+    const events = await ok(['get', 'events', '-n', 'tight', '--field-selector', 'reason=FailedCreate', '-o', 'jsonpath={range .items[*]}{.type} {.message}{"\\n"}{end}']);
+    assert.match(events, /^Warning Error creating: pods "capped-[a-z0-9]+-[a-z0-9]{5}" is forbidden: exceeded quota: two-pods/m);
+    await ok(['patch', 'quota', 'two-pods', '-n', 'tight', '--type=merge', '-p', '{"spec":{"hard":{"pods":"3"}}}']);
+    await until('three pods and no ReplicaFailure', async () => {
+      const out = await ok(['get', 'deploy', 'capped', '-n', 'tight', '-o', 'jsonpath={.status.replicas}/{.status.conditions[?(@.type=="ReplicaFailure")].status}']);
+      return out === '3/' ? true : undefined;
+    });
   });
 });

@@ -8,25 +8,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+import { until } from './lib/until.ts';
 
 const { cluster, ok, fails } = clusterPerFile();
 let simulate: SimulateProcess | undefined;
-
-/** Polls `check` until it returns a value (not undefined) or 60 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 60_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const jsonpath = (args: string[], path: string) => ok([...args, '-o', `jsonpath=${path}`]);
 
