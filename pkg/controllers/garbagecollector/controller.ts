@@ -15,6 +15,7 @@ import { WorkQueue } from '../../client/workqueue.ts';
 import { logger } from '../../log/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { OwnerLookupCache, UnresolvableOwner, deleteObject, removeFinalizer, removeOwnerReferences, type OwnerClasses, type OwnerLookup } from './actions.ts';
+import { decide } from './decide.ts';
 import { FOREGROUND, ORPHAN, OwnershipGraph, hasFinalizer, isDeletingDependents, ownersOf, uidOf, type GraphNode } from './graph.ts';
 import { CRDS, Monitors } from './monitors.ts';
 
@@ -103,20 +104,9 @@ export class GarbageCollector implements Controller {
       log.debug(err.message);
       return UNRESOLVABLE_RECHECK_MS;
     }
-    const { solid, dangling, waiting } = owners;
-    if (solid.length > 0) {
-      // Still owned: only drop the references to owners that are gone or waiting on us.
-      const drop = [...dangling, ...waiting].map((r) => r.uid);
-      if (drop.length > 0) await removeOwnerReferences(this.client, node, drop);
-      return true;
-    }
-    if (waiting.length > 0 && this.graph.dependentsOf(uid).length > 0) {
-      // An owner waits for us and we have dependents of our own: they go first (foreground chain).
-      await deleteObject(this.client, node, 'Foreground');
-      return true;
-    }
-    const policy = hasFinalizer(obj, ORPHAN) ? 'Orphan' : hasFinalizer(obj, FOREGROUND) ? 'Foreground' : 'Background';
-    await deleteObject(this.client, node, policy);
+    const decision = decide(obj, owners, this.graph.dependentsOf(uid).length > 0);
+    if (decision.action === 'dropOwners') await removeOwnerReferences(this.client, node, decision.uids);
+    if (decision.action === 'delete') await deleteObject(this.client, node, decision.propagationPolicy);
     return true;
   }
 
