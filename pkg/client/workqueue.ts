@@ -25,6 +25,8 @@ export interface WorkQueueOptions {
   paused?: boolean;
 }
 
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export class WorkQueue {
   private readonly queue: string[] = [];
   private readonly queued = new Set<string>();
@@ -65,6 +67,8 @@ export class WorkQueue {
   addAfter(key: string, ms: number): void {
     if (this.stopped) return;
     if (ms <= 0) return this.add(key);
+    // setTimeout fires at once past 2^31-1 ms: a far deadline is looked at again in 24 days.
+    ms = Math.min(ms, MAX_TIMER_MS);
     const at = Date.now() + ms;
     const existing = this.timers.get(key);
     if (existing && existing.at <= at) return;
