@@ -1,8 +1,8 @@
 /**
  * `tsk simulate` against a real server, checked with real kubectl: nodes registered Ready with
  * kubelet's labels and capacity, Leases renewed, bound pods Running and Ready with an address,
- * run-to-completion pods Succeeded, deletions completed, a wrong token refused, and a stopped
- * simulate leaving its nodes behind.
+ * run-to-completion pods Succeeded, deletions completed, a wrong token refused, a stopped
+ * simulate leaving its nodes behind, and a restarted one reporting them and their pods Ready.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
@@ -11,7 +11,8 @@ import { clusterPerFile } from './lib/cluster.ts';
 import { joinToken, startSimulate, type SimulateProcess } from './lib/simulate.ts';
 import { runTsk } from './lib/tsk.ts';
 
-const { cluster, ok, fails } = clusterPerFile();
+// Nodes go Unknown 20 s after their last heartbeat (40 s by default): above the 10 s Lease interval.
+const { cluster, ok, fails } = clusterPerFile(['--node-monitor-grace-period', '20s']);
 
 /** Polls until `check` returns a value (not undefined); fails after 60 s. */
 async function eventually<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
@@ -136,5 +137,20 @@ describe('tsk simulate', () => {
     const nodes = await json(['get', 'nodes']);
     assert.deepEqual(nodes.items.map((n: any) => n.metadata.name).filter((n: string) => n.startsWith('sim-')).sort(), ['sim-0', 'sim-1', 'sim-2']);
     assert.equal((await json(['get', 'lease', '-n', 'kube-node-lease', 'sim-0'])).spec.holderIdentity, 'sim-0');
+  });
+
+  test('a restarted simulate reports its nodes and their pods Ready again', async () => {
+    const before = await json(['get', 'pod', 'web']);
+    // Without heartbeats the node lifecycle controller marks the node's pods not Ready.
+    await eventually('pod web marked not Ready', async () => (condition(await json(['get', 'pod', 'web']), 'Ready')?.status === 'False' ? true : undefined));
+    sim = await startSimulate(cluster(), { nodes: 3 });
+    const pod = await eventually('pod web Ready again', async () => {
+      const p = await json(['get', 'pod', 'web']);
+      return condition(p, 'Ready')?.status === 'True' ? p : undefined;
+    });
+    assert.equal(pod.status.phase, 'Running');
+    assert.equal(pod.status.podIP, before.status.podIP);
+    assert.equal(pod.status.startTime, before.status.startTime);
+    await eventually('node sim-0 Ready', async () => (condition(await json(['get', 'node', 'sim-0']), 'Ready')?.status === 'True' ? true : undefined));
   });
 });

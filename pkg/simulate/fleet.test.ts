@@ -92,11 +92,11 @@ describe('simulated nodes', () => {
 
   test('registration creates each Node, reports its status, creates its Lease; a rerun reuses both', async () => {
     const fake = fakeClient();
-    await new NodeFleet(fake.client, fleetNodes('sim-', 2), () => 1000).register();
+    await new NodeFleet(fake.client, fleetNodes('sim-', 2), undefined, () => 1000).register();
     assert.equal(fake.objects.get('/api/v1/nodes/sim-1')!.status.conditions.at(-1).type, 'Ready');
     assert.equal(fake.objects.get(`${LEASES}/sim-0`)!.metadata.ownerReferences?.[0]?.uid, 'uid-/api/v1/nodes/sim-0');
     fake.calls.length = 0;
-    await new NodeFleet(fake.client, fleetNodes('sim-', 1), () => 2000).register();
+    await new NodeFleet(fake.client, fleetNodes('sim-', 1), undefined, () => 2000).register();
     assert.deepEqual(fake.calls, [
       'create /api/v1/nodes/sim-0',
       'patch /api/v1/nodes/sim-0/status',
@@ -111,7 +111,7 @@ describe('simulated nodes', () => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const fake = fakeClient();
     let now = 1000;
-    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), () => now);
+    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), undefined, () => now);
     await fleet.register();
     fake.failNext.set(`update ${LEASES}/sim-0`, conflict);
     fleet.start();
@@ -126,6 +126,29 @@ describe('simulated nodes', () => {
     fleet.stop();
     assert.equal(fake.objects.get(`${LEASES}/sim-0`)!.spec.renewTime, microTime(now));
     assert.ok(fake.calls.includes(`get ${LEASES}/sim-0`));
+  });
+
+  test('a node the cluster has as not Ready is reported Ready at its next renewal', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const fake = fakeClient();
+    const nodePath = '/api/v1/nodes/sim-0';
+    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), (name) => fake.objects.get(`/api/v1/nodes/${name}`), () => 5000);
+    await fleet.register();
+    const reports = () => fake.calls.filter((c) => c === `patch ${nodePath}/status`).length;
+    fleet.start();
+    const interval = async () => {
+      t.mock.timers.tick(RENEW_INTERVAL_MS);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await interval();
+    assert.equal(reports(), 1, 'a Ready node is not reported again before the status interval');
+    const node = fake.objects.get(nodePath)!;
+    // What the node lifecycle controller writes after missed heartbeats.
+    fake.objects.set(nodePath, { ...node, status: { ...node.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' }] } });
+    await interval();
+    fleet.stop();
+    assert.equal(reports(), 2);
+    assert.equal(fake.objects.get(nodePath)!.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
   });
 
   test('forEachLimited runs every item with at most `limit` at once', async () => {

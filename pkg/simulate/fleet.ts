@@ -1,6 +1,7 @@
 /**
  * The simulated nodes' side that kubelet's node-status manager plays: registration, the Lease
- * heartbeat every RENEW_INTERVAL_MS and a full status report every STATUS_INTERVAL_MS.
+ * heartbeat every RENEW_INTERVAL_MS and a status report every STATUS_INTERVAL_MS, or sooner
+ * when the cluster's copy of the node is not Ready.
  *
  * Heartbeats are spread evenly over the interval (heartbeatSlot), so 1,000 nodes renew ten at a
  * time every 100 ms instead of all at once. A node
@@ -58,7 +59,17 @@ export class NodeFleet {
   private timer: NodeJS.Timeout | undefined;
   private tick = 0;
 
-  constructor(private readonly client: Client, nodes: SimulatedNode[], private readonly now: () => number = Date.now) {
+  /**
+   * `observed` is the Node as the cluster has it now (an informer's copy): a node someone else
+   * marked not Ready (the node lifecycle controller, after missed heartbeats) is reported Ready
+   * again at its next Lease renewal, as kubelet's 10-second status check does.
+   */
+  constructor(
+    private readonly client: Client,
+    nodes: SimulatedNode[],
+    private readonly observed: (name: string) => KObject | undefined = () => undefined,
+    private readonly now: () => number = Date.now,
+  ) {
     this.states = nodes.map((node) => ({ node, readySince: 0, busy: false }));
   }
 
@@ -82,7 +93,7 @@ export class NodeFleet {
       for (const state of this.states) {
         if (state.busy) continue;
         const renew = heartbeatSlot(state.node.index, count, RENEW_INTERVAL_MS) === tick % (RENEW_INTERVAL_MS / TICK_MS);
-        const report = tick > 0 && heartbeatSlot(state.node.index, count, STATUS_INTERVAL_MS) === tick % (STATUS_INTERVAL_MS / TICK_MS);
+        const report = (tick > 0 && heartbeatSlot(state.node.index, count, STATUS_INTERVAL_MS) === tick % (STATUS_INTERVAL_MS / TICK_MS)) || (renew && this.seenNotReady(state.node.name));
         if (renew || report) {
           void this.guard(state, async () => {
             if (report) await this.reportStatus(state);
@@ -96,6 +107,12 @@ export class NodeFleet {
   stop(): void {
     clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private seenNotReady(name: string): boolean {
+    const node = this.observed(name);
+    const ready = (node?.status?.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === 'Ready');
+    return node !== undefined && ready?.status !== 'True';
   }
 
   private async guard(state: NodeState, write: () => Promise<void>): Promise<void> {

@@ -115,7 +115,16 @@ export class SimulatedKubelet {
     const node = simulated.name;
     const cidr = this.fleet.podCidr(node) ?? fallbackPodCidr(simulated);
     if (!pod.spec?.hostNetwork) this.addresses.claim(node, cidr, key, pod.status!.podIP as string);
-    if (!runsToCompletion(pod)) return true;
+    if (!runsToCompletion(pod)) {
+      // The node lifecycle controller marks pods not Ready while their node is silent; a
+      // restarted kubelet reports them Ready again.
+      const ready = (pod.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True');
+      if (!ready) {
+        const placement = { podIP: pod.status!.podIP as string, hostIP: nodeAddress(simulated) };
+        await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { status: runningStatus(pod, placement, this.now()) }, 'merge');
+      }
+      return true;
+    }
     const ranFor = this.now() - Date.parse(pod.status?.startTime ?? '');
     if (ranFor < COMPLETE_AFTER_MS) return COMPLETE_AFTER_MS - ranFor;
     await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { status: succeededStatus(pod, this.now()) }, 'merge');

@@ -44,10 +44,11 @@ function scheduled(pod: KObject, at: string) {
 
 const containersOf = (pod: KObject, field: 'containers' | 'initContainers'): Container[] => (pod.spec?.[field] as Container[] | undefined) ?? [];
 
-/** The status that makes the pod Running and Ready at `now`. */
+/** The status that makes the pod Running and Ready at `now` (a pod reported before keeps its startTime). */
 export function runningStatus(pod: KObject, placement: PodPlacement, now: number): Record<string, unknown> {
   const at = kubeTime(now);
-  const running = { running: { startedAt: at } };
+  const startTime = (pod.status?.startTime as string | undefined) ?? at;
+  const running = { running: { startedAt: startTime } };
   // Init containers ran to completion; sidecars (restartPolicy Always) keep running.
   const inits = containersOf(pod, 'initContainers').map((c) => ({
     ...containerIds(pod, c),
@@ -68,7 +69,7 @@ export function runningStatus(pod: KObject, placement: PodPlacement, now: number
     hostIPs: [{ ip: placement.hostIP }],
     podIP: placement.podIP,
     podIPs: [{ ip: placement.podIP }],
-    startTime: at,
+    startTime,
     ...(inits.length ? { initContainerStatuses: inits } : {}),
     containerStatuses: containersOf(pod, 'containers').map((c) => ({ ...containerIds(pod, c), ready: true, started: true, state: running })),
   };
