@@ -60,6 +60,7 @@ describe('on three simulated nodes', () => {
       assert.match(meta, /"deployment.kubernetes.io\/max-replicas":"4"/);
       const status = await jsonpath(['get', 'deploy', 'web'], '{.status.replicas} {.status.updatedReplicas} {.status.readyReplicas} {.status.availableReplicas} {.status.observedGeneration}');
       assert.equal(status, '3 3 3 3 1');
+      assert.equal(await jsonpath(['get', 'deploy', 'web'], '{.metadata.annotations.deployment\\.kubernetes\\.io/revision} {.metadata.generation}'), '1 1', 'the revision is recorded without a new generation');
       const conditions = await jsonpath(['get', 'deploy', 'web'], '{range .status.conditions[*]}{.type}={.status}/{.reason}{"\\n"}{end}');
       assert.match(conditions, /^Available=True\/MinimumReplicasAvailable$/m);
       assert.match(conditions, /^Progressing=True\/NewReplicaSetAvailable$/m);
@@ -96,7 +97,7 @@ describe('on three simulated nodes', () => {
 
       assert.match(await ok(['rollout', 'undo', 'deployment/app']), /rolled back/);
       await rolledOut('app');
-      assert.equal(await jsonpath(['get', 'deploy', 'app'], '{.spec.template.spec.containers[0].image}'), 'busybox:1');
+      assert.equal(await jsonpath(['get', 'deploy', 'app'], '{.spec.template.spec.containers[0].image} {.metadata.annotations.deployment\\.kubernetes\\.io/revision}'), 'busybox:1 3');
       // The old ReplicaSet is scaled back up: no third one.
       assert.deepEqual(await replicaSets('app'), [`${first!.split('=')[0]}=3`, `${second.split('=')[0]}=0`].sort());
       const after = await ok(['rollout', 'history', 'deployment/app']);

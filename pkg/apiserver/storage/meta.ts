@@ -108,6 +108,12 @@ export function prepareUpdateMeta(def: ResourceDefinition, obj: KObject, old: KO
   if (subresource === 'status') {
     next = { ...old, metadata: { ...old.metadata }, status: obj.status };
     if (next.status === undefined) delete next.status;
+    // Kubernetes' Deployment status strategy resets only spec and labels: the deployment
+    // controller records deployment.kubernetes.io/revision through status (a spec update would bump generation).
+    if (def.group === 'apps' && def.kind === 'Deployment') {
+      if (obj.metadata.annotations === undefined) delete next.metadata.annotations;
+      else next.metadata.annotations = obj.metadata.annotations;
+    }
   } else if (hasStatusSubresource(def) && subresource === '') {
     next = { ...obj };
     if (old.status === undefined) delete next.status;
