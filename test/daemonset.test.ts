@@ -110,6 +110,8 @@ describe('DaemonSet controller', () => {
     }
     await ok(['delete', 'node', 'late-0']);
     await until('status of 3 after the node left', async () => ((await ok(['get', 'ds', 'agent', '-o', 'jsonpath={.status.desiredNumberScheduled}'])) === '3' ? true : undefined));
+    // The pod bound to the deleted node goes too (pod garbage collection).
+    await readyOn('agent', ['ds-0', 'ds-1', 'ds-2']);
   });
 
   it('rolls a new image out, with rollout status, history and undo', async () => {

@@ -167,6 +167,14 @@ describe('StatefulSet controller', () => {
     const history = await ok(['rollout', 'history', 'sts/web']);
     assert.match(history, /^1\s/m);
     assert.match(history, /^2\s/m);
+
+    await ok(['rollout', 'undo', 'sts/web']);
+    assert.match(await ok(['rollout', 'status', 'sts/web', '--timeout=90s']), /roll out complete: 3 new pods have been updated/);
+    const back = await until('pods back on nginx:1', async () => {
+      const now = await readyPods(['web-0', 'web-1', 'web-2']);
+      return now.every((p) => p.image === 'nginx:1') ? now : undefined;
+    });
+    assert.deepEqual(new Set(back.map((p) => p.revision)).size, 1);
   });
 
   it('scales down from the highest ordinal, one pod at a time', async () => {
@@ -184,5 +192,32 @@ describe('StatefulSet controller', () => {
     assert.ok(web2Gone >= 0 && web1Deleting > web2Gone, `web-1 was deleted before web-2 was gone:\n${lines.join('\n')}`);
     // Claims stay (whenScaled: Retain).
     assert.equal((await ok(['get', 'pvc', '-o', 'name'])).split('\n').filter(Boolean).length, 3);
+  });
+
+  it('adopts the pods of a set deleted with --cascade=orphan when it is created again', async () => {
+    const [web0] = await pods();
+    await ok(['delete', 'sts', 'web', '--cascade=orphan']);
+    await until('web-0 orphaned', async () => ((await ok(['get', 'pod', 'web-0', '-o', 'jsonpath={.metadata.ownerReferences}'])) === '' ? true : undefined));
+    await ok(['create', '-f', '-'], statefulSet(1));
+    const uid = await ok(['get', 'sts', 'web', '-o', 'jsonpath={.metadata.uid}']);
+    await until('web-0 adopted', async () => ((await ok(['get', 'pod', 'web-0', '-o', 'jsonpath={.metadata.ownerReferences[0].uid}'])) === uid ? true : undefined));
+    assert.equal((await pods())[0]!.uid, web0!.uid);
+    await until('status of the adopted replica', async () => ((await status('{.status.replicas} {.status.readyReplicas}')) === '1 1' ? true : undefined));
+  });
+
+  it('deletes claims with the pods and the set when the retention policy says Delete', async () => {
+    const set = JSON.parse(statefulSet(2));
+    set.metadata.name = 'db';
+    set.spec.serviceName = 'db';
+    set.spec.selector.matchLabels.app = set.spec.template.metadata.labels.app = 'db';
+    set.spec.persistentVolumeClaimRetentionPolicy = { whenDeleted: 'Delete', whenScaled: 'Delete' };
+    await ok(['create', '-f', '-'], JSON.stringify(set));
+    const claims = () => ok(['get', 'pvc', '-l', 'app=db', '-o', 'jsonpath={range .items[*]}{.metadata.name} {.metadata.ownerReferences[*].kind}{"\\n"}{end}']);
+    await until('both db claims, owned by the set', async () => ((await claims()) === 'www-db-0 StatefulSet\nwww-db-1 StatefulSet\n' ? true : undefined));
+    await until('db-1 ready', async () => ((await ok(['get', 'sts', 'db', '-o', 'jsonpath={.status.readyReplicas}'])) === '2' ? true : undefined));
+    await ok(['scale', 'sts', 'db', '--replicas=1']);
+    await until('the claim of db-1 gone with its pod', async () => ((await claims()) === 'www-db-0 StatefulSet\n' ? true : undefined));
+    await ok(['delete', 'sts', 'db']);
+    await until('the claims gone with the set', async () => ((await claims()) === '' ? true : undefined));
   });
 });

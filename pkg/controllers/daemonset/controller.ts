@@ -5,23 +5,24 @@
  * status` reads. Writes as kube-system/daemon-set-controller, events as daemonset-controller.
  */
 import type { KObject } from '../../api/types.ts';
+import { labelSelectorMatches } from '../../api/validation/index.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byControllerUid } from '../../client/factory.ts';
 import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { controllerRef, isTerminating } from '../history/pods.ts';
-import { currentRevision, ownedRevisions, REVISION_HASH_LABEL, truncateHistory } from '../history/revision.ts';
+import { claimDependents, indexDependents, PODS, REVISIONS } from '../history/adopt.ts';
+import { isTerminating } from '../history/pods.ts';
+import { controllerOf } from '../replicaset/pods.ts';
+import { currentRevision, REVISION_HASH_LABEL, truncateHistory } from '../history/revision.ts';
 import { Expectations } from './expectations.ts';
 import { newDaemonPod } from './pod.ts';
 import { daemonStatus, planNodes, planRollingUpdate, targetNode, type DaemonView, type Plan } from './plan.ts';
 
 const SERVICE_ACCOUNT = 'daemon-set-controller';
 const COMPONENT = 'daemonset-controller';
-const BY_CONTROLLER = 'byControllerUid';
 
 const podsPath = (namespace: string, name?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace, name });
 
@@ -40,9 +41,9 @@ export class DaemonSetController implements Controller {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.events = ctx.recorderFor(SERVICE_ACCOUNT, COMPONENT);
     this.daemonsets = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'daemonsets' });
-    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.pods = indexDependents(ctx.informers.informerFor(PODS));
     this.nodes = ctx.informers.informerFor({ version: 'v1', resource: 'nodes' });
-    this.revisions = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'controllerrevisions' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.revisions = indexDependents(ctx.informers.informerFor(REVISIONS));
 
     const enqueue = (ds: KObject) => this.queue.add(objectKey(ds));
     this.daemonsets.onAdd(enqueue).onUpdate((_, ds) => enqueue(ds)).onDelete((ds) => {
@@ -77,13 +78,20 @@ export class DaemonSetController implements Controller {
 
   /** The DaemonSet controlling an object, if it is still the one in the cache. */
   private ownerOf(obj: KObject): KObject | undefined {
-    const ref = controllerRef(obj);
+    const ref = controllerOf(obj);
     if (!ref || ref.kind !== 'DaemonSet') return undefined;
     const ds = this.daemonsets.get(`${obj.metadata.namespace}/${ref.name}`);
     return ds && ds.metadata.uid === ref.uid ? ds : undefined;
   }
 
   private podSeen(pod: KObject, created: boolean): void {
+    if (!controllerOf(pod)) {
+      // An orphan: the DaemonSets it matches may adopt it.
+      for (const ds of this.daemonsets.list()) {
+        if (ds.metadata.namespace === pod.metadata.namespace && labelSelectorMatches(ds.spec?.selector, pod.metadata.labels)) this.queue.add(objectKey(ds));
+      }
+      return;
+    }
     const ds = this.ownerOf(pod);
     if (!ds) return;
     if (created) this.expectations.creationObserved(objectKey(ds));
@@ -106,11 +114,10 @@ export class DaemonSetController implements Controller {
     if (isTerminating(cached)) return true;
     // List items may come without their kind; owner references and events need it.
     const ds: KObject = { ...cached, apiVersion: 'apps/v1', kind: 'DaemonSet' };
-    const uid = ds.metadata.uid!;
-    const owned = ownedRevisions(this.revisions.byIndex(BY_CONTROLLER, uid), ds);
+    const owned = await claimDependents(this.client, this.revisions, REVISIONS, ds, 'daemonsets');
     const { revision, collisionCount } = await currentRevision(this.client, ds, owned, ds.status?.collisionCount ?? 0);
     const hash = revision.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
-    const view: DaemonView = { ds, nodes: this.nodes.list(), pods: this.pods.byIndex(BY_CONTROLLER, uid), hash, now: Date.now() };
+    const view: DaemonView = { ds, nodes: this.nodes.list(), pods: await claimDependents(this.client, this.pods, PODS, ds, 'daemonsets'), hash, now: Date.now() };
 
     if (this.expectations.satisfied(key)) {
       await this.perform(key, ds, planNodes(view), hash);

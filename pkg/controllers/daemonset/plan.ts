@@ -7,7 +7,8 @@
 import type { KObject } from '../../api/types.ts';
 import { TEMPLATE_GENERATION_ANNOTATION } from '../../api/resources/apps/daemonset.ts';
 import { REVISION_HASH_LABEL } from '../history/revision.ts';
-import { byCreation, isPodAvailable, isPodReady, isTerminating } from '../history/pods.ts';
+import { byCreation, isTerminating } from '../history/pods.ts';
+import { isPodAvailable, isPodReady } from '../replicaset/pods.ts';
 import { placementOn } from './eligibility.ts';
 
 export const TEMPLATE_GENERATION_LABEL = 'pod-template-generation';

@@ -1,6 +1,6 @@
 /** The pod a DaemonSet runs on one node, shaped as Kubernetes' daemon controller makes it. */
 import type { KObject } from '../../api/types.ts';
-import { podFromTemplate } from '../history/pods.ts';
+import { controllerRef, podFromTemplate } from '../replicaset/pods.ts';
 import { REVISION_HASH_LABEL } from '../history/revision.ts';
 import { daemonTolerations } from './eligibility.ts';
 import { TEMPLATE_GENERATION_LABEL, templateGeneration } from './plan.ts';
@@ -17,8 +17,7 @@ export function pinToNode(affinity: KObject['spec'], nodeName: string): KObject[
 }
 
 export function newDaemonPod(ds: KObject, nodeName: string, hash: string): KObject {
-  const pod = podFromTemplate(ds, ds.spec?.template);
-  pod.metadata.generateName = `${ds.metadata.name}-`;
+  const pod = podFromTemplate(ds.spec?.template, ds, controllerRef(ds, 'apps/v1', 'DaemonSet'));
   const generation = templateGeneration(ds);
   pod.metadata.labels = { ...pod.metadata.labels, [REVISION_HASH_LABEL]: hash, ...(generation !== undefined ? { [TEMPLATE_GENERATION_LABEL]: generation } : {}) };
   pod.spec.affinity = pinToNode(pod.spec.affinity, nodeName);

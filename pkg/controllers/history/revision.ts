@@ -9,7 +9,7 @@ import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import { resourcePath } from '../../client/paths.ts';
-import { controllerReference } from './pods.ts';
+import { controllerRef } from '../replicaset/pods.ts';
 
 export const REVISION_HASH_LABEL = 'controller-revision-hash';
 
@@ -71,11 +71,6 @@ export function sameData(revision: KObject, data: unknown): boolean {
   return canonicalJson(revision.data) === canonicalJson(data);
 }
 
-/** Revisions controlled by the parent (the cache's view). */
-export function ownedRevisions(all: KObject[], parent: KObject): KObject[] {
-  return all.filter((r) => r.metadata.ownerReferences?.some((o) => o.controller && o.uid === parent.metadata.uid));
-}
-
 const revisionsPath = (namespace: string, name?: string) => resourcePath({ group: 'apps', version: 'v1', resource: 'controllerrevisions', namespace, name });
 
 /** Kubernetes caps the parent-name part so the revision name stays a valid name. */
@@ -105,7 +100,7 @@ export async function createRevision(client: Client, parent: KObject, data: unkn
         name: revisionName(parent.metadata.name!, hash),
         namespace,
         labels: { ...(parent.spec?.template?.metadata?.labels ?? {}), [REVISION_HASH_LABEL]: hash },
-        ownerReferences: [controllerReference(parent)],
+        ownerReferences: [controllerRef(parent, parent.apiVersion ?? 'apps/v1', parent.kind!)],
       },
       data,
       revision: number,

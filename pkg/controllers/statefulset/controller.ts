@@ -8,21 +8,21 @@
  * a precondition so they never hit a successor of the same name.
  */
 import type { KObject } from '../../api/types.ts';
+import { labelSelectorMatches } from '../../api/validation/index.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byControllerUid } from '../../client/factory.ts';
 import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { controllerRef } from '../history/pods.ts';
-import { currentRevision, ownedRevisions, truncateHistory } from '../history/revision.ts';
+import { claimDependents, indexDependents, PODS, REVISIONS } from '../history/adopt.ts';
+import { controllerOf } from '../replicaset/pods.ts';
+import { currentRevision, truncateHistory } from '../history/revision.ts';
 import { claimsFor, ordinalOf, plainOwnerReference, podRevision } from './identity.ts';
 import { planStatefulSet, setStatus, type Action, type SetView } from './plan.ts';
 
 const SERVICE_ACCOUNT = 'statefulset-controller';
-const BY_CONTROLLER = 'byControllerUid';
 
 const corePath = (resource: string, namespace: string, name?: string) => resourcePath({ version: 'v1', resource, namespace, name });
 
@@ -44,16 +44,23 @@ export class StatefulSetController implements Controller {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.events = ctx.recorderFor(SERVICE_ACCOUNT, SERVICE_ACCOUNT);
     this.sets = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'statefulsets' });
-    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid);
-    this.revisions = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'controllerrevisions' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.pods = indexDependents(ctx.informers.informerFor(PODS));
+    this.revisions = indexDependents(ctx.informers.informerFor(REVISIONS));
 
     const enqueue = (set: KObject) => this.queue.add(objectKey(set));
     this.sets.onAdd(enqueue).onUpdate((_, set) => enqueue(set));
     const ownerChanged = (obj: KObject) => {
-      const ref = controllerRef(obj);
+      const ref = controllerOf(obj);
       if (ref?.kind === 'StatefulSet') this.queue.add(`${obj.metadata.namespace}/${ref.name}`);
     };
-    this.pods.onAdd(ownerChanged).onUpdate((_, pod) => ownerChanged(pod)).onDelete(ownerChanged);
+    const podChanged = (pod: KObject) => {
+      if (controllerOf(pod)) return ownerChanged(pod);
+      // An orphan named as a set's member and matching its selector may be adopted by it.
+      for (const set of this.sets.list()) {
+        if (set.metadata.namespace === pod.metadata.namespace && ordinalOf(set, pod) !== undefined && labelSelectorMatches(set.spec?.selector, pod.metadata.labels)) enqueue(set);
+      }
+    };
+    this.pods.onAdd(podChanged).onUpdate((_, pod) => podChanged(pod)).onDelete(ownerChanged);
     this.revisions.onAdd(ownerChanged).onDelete(ownerChanged);
   }
 
@@ -70,11 +77,11 @@ export class StatefulSetController implements Controller {
     if (!cached || cached.metadata.deletionTimestamp) return true;
     // List items may come without their kind; owner references and events need it.
     const set: KObject = { ...cached, apiVersion: 'apps/v1', kind: 'StatefulSet' };
-    const uid = set.metadata.uid!;
-    const owned = ownedRevisions(this.revisions.byIndex(BY_CONTROLLER, uid), set);
+    const owned = await claimDependents(this.client, this.revisions, REVISIONS, set, 'statefulsets');
     const { revision: updateRevision, collisionCount } = await currentRevision(this.client, set, owned, set.status?.collisionCount ?? 0);
     const current = owned.find((r) => r.metadata.name === set.status?.currentRevision) ?? updateRevision;
-    const pods = this.pods.byIndex(BY_CONTROLLER, uid).map((p) => ({ ...p, apiVersion: 'v1', kind: 'Pod' }));
+    const claimed = await claimDependents(this.client, this.pods, PODS, set, 'statefulsets', (pod) => ordinalOf(set, pod) !== undefined);
+    const pods = claimed.map((p) => ({ ...p, apiVersion: 'v1', kind: 'Pod' }));
     const view: SetView = { set, pods, currentRevision: current, updateRevision, now: Date.now() };
 
     const plan = planStatefulSet(view);
@@ -116,13 +123,20 @@ export class StatefulSetController implements Controller {
     if (gone) this.events.event(set, 'Normal', 'SuccessfulDelete', `delete Pod ${podName} in StatefulSet ${setName} successful`);
   }
 
-  /** whenScaled: Delete — the claims of a pod removed by scale-down are owned by it, so they go with it. */
+  /**
+   * whenScaled: Delete — the claims of a pod removed by scale-down pass from the set (if it owned
+   * them) to the pod, so the garbage collector deletes them with the pod (it deletes a
+   * dependent only once every owner is gone).
+   */
   private async giveClaimsToPod(set: KObject, pod: KObject): Promise<void> {
     for (const wanted of claimsFor(set, ordinalOf(set, pod)!)) {
       const path = corePath('persistentvolumeclaims', set.metadata.namespace!, wanted.metadata.name);
       const claim = await this.client.get(path).catch(ignoring(404));
-      if (!claim || claim.metadata.ownerReferences?.some((o) => o.uid === pod.metadata.uid)) continue;
-      claim.metadata.ownerReferences = [...(claim.metadata.ownerReferences ?? []), plainOwnerReference(pod)];
+      if (!claim) continue;
+      const others = (claim.metadata.ownerReferences ?? []).filter((o) => o.uid !== set.metadata.uid && o.uid !== pod.metadata.uid);
+      const owners = [...others, plainOwnerReference(pod)];
+      if (JSON.stringify(owners) === JSON.stringify(claim.metadata.ownerReferences)) continue;
+      claim.metadata.ownerReferences = owners;
       await this.client.update(path, claim);
     }
   }

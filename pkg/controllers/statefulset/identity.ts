@@ -5,7 +5,7 @@
  * of the template's volume of that name.
  */
 import type { KObject, OwnerReference } from '../../api/types.ts';
-import { podFromTemplate } from '../history/pods.ts';
+import { controllerRef, podFromTemplate } from '../replicaset/pods.ts';
 import { REVISION_HASH_LABEL } from '../history/revision.ts';
 
 export const POD_NAME_LABEL = 'statefulset.kubernetes.io/pod-name';
@@ -64,8 +64,9 @@ export function claimsFor(set: KObject, ordinal: number): KObject[] {
 
 /** The pod of `ordinal` from `set`'s template (the set as of the revision it belongs to). */
 export function newStatefulPod(set: KObject, ordinal: number, revisionName: string): KObject {
-  const pod = podFromTemplate(set, set.spec?.template);
+  const pod = podFromTemplate(set.spec?.template, set, controllerRef(set, 'apps/v1', 'StatefulSet'));
   const name = podName(set, ordinal);
+  delete pod.metadata.generateName;
   pod.metadata.name = name;
   pod.metadata.labels = { ...pod.metadata.labels, [POD_NAME_LABEL]: name, [POD_INDEX_LABEL]: String(ordinal), [REVISION_HASH_LABEL]: revisionName };
   pod.spec.hostname = name;
