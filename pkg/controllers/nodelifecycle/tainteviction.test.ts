@@ -1,56 +1,15 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KObject } from '../../api/types.ts';
-import type { ControllerContext } from '../manager.ts';
 import { TaintEvictionController } from './tainteviction.ts';
-
-/** A cache keyed as the real informer keys (namespace/name, or name), with an index by node. */
-class Cache {
-  readonly objects = new Map<string, KObject>();
-  addIndex(): this {
-    return this;
-  }
-  onAdd(): this {
-    return this;
-  }
-  onUpdate(): this {
-    return this;
-  }
-  onDelete(): this {
-    return this;
-  }
-  get(key: string): KObject | undefined {
-    return this.objects.get(key);
-  }
-  byIndex(_: string, node: string): KObject[] {
-    return [...this.objects.values()].filter((o) => o.spec?.nodeName === node);
-  }
-  put(obj: KObject): void {
-    this.objects.set(obj.metadata.namespace ? `${obj.metadata.namespace}/${obj.metadata.name}` : obj.metadata.name!, obj);
-  }
-}
+import { fakeContext, iso } from './testing.ts';
 
 function setup() {
-  const nodes = new Cache();
-  const pods = new Cache();
-  const calls: { method: string; path: string; body?: unknown }[] = [];
-  const events: string[] = [];
-  const client = {
-    patch: async (path: string, body: unknown) => void calls.push({ method: 'patch', path, body }),
-    delete: async (path: string) => void calls.push({ method: 'delete', path }),
-  };
-  const ctx = {
-    informers: { informerFor: (ref: { resource: string }) => (ref.resource === 'nodes' ? nodes : pods) },
-    clientFor: () => client,
-    recorderFor: () => ({ event: (_: KObject, type: string, reason: string, message: string) => events.push(`${type} ${reason} ${message}`) }),
-    config: {},
-  } as unknown as ControllerContext;
+  const { ctx, cache, calls, events } = fakeContext();
   const controller = new TaintEvictionController();
   controller.init(ctx);
-  return { controller, nodes, pods, calls, events };
+  return { controller, nodes: cache('nodes'), pods: cache('pods'), calls, events };
 }
-
-const iso = (ms: number) => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 function node(taints: object[]): KObject {
   return { metadata: { name: 'n1' }, spec: { taints } };
@@ -72,7 +31,7 @@ test('an untolerated taint: DisruptionTarget, then delete with the uid, once eve
   const condition = (calls[0]!.body as { status: { conditions: { type: string; reason: string }[] } }).status.conditions[0]!;
   assert.equal(condition.type, 'DisruptionTarget');
   assert.equal(condition.reason, 'DeletionByTaintManager');
-  assert.deepEqual(events, ['Normal TaintManagerEviction Marking for deletion Pod ns/p']);
+  assert.deepEqual(events, ['p Normal TaintManagerEviction Marking for deletion Pod ns/p']);
   // The cache still shows the pod without its deletionTimestamp: nothing is sent again.
   assert.equal(await controller.reconcile('ns/p'), true);
   assert.equal(calls.length, 2);
@@ -104,6 +63,6 @@ test('tolerated forever, or the taint removed: no eviction, and a scheduled one 
   assert.equal(typeof (await controller.reconcile('ns/waiting')), 'number');
   nodes.put(node([]));
   assert.equal(await controller.reconcile('ns/waiting'), true);
-  assert.deepEqual(events, ['Normal TaintManagerEviction Cancelling deletion of Pod ns/waiting']);
+  assert.deepEqual(events, ['waiting Normal TaintManagerEviction Cancelling deletion of Pod ns/waiting']);
   assert.equal(calls.length, 0);
 });
