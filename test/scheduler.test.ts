@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
+import { until } from './lib/until.ts';
 
 const { ok } = clusterPerFile(['--disable-controller-manager']);
 
@@ -55,26 +56,15 @@ async function createPod(name: string, opts: PodOptions = {}): Promise<void> {
   await ok(['create', '-f', '-'], JSON.stringify(pod));
 }
 
-async function eventually<T>(what: string, probe: () => Promise<T | undefined>, withinMs = 60_000): Promise<T> {
-  const deadline = Date.now() + withinMs;
-  let last: T | undefined;
-  while (Date.now() < deadline) {
-    last = await probe();
-    if (last !== undefined) return last;
-    await new Promise((r) => setTimeout(r, 200));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 async function nodeOf(pod: string, namespace = 'default'): Promise<string> {
-  return eventually(`pod ${pod} to be bound`, async () => {
+  return until(`pod ${pod} to be bound`, async () => {
     const node = (await ok(['get', 'pod', pod, '-n', namespace, '-o', 'jsonpath={.spec.nodeName}'])).trim();
     return node || undefined;
   });
 }
 
 async function failedSchedulingMessage(pod: string, namespace = 'default'): Promise<string> {
-  return eventually(`a FailedScheduling event for ${pod}`, async () => {
+  return until(`a FailedScheduling event for ${pod}`, async () => {
     const out = await ok(['get', 'events', '-n', namespace, '--field-selector', `involvedObject.name=${pod},reason=FailedScheduling`, '-o', 'jsonpath={.items[*].message}']);
     return out.trim() || undefined;
   });

@@ -34,7 +34,7 @@ interface Candidate {
 export interface PreemptionResult {
   /** For the FailedScheduling message (after "0/N nodes are available: …."); absent when preemption started. */
   message?: string;
-  /** The node nominated for the pod. */
+  /** The node nominated for the pod; '' when a nomination it had no longer holds. */
   node?: string;
 }
 
@@ -69,7 +69,7 @@ export class Preemptor {
 
   preempt(info: PodInfo, failures: Map<string, Failure>, numAllNodes: number): PreemptionResult {
     const pod = info.pod;
-    if (pod.spec?.preemptionPolicy === 'Never') return { message: PREEMPTION.prefix + PREEMPTION.never };
+    if (pod.spec?.preemptionPolicy === 'Never') return { message: PREEMPTION.prefix + PREEMPTION.never, node: '' };
     const nominated = this.nominations.get(info.key)?.node ?? pod.status?.nominatedNodeName;
     // Victims already on their way out: wait for them rather than preempt more.
     if (nominated && [...(this.cache.nodeInfo(nominated)?.pods.values() ?? [])].some((p) => p.pod.metadata.deletionTimestamp && p.priority < info.priority)) {
@@ -90,7 +90,7 @@ export class Preemptor {
     }
     if (candidates.length === 0) {
       this.nominations.delete(info.key);
-      return { message: PREEMPTION.prefix + fitErrorMessage(numAllNodes, statuses.values()) };
+      return { message: PREEMPTION.prefix + fitErrorMessage(numAllNodes, statuses.values()), node: '' };
     }
     const best = pickCandidate(candidates);
     this.nominations.set(info.key, { node: best.node, info });
