@@ -169,4 +169,28 @@ describe('Deployment controller', () => {
     assert.equal(typeof again, 'number');
     assert.ok((again as number) > 40_000 && (again as number) <= 52_000, `look again at the deadline (${again} ms)`);
   });
+
+  it('counts a hash collision (the name taken by a set that is not ours) and hashes again next time', async () => {
+    const d = deployment();
+    const { c, client, updates } = setup(d, []);
+    const name = `web-${computeHash(template('busybox:1'))}`;
+    client.objects.set(`/apis/apps/v1/namespaces/default/replicasets/${name}`, { metadata: { name, uid: 'someone-else', namespace: 'default' }, spec: { template: template('other') } });
+    await assert.rejects(c.reconcile('default/web'), /already exists/);
+    assert.equal(updates('/deployments/web/status').at(-1)!.status.collisionCount, 1);
+    assert.notEqual(computeHash(template('busybox:1'), 1), computeHash(template('busybox:1')));
+  });
+
+  it('Recreate creates no new set while an old pod still runs', async () => {
+    const d = deployment({ template: template('busybox:2'), strategy: { type: 'Recreate' } }, { replicas: 0 });
+    const old = ownedSet(d, 'busybox:1', 0, 0, 1, '2026-01-01T00:00:00Z');
+    old.status.replicas = 0;
+    const { c, client, informers } = setup(d, [old]);
+    informers.get('pods')!.upsert({ metadata: { name: 'p', namespace: 'default', ownerReferences: [{ apiVersion: 'apps/v1', kind: 'ReplicaSet', name: old.metadata.name!, uid: old.metadata.uid!, controller: true }] }, status: { phase: 'Running' } });
+    await c.reconcile('default/web');
+    assert.equal(client.count('create'), 0);
+    informers.get('pods')!.remove(informers.get('pods')!.list()[0]!);
+    await c.reconcile('default/web');
+    const created = client.writes.find((w) => w.verb === 'create')!.body as KObject;
+    assert.equal(created.spec.replicas, 4, 'Recreate brings the new set up at once');
+  });
 });
