@@ -5,53 +5,38 @@
  * put back if edited.
  */
 import type { KObject } from '../../api/types.ts';
-import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
-import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { createIgnoringRaces, isLive } from './namespaces.ts';
+import { NamespacePublisher, createIgnoringRaces } from './namespaces.ts';
 
 export const ROOT_CA_CONFIGMAP = 'kube-root-ca.crt';
-const SERVICE_ACCOUNT = 'root-ca-cert-publisher';
 const DESCRIPTION_ANNOTATION = 'kubernetes.io/description';
 const DESCRIPTION =
   'Contains a CA bundle that can be used to verify the kube-apiserver when using internal endpoints such as the internal service IP or kubernetes.default.svc. No other usage is guaranteed across distributions of Kubernetes clusters.';
 
 type ConfigMap = KObject & { data?: Record<string, string> };
 
-export class RootCaPublisher implements Controller {
+export class RootCaPublisher extends NamespacePublisher {
   readonly name = 'root-ca-cert-publisher';
-  private namespaces!: Informer;
   private configMaps!: Informer<ConfigMap>;
-  private client!: Client;
   private caPem = '';
-  private readonly queue = new WorkQueue((ns) => this.reconcile(ns), { name: 'root-ca-cert-publisher', workers: 2, paused: true });
 
-  init(ctx: ControllerContext): void {
+  constructor() {
+    super('root-ca-cert-publisher', 'root-ca-cert-publisher');
+  }
+
+  protected follow(ctx: ControllerContext): void {
     this.caPem = ctx.config.rootCaPem;
-    this.client = ctx.clientFor(SERVICE_ACCOUNT);
-    this.namespaces = ctx.informers.informerFor({ version: 'v1', resource: 'namespaces' });
     this.configMaps = ctx.informers.informerFor<ConfigMap>({ version: 'v1', resource: 'configmaps' });
-    const enqueue = (ns: KObject) => this.queue.add(ns.metadata.name!);
-    this.namespaces.onAdd(enqueue).onUpdate((_, ns) => enqueue(ns));
     const ours = (cm: ConfigMap) => {
       if (cm.metadata.name === ROOT_CA_CONFIGMAP) this.queue.add(cm.metadata.namespace!);
     };
     this.configMaps.onUpdate((_, cm) => ours(cm)).onDelete(ours);
   }
 
-  run(): void {
-    this.queue.resume();
-  }
-
-  stop(): void {
-    this.queue.stop();
-  }
-
-  private async reconcile(namespace: string): Promise<boolean> {
-    if (!isLive(this.namespaces.get(namespace))) return true;
+  protected async publish(namespace: string): Promise<void> {
     const path = resourcePath({ version: 'v1', resource: 'configmaps', namespace });
     const current = this.configMaps.get(`${namespace}/${ROOT_CA_CONFIGMAP}`);
     if (!current) {
@@ -61,11 +46,11 @@ export class RootCaPublisher implements Controller {
         metadata: { name: ROOT_CA_CONFIGMAP, namespace, annotations: { [DESCRIPTION_ANNOTATION]: DESCRIPTION } },
         data: { 'ca.crt': this.caPem },
       } as ConfigMap);
-      return true;
+      return;
     }
     const annotations = current.metadata.annotations ?? {};
     const dataOk = Object.keys(current.data ?? {}).length === 1 && current.data?.['ca.crt'] === this.caPem;
-    if (dataOk && annotations[DESCRIPTION_ANNOTATION] === DESCRIPTION) return true;
+    if (dataOk && annotations[DESCRIPTION_ANNOTATION] === DESCRIPTION) return;
     try {
       await this.client.update(`${path}/${ROOT_CA_CONFIGMAP}`, {
         ...current,
@@ -76,7 +61,6 @@ export class RootCaPublisher implements Controller {
       // Written at the cached resourceVersion: a conflict means it changed again, and that event requeues.
       if (!isClientError(err, 'Conflict') && !isClientError(err, 'NotFound')) throw err;
     }
-    return true;
   }
 }
 
