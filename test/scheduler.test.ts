@@ -43,17 +43,32 @@ interface PodOptions {
   spec?: Record<string, unknown>;
 }
 
-async function createPod(name: string, opts: PodOptions = {}): Promise<void> {
+function podManifest(name: string, opts: PodOptions = {}) {
   const requests: Record<string, string> = {};
   if (opts.cpu) requests.cpu = opts.cpu;
   if (opts.memory) requests.memory = opts.memory;
-  const pod = {
+  return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: opts.namespace ?? 'default', labels: opts.labels },
     spec: { containers: [{ name: 'c', image: 'busybox', resources: { requests } }], ...opts.spec },
   };
-  await ok(['create', '-f', '-'], JSON.stringify(pod));
+}
+
+async function createPod(name: string, opts: PodOptions = {}): Promise<void> {
+  await ok(['create', '-f', '-'], JSON.stringify(podManifest(name, opts)));
+}
+
+/** Pods per node once all `count` pods matching `selector` are bound. */
+async function placements(namespace: string, selector: string, count: number): Promise<number[]> {
+  const nodes = await until(`${count} pods ${selector} bound`, async () => {
+    const out = await ok(['get', 'pods', '-n', namespace, '-l', selector, '-o', 'jsonpath={range .items[*]}{.spec.nodeName}{"\\n"}{end}']);
+    const bound = out.split('\n').filter(Boolean);
+    return bound.length === count ? bound : undefined;
+  });
+  const perNode = new Map<string, number>();
+  for (const n of nodes) perNode.set(n, (perNode.get(n) ?? 0) + 1);
+  return [...perNode.values()];
 }
 
 async function nodeOf(pod: string, namespace = 'default'): Promise<string> {
@@ -148,29 +163,19 @@ describe('scheduler', () => {
     await ok(['create', 'namespace', 'spread']);
     for (const name of ['spread-a', 'spread-b', 'spread-c']) await addNode(name, { labels: { pool: 'spread' } });
     const constraint = { maxSkew: 1, topologyKey: 'kubernetes.io/hostname', whenUnsatisfiable: 'DoNotSchedule', labelSelector: { matchLabels: { app: 'even' } } };
-    for (let i = 0; i < 6; i++) await createPod(`even-${i}`, { namespace: 'spread', labels: { app: 'even' }, spec: { nodeSelector: { pool: 'spread' }, topologySpreadConstraints: [constraint] } });
-    const counts = new Map<string, number>();
-    for (let i = 0; i < 6; i++) {
-      const node = await nodeOf(`even-${i}`, 'spread');
-      counts.set(node, (counts.get(node) ?? 0) + 1);
-    }
-    assert.deepEqual([...counts.values()], [2, 2, 2]);
+    const even = Array.from({ length: 6 }, (_, i) => podManifest(`even-${i}`, { namespace: 'spread', labels: { app: 'even' }, spec: { nodeSelector: { pool: 'spread' }, topologySpreadConstraints: [constraint] } }));
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: even }));
+    assert.deepEqual(await placements('spread', 'app=even', 6), [2, 2, 2]);
 
     // No constraints, one controlling owner: kube-scheduler's default spreading of a workload.
     for (const name of ['owned-a', 'owned-b', 'owned-c']) await addNode(name, { labels: { pool: 'owned' } });
     const owner = { apiVersion: 'apps/v1', kind: 'ReplicaSet', name: 'web', uid: '6b8a7c51-0000-4000-8000-000000000001', controller: true };
-    const owned = new Map<string, number>();
-    for (let i = 0; i < 6; i++) {
-      await ok(['create', '-f', '-'], JSON.stringify({
-        apiVersion: 'v1',
-        kind: 'Pod',
-        metadata: { name: `web-${i}`, namespace: 'spread', labels: { app: 'web' }, ownerReferences: [owner] },
-        spec: { nodeSelector: { pool: 'owned' }, containers: [{ name: 'c', image: 'busybox' }] },
-      }));
-      const node = await nodeOf(`web-${i}`, 'spread');
-      owned.set(node, (owned.get(node) ?? 0) + 1);
-    }
-    assert.deepEqual([...owned.values()], [2, 2, 2]);
+    const owned = Array.from({ length: 6 }, (_, i) => {
+      const pod = podManifest(`web-${i}`, { namespace: 'spread', labels: { app: 'web' }, spec: { nodeSelector: { pool: 'owned' } } });
+      return { ...pod, metadata: { ...pod.metadata, ownerReferences: [owner] } };
+    });
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: owned }));
+    assert.deepEqual(await placements('spread', 'app=web', 6), [2, 2, 2]);
   });
 
   it('preempts a lower-priority pod for a higher-priority one', async () => {
