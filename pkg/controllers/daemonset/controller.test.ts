@@ -50,4 +50,30 @@ describe('DaemonSet controller (fakes)', () => {
     assert.equal([...client.objects.keys()].filter((k) => k.includes('/controllerrevisions/')).length, 1);
     controller.stop();
   });
+
+  it('backs a node off after replacing a failed pod there', async () => {
+    const { ctx, informers, client, events } = fakeContext();
+    const controller = new DaemonSetController();
+    controller.init(ctx);
+    informers.get('nodes')!.upsert(node('a'));
+    informers.get('daemonsets')!.upsert(daemonSet);
+    const failedPod = (uid: string): KObject => ({
+      apiVersion: 'v1',
+      kind: 'Pod',
+      metadata: { name: `agent-${uid}`, namespace: 'default', uid, labels: { app: 'agent', 'pod-template-generation': '1' }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: 'agent', uid: 'ds-uid', controller: true }] },
+      spec: { nodeName: 'a' },
+      status: { phase: 'Failed' },
+    });
+    informers.get('pods')!.upsert(failedPod('p1'));
+    await controller.reconcile('default/agent');
+    assert.equal(client.count('delete', '/pods/agent-p1'), 1);
+    assert.deepEqual(events.events.map((e) => e.reason), ['FailedDaemonPod', 'SuccessfulDelete']);
+    // Its deletion shows, and the replacement failed as well: it waits out the backoff.
+    informers.get('pods')!.remove(failedPod('p1'));
+    informers.get('pods')!.upsert(failedPod('p2'));
+    const outcome = await controller.reconcile('default/agent');
+    assert.equal(client.count('delete', '/pods/agent-p2'), 0);
+    assert.ok(typeof outcome === 'number' && outcome > 0 && outcome <= 1000);
+    controller.stop();
+  });
 });

@@ -24,12 +24,16 @@ import { daemonStatus, planNodes, planRollingUpdate, targetNode, type DaemonView
 const SERVICE_ACCOUNT = 'daemon-set-controller';
 const COMPONENT = 'daemonset-controller';
 
+/** Kubernetes' failedPodsBackoff: 1 s doubling to 15 min per DaemonSet and node. */
+const FAILED_BACKOFF_MS = { initial: 1000, max: 15 * 60_000 };
+
 const podsPath = (namespace: string, name?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace, name });
 
 export class DaemonSetController implements Controller {
   readonly name = 'daemonset';
   private readonly queue = new WorkQueue((key) => this.reconcile(key), { name: COMPONENT, workers: 2, paused: true });
   private readonly expectations = new Expectations();
+  private readonly failedBackoff = new Map<string, { delayMs: number; until: number }>();
   private daemonsets!: Informer;
   private pods!: Informer;
   private nodes!: Informer;
@@ -48,6 +52,7 @@ export class DaemonSetController implements Controller {
     const enqueue = (ds: KObject) => this.queue.add(objectKey(ds));
     this.daemonsets.onAdd(enqueue).onUpdate((_, ds) => enqueue(ds)).onDelete((ds) => {
       this.expectations.forget(objectKey(ds));
+      for (const k of this.failedBackoff.keys()) if (k.startsWith(`${objectKey(ds)}/`)) this.failedBackoff.delete(k);
     });
     this.pods
       .onAdd((pod) => (isTerminating(pod) ? this.podGone(pod) : this.podSeen(pod, true)))
@@ -117,10 +122,14 @@ export class DaemonSetController implements Controller {
     const owned = await claimDependents(this.client, this.revisions, REVISIONS, ds, 'daemonsets');
     const { revision, collisionCount } = await currentRevision(this.client, ds, owned, ds.status?.collisionCount ?? 0);
     const hash = revision.metadata.labels?.[REVISION_HASH_LABEL] ?? '';
-    const view: DaemonView = { ds, nodes: this.nodes.list(), pods: await claimDependents(this.client, this.pods, PODS, ds, 'daemonsets'), hash, now: Date.now() };
+    const failedPodBackoffMs = (node: string) => Math.max(0, (this.failedBackoff.get(`${key}/${node}`)?.until ?? 0) - Date.now());
+    const view: DaemonView = { ds, failedPodBackoffMs, nodes: this.nodes.list(), pods: await claimDependents(this.client, this.pods, PODS, ds, 'daemonsets'), hash, now: Date.now() };
 
+    let recheckMs: number | undefined;
     if (this.expectations.satisfied(key)) {
-      await this.perform(key, ds, planNodes(view), hash);
+      const plan = planNodes(view);
+      recheckMs = plan.recheckMs;
+      await this.perform(key, ds, plan, hash);
       if (this.expectations.satisfied(key) && ds.spec?.updateStrategy?.type === 'RollingUpdate') {
         await this.perform(key, ds, planRollingUpdate(view), hash);
       }
@@ -132,7 +141,9 @@ export class DaemonSetController implements Controller {
     await this.writeStatus(ds, status);
     // Pods become available minReadySeconds after they are ready: look again then.
     const minReady = ds.spec?.minReadySeconds ?? 0;
-    return minReady > 0 && status.numberAvailable! < status.desiredNumberScheduled! ? minReady * 1000 : true;
+    const availableIn = minReady > 0 && status.numberAvailable! < status.desiredNumberScheduled! ? minReady * 1000 : undefined;
+    const later = [recheckMs, availableIn].filter((ms): ms is number => ms !== undefined);
+    return later.length ? Math.min(...later) : true;
   }
 
   private async writeStatus(ds: KObject, status: Record<string, number>): Promise<void> {
@@ -147,6 +158,9 @@ export class DaemonSetController implements Controller {
     if (plan.createOn.length === 0 && plan.deletePods.length === 0) return;
     this.expectations.expect(key, plan.createOn.length, plan.deletePods.map((p) => p.metadata.uid!));
     for (const pod of plan.failedPods) {
+      const node = `${key}/${targetNode(pod)}`;
+      const delayMs = Math.min(FAILED_BACKOFF_MS.max, (this.failedBackoff.get(node)?.delayMs ?? FAILED_BACKOFF_MS.initial / 2) * 2);
+      this.failedBackoff.set(node, { delayMs, until: Date.now() + delayMs });
       this.events.event(ds, 'Warning', 'FailedDaemonPod', `Found failed daemon pod ${pod.metadata.namespace}/${pod.metadata.name} on node ${targetNode(pod)}, will try to kill it`);
     }
     const results = await Promise.allSettled([

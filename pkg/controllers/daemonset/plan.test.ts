@@ -110,6 +110,16 @@ describe('daemon manage loop', () => {
   });
 });
 
+describe('failed daemon pods', () => {
+  it('are replaced at once, or after the backoff their node is in', () => {
+    const failed = pod('a', { phase: 'Failed' });
+    const now = planNodes(view(daemonSet(), [node('a')], [failed]));
+    assert.deepEqual([now.deletePods, now.failedPods, now.recheckMs], [[failed], [failed], undefined]);
+    const backedOff = planNodes({ ...view(daemonSet(), [node('a')], [failed]), failedPodBackoffMs: (n) => (n === 'a' ? 500 : 0) });
+    assert.deepEqual([backedOff.deletePods, backedOff.createOn, backedOff.recheckMs], [[], [], 500]);
+  });
+});
+
 describe('daemon rolling update', () => {
   const nodes = [node('a'), node('b'), node('c')];
 

@@ -21,14 +21,18 @@ export interface DaemonView {
   /** Hash of the current revision. */
   hash: string;
   now: number;
+  /** How long a node must still wait before its next failed pod is replaced (0: not waiting). */
+  failedPodBackoffMs?: (node: string) => number;
 }
 
 export interface Plan {
   /** Nodes that get a new daemon pod. */
   createOn: string[];
   deletePods: KObject[];
-  /** Failed pods among deletePods (the controller records a warning for each). */
+  /** Failed pods among deletePods (the controller records a warning and backs the node off). */
   failedPods: KObject[];
+  /** A failed pod waits out its node's backoff: look again after this many ms. */
+  recheckMs?: number;
 }
 
 export function templateGeneration(ds: KObject): string | undefined {
@@ -105,6 +109,12 @@ export function planNodes(view: DaemonView): Plan {
     for (const pod of pods) {
       if (isTerminating(pod)) continue;
       if (pod.status?.phase === 'Failed') {
+        // A pod the node keeps failing (kubelet refusing it) is replaced at a backed-off pace.
+        const wait = view.failedPodBackoffMs?.(name) ?? 0;
+        if (wait > 0) {
+          plan.recheckMs = Math.min(plan.recheckMs ?? wait, wait);
+          continue;
+        }
         plan.deletePods.push(pod);
         plan.failedPods.push(pod);
       } else if (pod.status?.phase === 'Succeeded') plan.deletePods.push(pod);
