@@ -5,7 +5,8 @@
  * kubelet's conditions Unknown ("Kubelet stopped posting node status."), marks the node's pods
  * not Ready and taints the node node.kubernetes.io/unreachable (NoExecute and NoSchedule);
  * Ready=False from the kubelet gets node.kubernetes.io/not-ready instead. The taints go when the
- * node is Ready again. Evicting pods by those taints is the taint eviction controller's job.
+ * node is Ready again. New NoExecute taints are paced per zone and withheld when every zone is
+ * down (zones.ts). Evicting pods by those taints is the taint eviction controller's job.
  *
  * Heartbeat ages are measured on this process's clock from when a change was observed, never
  * from timestamps in the objects, as Kubernetes does: clocks of nodes may be skewed, and after
