@@ -1,7 +1,8 @@
 /**
  * EndpointSlices and Endpoints through the real binary, `tsk simulate` and kubectl: a Service
  * selecting pods on simulated nodes lists their pod IPs with the named target port resolved; a
- * pod turned not-ready moves to ready=false / notReadyAddresses; a deleted pod leaves both;
+ * pod whose status turns not-ready moves to ready=false / notReadyAddresses; a deleted pod
+ * leaves both;
  * the API server's own `kubernetes` endpoints stay as it wrote them.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +11,9 @@ import { clusterPerFile } from './lib/cluster.ts';
 import { until } from './lib/until.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
 
-const { cluster, ok } = clusterPerFile();
+// A long grace period: the node without a kubelet below must not turn Unknown mid-test.
+const { cluster, ok } = clusterPerFile(['--node-monitor-grace-period', '10m']);
+const STATIC_IP = '10.42.250.5';
 let sim: SimulateProcess | undefined;
 
 const pod = (name: string, node: string) => ({
@@ -88,17 +91,27 @@ describe('endpoints of a service', () => {
   });
 
   it('moves a pod that is no longer ready to ready=false and notReadyAddresses', async () => {
-    await ok(['patch', 'pod', 'web-1', '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { conditions: [{ type: 'Ready', status: 'False' }] } })]);
-    await until('web-1 not ready in the slice', async () => {
-      const ep = (await slices())[0]?.endpoints?.find((e) => e.targetRef.name === 'web-1');
-      return ep && ep.conditions.ready === false && ep.conditions.serving === false ? ep : undefined;
+    // The simulated kubelet reports its running pods Ready again, as a kubelet would: this pod
+    // sits on a node without a kubelet, so its status is the test's to set.
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'ep-static' } }));
+    await ok(['create', '-f', '-'], JSON.stringify(pod('web-2', 'ep-static')));
+    const setReady = (ready: 'True' | 'False') =>
+      ok(['patch', 'pod', 'web-2', '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { phase: 'Running', podIP: STATIC_IP, podIPs: [{ ip: STATIC_IP }], conditions: [{ type: 'Ready', status: ready }] } })]);
+    const web2 = async () => (await slices())[0]?.endpoints?.find((e) => e.targetRef.name === 'web-2');
+    await setReady('True');
+    await until('web-2 ready in the slice', async () => ((await web2())?.conditions.ready === true ? true : undefined));
+    await setReady('False');
+    const ep = await until('web-2 not ready in the slice', async () => {
+      const e = await web2();
+      return e?.conditions.ready === false ? e : undefined;
     });
-    const subsets = await until('web-1 under notReadyAddresses', async () => {
-      const ep = JSON.parse(await ok(['get', 'endpoints', 'web', '-o', 'json']));
-      return ep.subsets?.[0]?.notReadyAddresses?.length === 1 ? ep.subsets : undefined;
+    assert.deepEqual(ep, { addresses: [STATIC_IP], conditions: { ready: false, serving: false, terminating: false }, nodeName: 'ep-static', targetRef: ep.targetRef });
+    const subsets = await until('web-2 under notReadyAddresses', async () => {
+      const endpoints = JSON.parse(await ok(['get', 'endpoints', 'web', '-o', 'json']));
+      return endpoints.subsets?.[0]?.notReadyAddresses?.length === 1 ? endpoints.subsets : undefined;
     });
-    assert.deepEqual(subsets[0].addresses.map((a: { ip: string }) => a.ip), [ips['web-0']]);
-    assert.deepEqual(subsets[0].notReadyAddresses.map((a: { ip: string }) => a.ip), [ips['web-1']]);
+    assert.deepEqual(subsets[0].addresses.map((a: { ip: string }) => a.ip).sort(), [ips['web-0'], ips['web-1']].sort());
+    assert.deepEqual(subsets[0].notReadyAddresses.map((a: { ip: string }) => a.ip), [STATIC_IP]);
   });
 
   it('removes a deleted pod from both, keeping the same slice', async () => {
@@ -106,13 +119,14 @@ describe('endpoints of a service', () => {
     await ok(['delete', 'pod', 'web-0', '--wait=true']);
     const [slice] = await until('web-0 gone from the slice', async () => {
       const s = await slices();
-      return s.length === 1 && s[0]!.endpoints?.length === 1 ? s : undefined;
+      return s.length === 1 && s[0]!.endpoints?.length === 2 ? s : undefined;
     });
     assert.equal(slice!.metadata.name, before);
-    assert.equal(slice!.endpoints![0]!.targetRef.name, 'web-1');
+    assert.deepEqual(slice!.endpoints!.map((e) => e.targetRef.name).sort(), ['web-1', 'web-2']);
     await until('web-0 gone from Endpoints', async () => {
-      const ep = JSON.parse(await ok(['get', 'endpoints', 'web', '-o', 'json']));
-      return ep.subsets?.length === 1 && !ep.subsets[0].addresses ? true : undefined;
+      const endpoints = JSON.parse(await ok(['get', 'endpoints', 'web', '-o', 'json']));
+      const ready = endpoints.subsets?.[0]?.addresses?.map((a: { ip: string }) => a.ip);
+      return ready?.length === 1 && ready[0] === ips['web-1'] ? true : undefined;
     });
   });
 

@@ -62,8 +62,6 @@ export class EndpointsController implements Controller {
   }
 
   run(): void {
-    // Services that changed while no controller ran have no event: look at every one once.
-    for (const key of this.services.keys()) this.queue.add(key);
     this.queue.resume();
   }
 

@@ -46,7 +46,9 @@ export class ResourceQuotaController implements Controller {
     for (const [resource, informer] of this.informers) {
       informer.onDelete((obj) => quotasOf(obj.metadata.namespace!));
       informer.onUpdate((o, n) => {
-        if (canonical(formatList(objectUsage('', resource, o))) !== canonical(formatList(objectUsage('', resource, n)))) quotasOf(n.metadata.namespace!);
+        const namespace = n.metadata.namespace!;
+        if (this.quotas.byIndex('namespace', namespace).length === 0) return;
+        if (canonical(formatList(objectUsage('', resource, o))) !== canonical(formatList(objectUsage('', resource, n)))) quotasOf(namespace);
       });
     }
   }
