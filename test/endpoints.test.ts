@@ -2,8 +2,7 @@
  * EndpointSlices and Endpoints through the real binary, `tsk simulate` and kubectl: a Service
  * selecting pods on simulated nodes lists their pod IPs with the named target port resolved; a
  * pod whose status turns not-ready moves to ready=false / notReadyAddresses; a deleted pod
- * leaves both;
- * the API server's own `kubernetes` endpoints stay as it wrote them.
+ * leaves both; the API server's own `kubernetes` endpoints stay as it wrote them.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
