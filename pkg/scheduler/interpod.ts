@@ -60,6 +60,14 @@ function inDomain(node: NodeInfo, term: PodAffinityTerm, domains: Set<string>): 
   return value !== undefined && domains.has(`${term.topologyKey}=${value}`);
 }
 
+/** The pods that the pod's own terms could select: its namespace's, the listed ones', or all when a namespaceSelector is used. */
+function podsTheTermsCanSelect(owner: Pod, terms: PodAffinityTerm[], cache: SchedulerCache): PodInfo[] {
+  if (terms.length === 0) return [];
+  if (terms.some((t) => t.namespaceSelector)) return [...cache.allPods()];
+  const namespaces = new Set(terms.flatMap((t) => (t.namespaces?.length ? t.namespaces : [owner.metadata.namespace ?? ''])));
+  return [...namespaces].flatMap((ns) => [...cache.podsInNamespace(ns)]);
+}
+
 export function interPodAffinity(info: PodInfo, cache: SchedulerCache, _nodes: NodeInfo[]): { filter?: NodeFilter; scorer?: Scorer } {
   const pod = info.pod;
   const affinity = pod.spec?.affinity;
@@ -79,7 +87,7 @@ export function interPodAffinity(info: PodInfo, cache: SchedulerCache, _nodes: N
       if (value !== undefined) forbidden.add(`${term.topologyKey}=${value}`);
     }
   }
-  const pods = requiredAffinity.length || requiredAnti.length || preferredAffinity.length || preferredAnti.length ? [...cache.allPods()] : [];
+  const pods = podsTheTermsCanSelect(pod, [...requiredAffinity, ...requiredAnti, ...[...preferredAffinity, ...preferredAnti].map((t) => t.podAffinityTerm)], cache);
   const affinityDomains = requiredAffinity.map((t) => domainsWithMatches(t, pod, cache, pods));
   const antiDomains = requiredAnti.map((t) => domainsWithMatches(t, pod, cache, pods));
   // The first pod of a group that selects itself may go anywhere its other rules allow.

@@ -55,7 +55,7 @@ describe('preemption', () => {
     const cache = cacheWith([node('small', { cpu: '1' }), node('tainted', { cpu: '8', taints: [{ key: 'k', effect: 'NoSchedule' }] }), node('full', { cpu: '2' })], [pod('peer', { nodeName: 'full', cpu: '2', priority: 10 })]);
     const { attempt, deleted } = setup(cache);
     const r = attempt(pod('vip', { cpu: '2', priority: 10 }));
-    assert.equal(r.node, undefined);
+    assert.equal(r.node, '', 'no nomination (any earlier one is cleared)');
     assert.equal(r.message, 'preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling.');
     assert.equal(fitErrorMessage(r.n, r.failures.values(), r.message), '0/3 nodes are available: 1 node(s) had untolerated taint {k: }, 2 Insufficient cpu. preemption: 0/3 nodes are available: 1 No preemption victims found for incoming pod, 2 Preemption is not helpful for scheduling..');
     assert.deepEqual(deleted, []);

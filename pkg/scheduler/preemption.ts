@@ -25,6 +25,9 @@ import type { Pod } from './types.ts';
 
 const log = logger('scheduler');
 
+const MIN_CANDIDATES = 100;
+const CANDIDATE_SHARE = 0.1;
+
 interface Candidate {
   node: string;
   victims: PodInfo[];
@@ -77,7 +80,11 @@ export class Preemptor {
     }
     const statuses = new Map<string, Failure>();
     const candidates: Candidate[] = [];
-    for (const node of this.cache.nodeInfos()) {
+    const nodes = this.cache.nodeInfos();
+    // As kube-scheduler: enough candidates to choose well (10% of the nodes, at least 100), not all.
+    const enough = Math.max(MIN_CANDIDATES, Math.ceil(nodes.length * CANDIDATE_SHARE));
+    for (const node of nodes) {
+      if (candidates.length >= enough) break;
       const failure = failures.get(node.name);
       if (!failure) continue;
       if (failure.unresolvable) {
