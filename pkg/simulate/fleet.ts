@@ -4,14 +4,14 @@
  * when the cluster's copy of the node is not Ready.
  *
  * Heartbeats are spread evenly over the interval (heartbeatSlot), so 1,000 nodes renew ten at a
- * time every 100 ms instead of all at once. A node
- * whose previous write is still in flight skips its turn (the server is slow; piling up
- * requests would only make it slower). Per-node state is the last Lease seen and a flag.
+ * time every 100 ms instead of all at once. A node whose previous write is still in flight
+ * skips its turn (the server is slow; piling up requests would only make it slower). Per-node state is a few fields: the Lease's
+ * resourceVersion, the Node's uid, when it became Ready, and whether a write is in flight.
  */
 import type { KObject } from '../api/types.ts';
 import { isClientError, resourcePath, type Client } from '../client/client.ts';
 import { logger } from '../log/log.ts';
-import { fleetSubnet, leaseObject, LEASE_NAMESPACE, microTime, nodeConditions, nodeObject, nodeStatus, type SimulatedNode } from './node.ts';
+import { fleetSubnet, leaseObject, LEASE_NAMESPACE, nodeConditions, nodeObject, nodeStatus, type SimulatedNode } from './node.ts';
 
 const log = logger('simulate');
 
@@ -25,7 +25,8 @@ const REGISTER_CONCURRENCY = 32;
 
 interface NodeState {
   node: SimulatedNode;
-  lease?: KObject;
+  /** resourceVersion of the Lease as last written (the Lease itself is rebuilt on each renewal). */
+  leaseVersion?: string;
   nodeUid?: string;
   /** When Ready became True (kept across status reports). */
   readySince: number;
@@ -150,22 +151,23 @@ export class NodeFleet {
 
   /** Renews (or creates) the node's Lease; after a conflict the next turn starts from a fresh read. */
   private async renewLease(state: NodeState): Promise<void> {
-    const now = this.now();
-    if (!state.lease) {
+    const lease = leaseObject(state.node, state.nodeUid, this.now());
+    if (state.leaseVersion === undefined) {
       try {
-        state.lease = await this.client.create(leasePath(), leaseObject(state.node, state.nodeUid, now));
+        state.leaseVersion = (await this.client.create(leasePath(), lease)).metadata.resourceVersion;
         return;
       } catch (err) {
         if (!isClientError(err, 'AlreadyExists')) throw err;
-        state.lease = await this.client.get(leasePath(state.node.name));
+        state.leaseVersion = (await this.client.get(leasePath(state.node.name))).metadata.resourceVersion;
       }
     }
-    const renewed = { ...state.lease, spec: { ...state.lease.spec, holderIdentity: state.node.name, renewTime: microTime(now) } };
     try {
-      state.lease = await this.client.update(leasePath(state.node.name), renewed);
+      const renewed = await this.client.update(leasePath(state.node.name), { ...lease, metadata: { ...lease.metadata, resourceVersion: state.leaseVersion } });
+      state.leaseVersion = renewed.metadata.resourceVersion;
     } catch (err) {
-      state.lease = undefined;
+      state.leaseVersion = undefined;
       if (!isClientError(err, 'Conflict') && !isClientError(err, 'NotFound')) throw err;
     }
   }
+
 }
