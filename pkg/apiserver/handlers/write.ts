@@ -136,6 +136,9 @@ export async function handlePatch(scope: Scope): Promise<void> {
       }
       patched.metadata.name = info.name;
       if (def.namespaced) patched.metadata.namespace = info.namespace;
+      // Only a resourceVersion the patch itself names is a precondition; one carried over from
+      // the current object would turn a lost race into a 409 where Kubernetes retries the patch.
+      if (current && patched.metadata.resourceVersion === current.metadata.resourceVersion) delete patched.metadata.resourceVersion;
       return toStored(def, patched);
     },
     strategyContext(scope, dryRun, isApply),

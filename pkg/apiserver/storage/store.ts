@@ -70,7 +70,24 @@ export function pendingFinalizers(def: ResourceDefinition, obj: KObject): string
   return isNamespace(def) ? [...meta, ...((obj.spec?.finalizers as string[] | undefined) ?? [])] : meta;
 }
 
+/** One queue of async work per key: work on a key waits for the work before it. */
+class KeyedTurns {
+  private readonly tails = new Map<string, Promise<unknown>>();
+
+  run<T>(key: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.tails.get(key);
+    const result = previous ? previous.then(work, work) : work();
+    const tail = result.catch(() => undefined);
+    this.tails.set(key, tail);
+    void tail.then(() => {
+      if (this.tails.get(key) === tail) this.tails.delete(key);
+    });
+    return result;
+  }
+}
+
 export class Store {
+  private readonly writers = new KeyedTurns();
   constructor(
     private readonly backend: Backend,
     readonly cache: WatchCache,
@@ -174,6 +191,20 @@ export class Store {
     tryUpdate: (current: KObject | undefined) => Promise<KObject> | KObject,
     ctx: StrategyContext,
     options: { createIfMissing?: boolean } = {},
+  ): Promise<UpdateResult> {
+    // Writers of one object in this process take turns: each reads what the previous one
+    // wrote, so a burst of patches does not collide on the datastore and exhaust the retries.
+    // The compare-and-put below still guards against other servers.
+    return this.writers.run(storageKey(def, namespace, name), () => this.updateNow(def, namespace, name, tryUpdate, ctx, options));
+  }
+
+  private async updateNow(
+    def: ResourceDefinition,
+    namespace: string,
+    name: string,
+    tryUpdate: (current: KObject | undefined) => Promise<KObject> | KObject,
+    ctx: StrategyContext,
+    options: { createIfMissing?: boolean },
   ): Promise<UpdateResult> {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.read(def, namespace, name);
