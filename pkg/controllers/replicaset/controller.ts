@@ -15,6 +15,7 @@ import { byControllerUid, byNamespace } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
+import { logger } from '../../log/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { inParallel, slowStart } from './batch.ts';
 import { claim } from './claim.ts';
@@ -24,6 +25,7 @@ import { controllerOf, controllerRef, isPodActive, isPodReady, keyOf, podFromTem
 import { podsToDelete } from './ranking.ts';
 import { calculateStatus, statusChanged } from './status.ts';
 
+const log = logger('replicaset');
 const SERVICE_ACCOUNT = 'replicaset-controller';
 /** Kubernetes' burstReplicas: pods created or deleted per reconcile at most. */
 const BURST = 500;
@@ -197,6 +199,7 @@ export class ReplicaSetController implements Controller {
 
   private async createPods(key: string, rs: KObject, count: number): Promise<void> {
     this.expectations.expectCreations(key, count);
+    const started = Date.now();
     const ref = controllerRef(rs, 'apps/v1', 'ReplicaSet');
     const path = this.podPath(rs.metadata.namespace!);
     let vanished = 0;
@@ -216,6 +219,7 @@ export class ReplicaSetController implements Controller {
     });
     // Pods never created will never be observed: stop waiting for them.
     for (let i = 0; i < count - successes + vanished; i++) this.expectations.creationObserved(key);
+    log.debug(`${key}: created ${successes - vanished} of ${count} pods in ${Date.now() - started} ms`);
     if (error) throw error;
   }
 
