@@ -7,7 +7,6 @@
  */
 import type { KObject } from '../../api/types.ts';
 import { findPort, isPodReady, podHostname, podIp, podReference, servicePorts, shouldPodBeInEndpoints } from '../endpointslice/pods.ts';
-import { canonical } from '../endpointslice/plan.ts';
 
 export const MAX_ENDPOINTS_CAPACITY = 1000;
 
@@ -48,7 +47,7 @@ export function computeSubsets(svc: KObject, pods: KObject[]): { subsets: Subset
     }
     // A pod that serves none of the ports is no endpoint, except for a headless service without ports.
     if (ports.length === 0 && !headlessWithoutPorts) continue;
-    const key = canonical(ports);
+    const key = ports.map((p) => `${p.name ?? ''}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).join(',');
     let group = groups.get(key);
     if (!group) groups.set(key, (group = { ports: ports.length ? ports : undefined, ready: [], notReady: [] }));
     if (publishNotReady || isPodReady(pod)) group.ready.push(address);

@@ -45,7 +45,24 @@ export function canonical(value: unknown): string {
   );
 }
 
-const portsKey = (ports: EndpointPort[] | undefined): string => canonical([...(ports ?? [])].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)));
+/** Field by field: comparing JSON of 10,000 endpoints on every pod change costs too much. */
+function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
+  const ac = a.conditions ?? {};
+  const bc = b.conditions ?? {};
+  return (
+    a.addresses.length === b.addresses.length &&
+    a.addresses.every((x, i) => x === b.addresses[i]) &&
+    ac.ready === bc.ready && ac.serving === bc.serving && ac.terminating === bc.terminating &&
+    a.hostname === b.hostname && a.nodeName === b.nodeName && a.zone === b.zone &&
+    a.targetRef?.uid === b.targetRef?.uid && a.targetRef?.name === b.targetRef?.name && a.targetRef?.namespace === b.targetRef?.namespace && a.targetRef?.kind === b.targetRef?.kind &&
+    Object.keys(a).length === Object.keys(b).length
+  );
+}
+
+const sameEndpoints = (a: Endpoint[], b: Endpoint[]): boolean => a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]!));
+
+/** One text per set of ports, whatever their order (computed per pod: kept cheap). */
+const portsKey = (ports: EndpointPort[] | undefined): string => (ports ?? []).map((p) => `${p.name}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).sort().join(',');
 const endpointKey = (ep: Endpoint): string => ep.targetRef?.uid ?? ep.addresses[0] ?? '';
 
 export function addressType(svc: KObject): 'IPv4' | 'IPv6' {
@@ -142,7 +159,7 @@ export function planSlices(svc: KObject, pods: KObject[], existing: KObject[], z
       want.delete(endpointKey(ep));
       endpoints.push(desired);
     }
-    const changed = canonical(endpoints) !== canonical(slice.endpoints ?? []) || canonical(labels) !== canonical(slice.metadata.labels ?? {});
+    const changed = !sameEndpoints(endpoints, (slice.endpoints ?? []) as Endpoint[]) || canonical(labels) !== canonical(slice.metadata.labels ?? {});
     let list = kept.get(key);
     if (!list) kept.set(key, (list = []));
     list.push({ slice, endpoints, changed });
