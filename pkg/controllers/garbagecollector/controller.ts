@@ -20,6 +20,8 @@ import { FOREGROUND, ORPHAN, OwnershipGraph, hasFinalizer, isDeletingDependents,
 import { CRDS, Monitors } from './monitors.ts';
 
 const SERVICE_ACCOUNT = 'generic-garbage-collector';
+/** kube-controller-manager's --concurrent-gc-syncs: deletes are latency-bound, not CPU-bound. */
+const CONCURRENT_GC_SYNCS = 20;
 /** An owner of a kind not served: look again this much later (discovery runs every 30 s). */
 const UNRESOLVABLE_RECHECK_MS = 30_000;
 const log = logger('garbage-collector');
@@ -27,7 +29,7 @@ const log = logger('garbage-collector');
 export class GarbageCollector implements Controller {
   readonly name = 'garbage-collector-controller';
   private readonly graph = new OwnershipGraph();
-  private readonly queue = new WorkQueue((uid) => this.reconcile(uid), { name: 'garbage-collector', workers: 4, paused: true });
+  private readonly queue = new WorkQueue((uid) => this.reconcile(uid), { name: 'garbage-collector', workers: CONCURRENT_GC_SYNCS, paused: true });
   private client!: Client;
   private monitors!: Monitors;
   private lookup!: OwnerLookup;
