@@ -140,13 +140,14 @@ export class NodeFleet {
       if (!isClientError(err, 'AlreadyExists')) throw err;
     }
     const status = nodeStatus(state.node, state.readySince);
-    const reported = await this.client.patch(nodesPath(state.node.name, 'status'), { status }, 'merge');
+    const reported = await this.client.patch(nodesPath(state.node.name, 'status'), { status }, 'strategic');
     state.nodeUid = reported.metadata.uid;
   }
 
   private async reportStatus(state: NodeState): Promise<void> {
     const conditions = nodeConditions(this.now(), state.readySince);
-    await this.client.patch(nodesPath(state.node.name, 'status'), { status: { conditions } }, 'merge');
+    // Strategic: conditions merge by type, so those other components add (NetworkUnavailable…) stay.
+    await this.client.patch(nodesPath(state.node.name, 'status'), { status: { conditions } }, 'strategic');
   }
 
   /** Renews (or creates) the node's Lease; after a conflict the next turn starts from a fresh read. */

@@ -96,7 +96,7 @@ export class SimulatedKubelet {
     const hostIP = nodeAddress(simulated);
     const podIP = pod.spec?.hostNetwork ? hostIP : this.addresses.allocate(node, cidr!, key);
     if (!podIP) throw new Error(`no free pod address in ${cidr} on node ${node}`);
-    await this.client.patch(podPath(namespace, name, 'status'), { status: runningStatus(pod, { podIP, hostIP }, this.now()) }, 'merge');
+    await this.writeStatus(pod, runningStatus(pod, { podIP, hostIP }, this.now()));
     return runsToCompletion(pod) ? COMPLETE_AFTER_MS : true;
   }
 
@@ -121,15 +121,23 @@ export class SimulatedKubelet {
       const ready = (pod.status?.conditions as { type: string; status: string }[] | undefined)?.some((c) => c.type === 'Ready' && c.status === 'True');
       if (!ready) {
         const placement = { podIP: pod.status!.podIP as string, hostIP: nodeAddress(simulated) };
-        await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { status: runningStatus(pod, placement, this.now()) }, 'merge');
+        await this.writeStatus(pod, runningStatus(pod, placement, this.now()));
       }
       return true;
     }
     const ranFor = this.now() - Date.parse(pod.status?.startTime ?? '');
     if (ranFor < COMPLETE_AFTER_MS) return COMPLETE_AFTER_MS - ranFor;
-    await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { status: succeededStatus(pod, this.now()) }, 'merge');
+    await this.writeStatus(pod, succeededStatus(pod, this.now()));
     this.addresses.release(node, key);
     return true;
+  }
+
+  /**
+   * A strategic merge patch, as kubelet sends: conditions merge by type, so those others own
+   * (DisruptionTarget, readiness gates) stay; the uid guards against a pod re-created under the name.
+   */
+  private async writeStatus(pod: KObject, status: Record<string, unknown>): Promise<void> {
+    await this.client.patch(podPath(pod.metadata.namespace!, pod.metadata.name!, 'status'), { metadata: { uid: pod.metadata.uid }, status }, 'strategic');
   }
 }
 
