@@ -78,6 +78,16 @@ test('foreground: when kubectl returns, the dependents are already gone', async 
   assert.equal(await exists('configmap', 'alone'), false);
 });
 
+test('foreground: an ownership cycle does not wait forever', async () => {
+  await configMap('cycle-a');
+  await configMap('cycle-b', { kind: 'ConfigMap', apiVersion: 'v1', name: 'cycle-a' });
+  const b = await uid('configmap', 'cycle-b');
+  await ok(['patch', 'configmap', 'cycle-a', '--type=merge', '-p', JSON.stringify({ metadata: { ownerReferences: [{ apiVersion: 'v1', kind: 'ConfigMap', name: 'cycle-b', uid: b, blockOwnerDeletion: true }] } })]);
+  await ok(['delete', 'configmap', 'cycle-a', '--cascade=foreground', '--wait=false']);
+  await gone('configmap', 'cycle-a');
+  await gone('configmap', 'cycle-b');
+});
+
 test('orphan: dependents stay, without the reference to the deleted owner', async () => {
   await chain('or');
   await ok(['delete', 'configmap', 'or', '--cascade=orphan']);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { KObject, OwnerReference } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { ClientError } from '../../client/errors.ts';
-import { OwnerLookupCache, removeFinalizer, removeOwnerReferences } from './actions.ts';
+import { OwnerLookupCache, removeFinalizer, removeOwnerReferences, unblockOwnerReferences } from './actions.ts';
 import { kindKey, type ApiResource, type Discovery } from './discovery.ts';
 import { OwnershipGraph } from './graph.ts';
 
@@ -105,6 +105,13 @@ describe('writes', () => {
     ]);
     await removeFinalizer(client, { resource: configmaps, obj }, 'foregroundDeletion');
     assert.equal(calls.length, 2, 'nothing to remove, nothing sent');
+    const blocking = cm('dep', 'u-dep', { ownerReferences: [ref('a', 'u-a'), { ...ref('b', 'u-b'), blockOwnerDeletion: true }] });
+    await unblockOwnerReferences(client, { resource: configmaps, obj: blocking });
+    assert.deepEqual(calls[2].body, [
+      { op: 'test', path: '/metadata/uid', value: 'u-dep' },
+      { op: 'test', path: '/metadata/ownerReferences/1/uid', value: 'u-b' },
+      { op: 'replace', path: '/metadata/ownerReferences/1/blockOwnerDeletion', value: false },
+    ]);
   });
 });
 

@@ -102,7 +102,7 @@ export async function deleteObject(client: Client, node: GraphNode, propagationP
   }
 }
 
-type JsonPatchOp = { op: 'test' | 'remove'; path: string; value?: unknown };
+type JsonPatchOp = { op: 'test' | 'remove' | 'replace'; path: string; value?: unknown };
 
 async function patchTested(client: Client, node: GraphNode, ops: JsonPatchOp[]): Promise<void> {
   if (ops.length === 0) return;
@@ -123,6 +123,15 @@ export function removeOwnerReferences(client: Client, node: GraphNode, ownerUids
     if (!ownerUids.includes(refs[i].uid)) continue;
     ops.push({ op: 'test', path: `/metadata/ownerReferences/${i}/uid`, value: refs[i].uid }, { op: 'remove', path: `/metadata/ownerReferences/${i}` });
   }
+  return patchTested(client, node, ops);
+}
+
+/** Makes every ownerReference of the node's object non-blocking (its owners stop waiting for it). */
+export function unblockOwnerReferences(client: Client, node: GraphNode): Promise<void> {
+  const ops: JsonPatchOp[] = [];
+  ownersOf(node.obj).forEach((r, i) => {
+    if (r.blockOwnerDeletion) ops.push({ op: 'test', path: `/metadata/ownerReferences/${i}/uid`, value: r.uid }, { op: 'replace', path: `/metadata/ownerReferences/${i}/blockOwnerDeletion`, value: false });
+  });
   return patchTested(client, node, ops);
 }
 

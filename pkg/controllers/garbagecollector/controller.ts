@@ -14,7 +14,7 @@ import type { Client } from '../../client/client.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import { logger } from '../../log/log.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { OwnerLookupCache, UnresolvableOwner, deleteObject, removeFinalizer, removeOwnerReferences, type OwnerClasses, type OwnerLookup } from './actions.ts';
+import { OwnerLookupCache, UnresolvableOwner, deleteObject, removeFinalizer, removeOwnerReferences, unblockOwnerReferences, type OwnerClasses, type OwnerLookup } from './actions.ts';
 import { decide } from './decide.ts';
 import { FOREGROUND, ORPHAN, OwnershipGraph, hasFinalizer, isDeletingDependents, ownersOf, uidOf, type GraphNode } from './graph.ts';
 import { CRDS, Monitors } from './monitors.ts';
@@ -108,6 +108,11 @@ export class GarbageCollector implements Controller {
     }
     const decision = decide(obj, owners, this.graph.dependentsOf(uid).length > 0);
     if (decision.action === 'dropOwners') await removeOwnerReferences(this.client, node, decision.uids);
+    if (decision.action === 'delete' && decision.propagationPolicy === 'Foreground' && this.graph.dependentsOf(uid).some((d) => isDeletingDependents(d.obj))) {
+      // A dependent of ours waits on its own dependents while our owner waits on us: maybe a
+      // cycle. As Kubernetes does, our owners stop waiting for us, so nothing waits forever.
+      await unblockOwnerReferences(this.client, node);
+    }
     if (decision.action === 'delete') await deleteObject(this.client, node, decision.propagationPolicy);
     return true;
   }
