@@ -37,6 +37,7 @@ export class StatefulSetController implements Controller {
   private sets!: Informer;
   private pods!: Informer;
   private revisions!: Informer;
+  private claims!: Informer;
   private client!: Client;
   private events!: EventSink;
 
@@ -46,6 +47,7 @@ export class StatefulSetController implements Controller {
     this.sets = ctx.informers.informerFor({ group: 'apps', version: 'v1', resource: 'statefulsets' });
     this.pods = indexDependents(ctx.informers.informerFor(PODS));
     this.revisions = indexDependents(ctx.informers.informerFor(REVISIONS));
+    this.claims = ctx.informers.informerFor({ version: 'v1', resource: 'persistentvolumeclaims' });
 
     const enqueue = (set: KObject) => this.queue.add(objectKey(set));
     this.sets.onAdd(enqueue).onUpdate((_, set) => enqueue(set));
@@ -82,7 +84,7 @@ export class StatefulSetController implements Controller {
     const current = owned.find((r) => r.metadata.name === set.status?.currentRevision) ?? updateRevision;
     const claimed = await claimDependents(this.client, this.pods, PODS, set, 'statefulsets', (pod) => ordinalOf(set, pod) !== undefined);
     const pods = claimed.map((p) => ({ ...p, apiVersion: 'v1', kind: 'Pod' }));
-    const view: SetView = { set, pods, currentRevision: current, updateRevision, now: Date.now() };
+    const view: SetView = { set, pods, currentRevision: current, updateRevision, now: Date.now(), claimExists: (k) => this.claims.get(k) !== undefined };
 
     const plan = planStatefulSet(view);
     for (const action of plan.actions) await this.perform(set, action);
@@ -97,7 +99,7 @@ export class StatefulSetController implements Controller {
     const namespace = set.metadata.namespace!;
     const setName = set.metadata.name;
     const podName = action.pod.metadata.name;
-    if (action.kind === 'create') {
+    if (action.kind !== 'delete') {
       // Claims first: the pod must find its volumes' claims when it starts.
       for (const claim of action.claims) {
         const made = await this.client.create(corePath('persistentvolumeclaims', namespace), claim).catch((err: unknown) => {
@@ -107,6 +109,7 @@ export class StatefulSetController implements Controller {
         });
         if (made) this.events.event(set, 'Normal', 'SuccessfulCreate', `create Claim ${claim.metadata.name} Pod ${podName} in StatefulSet ${setName} success`);
       }
+      if (action.kind === 'claims') return;
       const made = await this.client.create(corePath('pods', namespace), action.pod).catch((err: unknown) => {
         if (isClientError(err) && err.code === 409) return undefined;
         this.events.event(set, 'Warning', 'FailedCreate', `create Pod ${podName} in StatefulSet ${setName} failed error: ${(err as Error).message}`);

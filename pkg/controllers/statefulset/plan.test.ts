@@ -41,7 +41,7 @@ function pod(ordinal: number, opts: { rev?: KObject; ready?: boolean; terminatin
   };
 }
 
-const view = (set: KObject, pods: KObject[], current = NEW): SetView => ({ set, pods, currentRevision: current, updateRevision: NEW, now: NOW });
+const view = (set: KObject, pods: KObject[], current = NEW, claims: string[] = []): SetView => ({ set, pods, currentRevision: current, updateRevision: NEW, now: NOW, claimExists: (k) => claims.includes(k) });
 const describeActions = (actions: Action[]) => actions.map((a) => `${a.kind} ${a.pod.metadata.name}`);
 
 describe('statefulset ordering', () => {
@@ -114,6 +114,14 @@ describe('statefulset identity and status', () => {
     assert.deepEqual(p.spec.volumes, [{ name: 'www', persistentVolumeClaim: { claimName: 'www-web-0' } }]);
     if (action.kind !== 'create') return;
     assert.deepEqual(action.claims.map((c) => [c.metadata.name, c.metadata.labels, c.metadata.ownerReferences]), [['www-web-0', { tier: 'data', app: 'web' }, undefined]]);
+  });
+
+  it('makes only missing claims: before a new pod, and again for a Pending pod that lost one', () => {
+    const create = planStatefulSet(view(statefulSet(), [], NEW, ['default/www-web-0'])).actions[0]!;
+    assert.deepEqual([create.kind, create.kind === 'delete' ? undefined : create.claims], ['create', []]);
+    const pending = planStatefulSet(view(statefulSet(), [pod(0, { phase: 'Pending', ready: false })])).actions;
+    assert.deepEqual(pending.map((a) => `${a.kind} ${a.pod.metadata.name} ${a.kind === 'delete' ? '' : a.claims.map((c) => c.metadata.name)}`), ['claims web-0 www-web-0']);
+    assert.deepEqual(planStatefulSet(view(statefulSet(), [pod(0, { phase: 'Pending', ready: false })], NEW, ['default/www-web-0'])).actions, []);
   });
 
   it('owns claims by the set only when whenDeleted is Delete', () => {

@@ -18,10 +18,14 @@ export interface SetView {
   currentRevision: KObject;
   updateRevision: KObject;
   now: number;
+  /** Whether the claim `namespace/name` exists (the informer's view). */
+  claimExists: (key: string) => boolean;
 }
 
 export type Action =
+  /** `claims`: the pod's claims that do not exist yet, made before the pod (or for a Pending one). */
   | { kind: 'create'; pod: KObject; claims: KObject[] }
+  | { kind: 'claims'; pod: KObject; claims: KObject[] }
   /** `claimsToPod`: make the pod own its claims first, so they go with it (whenScaled: Delete). */
   | { kind: 'delete'; pod: KObject; claimsToPod: boolean };
 
@@ -48,6 +52,10 @@ function versionedPod(view: SetView, ordinal: number): KObject {
     return newStatefulPod(applyRevision(set, currentRevision), ordinal, currentRevision.metadata.name!);
   }
   return newStatefulPod(applyRevision(set, updateRevision), ordinal, updateRevision.metadata.name!);
+}
+
+function missingClaims(view: SetView, ordinal: number): KObject[] {
+  return claimsFor(view.set, ordinal).filter((c) => !view.claimExists(`${c.metadata.namespace}/${c.metadata.name}`));
 }
 
 export function planStatefulSet(view: SetView): SetPlan {
@@ -79,10 +87,13 @@ export function planStatefulSet(view: SetView): SetPlan {
     const pod = replicas[i];
     if (!pod) {
       const fresh = versionedPod(view, start + i);
-      plan.actions.push({ kind: 'create', pod: fresh, claims: claimsFor(set, start + i) });
+      plan.actions.push({ kind: 'create', pod: fresh, claims: missingClaims(view, start + i) });
       if (monotonic) return plan;
       continue;
     }
+    // A Pending pod whose claim was deleted would wait for it forever: make it again.
+    const missing = pod.status?.phase === 'Pending' && !isTerminating(pod) ? missingClaims(view, start + i) : [];
+    if (missing.length) plan.actions.push({ kind: 'claims', pod, claims: missing });
     const finished = pod.status?.phase === 'Failed' || pod.status?.phase === 'Succeeded';
     if (finished && !isTerminating(pod)) plan.actions.push({ kind: 'delete', pod, claimsToPod: false });
     // Under OrderedReady nothing moves past a pod that is finished, terminating or not yet available.
