@@ -171,8 +171,11 @@ export class Scheduler {
       log.info(`caches synced: ${nodes.keys().length} nodes, ${pods.keys().length} pods`);
       let sliceStart = Date.now();
       for (;;) {
+        const idle = queue.length === 0;
         const item = await queue.pop();
         if (!item) return;
+        // Waiting for work let the event loop run: a new slice starts.
+        if (idle) sliceStart = Date.now();
         try {
           scheduleOne(item.pod, item.cycle);
         } catch (err) {
