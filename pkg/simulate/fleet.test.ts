@@ -107,6 +107,16 @@ describe('simulated nodes', () => {
     assert.equal(fake.objects.get(`${LEASES}/sim-0`)!.spec.renewTime, microTime(2000));
   });
 
+  test('a registration that fails for a passing reason is tried again; a refusal ends it', async () => {
+    const fake = fakeClient();
+    fake.failNext.set('create /api/v1/nodes/sim-0', () => new ClientError(503, { reason: 'ServiceUnavailable', message: 'busy' }));
+    await new NodeFleet(fake.client, fleetNodes('sim-', 1), undefined, () => 1000).register();
+    assert.deepEqual(fake.calls.filter((c) => c === 'create /api/v1/nodes/sim-0').length, 2);
+    assert.ok(fake.objects.get(`${LEASES}/sim-0`));
+    fake.failNext.set('create /api/v1/nodes/sim-1', () => new ClientError(403, { reason: 'Forbidden', message: 'nodes is forbidden' }));
+    await assert.rejects(new NodeFleet(fake.client, fleetNodes('sim-', 2), undefined, () => 1000).register(), /^Error: registering node sim-1: nodes is forbidden$/);
+  });
+
   test('after a conflicting Lease write the next renewal reads the Lease again', async (t) => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const fake = fakeClient();

@@ -22,6 +22,8 @@ export const STATUS_INTERVAL_MS = 5 * 60_000;
 export const TICK_MS = 100;
 /** Registration writes in flight at once: enough to fill the connection, few enough to keep the server responsive. */
 const REGISTER_CONCURRENCY = 32;
+/** First wait before a failed registration is tried again (doubling up to RENEW_INTERVAL_MS). */
+const REGISTER_RETRY_MS = 500;
 
 interface NodeState {
   node: SimulatedNode;
@@ -31,6 +33,27 @@ interface NodeState {
   /** When Ready became True (kept across status reports). */
   readySince: number;
   busy: boolean;
+}
+
+/**
+ * Failed heartbeats, logged at most once per RENEW_INTERVAL_MS: when the server is down, 1,000
+ * nodes fail together, and one line saying so is enough.
+ */
+class FailureLog {
+  private loggedAt = -Infinity;
+  private unlogged = 0;
+
+  note(node: string, err: unknown): void {
+    const now = Date.now();
+    if (now - this.loggedAt < RENEW_INTERVAL_MS) {
+      this.unlogged++;
+      return;
+    }
+    const more = this.unlogged ? ` (and ${this.unlogged} more failures since the last report)` : '';
+    log.warn(`node ${node}: ${(err as Error).message}${more}`);
+    this.loggedAt = now;
+    this.unlogged = 0;
+  }
 }
 
 /** Runs `fn` over `items`, at most `limit` at once. */
@@ -59,6 +82,8 @@ export class NodeFleet {
   private readonly states: NodeState[];
   private timer: NodeJS.Timeout | undefined;
   private tick = 0;
+  private stopped = false;
+  private readonly failures = new FailureLog();
 
   /**
    * `observed` is the Node as the cluster has it now (an informer's copy): a node someone else
@@ -74,15 +99,26 @@ export class NodeFleet {
     this.states = nodes.map((node) => ({ node, readySince: 0, busy: false }));
   }
 
-  get names(): string[] {
-    return this.states.map((s) => s.node.name);
-  }
-
-  /** Creates every Node (or reports Ready on one left by an earlier run) and its Lease. */
+  /**
+   * Creates every Node (or reports Ready on one left by an earlier run) and its Lease. Like
+   * kubelet, a node whose registration fails for a passing reason (server busy or restarting)
+   * tries again; a refusal (forbidden, invalid) ends the run with the server's answer.
+   */
   async register(): Promise<void> {
     await forEachLimited(this.states, REGISTER_CONCURRENCY, async (state) => {
-      await this.registerNode(state);
-      await this.renewLease(state);
+      for (let delay = REGISTER_RETRY_MS; !this.stopped; delay = Math.min(delay * 2, RENEW_INTERVAL_MS)) {
+        try {
+          await this.registerNode(state);
+          await this.renewLease(state);
+          return;
+        } catch (err) {
+          if (isClientError(err) && err.code >= 400 && err.code < 500 && err.code !== 409 && err.code !== 429) {
+            throw new Error(`registering node ${state.node.name}: ${err.message}`);
+          }
+          this.failures.note(state.node.name, err);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+        }
+      }
     });
   }
 
@@ -106,6 +142,7 @@ export class NodeFleet {
   }
 
   stop(): void {
+    this.stopped = true;
     clearInterval(this.timer);
     this.timer = undefined;
   }
@@ -121,7 +158,7 @@ export class NodeFleet {
     try {
       await write();
     } catch (err) {
-      log.warn(`node ${state.node.name}: ${(err as Error).message}`);
+      this.failures.note(state.node.name, err);
     } finally {
       state.busy = false;
     }

@@ -43,7 +43,10 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
   const kubelet = new SimulatedKubelet(client, view);
   try {
     const started = Date.now();
-    await Promise.race([fleet.register(), signal.received]);
+    const registering = fleet.register();
+    // A failure after a signal ended the wait has nobody to report to.
+    registering.catch(() => {});
+    await Promise.race([registering, signal.received]);
     if (!stopped) {
       fleet.start();
       log.info(`registered ${nodes.length} nodes (${config.namePrefix}0…${config.namePrefix}${nodes.length - 1}) in ${Date.now() - started} ms`);
