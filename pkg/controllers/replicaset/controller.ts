@@ -145,7 +145,17 @@ export class ReplicaSetController implements Controller {
     this.queue.add(keyOf(rs));
   }
 
+  /** A write from a cache older than our own last write conflicts: retry (quietly) once the informer caught up. */
   async reconcile(key: string): Promise<boolean | number> {
+    try {
+      return await this.sync(key);
+    } catch (err) {
+      if (isClientError(err, 'Conflict')) return false;
+      throw err;
+    }
+  }
+
+  private async sync(key: string): Promise<boolean | number> {
     const needsSync = this.expectations.satisfied(key);
     const rs = this.replicaSets.get(key);
     if (!rs) {
