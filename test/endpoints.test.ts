@@ -134,6 +134,24 @@ describe('endpoints of a service', () => {
     assert.deepEqual(slicesOfKubernetes.map((s: Slice) => s.metadata.name), ['kubernetes']);
   });
 
+  it('mirrors the Endpoints of a service without a selector into an EndpointSlice', async () => {
+    await ok(['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [
+      { apiVersion: 'v1', kind: 'Service', metadata: { name: 'external' }, spec: { ports: [{ name: 'pg', port: 5432 }] } },
+      { apiVersion: 'v1', kind: 'Endpoints', metadata: { name: 'external' }, subsets: [{ addresses: [{ ip: '192.0.2.10' }], notReadyAddresses: [{ ip: '192.0.2.11' }], ports: [{ name: 'pg', port: 5432 }] }] },
+    ] }));
+    const mirrored = async (): Promise<Slice[]> => JSON.parse(await ok(['get', 'endpointslices', '-l', 'kubernetes.io/service-name=external', '-o', 'json'])).items;
+    const [slice] = await until('a mirrored slice', async () => {
+      const s = await mirrored();
+      return s.length === 1 && s[0]!.endpoints?.length === 2 ? s : undefined;
+    });
+    assert.equal(slice!.metadata.labels['endpointslice.kubernetes.io/managed-by'], 'endpointslicemirroring-controller.k8s.io');
+    assert.deepEqual(slice!.metadata.ownerReferences.map((r) => [r.kind, r.name]), [['Endpoints', 'external']]);
+    assert.deepEqual(slice!.ports, [{ name: 'pg', port: 5432, protocol: 'TCP' }]);
+    assert.deepEqual(slice!.endpoints!.map((e) => [e.addresses[0], e.conditions.ready]), [['192.0.2.10', true], ['192.0.2.11', false]]);
+    await ok(['delete', 'endpoints', 'external']);
+    await until('the mirrored slice gone', async () => ((await mirrored()).length === 0 ? true : undefined));
+  });
+
   it('deletes the Endpoints and slices of a deleted service', async () => {
     await ok(['delete', 'service', 'web']);
     await until('no slices for web', async () => ((await slices()).length === 0 ? true : undefined));

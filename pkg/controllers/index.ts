@@ -6,6 +6,7 @@ import type { ControllerFactory } from './manager.ts';
 import { daemonSetController } from './daemonset/controller.ts';
 import { disruptionController } from './disruption/controller.ts';
 import { endpointSliceController } from './endpointslice/controller.ts';
+import { endpointSliceMirroringController } from './endpointslice/mirroring.ts';
 import { endpointsController } from './endpoints/controller.ts';
 import { garbageCollector } from './garbagecollector/controller.ts';
 import { cronJobController } from './cronjob/controller.ts';
@@ -38,6 +39,7 @@ export const builtinControllers: ControllerFactory[] = [
   statefulSetController,
   endpointSliceController,
   endpointsController,
+  endpointSliceMirroringController,
   disruptionController,
   resourceQuotaController,
   nodeIpamController,

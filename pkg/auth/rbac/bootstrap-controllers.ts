@@ -56,6 +56,13 @@ export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'list', 'create', 'update', 'delete'], [DISCOVERY], ['endpointslices']),
     eventsRule(),
   ],
+  'endpointslicemirroring-controller': [
+    rule(READ, [CORE], ['services', 'endpoints']),
+    rule(['update'], [CORE], ['services/finalizers']),
+    rule(['update'], [CORE], ['endpoints/finalizers']),
+    rule(['get', 'list', 'create', 'update', 'delete'], [DISCOVERY], ['endpointslices']),
+    eventsRule(),
+  ],
   'generic-garbage-collector': [rule(['get', 'list', 'watch', 'patch', 'update', 'delete'], ['*'], ['*']), eventsRule()],
   'horizontal-pod-autoscaler': [
     rule(READ, ['autoscaling'], ['horizontalpodautoscalers']),

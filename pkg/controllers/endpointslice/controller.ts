@@ -6,16 +6,14 @@
  * selector-less services) are never touched.
  */
 import type { KObject } from '../../api/types.ts';
-import type { Client } from '../../client/client.ts';
-import { isClientError } from '../../client/errors.ts';
 import { byNamespace } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
-import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { MANAGED_BY, MANAGED_BY_LABEL, planSlices, SERVICE_NAME_LABEL } from './plan.ts';
 import { managesEndpoints, selects, servicesSelecting } from './pods.ts';
 import { WriteTracker } from './tracker.ts';
+import { SliceWriter } from './writer.ts';
 
 const SA = 'endpointslice-controller';
 const GROUP = 'discovery.k8s.io';
@@ -35,10 +33,10 @@ export class EndpointSliceController implements Controller {
   private pods!: Informer;
   private slices!: Informer;
   private nodes!: Informer;
-  private client!: Client;
+  private writer!: SliceWriter;
 
   init(ctx: ControllerContext): void {
-    this.client = ctx.clientFor(SA);
+    this.writer = new SliceWriter(ctx.clientFor(SA), this.tracker);
     this.services = ctx.informers.informerFor({ version: 'v1', resource: 'services' }).addIndex('namespace', byNamespace);
     this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex('namespace', byNamespace);
     this.nodes = ctx.informers.informerFor({ version: 'v1', resource: 'nodes' });
@@ -73,38 +71,16 @@ export class EndpointSliceController implements Controller {
     const existing = this.slices.byIndex('service', key).filter((s) => !s.metadata.deletionTimestamp);
     if (!svc || svc.metadata.deletionTimestamp) {
       // The garbage collector would remove them through their owner reference; doing it here does not wait for it.
-      for (const slice of existing) await this.remove(key, slice);
+      for (const slice of existing) await this.writer.remove(key, slice);
       return true;
     }
     // Services without a selector get their slices from elsewhere (the API server, the user).
     if (!managesEndpoints(svc)) return true;
     const ours = existing.filter((s) => s.metadata.ownerReferences?.some((r) => r.uid === svc.metadata.uid));
     // Slices of an earlier service of the same name: not ours to keep.
-    for (const slice of existing) if (!ours.includes(slice)) await this.remove(key, slice);
+    for (const slice of existing) if (!ours.includes(slice)) await this.writer.remove(key, slice);
     const pods = this.pods.byIndex('namespace', namespace).filter((p) => selects(svc, p));
-    const plan = planSlices(svc, pods, ours, this.zoneOf);
-    const path = resourcePath({ group: GROUP, version: 'v1', resource: 'endpointslices', namespace });
-    try {
-      // Creates and updates before deletes, so no endpoint is missing in between.
-      for (const slice of plan.create) this.tracker.wrote(key, await this.client.create(path, slice));
-      for (const slice of plan.update) this.tracker.wrote(key, await this.client.update(`${path}/${slice.metadata.name}`, slice));
-      for (const slice of plan.delete) await this.remove(key, slice);
-    } catch (err) {
-      // A conflict or a vanished slice means the cache was behind: plan again from fresh data.
-      if (isClientError(err) && (err.code === 409 || err.code === 404)) return false;
-      throw err;
-    }
-    return true;
-  }
-
-  private async remove(key: string, slice: KObject): Promise<void> {
-    const path = resourcePath({ group: GROUP, version: 'v1', resource: 'endpointslices', namespace: slice.metadata.namespace, name: slice.metadata.name });
-    try {
-      await this.client.delete(path, { preconditions: { uid: slice.metadata.uid } });
-    } catch (err) {
-      if (!isClientError(err) || err.code !== 404) throw err;
-    }
-    this.tracker.deleted(key, slice.metadata.name!);
+    return this.writer.apply(key, namespace, planSlices(svc, pods, ours, this.zoneOf));
   }
 }
 

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { KObject } from '../../api/types.ts';
 import { computeSubsets } from '../endpoints/subsets.ts';
+import { mirroredGroups } from './mirroring.ts';
 import { MANAGED_BY_LABEL, planSlices, type Endpoint } from './plan.ts';
 
 const svc = (spec: Record<string, unknown> = {}): KObject =>
@@ -18,7 +19,7 @@ function pod(i: number, opts: { ready?: boolean; port?: number; deleting?: boole
 }
 
 const noZone = () => undefined;
-const endpointsOf = (slices: KObject[]) => slices.flatMap((s) => (s.endpoints as Endpoint[]).map((e) => e.targetRef.name));
+const endpointsOf = (slices: KObject[]) => slices.flatMap((s) => (s.endpoints as Endpoint[]).map((e) => e.targetRef!.name));
 
 test('a new service gets one slice with the named target port resolved per pod and the controller labels', () => {
   const plan = planSlices(svc(), [pod(1), pod(2, { ready: false }), pod(3, { ip: null })], [], noZone);
@@ -31,7 +32,7 @@ test('a new service gets one slice with the named target port resolved per pod a
   assert.equal(slice.metadata.labels?.team, 'a');
   assert.deepEqual(slice.metadata.ownerReferences?.[0]?.uid, 'svc-uid');
   const eps = slice.endpoints as Endpoint[];
-  assert.deepEqual(eps.map((e) => [e.targetRef.name, e.conditions.ready]), [['p1', true], ['p2', false]]);
+  assert.deepEqual(eps.map((e) => [e.targetRef!.name, e.conditions.ready]), [['p1', true], ['p2', false]]);
   assert.deepEqual(eps[0], { addresses: ['10.42.0.1'], conditions: { ready: true, serving: true, terminating: false }, targetRef: { kind: 'Pod', namespace: 'ns', name: 'p1', uid: 'uid-1' }, nodeName: 'n1' });
 });
 
@@ -90,4 +91,14 @@ test('Endpoints keep at most 1000 addresses, ready ones first', () => {
   assert.equal(truncated, true);
   assert.equal(subsets[0]!.addresses!.length, 900);
   assert.equal(subsets[0]!.notReadyAddresses!.length, 100);
+});
+
+test('mirroring: Endpoints subsets become slice endpoints by family, ready ones first', () => {
+  const endpoints = {
+    metadata: { name: 'ext', namespace: 'ns' },
+    subsets: [{ addresses: [{ ip: '192.0.2.1', nodeName: 'n1' }, { ip: '2001:db8::1' }], notReadyAddresses: [{ ip: '192.0.2.2' }], ports: [{ port: 5432 }] }],
+  } as unknown as KObject;
+  const v4 = [...mirroredGroups(endpoints, 'IPv4').values()];
+  assert.deepEqual(v4, [{ ports: [{ name: '', port: 5432, protocol: 'TCP' }], endpoints: [{ addresses: ['192.0.2.1'], conditions: { ready: true }, nodeName: 'n1' }, { addresses: ['192.0.2.2'], conditions: { ready: false } }] }]);
+  assert.deepEqual([...mirroredGroups(endpoints, 'IPv6').values()][0]!.endpoints.map((e) => e.addresses[0]), ['2001:db8::1']);
 });

@@ -18,9 +18,10 @@ export const MAX_ENDPOINTS_PER_SLICE = 100;
 
 export interface Endpoint {
   addresses: string[];
-  conditions: { ready: boolean; serving: boolean; terminating: boolean };
+  /** Mirrored endpoints carry `ready` only, as Kubernetes mirrors them. */
+  conditions: { ready: boolean; serving?: boolean; terminating?: boolean };
   hostname?: string;
-  targetRef: { kind: string; namespace: string; name: string; uid: string };
+  targetRef?: { kind: string; namespace: string; name: string; uid: string };
   nodeName?: string;
   zone?: string;
 }
@@ -62,7 +63,7 @@ function sameEndpoint(a: Endpoint, b: Endpoint): boolean {
 const sameEndpoints = (a: Endpoint[], b: Endpoint[]): boolean => a.length === b.length && a.every((e, i) => sameEndpoint(e, b[i]!));
 
 /** One text per set of ports, whatever their order (computed per pod: kept cheap). */
-const portsKey = (ports: EndpointPort[] | undefined): string => (ports ?? []).map((p) => `${p.name}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).sort().join(',');
+export const portsKey = (ports: EndpointPort[] | undefined): string => (ports ?? []).map((p) => `${p.name}/${p.port}/${p.protocol}/${p.appProtocol ?? ''}`).sort().join(',');
 const endpointKey = (ep: Endpoint): string => ep.targetRef?.uid ?? ep.addresses[0] ?? '';
 
 export function addressType(svc: KObject): 'IPv4' | 'IPv6' {
@@ -137,10 +138,33 @@ function newSlice(svc: KObject, ports: EndpointPort[], endpoints: Endpoint[]): K
 
 /** Plans the service's slices from its pods, given the slices this controller made for it. */
 export function planSlices(svc: KObject, pods: KObject[], existing: KObject[], zoneOf: (node: string) => string | undefined, maxPerSlice = MAX_ENDPOINTS_PER_SLICE): SlicePlan {
+  return reconcileSlices({
+    groups: desiredEndpoints(svc, pods, zoneOf),
+    labels: sliceLabels(svc),
+    addressType: addressType(svc),
+    make: (ports, endpoints) => newSlice(svc, ports, endpoints),
+    placeholder: true,
+    maxPerSlice,
+  }, existing);
+}
+
+/** What slices of one address type should hold, and how to make a new one. */
+export interface SliceTarget {
+  /** Endpoints by port set (keyed by portsKey). */
+  groups: Map<string, { ports: EndpointPort[]; endpoints: Endpoint[] }>;
+  labels: Record<string, string>;
+  addressType: string;
+  make(ports: EndpointPort[], endpoints: Endpoint[]): KObject;
+  /** With no endpoints at all, keep one empty slice saying the service was processed. */
+  placeholder: boolean;
+  maxPerSlice: number;
+}
+
+/** The plan that turns `existing` slices into the target with the fewest writes. */
+export function reconcileSlices(target: SliceTarget, existing: KObject[]): SlicePlan {
+  const { groups, labels, maxPerSlice } = target;
+  const type = target.addressType;
   const plan: SlicePlan = { create: [], update: [], delete: [] };
-  const groups = desiredEndpoints(svc, pods, zoneOf);
-  const labels = sliceLabels(svc);
-  const type = addressType(svc);
   // Per port group: slices kept (with their new endpoint lists) and the endpoints not yet placed.
   const kept = new Map<string, { slice: KObject; endpoints: Endpoint[]; changed: boolean }[]>();
   const unplaced = new Map<string, Map<string, Endpoint>>();
@@ -166,29 +190,29 @@ export function planSlices(svc: KObject, pods: KObject[], existing: KObject[], z
   }
   for (const [key, group] of groups) {
     const rest = [...unplaced.get(key)!.values()];
+    let next = 0;
     const slices = kept.get(key) ?? [];
     // Fill slices that are being rewritten anyway first, then the fullest ones: fewer writes, fewer slices.
     slices.sort((a, b) => Number(b.changed) - Number(a.changed) || b.endpoints.length - a.endpoints.length);
     for (const s of slices) {
-      while (rest.length > 0 && s.endpoints.length < maxPerSlice) {
-        s.endpoints.push(rest.shift()!);
+      while (next < rest.length && s.endpoints.length < maxPerSlice) {
+        s.endpoints.push(rest[next++]!);
         s.changed = true;
       }
     }
-    for (let i = 0; i < rest.length; i += maxPerSlice) plan.create.push(newSlice(svc, group.ports, rest.slice(i, i + maxPerSlice)));
+    for (; next < rest.length; next += maxPerSlice) plan.create.push(target.make(group.ports, rest.slice(next, next + maxPerSlice)));
     for (const s of slices) {
       if (s.endpoints.length === 0) plan.delete.push(s.slice);
       else if (s.changed) plan.update.push({ ...s.slice, metadata: { ...s.slice.metadata, labels }, endpoints: s.endpoints } as KObject);
     }
   }
-  // No endpoints at all: one empty placeholder slice says the service was processed.
-  if (groups.size === 0) {
+  if (groups.size === 0 && target.placeholder) {
     const placeholder = plan.delete.find((s) => (s.endpoints ?? []).length === 0 && (s.ports ?? []).length === 0 && s.addressType === type);
     if (placeholder) {
       plan.delete = plan.delete.filter((s) => s !== placeholder);
       if (canonical(labels) !== canonical(placeholder.metadata.labels ?? {})) plan.update.push({ ...placeholder, metadata: { ...placeholder.metadata, labels } } as KObject);
     } else {
-      plan.create.push(newSlice(svc, [], []));
+      plan.create.push(target.make([], []));
     }
   }
   return plan;
