@@ -107,6 +107,16 @@ test('a dependent whose owner does not exist (or is another object by that name)
   assert.equal(await exists('configmap', 'live-owner'), true);
 });
 
+test('an owner in another namespace is absent: the dependent goes, with an OwnerRefInvalidNamespace event', async () => {
+  await ok(['create', 'namespace', 'gc-other']);
+  await ok(['-n', 'gc-other', 'create', 'configmap', 'far-owner']);
+  const farUid = await ok(['-n', 'gc-other', 'get', 'configmap', 'far-owner', '-o', 'jsonpath={.metadata.uid}']);
+  await ok(['apply', '-f', '-'], `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: cross\n  ownerReferences: [{apiVersion: v1, kind: ConfigMap, name: far-owner, uid: "${farUid}"}]\n`);
+  await gone('configmap', 'cross');
+  const message = await until('the event', async () => (await ok(['get', 'events', '--field-selector', 'reason=OwnerRefInvalidNamespace', '-o', 'jsonpath={.items[*].message}'])) || undefined);
+  assert.equal(message, `ownerRef [v1/ConfigMap, namespace: default, name: far-owner, uid: ${farUid}] does not exist in namespace "default"`);
+});
+
 test('custom resources own and are owned', async () => {
   await ok(['apply', '-f', '-'], `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition

@@ -77,11 +77,24 @@ describe('owner lookup', () => {
 
   it('never calls an owner of an unknown kind gone, and leaves a cluster-scoped object with a namespaced owner alone', async () => {
     const { client, calls } = fakeClient();
-    const lookup = new OwnerLookupCache(client, new OwnershipGraph(), () => discovery);
+    const invalid: string[] = [];
+    const lookup = new OwnerLookupCache(client, new OwnershipGraph(), () => discovery, (obj, r) => invalid.push(`${obj.metadata.name}->${r.name}`));
     await assert.rejects(lookup.classify(cm('dep', 'u-dep', { ownerReferences: [{ apiVersion: 'example.com/v1', kind: 'Widget', name: 'w', uid: 'u-w' }] })), /not served/);
     const clusterScoped: KObject = { apiVersion: 'v1', kind: 'Node', metadata: { name: 'n', uid: 'u-n', ownerReferences: [ref('cm', 'u-cm')] } };
     assert.deepEqual((await lookup.classify(clusterScoped)).solid.map((r) => r.name), ['cm']);
     assert.equal(calls.length, 0);
+    assert.deepEqual(invalid, ['n->cm'], 'reported as OwnerRefInvalidNamespace');
+  });
+
+  it('an owner uid living in another namespace is absent here, and reported', async () => {
+    const graph = new OwnershipGraph();
+    graph.upsert(configmaps, { ...cm('elsewhere', 'u-else'), metadata: { name: 'elsewhere', namespace: 'other', uid: 'u-else' } });
+    const { client, calls } = fakeClient();
+    const invalid: string[] = [];
+    const lookup = new OwnerLookupCache(client, graph, () => discovery, (obj, r) => invalid.push(`${obj.metadata.name}->${r.name}`));
+    assert.deepEqual((await lookup.classify(cm('dep', 'u-dep', { ownerReferences: [ref('elsewhere', 'u-else')] }))).dangling.map((r) => r.name), ['elsewhere']);
+    assert.deepEqual(calls, [{ method: 'GET', path: '/api/v1/namespaces/ns/configmaps/elsewhere' }]);
+    assert.deepEqual(invalid, ['dep->elsewhere']);
   });
 });
 

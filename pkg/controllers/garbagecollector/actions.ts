@@ -47,6 +47,8 @@ export class OwnerLookupCache implements OwnerLookup {
     private readonly client: Client,
     private readonly graph: OwnershipGraph,
     private readonly discovery: () => Discovery | undefined,
+    /** Told of references that can never resolve: a namespaced owner outside the object's namespace. */
+    private readonly invalidNamespace: (obj: KObject, ref: OwnerReference) => void = () => {},
   ) {}
 
   async classify(obj: KObject): Promise<OwnerClasses> {
@@ -63,10 +65,16 @@ export class OwnerLookupCache implements OwnerLookup {
     // Unknown kind: maybe a CRD not discovered yet. Never guess "gone" (that deletes): retry later.
     if (!resource) throw new UnresolvableOwner(`${obj.metadata.namespace ?? ''}/${obj.metadata.name}: owner kind ${ref.kind} of ${ref.apiVersion} is not served`);
     // A cluster-scoped object cannot be owned by a namespaced one: Kubernetes leaves such objects alone.
-    if (resource.namespaced && !obj.metadata.namespace) return 'solid';
+    if (resource.namespaced && !obj.metadata.namespace) {
+      this.invalidNamespace(obj, ref);
+      return 'solid';
+    }
     const namespace = resource.namespaced ? obj.metadata.namespace : undefined;
     const cached = this.graph.get(ref.uid);
-    const samePlace = cached && cached.resource.group === resource.group && cached.resource.resource === resource.resource && cached.obj.metadata.namespace === namespace;
+    const sameKind = cached && cached.resource.group === resource.group && cached.resource.resource === resource.resource;
+    // The uid is an object of another namespace: to this object the owner is absent (the GET below says so).
+    if (sameKind && resource.namespaced && cached.obj.metadata.namespace !== namespace) this.invalidNamespace(obj, ref);
+    const samePlace = sameKind && cached.obj.metadata.namespace === namespace;
     // The cache may say "alive" (worst case we act later); "gone" or "waiting" is checked live.
     if (samePlace && !cached.obj.metadata.deletionTimestamp) return 'solid';
     if (this.absent.has(ref.uid)) return 'dangling';

@@ -44,7 +44,12 @@ export class GarbageCollector implements Controller {
       },
     });
     this.monitors.watchCrds(ctx.informers.informerFor(CRDS));
-    this.lookup = new OwnerLookupCache(this.client, this.graph, () => this.monitors.current);
+    const events = ctx.recorderFor(SERVICE_ACCOUNT, 'garbage-collector-controller');
+    // Kubernetes' words: the owner is named as if it lived in the dependent's namespace.
+    this.lookup = new OwnerLookupCache(this.client, this.graph, () => this.monitors.current, (obj, ref) => {
+      const ns = obj.metadata.namespace ?? '';
+      events.event(obj, 'Warning', 'OwnerRefInvalidNamespace', `ownerRef [${ref.apiVersion}/${ref.kind}, namespace: ${ns}, name: ${ref.name}, uid: ${ref.uid}] does not exist in namespace "${ns}"`);
+    });
     await this.monitors.sync();
   }
 
@@ -69,8 +74,9 @@ export class GarbageCollector implements Controller {
     }
     for (const ref of ownersOf(obj)) {
       const owner = this.graph.get(ref.uid);
-      // An owner we do not know may be gone: look it up. One deleting in the foreground waits on us.
-      if (!owner) this.queue.add(uid);
+      // An owner we do not know may be gone: look it up; one in another namespace is not ours
+      // (absent, or invalid for a cluster-scoped object). One deleting in the foreground waits on us.
+      if (!owner || (owner.resource.namespaced && owner.obj.metadata.namespace !== obj.metadata.namespace)) this.queue.add(uid);
       else if (owner.obj.metadata.deletionTimestamp) {
         this.queue.add(uid);
         this.queue.add(ref.uid);
