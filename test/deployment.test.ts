@@ -89,6 +89,8 @@ describe('on three simulated nodes', () => {
       const second = sets.find((s) => s !== `${first!.split('=')[0]}=0`)!;
       assert.ok(sets.includes(`${first!.split('=')[0]}=0`), `old set scaled to 0: ${sets}`);
       assert.match(second, /=3$/);
+      assert.match(await ok(['rollout', 'status', 'deployment/app', '--revision=2']), /successfully rolled out/);
+      assert.match(await fails(['rollout', 'status', 'deployment/app', '--revision=1']), /desired revision \(1\) is different from the running revision \(2\)/);
       const history = await ok(['rollout', 'history', 'deployment/app']);
       assert.match(history, /^1\s+first$/m);
       assert.match(history, /^2\s+second$/m);
