@@ -96,6 +96,17 @@ describe('owner lookup', () => {
     assert.deepEqual(calls, [{ method: 'GET', path: '/api/v1/namespaces/ns/configmaps/elsewhere' }]);
     assert.deepEqual(invalid, ['dep->elsewhere']);
   });
+
+  it('absent in one namespace is not absent in its own', async () => {
+    const owner = { ...cm('owner', 'u-o'), metadata: { name: 'owner', namespace: 'other', uid: 'u-o', deletionTimestamp: '2026-01-01T00:00:00Z', finalizers: ['foregroundDeletion'] } };
+    const graph = new OwnershipGraph();
+    graph.upsert(configmaps, owner);
+    const { client } = fakeClient({ '/api/v1/namespaces/other/configmaps/owner': owner });
+    const lookup = new OwnerLookupCache(client, graph, () => discovery);
+    assert.equal((await lookup.classify(cm('stray', 'u-s', { ownerReferences: [ref('owner', 'u-o')] }))).dangling.length, 1);
+    const home = { ...cm('home', 'u-h'), metadata: { name: 'home', namespace: 'other', uid: 'u-h', ownerReferences: [ref('owner', 'u-o')] } };
+    assert.deepEqual((await lookup.classify(home)).waiting.map((r) => r.name), ['owner']);
+  });
 });
 
 describe('writes', () => {

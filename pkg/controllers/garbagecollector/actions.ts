@@ -31,7 +31,10 @@ export interface OwnerLookup {
  */
 export class UnresolvableOwner extends Error {}
 
-/** Owners known to be gone, by uid (uids are never reused); bounded, oldest forgotten first. */
+/**
+ * Owners known to be gone, by namespace and uid (uids are never reused, but one in another
+ * namespace is absent only there); bounded, least recently used forgotten first.
+ */
 const ABSENT_REMEMBERED = 1000;
 
 function pathOf(resource: ApiResource, namespace: string | undefined, name: string): string {
@@ -77,24 +80,30 @@ export class OwnerLookupCache implements OwnerLookup {
     const samePlace = sameKind && cached.obj.metadata.namespace === namespace;
     // The cache may say "alive" (worst case we act later); "gone" or "waiting" is checked live.
     if (samePlace && !cached.obj.metadata.deletionTimestamp) return 'solid';
-    if (this.absent.has(ref.uid)) return 'dangling';
+    const absentKey = `${namespace ?? ''}/${ref.uid}`;
+    if (this.absent.has(absentKey)) {
+      // Refresh its place: what is asked for often stays remembered.
+      this.absent.delete(absentKey);
+      this.absent.add(absentKey);
+      return 'dangling';
+    }
     let owner: KObject;
     try {
       owner = await this.client.get(pathOf(resource, namespace, ref.name));
     } catch (err) {
       if (!isClientError(err, 'NotFound')) throw err;
-      this.rememberAbsent(ref.uid);
+      this.rememberAbsent(absentKey);
       return 'dangling';
     }
     if (uidOf(owner) !== ref.uid) {
-      this.rememberAbsent(ref.uid);
+      this.rememberAbsent(absentKey);
       return 'dangling';
     }
     return isDeletingDependents(owner) ? 'waiting' : 'solid';
   }
 
-  private rememberAbsent(uid: string): void {
-    this.absent.add(uid);
+  private rememberAbsent(key: string): void {
+    this.absent.add(key);
     if (this.absent.size > ABSENT_REMEMBERED) this.absent.delete(this.absent.values().next().value!);
   }
 }
