@@ -71,7 +71,22 @@ function chargeContext(now: Date): StrategyContext {
   return { user: { username: 'system:apiserver', groups: ['system:masters'] }, now, dryRun: false, subresource: 'status', fieldManager: 'kube-apiserver' };
 }
 
+/** Runs the functions given for one key one after another (each after the previous settled). */
+function perKeySerializer() {
+  const tails = new Map<string, Promise<unknown>>();
+  return <T>(key: string, fn: () => Promise<T>): Promise<T> => {
+    const run = (tails.get(key) ?? Promise.resolve()).then(fn);
+    const tail = run.catch(() => undefined);
+    tails.set(key, tail);
+    void tail.then(() => {
+      if (tails.get(key) === tail) tails.delete(key);
+    });
+    return run;
+  };
+}
+
 export function quotaAdmission(ctx: ApiContext) {
+  const serialized = perKeySerializer();
   return async (def: ResourceDefinition, obj: KObject, old: KObject | undefined, sctx: StrategyContext): Promise<void> => {
     const namespace = obj.metadata.namespace;
     if (sctx.dryRun || sctx.subresource || !def.namespaced || !namespace) return;
@@ -103,25 +118,29 @@ export function quotaAdmission(ctx: ApiContext) {
       const refusal = exceeded(quota, requested);
       if (refusal) throw forbidden(refusal);
     }
-    for (const { quota, requested } of requests) {
-      if (requested.size === 0) continue;
-      try {
-        await ctx.store.update(quotaDef, namespace, quota.metadata.name!, (current) => {
-          if (!current) throw apiErrors.notFound({ group: '', resource: 'resourcequotas' }, quota.metadata.name!);
-          // Checked again on the stored quota: another create may have been charged since the cache was read.
-          const refusal = exceeded(current, requested);
-          if (refusal) throw forbidden(refusal);
-          const used = parseList(current.status?.used);
-          addUsage(used, requested);
-          current.status = { ...current.status, used: { ...current.status?.used, ...formatList(mask(used, requested.keys())) } };
-          // No resourceVersion: a concurrent charge makes the store read again and re-check, not fail.
-          delete current.metadata.resourceVersion;
-          return current;
-        }, chargeContext(sctx.now));
-      } catch (err) {
-        if (err instanceof ApiError && err.reason === 'NotFound') continue;
-        throw err;
+    const charges = requests.filter(({ requested }) => requested.size > 0);
+    if (charges.length === 0) return;
+    // One charge at a time per namespace: concurrent creates would otherwise retry on each other's writes.
+    await serialized(namespace, async () => {
+      for (const { quota, requested } of charges) {
+        try {
+          await ctx.store.update(quotaDef, namespace, quota.metadata.name!, (current) => {
+            if (!current) throw apiErrors.notFound({ group: '', resource: 'resourcequotas' }, quota.metadata.name!);
+            // Checked again on the stored quota: another create may have been charged since the cache was read.
+            const refusal = exceeded(current, requested);
+            if (refusal) throw forbidden(refusal);
+            const used = parseList(current.status?.used);
+            addUsage(used, requested);
+            current.status = { ...current.status, used: { ...current.status?.used, ...formatList(mask(used, requested.keys())) } };
+            // No resourceVersion: a concurrent write (another API server, the controller) makes the store read again and re-check.
+            delete current.metadata.resourceVersion;
+            return current;
+          }, chargeContext(sctx.now));
+        } catch (err) {
+          if (err instanceof ApiError && err.reason === 'NotFound') continue;
+          throw err;
+        }
       }
-    }
+    });
   };
 }
