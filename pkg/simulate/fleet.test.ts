@@ -9,7 +9,7 @@ const conflict = () => new ClientError(409, { reason: 'Conflict', message: 'conf
 const exists = () => new ClientError(409, { reason: 'AlreadyExists', message: 'exists' });
 
 /** The writes a fleet makes, against objects kept in a map; `failNext` makes the next write of a path fail. */
-function fakeClient() {
+function fakeClient(opts: { dropsStatusOnCreate?: boolean } = {}) {
   const objects = new Map<string, KObject>();
   const calls: string[] = [];
   const failNext = new Map<string, () => ClientError>();
@@ -32,6 +32,7 @@ function fakeClient() {
       const full = `${path}/${obj.metadata.name}`;
       check('create', full);
       if (objects.has(full)) throw exists();
+      if (opts.dropsStatusOnCreate) return store(full, { ...obj, status: undefined });
       return store(full, obj);
     },
     async get(path: string) {
@@ -90,9 +91,10 @@ describe('simulated nodes', () => {
     assert.equal(microTime(0), '1970-01-01T00:00:00.000000Z');
   });
 
-  test('registration creates each Node, reports its status, creates its Lease; a rerun reuses both', async () => {
+  test('registration creates each Node with its status and its Lease; a rerun reports the status and renews the Lease', async () => {
     const fake = fakeClient();
     await new NodeFleet(fake.client, fleetNodes('sim-', 2), undefined, () => 1000).register();
+    assert.deepEqual(fake.calls.filter((c) => c.includes('nodes')), ['create /api/v1/nodes/sim-0', 'create /api/v1/nodes/sim-1']);
     assert.equal(fake.objects.get('/api/v1/nodes/sim-1')!.status.conditions.at(-1).type, 'Ready');
     assert.equal(fake.objects.get(`${LEASES}/sim-0`)!.metadata.ownerReferences?.[0]?.uid, 'uid-/api/v1/nodes/sim-0');
     fake.calls.length = 0;
@@ -105,6 +107,13 @@ describe('simulated nodes', () => {
       `update ${LEASES}/sim-0`,
     ]);
     assert.equal(fake.objects.get(`${LEASES}/sim-0`)!.spec.renewTime, microTime(2000));
+  });
+
+  test('a server that drops the status sent with a create gets it through nodes/status', async () => {
+    const fake = fakeClient({ dropsStatusOnCreate: true });
+    await new NodeFleet(fake.client, fleetNodes('sim-', 1), undefined, () => 1000).register();
+    assert.deepEqual(fake.calls.filter((c) => c.includes('nodes')), ['create /api/v1/nodes/sim-0', 'patch /api/v1/nodes/sim-0/status']);
+    assert.equal(fake.objects.get('/api/v1/nodes/sim-0')!.status.nodeInfo.kubeletVersion, 'v1.33.0');
   });
 
   test('a registration that fails for a passing reason is tried again; a refusal ends it', async () => {
@@ -151,13 +160,13 @@ describe('simulated nodes', () => {
       await new Promise((resolve) => setImmediate(resolve));
     };
     await interval();
-    assert.equal(reports(), 1, 'a Ready node is not reported again before the status interval');
+    assert.equal(reports(), 0, 'a Ready node is not reported again before the status interval');
     const node = fake.objects.get(nodePath)!;
     // What the node lifecycle controller writes after missed heartbeats.
     fake.objects.set(nodePath, { ...node, status: { ...node.status, conditions: [{ type: 'Ready', status: 'Unknown', reason: 'NodeStatusUnknown' }] } });
     await interval();
     fleet.stop();
-    assert.equal(reports(), 2);
+    assert.equal(reports(), 1);
     assert.equal(fake.objects.get(nodePath)!.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
   });
 

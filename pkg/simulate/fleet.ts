@@ -165,14 +165,16 @@ export class NodeFleet {
   }
 
   /**
-   * Creates the Node, then reports its status through nodes/status: a server may drop the
-   * status sent with a create (tsk's store does), and a Node left by an earlier run only needs
-   * the report, as a restarted kubelet gives it.
+   * Creates the Node with its status, as kubelet does (Kubernetes keeps a Node's status on
+   * create). A server that drops it (tsk's store does, for now) and a Node left by an earlier
+   * run get the status through nodes/status, as a restarted kubelet reports it.
    */
   private async registerNode(state: NodeState): Promise<void> {
     state.readySince = this.now();
     try {
-      await this.client.create(nodesPath(), nodeObject(state.node, state.readySince));
+      const created = await this.client.create(nodesPath(), nodeObject(state.node, state.readySince));
+      state.nodeUid = created.metadata.uid;
+      if (created.status?.conditions?.length) return;
     } catch (err) {
       if (!isClientError(err, 'AlreadyExists')) throw err;
     }
