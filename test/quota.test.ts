@@ -106,6 +106,17 @@ describe('limit ranges', () => {
     });
   });
 
+  it('refuses a claim asking more storage than the maximum', async () => {
+    await ok(['create', '-n', 'lr', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'claims' }, spec: { limits: [{ type: 'PersistentVolumeClaim', max: { storage: '1Gi' } }] } }));
+    const claim = JSON.stringify({ apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name: 'data' }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '2Gi' } } } });
+    const refused = await until('the claim refused', async () => {
+      const r = await cluster().kubectl(['create', '-n', 'lr', '-f', '-'], { input: claim });
+      if (r.code === 0) await ok(['delete', 'pvc', 'data', '-n', 'lr']);
+      return r.code !== 0 ? r.stderr : undefined;
+    });
+    assert.match(refused, /persistentvolumeclaims "data" is forbidden: maximum storage usage per PersistentVolumeClaim is 1Gi, but request is 2Gi/);
+  });
+
   it('refuses a container past the maximum with Kubernetes\' message', async () => {
     const refused = await fails(['create', '-n', 'lr', '-f', '-'], pod('huge', { limits: { cpu: '2' } }));
     assert.match(refused, /pods "huge" is forbidden: maximum cpu usage per Container is 1, but limit is 2/);

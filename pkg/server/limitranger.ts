@@ -1,9 +1,10 @@
 /**
- * LimitRanger admission for new pods: containers get the default requests and limits of their
- * namespace's LimitRanges (type Container), noted in the kubernetes.io/limit-ranger annotation,
- * then every container (type Container) and the pod as a whole (type Pod) must respect min,
+ * LimitRanger admission for new pods and claims: containers get the default requests and
+ * limits of their namespace's LimitRanges (type Container), noted in the
+ * kubernetes.io/limit-ranger annotation, then every container (type Container) and the pod as a whole (type Pod) must respect min,
  * max and maxLimitRequestRatio, refused with Kubernetes' messages
- * ("maximum cpu usage per Container is 1, but limit is 2").
+ * ("maximum cpu usage per Container is 1, but limit is 2"); a new claim's storage request
+ * must lie within the PersistentVolumeClaim items' min and max.
  */
 import type { FieldError, KObject, ResourceDefinition } from '../api/types.ts';
 import { compareQuantities, FieldPath, formatQuantity, invalid, type Quantity, quantityMilliValue, tryParseQuantity } from '../api/validation/index.ts';
@@ -102,34 +103,60 @@ function requestsWithinLimits(containers: [string, Container[]][]): FieldError[]
   return errs;
 }
 
+/** The claim's storage against PersistentVolumeClaim items: min as for containers, max against the request. */
+function checkClaim(item: LimitItem, requests: Usage): string[] {
+  const errors = check('PersistentVolumeClaim', { type: item.type, min: item.min }, requests, new Map());
+  for (const [name, max] of [...parsed(item.max)].sort(([a], [b]) => a.localeCompare(b))) {
+    const req = requests.get(name);
+    if (!req) errors.push(`maximum ${name} usage per PersistentVolumeClaim is ${show(max)}.  No request is specified`);
+    else if (compareQuantities(req, max) > 0) errors.push(`maximum ${name} usage per PersistentVolumeClaim is ${show(max)}, but request is ${show(req)}`);
+  }
+  return errors;
+}
+
+function refuse(resource: string, name: string, errors: string[]): void {
+  if (errors.length === 0) return;
+  const message = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
+  throw apiErrors.forbidden(`${resource} "${name}" is forbidden: ${message}`, { group: '', resource }, name);
+}
+
 export function limitRangerAdmission(ctx: ApiContext) {
-  return (def: ResourceDefinition, pod: KObject, old: KObject | undefined): void => {
-    if (old || def.group !== '' || def.kind !== 'Pod' || !pod.spec) return;
+  const itemsOf = (namespace: string | undefined): LimitItem[] => {
     const lrDef = ctx.table.get('', 'v1', 'limitranges');
-    if (!lrDef) return;
-    const items = ctx.cache.list(lrDef.storagePath, storagePrefix(lrDef, pod.metadata.namespace)).flatMap((c) => (c.obj.spec?.limits ?? []) as LimitItem[]);
-    if (items.length === 0) return;
-    const defaults = { requests: {} as List, limits: {} as List };
-    for (const item of items.filter((i) => i.type === 'Container')) {
-      Object.assign(defaults.requests, item.defaultRequest ?? {});
-      Object.assign(defaults.limits, item.default ?? {});
-    }
-    const groups: [string, string, Container[]][] = [['containers', 'container', pod.spec.containers ?? []], ['initContainers', 'init container', pod.spec.initContainers ?? []]];
-    const notes = groups.flatMap(([, kind, list]) => list.flatMap((c) => applyDefaults(c, kind, defaults)));
-    if (notes.length) pod.metadata.annotations = { ...pod.metadata.annotations, [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
-    const name = pod.metadata.name ?? '';
-    const invalidFields = requestsWithinLimits(groups.map(([field, , list]) => [field, list]));
-    if (invalidFields.length) throw apiErrors.invalid('Pod', '', name, invalidFields);
-    const errors: string[] = [];
-    for (const item of items) {
-      if (item.type === 'Container') {
-        for (const [, , list] of groups) for (const c of list) errors.push(...check('Container', item, parsed(c.resources?.requests), parsed(c.resources?.limits)));
-      } else if (item.type === 'Pod') {
-        errors.push(...check('Pod', item, podResources(pod, 'requests'), podResources(pod, 'limits')));
-      }
-    }
-    if (errors.length === 0) return;
-    const message = errors.length === 1 ? errors[0] : `[${errors.join(', ')}]`;
-    throw apiErrors.forbidden(`pods "${name}" is forbidden: ${message}`, { group: '', resource: 'pods' }, name);
+    if (!lrDef) return [];
+    return ctx.cache.list(lrDef.storagePath, storagePrefix(lrDef, namespace)).flatMap((c) => (c.obj.spec?.limits ?? []) as LimitItem[]);
   };
+  return (def: ResourceDefinition, obj: KObject, old: KObject | undefined): void => {
+    if (old || def.group !== '') return;
+    if (def.kind === 'PersistentVolumeClaim') {
+      const claims = itemsOf(obj.metadata.namespace).filter((i) => i.type === 'PersistentVolumeClaim');
+      refuse('persistentvolumeclaims', obj.metadata.name ?? '', claims.flatMap((i) => checkClaim(i, parsed(obj.spec?.resources?.requests))));
+      return;
+    }
+    if (def.kind === 'Pod' && obj.spec) admitPod(obj, itemsOf(obj.metadata.namespace));
+  };
+}
+
+function admitPod(pod: KObject, items: LimitItem[]): void {
+  if (items.length === 0) return;
+  const defaults = { requests: {} as List, limits: {} as List };
+  for (const item of items.filter((i) => i.type === 'Container')) {
+    Object.assign(defaults.requests, item.defaultRequest ?? {});
+    Object.assign(defaults.limits, item.default ?? {});
+  }
+  const groups: [string, string, Container[]][] = [['containers', 'container', pod.spec!.containers ?? []], ['initContainers', 'init container', pod.spec!.initContainers ?? []]];
+  const notes = groups.flatMap(([, kind, list]) => list.flatMap((c) => applyDefaults(c, kind, defaults)));
+  if (notes.length) pod.metadata.annotations = { ...pod.metadata.annotations, [ANNOTATION]: `LimitRanger plugin set: ${notes.join('; ')}` };
+  const name = pod.metadata.name ?? '';
+  const invalidFields = requestsWithinLimits(groups.map(([field, , list]) => [field, list]));
+  if (invalidFields.length) throw apiErrors.invalid('Pod', '', name, invalidFields);
+  const errors: string[] = [];
+  for (const item of items) {
+    if (item.type === 'Container') {
+      for (const [, , list] of groups) for (const c of list) errors.push(...check('Container', item, parsed(c.resources?.requests), parsed(c.resources?.limits)));
+    } else if (item.type === 'Pod') {
+      errors.push(...check('Pod', item, podResources(pod, 'requests'), podResources(pod, 'limits')));
+    }
+  }
+  refuse('pods', name, errors);
 }
