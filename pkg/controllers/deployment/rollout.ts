@@ -8,8 +8,8 @@
  */
 import type { KObject } from '../../api/types.ts';
 import { deploymentComplete } from './progress.ts';
-import { newReplicaSetReplicas, type DeploymentSync } from './sync.ts';
-import { active, byCreation, maxUnavailable, replicasOf, specReplicas, statusCount, type ReplicaSet } from './util.ts';
+import type { DeploymentSync } from './sync.ts';
+import { active, byCreation, maxUnavailable, newReplicaSetReplicas, replicasOf, specReplicas, statusCount, type ReplicaSet } from './util.ts';
 
 export async function rolloutRolling(s: DeploymentSync): Promise<number | undefined> {
   const { newRS, oldRSs } = await s.newAndOld(true);

@@ -165,6 +165,43 @@ export function isSaturated(d: Deployment, rs: ReplicaSet | undefined): boolean 
 }
 
 /** Kubernetes' integer.RoundToInt32: halves away from zero. */
-export function roundHalfAway(x: number): number {
+function roundHalfAway(x: number): number {
   return Math.sign(x) * Math.round(Math.abs(x));
 }
+
+/** FindActiveOrLatest: the only active set, or the newest when none is active; undefined when several are. */
+export function activeOrLatest(newRS: ReplicaSet | undefined, oldRSs: ReplicaSet[]): ReplicaSet | undefined {
+  if (!newRS && oldRSs.length === 0) return undefined;
+  const newestFirst = [...oldRSs].sort((a, b) => byCreation(b, a));
+  const running = active([...newestFirst, newRS]);
+  if (running.length === 0) return newRS ?? newestFirst[0];
+  return running.length === 1 ? running[0] : undefined;
+}
+
+/** GetProportion: this set's share of `toAdd`, never more than what is left to hand out. */
+export function proportion(rs: ReplicaSet, d: Deployment, toAdd: number, added: number): number {
+  if (replicasOf(rs) === 0 || toAdd === 0 || toAdd === added) return 0;
+  const fraction = replicaSetFraction(rs, d);
+  const allowed = toAdd - added;
+  return toAdd > 0 ? Math.min(fraction, allowed) : Math.max(fraction, allowed);
+}
+
+function replicaSetFraction(rs: ReplicaSet, d: Deployment): number {
+  if (replicasOf(d) === 0) return -replicasOf(rs);
+  const total = replicasOf(d) + maxSurge(d);
+  const annotated = Number(rs.metadata.annotations?.[MAX_REPLICAS]);
+  const base = Number.isInteger(annotated) && rs.metadata.annotations?.[MAX_REPLICAS] !== undefined ? annotated : (d.status?.replicas ?? 0);
+  if (base <= 0) return 0;
+  return roundHalfAway((replicasOf(rs) * total) / base) - replicasOf(rs);
+}
+
+/** NewRSNewReplicas: how big the new set may be now (surge-bounded for RollingUpdate, all at once for Recreate). */
+export function newReplicaSetReplicas(d: Deployment, all: ReplicaSet[], newRS: ReplicaSet): number {
+  if (!isRollingUpdate(d)) return replicasOf(d);
+  const surge = maxSurge(d);
+  const current = specReplicas(all);
+  const maxTotal = replicasOf(d) + surge;
+  if (current >= maxTotal) return replicasOf(newRS);
+  return replicasOf(newRS) + Math.min(maxTotal - current, replicasOf(d) - replicasOf(newRS));
+}
+

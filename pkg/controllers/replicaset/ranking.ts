@@ -32,35 +32,45 @@ function logRank(time: number, now: number): number {
   return ns > 0 ? Math.floor(Math.log2(ns)) : -1;
 }
 
+/** What the order looks at, read once per pod rather than once per comparison. */
+interface Ranked {
+  pod: KObject;
+  uid: string;
+  node: string;
+  phase: number;
+  ready: boolean;
+  cost: number;
+  /** Active related pods on the same node. */
+  rank: number;
+  readySince: number;
+  restarts: number;
+  created: number;
+}
+
 /**
- * Negative when `a` should go before `b` when comparing times where later (younger) goes first;
- * a missing time goes first. Equal log-buckets fall back to the UID, as Kubernetes does.
+ * Negative when `a` goes first when comparing times where the later (younger) goes first; a
+ * missing time goes first. Equal log-buckets fall back to the UID, as Kubernetes does.
  */
-function youngerFirst(a: KObject, ta: number, b: KObject, tb: number, now: number): number {
+function youngerFirst(a: Ranked, ta: number, b: Ranked, tb: number, now: number): number {
   if (ta === tb) return 0;
   if (!ta || !tb) return ta ? 1 : -1;
   const diff = logRank(ta, now) - logRank(tb, now);
   if (diff !== 0) return diff;
-  const ua = a.metadata.uid ?? '';
-  const ub = b.metadata.uid ?? '';
-  return ua < ub ? -1 : ua > ub ? 1 : 0;
+  return a.uid < b.uid ? -1 : a.uid > b.uid ? 1 : 0;
 }
 
-function compare(a: KObject, rankA: number, b: KObject, rankB: number, now: number): number {
-  const nodeA = a.spec?.nodeName ?? '';
-  const nodeB = b.spec?.nodeName ?? '';
-  if (nodeA !== nodeB && (!nodeA || !nodeB)) return nodeA ? 1 : -1;
-  if (phaseOrder(a) !== phaseOrder(b)) return phaseOrder(a) - phaseOrder(b);
-  const readyA = isPodReady(a);
-  if (readyA !== isPodReady(b)) return readyA ? 1 : -1;
-  if (deletionCost(a) !== deletionCost(b)) return deletionCost(a) - deletionCost(b);
-  if (rankA !== rankB) return rankB - rankA;
-  if (readyA) {
-    const byReady = youngerFirst(a, podReadySince(a), b, podReadySince(b), now);
+function compare(a: Ranked, b: Ranked, now: number): number {
+  if (a.node !== b.node && (!a.node || !b.node)) return a.node ? 1 : -1;
+  if (a.phase !== b.phase) return a.phase - b.phase;
+  if (a.ready !== b.ready) return a.ready ? 1 : -1;
+  if (a.cost !== b.cost) return a.cost - b.cost;
+  if (a.rank !== b.rank) return b.rank - a.rank;
+  if (a.ready) {
+    const byReady = youngerFirst(a, a.readySince, b, b.readySince, now);
     if (byReady !== 0) return byReady;
   }
-  if (maxRestarts(a) !== maxRestarts(b)) return maxRestarts(b) - maxRestarts(a);
-  return youngerFirst(a, Date.parse(a.metadata.creationTimestamp ?? '') || 0, b, Date.parse(b.metadata.creationTimestamp ?? '') || 0, now);
+  if (a.restarts !== b.restarts) return b.restarts - a.restarts;
+  return youngerFirst(a, a.created, b, b.created, now);
 }
 
 /**
@@ -71,7 +81,22 @@ export function podsToDelete(pods: KObject[], related: KObject[], count: number,
   if (count >= pods.length) return pods.slice(0, count);
   const onNode = new Map<string, number>();
   for (const p of related) if (isPodActive(p)) onNode.set(p.spec?.nodeName ?? '', (onNode.get(p.spec?.nodeName ?? '') ?? 0) + 1);
-  const ranked = pods.map((pod) => ({ pod, rank: onNode.get(pod.spec?.nodeName ?? '') ?? 0 }));
-  ranked.sort((x, y) => compare(x.pod, x.rank, y.pod, y.rank, now));
+  const ranked: Ranked[] = pods.map((pod) => {
+    const node = pod.spec?.nodeName ?? '';
+    const ready = isPodReady(pod);
+    return {
+      pod,
+      uid: pod.metadata.uid ?? '',
+      node,
+      phase: phaseOrder(pod),
+      ready,
+      cost: deletionCost(pod),
+      rank: onNode.get(node) ?? 0,
+      readySince: ready ? podReadySince(pod) : 0,
+      restarts: maxRestarts(pod),
+      created: Date.parse(pod.metadata.creationTimestamp ?? '') || 0,
+    };
+  });
+  ranked.sort((x, y) => compare(x, y, now));
   return ranked.slice(0, count).map((r) => r.pod);
 }
