@@ -85,6 +85,7 @@ export class DisruptionController implements Controller {
     if (pods.length === 0) this.events.event(pdb, 'Normal', 'NoPods', 'No matching pods found');
     let status;
     let recheck: number | undefined;
+    let failed = false;
     try {
       const scale = needsScale(pdb) ? await this.expectedScale(pods) : 0;
       const { expectedPods, desiredHealthy } = desiredCounts(pdb, pods, scale);
@@ -96,18 +97,21 @@ export class DisruptionController implements Controller {
       this.events.event(pdb, 'Warning', err.reason, err.message);
       this.events.event(pdb, 'Warning', 'CalculateExpectedPodCountFailed', `Failed to calculate the number of expected pods: ${err.message}`);
       status = failSafeStatus(pdb, err.message, timestamp(now));
+      // The owners may just not be in the cache yet: try again (with backoff) even if nothing changes.
+      failed = true;
     }
     if (canonical(status) !== canonical(pdb.status ?? {})) {
       const path = resourcePath({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets', namespace: pdb.metadata.namespace, name: pdb.metadata.name, subresource: 'status' });
       try {
         await this.client.update(path, { ...pdb, status } as KObject);
       } catch (err) {
+        if (isClientError(err) && err.code === 404) return true;
         // The eviction API or a spec change wrote meanwhile: count again from the newer budget.
-        if (isClientError(err) && (err.code === 409 || err.code === 404)) return err.code === 404 ? true : false;
+        if (isClientError(err) && err.code === 409) return false;
         throw err;
       }
     }
-    return recheck ?? true;
+    return failed ? false : (recheck ?? true);
   }
 
   /** The replicas of the pods' controllers, each controller counted once. */
