@@ -37,7 +37,7 @@ export interface FleetView {
 const podPath = (ns: string, name: string, subresource?: string) => resourcePath({ version: 'v1', resource: 'pods', namespace: ns, name, subresource });
 
 export class SimulatedKubelet {
-  readonly pods: Informer;
+  private readonly pods: Informer;
   private readonly queue: WorkQueue;
   private readonly addresses = new PodAddresses();
   private readonly startedAt: number;
@@ -62,11 +62,6 @@ export class SimulatedKubelet {
   stop(): void {
     this.queue.stop();
     this.pods.stop();
-  }
-
-  /** Resolves when no pod work is queued or running (for tests). */
-  idle(): Promise<void> {
-    return this.queue.idle();
   }
 
   private async reconcile(key: string): Promise<boolean | number> {

@@ -29,7 +29,15 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
   const signal = onShutdownSignal(log);
   let stopped = false;
   void signal.received.then(() => (stopped = true));
-  const credentials = await Promise.race([joinCredentials(config.server, config.token, 'simulator'), signal.received.then(() => undefined)]);
+  const joining = joinCredentials(config.server, config.token, 'simulator');
+  // Its failure is reported through the race below, or moot once a signal ended the wait.
+  joining.catch(() => {});
+  let credentials: Awaited<typeof joining> | undefined;
+  try {
+    credentials = await Promise.race([joining, signal.received.then(() => undefined)]);
+  } finally {
+    if (!credentials) signal.dispose();
+  }
   if (!credentials) return 0;
   const client = new Client(credentials, { userAgent: 'tsk-simulate' });
   const nodes = fleetNodes(config.namePrefix, config.nodes);
@@ -44,8 +52,7 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
   try {
     const started = Date.now();
     const registering = fleet.register();
-    // A failure after a signal ended the wait has nobody to report to.
-    registering.catch(() => {});
+    registering.catch(() => {}); // as joining's
     await Promise.race([registering, signal.received]);
     if (!stopped) {
       fleet.start();
