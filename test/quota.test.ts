@@ -70,6 +70,15 @@ describe('resource quotas', () => {
     assert.match(refused, /services "web" is forbidden: exceeded quota: ports, requested: services.nodeports=2, used: services.nodeports=0, limited: services.nodeports=1/);
   });
 
+  it('counts objects of any kind as count/<resource>.<group>', async () => {
+    await namespace('q5');
+    await ok(['create', 'deployment', 'first', '--image=busybox', '-n', 'q5']);
+    await ok(['create', '-n', 'q5', '-f', '-'], quota('apps', { 'count/deployments.apps': '1' }));
+    await until('the existing deployment counted', async () => ((await used('q5', 'apps'))?.['count/deployments.apps'] === '1' ? true : undefined));
+    const refused = await fails(['create', 'deployment', 'second', '--image=busybox', '-n', 'q5']);
+    assert.match(refused, /deployments.apps "second" is forbidden: exceeded quota: apps, requested: count\/deployments.apps=1, used: count\/deployments.apps=1, limited: count\/deployments.apps=1/);
+  });
+
   it('does not overshoot under a burst of concurrent creates', async () => {
     await namespace('q3');
     await ok(['create', '-n', 'q3', '-f', '-'], quota('burst', { 'count/configmaps': '5' }));
