@@ -103,6 +103,17 @@ describe('tsk simulate', () => {
     assert.notEqual(ip, first);
   });
 
+  test('a hostNetwork pod has the node\'s address', async () => {
+    const manifest = JSON.parse(podManifest('hostnet', 'sim-2'));
+    manifest.spec.hostNetwork = true;
+    await ok(['apply', '-f', '-'], JSON.stringify(manifest));
+    const pod = await eventually('pod hostnet Running', async () => {
+      const p = await json(['get', 'pod', 'hostnet']);
+      return p.status.phase === 'Running' ? p : undefined;
+    });
+    assert.equal(pod.status.podIP, pod.status.hostIP);
+  });
+
   test('a restartPolicy Never pod succeeds', async () => {
     await ok(['apply', '-f', '-'], podManifest('once', 'sim-2', 'Never'));
     const pod = await eventually('pod once Succeeded', async () => {
