@@ -6,7 +6,7 @@
  * as healthy until their deletion is seen or two minutes pass.
  */
 import type { KObject } from '../../api/types.ts';
-import { isPodReady } from '../endpointslice/pods.ts';
+import { isPodReady } from '../replicaset/pods.ts';
 
 /** How long an eviction's entry in disruptedPods waits for the pod's deletion (DeletionTimeout). */
 export const DELETION_TIMEOUT_MS = 2 * 60_000;

@@ -13,7 +13,7 @@ import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
-import { canonical } from '../endpointslice/plan.ts';
+import { canonicalJson as canonical } from '../history/revision.ts';
 import { managesEndpoints, selects, servicesSelecting } from '../endpointslice/pods.ts';
 import { computeSubsets } from './subsets.ts';
 

@@ -6,7 +6,8 @@
  * (truncateEndpoints) when there are more.
  */
 import type { KObject } from '../../api/types.ts';
-import { findPort, isPodReady, podHostname, podIp, podReference, servicePorts, shouldPodBeInEndpoints } from '../endpointslice/pods.ts';
+import { findPort, podHostname, podIp, podReference, servicePorts, shouldPodBeInEndpoints } from '../endpointslice/pods.ts';
+import { isPodReady } from '../replicaset/pods.ts';
 
 export const MAX_ENDPOINTS_CAPACITY = 1000;
 

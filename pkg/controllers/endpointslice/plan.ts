@@ -6,7 +6,9 @@
  * Pods are grouped by the ports they resolve to, since a slice carries one set of ports.
  */
 import type { KObject } from '../../api/types.ts';
-import { findPort, isPodReady, podHostname, podIp, podReference, servicePorts, shouldPodBeInEndpoints } from './pods.ts';
+import { canonicalJson as canonical } from '../history/revision.ts';
+import { isPodReady } from '../replicaset/pods.ts';
+import { findPort, podHostname, podIp, podReference, servicePorts, shouldPodBeInEndpoints } from './pods.ts';
 
 export const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
 export const MANAGED_BY_LABEL = 'endpointslice.kubernetes.io/managed-by';
@@ -37,13 +39,6 @@ export interface SlicePlan {
   create: KObject[];
   update: KObject[];
   delete: KObject[];
-}
-
-/** JSON with sorted keys: objects read back from the server compare equal to ones built here. */
-export function canonical(value: unknown): string {
-  return JSON.stringify(value, (_k, v: unknown) =>
-    v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
-  );
 }
 
 /** Field by field: comparing JSON of 10,000 endpoints on every pod change costs too much. */

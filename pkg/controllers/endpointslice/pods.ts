@@ -1,7 +1,7 @@
 /**
  * What the EndpointSlice and Endpoints controllers both ask of a Service and its pods
  * (Kubernetes' endpointutil and podutil): which pods a service selects, whether a pod belongs
- * in endpoints at all, whether it is ready, and which port a service port reaches on it.
+ * in endpoints at all, and which port a service port reaches on it.
  */
 import type { KObject } from '../../api/types.ts';
 
@@ -25,10 +25,6 @@ export function selects(svc: KObject, pod: KObject): boolean {
   if (pod.metadata.namespace !== svc.metadata.namespace) return false;
   const labels = pod.metadata.labels ?? {};
   return Object.entries(svc.spec?.selector as Record<string, string>).every(([k, v]) => labels[k] === v);
-}
-
-export function isPodReady(pod: KObject): boolean {
-  return ((pod.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
 export function podIp(pod: KObject): string | undefined {

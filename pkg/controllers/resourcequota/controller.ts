@@ -13,7 +13,7 @@ import { byNamespace } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
-import { canonical } from '../endpointslice/plan.ts';
+import { canonicalJson as canonical } from '../history/revision.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 import { scopesMatch } from './scopes.ts';
 import { addUsage, formatList, matchesResource, objectUsage, type Usage, zero } from './usage.ts';
