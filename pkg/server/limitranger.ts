@@ -17,7 +17,7 @@ const ANNOTATION = 'kubernetes.io/limit-ranger';
 
 type List = Record<string, unknown>;
 interface Container { name: string; resources?: { requests?: List; limits?: List } }
-interface LimitItem { type: string; min?: List; max?: List; default?: List; defaultRequest?: List; maxLimitRequestRatio?: List }
+export interface LimitItem { type: string; min?: List; max?: List; default?: List; defaultRequest?: List; maxLimitRequestRatio?: List }
 
 const parsed = (list: List | undefined): Usage => {
   const out: Usage = new Map();
@@ -57,7 +57,7 @@ function applyDefaults(c: Container, kind: string, defaults: { requests: List; l
 const show = formatQuantity;
 
 /** Kubernetes' minConstraint, maxConstraint and limitRequestRatioConstraint for one resource. */
-function check(type: string, item: LimitItem, requests: Usage, limits: Usage): string[] {
+export function check(type: string, item: LimitItem, requests: Usage, limits: Usage): string[] {
   const errors: string[] = [];
   for (const [name, min] of [...parsed(item.min)].sort(([a], [b]) => a.localeCompare(b))) {
     const req = requests.get(name);
