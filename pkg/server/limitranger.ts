@@ -56,7 +56,7 @@ function applyDefaults(c: Container, kind: string, defaults: { requests: List; l
 
 const show = formatQuantity;
 
-/** Kubernetes' minConstraint, maxConstraint and limitRequestRatioConstraint for one resource. */
+/** Kubernetes' minConstraint, maxConstraint and limitRequestRatioConstraint for every resource the item names. */
 export function check(type: string, item: LimitItem, requests: Usage, limits: Usage): string[] {
   const errors: string[] = [];
   for (const [name, min] of [...parsed(item.min)].sort(([a], [b]) => a.localeCompare(b))) {
