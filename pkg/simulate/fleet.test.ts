@@ -54,6 +54,9 @@ function fakeClient(opts: { dropsStatusOnCreate?: boolean } = {}) {
   return { client: client as unknown as Client, objects, calls, failNext };
 }
 
+/** The fake's Nodes as an informer would show them (synced). */
+const observing = (objects: Map<string, KObject>) => ({ get: (name: string) => objects.get(`/api/v1/nodes/${name}`), hasSynced: () => true });
+
 const LEASES = '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases';
 
 describe('simulated nodes', () => {
@@ -151,7 +154,7 @@ describe('simulated nodes', () => {
     t.mock.timers.enable({ apis: ['setInterval'] });
     const fake = fakeClient();
     const nodePath = '/api/v1/nodes/sim-0';
-    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), (name) => fake.objects.get(`/api/v1/nodes/${name}`), () => 5000);
+    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), observing(fake.objects), () => 5000);
     await fleet.register();
     const reports = () => fake.calls.filter((c) => c === `patch ${nodePath}/status`).length;
     fleet.start();
@@ -168,6 +171,28 @@ describe('simulated nodes', () => {
     fleet.stop();
     assert.equal(reports(), 1);
     assert.equal(fake.objects.get(nodePath)!.status.conditions.find((c: { type: string }) => c.type === 'Ready').status, 'True');
+  });
+
+  test('a node deleted by someone else stops its heartbeats once it was missing at two renewals', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    const fake = fakeClient();
+    const fleet = new NodeFleet(fake.client, fleetNodes('sim-', 1), observing(fake.objects), () => 5000);
+    await fleet.register();
+    fleet.start();
+    const renewals = () => fake.calls.filter((c) => c === `update ${LEASES}/sim-0`).length;
+    const interval = async () => {
+      t.mock.timers.tick(RENEW_INTERVAL_MS);
+      await new Promise((resolve) => setImmediate(resolve));
+    };
+    await interval();
+    assert.equal(renewals(), 1);
+    fake.objects.delete('/api/v1/nodes/sim-0');
+    await interval();
+    assert.equal(renewals(), 2, 'one absence may be a watch that lags');
+    await interval();
+    await interval();
+    fleet.stop();
+    assert.equal(renewals(), 2);
   });
 
   test('forEachLimited runs every item with at most `limit` at once', async () => {

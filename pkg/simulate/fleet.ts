@@ -25,6 +25,12 @@ const REGISTER_CONCURRENCY = 32;
 /** First wait before a failed registration is tried again (doubling up to RENEW_INTERVAL_MS). */
 const REGISTER_RETRY_MS = 500;
 
+/** The cluster's copy of the Nodes (an Informer keyed by name). */
+export interface ObservedNodes {
+  get(name: string): KObject | undefined;
+  hasSynced(): boolean;
+}
+
 interface NodeState {
   node: SimulatedNode;
   /** resourceVersion of the Lease as last written (the Lease itself is rebuilt on each renewal). */
@@ -33,6 +39,9 @@ interface NodeState {
   /** When Ready became True (kept across status reports). */
   readySince: number;
   busy: boolean;
+  /** Absent from the cluster at the last renewal; `deleted` once absent at two. */
+  missing?: boolean;
+  deleted?: boolean;
 }
 
 /**
@@ -86,14 +95,15 @@ export class NodeFleet {
   private readonly failures = new FailureLog();
 
   /**
-   * `observed` is the Node as the cluster has it now (an informer's copy): a node someone else
+   * `observed` holds the Nodes as the cluster has them now (an informer): a node someone else
    * marked not Ready (the node lifecycle controller, after missed heartbeats) is reported Ready
-   * again at its next Lease renewal, as kubelet's 10-second status check does.
+   * again at its next Lease renewal, as kubelet's 10-second status check does; a node deleted
+   * by someone stops its heartbeats, as kubelet does not register again until restarted.
    */
   constructor(
     private readonly client: Client,
     nodes: SimulatedNode[],
-    private readonly observed: (name: string) => KObject | undefined = () => undefined,
+    private readonly observed: ObservedNodes = { get: () => undefined, hasSynced: () => false },
     private readonly now: () => number = Date.now,
   ) {
     this.states = nodes.map((node) => ({ node, readySince: 0, busy: false }));
@@ -128,8 +138,9 @@ export class NodeFleet {
     this.timer = setInterval(() => {
       const tick = this.tick++;
       for (const state of this.states) {
-        if (state.busy) continue;
+        if (state.busy || state.deleted) continue;
         const renew = heartbeatSlot(state.node.index, count, RENEW_INTERVAL_MS) === tick % (RENEW_INTERVAL_MS / TICK_MS);
+        if (renew && this.deletedByOthers(state)) continue;
         const report = (tick > 0 && heartbeatSlot(state.node.index, count, STATUS_INTERVAL_MS) === tick % (STATUS_INTERVAL_MS / TICK_MS)) || (renew && this.seenNotReady(state.node.name));
         if (renew || report) {
           void this.guard(state, async () => {
@@ -147,8 +158,26 @@ export class NodeFleet {
     this.timer = undefined;
   }
 
+  /**
+   * Whether the node has been missing from the cluster at two renewals in a row (one could be
+   * a watch that has not delivered the node yet).
+   */
+  private deletedByOthers(state: NodeState): boolean {
+    if (!this.observed.hasSynced() || this.observed.get(state.node.name)) {
+      state.missing = false;
+      return false;
+    }
+    if (!state.missing) {
+      state.missing = true;
+      return false;
+    }
+    state.deleted = true;
+    log.info(`node ${state.node.name} was deleted: its heartbeats stop (a restarted simulate registers it again)`);
+    return true;
+  }
+
   private seenNotReady(name: string): boolean {
-    const node = this.observed(name);
+    const node = this.observed.get(name);
     const ready = (node?.status?.conditions as { type: string; status: string }[] | undefined)?.find((c) => c.type === 'Ready');
     return node !== undefined && ready?.status !== 'True';
   }

@@ -47,7 +47,7 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
     node: (name) => byName.get(name),
     podCidr: (name) => podCidrOf(nodeInformer.get(name)),
   };
-  const fleet = new NodeFleet(client, nodes, (name) => nodeInformer.get(name));
+  const fleet = new NodeFleet(client, nodes, nodeInformer);
   const kubelet = new SimulatedKubelet(client, view);
   try {
     const started = Date.now();
