@@ -99,6 +99,25 @@ describe('pod disruption budgets', () => {
     assert.match(drained, /node\/pdb-0 drained/);
     assert.match(await ok(['get', 'node', 'pdb-0']), /SchedulingDisabled/);
   });
+  it('evicts a pod that is not Ready without spending a disruption when the budget is met without it', async () => {
+    // A node without a kubelet: the pods' statuses are the test's to set.
+    await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'pdb-static' } }));
+    for (const [i, ready] of [[0, 'True'], [1, 'True'], [2, 'False']] as const) {
+      const labels = { app: 'sick', ...(ready === 'False' ? { state: 'broken' } : {}) };
+      await ok(['create', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: `sick-${i}`, labels }, spec: { nodeName: 'pdb-static', terminationGracePeriodSeconds: 0, containers: [{ name: 'c', image: 'busybox' }] } }));
+      await ok(['patch', 'pod', `sick-${i}`, '--subresource=status', '--type=strategic', '-p', JSON.stringify({ status: { phase: 'Running', podIP: `10.42.251.${i + 1}`, conditions: [{ type: 'Ready', status: ready }] } })]);
+    }
+    await ok(['apply', '-f', '-'], budget('sick', { minAvailable: 2 }));
+    await until('2 of 3 healthy, none to spare', async () => {
+      const st = await status('sick');
+      return st.expectedPods === 3 && st.currentHealthy === 2 && st.observedGeneration === st.generation ? st : undefined;
+    });
+    assert.equal((await status('sick')).disruptionsAllowed, 0);
+    const drained = await ok(['drain', 'pdb-static', '--pod-selector=state=broken', '--force', '--timeout=30s'], { timeoutMs: 60_000 });
+    assert.match(drained, /pod\/sick-2 evicted/);
+    assert.equal((await cluster().kubectl(['get', 'pod', 'sick-2'])).code, 1);
+    assert.equal((await status('sick')).disruptionsAllowed, 0);
+  });
 });
 
 describe('draining a node under a Deployment with a budget', () => {

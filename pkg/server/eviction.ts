@@ -2,7 +2,8 @@
  * POST pods/<name>/eviction (what `kubectl drain` does): a pod goes only if no
  * PodDisruptionBudget would be broken. A budget that allows a disruption has it counted in
  * its status (disruptedPods, disruptionsAllowed - 1) in the same way Kubernetes does, so two
- * concurrent evictions cannot both spend the last one; otherwise 429 TooManyRequests.
+ * concurrent evictions cannot both spend the last one; otherwise 429 TooManyRequests. A pod
+ * that is not Ready may go without spending one, as Kubernetes' unhealthy-pod rules allow.
  */
 import type { KObject } from '../api/types.ts';
 import { labelSelectorMatches } from '../api/validation/index.ts';
@@ -46,7 +47,12 @@ export const evictionHandler: VirtualHandler = {
     const budgets = ignoreBudgets ? [] : budgetsFor(scope, pod);
     if (budgets.length > 1) throw apiErrors.internal('This pod has more than one PodDisruptionBudget, which the eviction subresource does not support.');
     const budget = budgets[0];
-    if (budget) {
+    // A pod that is not Ready spends no disruption: it may go when the budget says so
+    // (unhealthyPodEvictionPolicy AlwaysAllow) or is met without it, so drain is not stuck on broken pods.
+    const ready = ((pod.status?.conditions ?? []) as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
+    const desired = Number(budget?.status?.desiredHealthy ?? 0);
+    const unhealthyMayGo = !!budget && !ready && (budget.spec?.unhealthyPodEvictionPolicy === 'AlwaysAllow' || (Number(budget.status?.currentHealthy ?? 0) >= desired && desired > 0));
+    if (budget && !unhealthyMayGo) {
       const pdbDef = ctx.table.get('policy', 'v1', 'poddisruptionbudgets')!;
       await ctx.store.update(pdbDef, info.namespace, budget.metadata.name!, (current) => {
         if (!current) throw apiErrors.notFound({ group: 'policy', resource: 'poddisruptionbudgets' }, budget.metadata.name!);
@@ -72,7 +78,8 @@ export const evictionHandler: VirtualHandler = {
     const options = eviction.deleteOptions ?? {};
     await ctx.store.delete(podDef, info.namespace, info.name, {
       gracePeriodSeconds: options.gracePeriodSeconds,
-      preconditions: options.preconditions,
+      // An unhealthy pod goes only as it was judged: not if it turned Ready meanwhile.
+      preconditions: options.preconditions ?? (unhealthyMayGo ? { resourceVersion: pod.metadata.resourceVersion } : undefined),
       dryRun: Array.isArray(options.dryRun) && options.dryRun.length > 0,
     }, strategyContext(scope, false));
     return { code: 201, body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 } };
