@@ -67,6 +67,7 @@ export class FakeClient {
   readonly objects = new Map<string, KObject>();
   fail: ((w: Write) => ClientError | undefined) | undefined;
   private rv = 1;
+  private generated = 0;
 
   private check(w: Write): void {
     this.writes.push(w);
@@ -82,7 +83,8 @@ export class FakeClient {
   async create(path: string, obj: KObject): Promise<KObject> {
     this.check({ verb: 'create', path, body: obj });
     const created = structuredClone(obj);
-    const name = created.metadata.name ?? `${created.metadata.generateName}${crypto.randomBytes(3).toString('hex').slice(0, 5)}`;
+    // A sequence, not random: a random suffix would collide now and then across hundreds of creates.
+    const name = created.metadata.name ?? `${created.metadata.generateName}${(++this.generated).toString(36).padStart(5, '0')}`;
     if (this.objects.has(`${path}/${name}`)) throw new ClientError(409, { reason: 'AlreadyExists', message: `${name} already exists` });
     created.metadata = { ...created.metadata, name, uid: crypto.randomUUID(), resourceVersion: String(++this.rv), creationTimestamp: new Date().toISOString().replace(/\.\d+Z$/, 'Z'), generation: 1 };
     this.objects.set(`${path}/${name}`, created);
