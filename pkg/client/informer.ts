@@ -21,6 +21,8 @@ export interface InformerOptions {
   watchTimeoutSeconds?: number;
   /** Backoff after a failed list or watch: first and largest delay (default 200 ms, 30 s). */
   backoffMs?: { initial: number; max: number };
+  /** Keep metadata.managedFields (dropped by default: controllers never read them, and they are often half an object's size). */
+  keepManagedFields?: boolean;
 }
 
 export type AddHandler<T> = (obj: T) => void;
@@ -228,6 +230,7 @@ export class Informer<T extends KObject = KObject> {
   private upsert(key: string, obj: T): void {
     const old = this.store.get(key);
     if (old && old.metadata.resourceVersion === obj.metadata.resourceVersion) return;
+    if (!this.options.keepManagedFields) delete obj.metadata.managedFields;
     this.store.set(key, obj);
     if (old) this.unindex(key, old);
     this.index(key, obj);

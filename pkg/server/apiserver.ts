@@ -96,15 +96,15 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
         return clusterAuthorizer;
       });
       const defaultClasses = defaultClassAdmission(ctx);
-      const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
       const priority = priorityAdmission(ctx);
+      const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
       const limitRanger = limitRangerAdmission(ctx);
       const quota = quotaAdmission(ctx);
       return async (def, obj, old, sctx) => {
         limitRanger(def, obj, old);
         defaultClasses(def, obj, old);
-        pods(def, obj, old);
         priority(def, obj, old);
+        pods(def, obj, old);
         rbac(def, obj, old, sctx);
         // Last, as in Kubernetes: only what every other plugin let through is charged to a quota.
         await quota(def, obj, old, sctx);
