@@ -117,13 +117,13 @@ describe('tsk command line', () => {
     assert.equal(c.clusterCidr, '10.42.0.0/16');
   });
 
-  it('says clearly that agent and simulate are not implemented yet', async () => {
+  it('says clearly that the agent is not implemented yet, and names --server when simulate cannot reach it', async () => {
     const agent = await runTsk(['agent', '--config', EMPTY]);
     assert.equal(agent.code, 1);
     assert.match(agent.stderr, /^tsk: "tsk agent" is not implemented yet/);
-    const sim = await runTsk(['simulate', '--config', EMPTY, '--server', 'https://127.0.0.1:6443', '--token', `K10${'0'.repeat(64)}::server:x`, '--nodes', '2']);
+    const sim = await runTsk(['simulate', '--config', EMPTY, '--server', 'https://127.0.0.1:1', '--token', `K10${'0'.repeat(64)}::server:x`, '--nodes', '2']);
     assert.equal(sim.code, 1);
-    assert.match(sim.stderr, /^tsk: "tsk simulate" is not implemented yet/);
+    assert.match(sim.stderr, /^tsk: cannot reach the server at https:\/\/127\.0\.0\.1:1 \(--server\): .+\n$/);
   });
 });
 

@@ -58,6 +58,9 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
   for (const name of SYSTEM_NAMESPACES) {
     if (await createIfMissing(ctx, '', 'namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: { 'kubernetes.io/metadata.name': name } } })) created++;
   }
+  // Namespaced bootstrap objects (e.g. the kube-node-lease Role) pass NamespaceLifecycle only
+  // once the cache shows their namespace; with an external etcd the cache trails the writes.
+  await ctx.cache.waitFor(await ctx.store.currentRevision(), 10_000);
   const policy: [string, KObject[]][] = [
     ['clusterroles', bootstrapClusterRoles() as KObject[]],
     ['clusterrolebindings', bootstrapClusterRoleBindings() as KObject[]],
