@@ -8,25 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+import { until as waitUntil } from './lib/until.ts';
 
 const { cluster, ok } = clusterPerFile();
 let nodes: SimulateProcess | undefined;
 
-/** Polls `check` until it returns a value (not undefined) or 90 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+/** Controllers here may take longer than the shared default. */
+const until = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => waitUntil(what, check, 90_000);
 
 const daemonSet = (name: string, extra: Record<string, unknown> = {}) =>
   JSON.stringify({

@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { clusterPerFile, startCluster, type TestCluster } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
 import { startTsk, type TskProcess } from './lib/tsk.ts';
+import { until as waitUntil } from './lib/until.ts';
 
 const SHORT_TIMEOUTS = [
   '--node-monitor-grace-period', '20s',
@@ -22,21 +23,8 @@ const { cluster, ok } = clusterPerFile(SHORT_TIMEOUTS);
 
 const UNREACHABLE = 'node.kubernetes.io/unreachable';
 
-/** Polls `check` until it returns a value (not undefined) or 90 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** Controllers here may take longer than the shared default. */
+const until = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => waitUntil(what, check, 90_000);
 
 interface Condition {
   type: string;

@@ -9,25 +9,13 @@ import { spawn } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile, kubectlBinary } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+import { until as waitUntil } from './lib/until.ts';
 
 const { cluster, ok } = clusterPerFile();
 let nodes: SimulateProcess | undefined;
 
-/** Polls `check` until it returns a value (not undefined) or 90 s pass. */
-async function until<T>(what: string, check: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + 90_000;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v !== undefined) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
-}
+/** Controllers here may take longer than the shared default. */
+const until = <T>(what: string, check: () => Promise<T | undefined>): Promise<T> => waitUntil(what, check, 90_000);
 
 /**
  * `kubectl get pods -w --output-watch-events` as lines "TYPE name ready deleting": what
