@@ -6,6 +6,7 @@
  * backoff (client-go's ItemExponentialFailureRateLimiter); success forgets the failures.
  */
 import { logger } from '../log/log.ts';
+import { isClientError } from './errors.ts';
 
 /**
  * true: done. false or a throw: retry with backoff. A number: done for now, look again after
@@ -139,7 +140,10 @@ export class WorkQueue {
         if (typeof outcome === 'number') this.addAfter(key, outcome);
       }
     } catch (err) {
-      this.log.warn(`${key}: ${(err as Error).message}`);
+      // A conflict is a controller acting on a cache older than its own last write: the retry,
+      // once the informer caught up, is the normal path, not worth a warning.
+      if (isClientError(err, 'Conflict')) this.log.debug(`${key}: ${(err as Error).message}`);
+      else this.log.warn(`${key}: ${(err as Error).message}`);
       this.addRateLimited(key);
     } finally {
       this.processing.delete(key);

@@ -8,7 +8,6 @@
 import type { KObject, OwnerReference } from '../../api/types.ts';
 import { labelSelectorMatches } from '../../api/validation/index.ts';
 import type { Client } from '../../client/client.ts';
-import { isClientError } from '../../client/errors.ts';
 import type { EventSink } from '../../client/events.ts';
 import { byControllerUid, byNamespace } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
@@ -94,17 +93,8 @@ export class DeploymentController implements Controller {
     }
   }
 
-  /** A write from a cache older than our own last write conflicts: retry (quietly) once the informer caught up. */
+  /** A conflict (a write from a cache older than our last one) throws: the work queue retries it quietly. */
   async reconcile(key: string): Promise<boolean | number> {
-    try {
-      return await this.sync(key);
-    } catch (err) {
-      if (isClientError(err, 'Conflict')) return false;
-      throw err;
-    }
-  }
-
-  private async sync(key: string): Promise<boolean | number> {
     const cached = this.deployments.get(key);
     if (!cached) return true;
     const d = structuredClone(cached);

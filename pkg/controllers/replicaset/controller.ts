@@ -11,7 +11,7 @@ import { labelSelectorMatches } from '../../api/validation/index.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byControllerUid, byNamespace } from '../../client/factory.ts';
+import { byControllerUid, byNamespace, CONTROLLER_INDEX, NAMESPACE_INDEX } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -35,8 +35,7 @@ const MAX_IN_FLIGHT = 100;
 const WORKERS = 5;
 
 /** Informer index names shared with other controllers (same name, same function). */
-export const NAMESPACE_INDEX = 'namespace';
-export const CONTROLLER_INDEX = 'controllerUid';
+export { CONTROLLER_INDEX, NAMESPACE_INDEX };
 /** Pods without a controller, by namespace: the adoption candidates. */
 export const ORPHAN_INDEX = 'orphansByNamespace';
 export const orphansByNamespace = (obj: KObject): string[] => (controllerOf(obj) ? [] : [obj.metadata.namespace ?? '']);
@@ -145,17 +144,8 @@ export class ReplicaSetController implements Controller {
     this.queue.add(keyOf(rs));
   }
 
-  /** A write from a cache older than our own last write conflicts: retry (quietly) once the informer caught up. */
+  /** A conflict (a write from a cache older than our last one) throws: the work queue retries it quietly. */
   async reconcile(key: string): Promise<boolean | number> {
-    try {
-      return await this.sync(key);
-    } catch (err) {
-      if (isClientError(err, 'Conflict')) return false;
-      throw err;
-    }
-  }
-
-  private async sync(key: string): Promise<boolean | number> {
     const needsSync = this.expectations.satisfied(key);
     const rs = this.replicaSets.get(key);
     if (!rs) {
