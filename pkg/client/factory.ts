@@ -10,7 +10,13 @@ import { resourcePath, type ResourceRef } from './paths.ts';
 
 export type InformerRef = Omit<ResourceRef, 'name' | 'subresource'> & Pick<InformerOptions, 'labelSelector' | 'fieldSelector'>;
 
-/** Indexes controllers commonly ask for; add them with informer.addIndex(name, fn). */
+/**
+ * Indexes controllers commonly ask for; add them with informer.addIndex(NAME, fn). Controllers
+ * sharing an informer must use the same name for the same function, or it is kept twice.
+ */
+export const NAMESPACE_INDEX = 'namespace';
+export const NODE_NAME_INDEX = 'spec.nodeName';
+export const CONTROLLER_INDEX = 'controllerUid';
 export const byNamespace = (obj: KObject): string[] => [obj.metadata.namespace ?? ''];
 export const byNodeName = (obj: KObject): string[] => {
   const node = (obj as { spec?: { nodeName?: string } }).spec?.nodeName;

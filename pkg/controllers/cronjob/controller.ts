@@ -5,7 +5,7 @@
 import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byControllerUid } from '../../client/factory.ts';
+import { byControllerUid, CONTROLLER_INDEX } from '../../client/factory.ts';
 import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -14,7 +14,6 @@ import { syncCronJob, type CronJobWriter } from './sync.ts';
 
 const SERVICE_ACCOUNT = 'cronjob-controller';
 const COMPONENT = 'cronjob-controller';
-const BY_CONTROLLER = 'byControllerUid';
 /** Timers beyond 2^31 ms fire at once: a yearly schedule is looked at again daily instead. */
 const MAX_WAIT_MS = 24 * 3600_000;
 
@@ -32,7 +31,7 @@ export class CronJobController implements Controller {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.events = ctx.recorderFor(SERVICE_ACCOUNT, COMPONENT);
     this.cronJobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'cronjobs' });
-    this.jobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'jobs' }).addIndex(BY_CONTROLLER, byControllerUid);
+    this.jobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'jobs' }).addIndex(CONTROLLER_INDEX, byControllerUid);
     const enqueue = (cj: KObject) => this.queue.add(objectKey(cj));
     this.cronJobs.onAdd(enqueue).onUpdate((_, cj) => enqueue(cj));
     const jobChanged = (job: KObject) => {
@@ -53,7 +52,7 @@ export class CronJobController implements Controller {
   async reconcile(key: string): Promise<boolean | number> {
     const cj = this.cronJobs.get(key);
     if (!cj) return true;
-    const jobs = this.jobs.byIndex(BY_CONTROLLER, cj.metadata.uid!);
+    const jobs = this.jobs.byIndex(CONTROLLER_INDEX, cj.metadata.uid!);
     const result = await syncCronJob(cj, jobs, { writer: this.writer, events: this.events, now: () => new Date() });
     return result === true ? true : Math.min(result, MAX_WAIT_MS);
   }

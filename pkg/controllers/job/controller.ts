@@ -6,7 +6,7 @@
 import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byControllerUid } from '../../client/factory.ts';
+import { byControllerUid, CONTROLLER_INDEX } from '../../client/factory.ts';
 import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -22,7 +22,6 @@ import { removeFinalizers } from './tracking.ts';
 
 const SERVICE_ACCOUNT = 'job-controller';
 const COMPONENT = 'job-controller';
-const BY_CONTROLLER = 'byControllerUid';
 /** Pod changes of one job within this window make one sync (syncJobBatchPeriod). */
 const BATCH_MS = 1000;
 /** Keys of pods to free from the finalizer, kept apart from job keys in the one queue. */
@@ -47,7 +46,7 @@ export class JobController implements Controller {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.events = ctx.recorderFor(SERVICE_ACCOUNT, COMPONENT);
     this.jobs = ctx.informers.informerFor({ group: 'batch', version: 'v1', resource: 'jobs' });
-    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(BY_CONTROLLER, byControllerUid).addIndex(ORPHAN_INDEX, orphansByNamespace);
+    this.pods = ctx.informers.informerFor({ version: 'v1', resource: 'pods' }).addIndex(CONTROLLER_INDEX, byControllerUid).addIndex(ORPHAN_INDEX, orphansByNamespace);
     this.jobs
       .onAdd((job) => this.queue.add(objectKey(job)))
       .onUpdate((_, job) => this.queue.add(objectKey(job)))
@@ -113,7 +112,7 @@ export class JobController implements Controller {
     const key = objectKey(job);
     this.expectations.forget(key);
     this.backoff.delete(key);
-    for (const pod of this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!)) this.orphan(pod);
+    for (const pod of this.pods.byIndex(CONTROLLER_INDEX, job.metadata.uid!)) this.orphan(pod);
   }
 
   async reconcile(key: string): Promise<boolean | number> {
@@ -121,7 +120,7 @@ export class JobController implements Controller {
     const job = this.jobs.get(key);
     if (!job) return true;
     // A finished job adopts nothing any more, as in Kubernetes.
-    const pods = isJobFinished(job) || !managedHere(job) ? this.pods.byIndex(BY_CONTROLLER, job.metadata.uid!) : await this.claimPods(key, job);
+    const pods = isJobFinished(job) || !managedHere(job) ? this.pods.byIndex(CONTROLLER_INDEX, job.metadata.uid!) : await this.claimPods(key, job);
     const result = await syncJob(key, job, pods, this.deps());
     return result === true ? true : Math.min(result, MAX_WAIT_MS);
   }
@@ -132,7 +131,7 @@ export class JobController implements Controller {
    */
   private async claimPods(key: string, job: KObject): Promise<Pod[]> {
     const uid = job.metadata.uid!;
-    const candidates = [...this.pods.byIndex(BY_CONTROLLER, uid), ...this.pods.byIndex(ORPHAN_INDEX, job.metadata.namespace!)];
+    const candidates = [...this.pods.byIndex(CONTROLLER_INDEX, uid), ...this.pods.byIndex(ORPHAN_INDEX, job.metadata.namespace!)];
     const claimed = await claim(candidates, {
       owner: job,
       selector: job.spec?.selector ?? {},

@@ -16,7 +16,7 @@ import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
 import type { EventSink } from '../../client/events.ts';
-import { byNodeName } from '../../client/factory.ts';
+import { byNodeName, NODE_NAME_INDEX } from '../../client/factory.ts';
 import type { Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -32,7 +32,7 @@ const STARTUP_GRACE_MS = 60_000;
 const ZONES_TTL_MS = 1000;
 /** A zone whose rate is 0 is looked at again this often (Kubernetes' --node-monitor-period). */
 const MONITOR_PERIOD_MS = 5000;
-export const POD_NODE_INDEX = 'spec.nodeName';
+export const POD_NODE_INDEX = NODE_NAME_INDEX;
 
 interface Heartbeat {
   /** Local time the last heartbeat was observed. */

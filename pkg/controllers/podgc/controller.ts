@@ -10,7 +10,7 @@
 import type { KObject } from '../../api/types.ts';
 import type { Client } from '../../client/client.ts';
 import { isClientError } from '../../client/errors.ts';
-import { byNodeName } from '../../client/factory.ts';
+import { byNodeName, NODE_NAME_INDEX } from '../../client/factory.ts';
 import { objectKey, type Informer } from '../../client/informer.ts';
 import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
@@ -50,14 +50,14 @@ export class PodGarbageCollector implements Controller {
   init(ctx: ControllerContext): void {
     this.client = ctx.clientFor(SERVICE_ACCOUNT);
     this.pods = ctx.informers.informerFor<Pod>({ version: 'v1', resource: 'pods' });
-    this.pods.addIndex('node', byNodeName);
+    this.pods.addIndex(NODE_NAME_INDEX, byNodeName);
     this.nodes = ctx.informers.informerFor({ version: 'v1', resource: 'nodes' });
     const check = (pod: Pod) => {
       if (this.isOrphanCandidate(pod) || this.isUnscheduledTerminating(pod)) this.queue.add(objectKey(pod));
     };
     this.pods.onAdd(check).onUpdate((_, pod) => check(pod));
     this.nodes.onDelete((node) => {
-      for (const pod of this.pods.byIndex('node', node.metadata.name!)) this.queue.add(objectKey(pod));
+      for (const pod of this.pods.byIndex(NODE_NAME_INDEX, node.metadata.name!)) this.queue.add(objectKey(pod));
     });
   }
 
