@@ -34,7 +34,6 @@ interface Remembered {
   namespace: string;
   name: string;
   count: number;
-  firstTimestamp: string;
   at: number;
 }
 
@@ -123,6 +122,6 @@ export class EventRecorder implements EventSink {
     };
     await this.client.create(resourcePath({ version: 'v1', resource: 'events', namespace }), event as unknown as KObject);
     if (this.seen.size >= MAX_REMEMBERED) this.seen.delete(this.seen.keys().next().value!);
-    this.seen.set(key, { namespace, name, count: 1, firstTimestamp: stamp, at: now.getTime() });
+    this.seen.set(key, { namespace, name, count: 1, at: now.getTime() });
   }
 }

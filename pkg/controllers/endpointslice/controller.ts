@@ -20,7 +20,7 @@ const GROUP = 'discovery.k8s.io';
 /** While our own writes are not in the cache yet, look again this soon. */
 const STALE_RETRY_MS = 100;
 
-const sliceService = (slice: KObject): string[] => {
+export const sliceService = (slice: KObject): string[] => {
   const svc = slice.metadata.labels?.[SERVICE_NAME_LABEL];
   return svc ? [`${slice.metadata.namespace}/${svc}`] : [];
 };

@@ -14,6 +14,7 @@ import type { Controller, ControllerContext } from '../manager.ts';
 import { type Endpoint, type EndpointPort, MANAGED_BY_LABEL, MAX_ENDPOINTS_PER_SLICE, portsKey, reconcileSlices, SERVICE_NAME_LABEL } from './plan.ts';
 import { WriteTracker } from './tracker.ts';
 import { SliceWriter } from './writer.ts';
+import { sliceService } from './controller.ts';
 
 const SA = 'endpointslicemirroring-controller';
 export const MIRRORING_MANAGED_BY = 'endpointslicemirroring-controller.k8s.io';
@@ -80,7 +81,7 @@ export class EndpointSliceMirroringController implements Controller {
     this.endpoints = ctx.informers.informerFor({ version: 'v1', resource: 'endpoints' });
     this.slices = ctx.informers
       .informerFor({ group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', labelSelector: `${MANAGED_BY_LABEL}=${MIRRORING_MANAGED_BY}` })
-      .addIndex('service', (s) => (s.metadata.labels?.[SERVICE_NAME_LABEL] ? [`${s.metadata.namespace}/${s.metadata.labels[SERVICE_NAME_LABEL]}`] : []));
+      .addIndex('service', sliceService);
     const enqueue = (obj: KObject) => this.queue.add(`${obj.metadata.namespace}/${obj.metadata.name}`);
     for (const informer of [this.services, this.endpoints]) informer.onAdd(enqueue).onUpdate((_o, n) => enqueue(n)).onDelete(enqueue);
     const sliceChanged = (s: KObject) => this.queue.add(`${s.metadata.namespace}/${s.metadata.labels?.[SERVICE_NAME_LABEL]}`);
