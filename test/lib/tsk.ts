@@ -10,7 +10,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TSK_BIN = path.join(ROOT, 'dist', 'tsk');
+/** TSK_TEST_BIN swaps in another launcher (a profiling wrapper, say) without touching the tests. */
+export const TSK_BIN = process.env.TSK_TEST_BIN ?? path.join(ROOT, 'dist', 'tsk');
 
 const running = new Set<ChildProcess>();
 process.once('exit', () => {
