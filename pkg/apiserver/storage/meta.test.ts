@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import type { KObject, ResourceDefinition } from '../../api/types.ts';
 import { ApiError } from '../errors.ts';
 import { decodeFromStorage, encodeForStorage, storageKey, storagePrefix, toVersion } from './codec.ts';
-import { canonicalJson, generateName, prepareUpdateMeta, sameObject, timestamp, tracksGeneration } from './meta.ts';
+import { generateName, prepareUpdateMeta, sameJson, sameObject, timestamp, tracksGeneration } from './meta.ts';
 
 function def(group: string, kind: string, extra: Partial<ResourceDefinition> = {}): ResourceDefinition {
   return {
@@ -47,9 +47,14 @@ describe('object metadata', () => {
     assert.equal(tracksGeneration(def('certificates.k8s.io', 'CertificateSigningRequest'), withSpec), false);
   });
 
-  it('canonical JSON ignores key order but not array order', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [2, 1], c: null } }), canonicalJson({ a: { c: null, d: [2, 1] }, b: 1 }));
-    assert.notEqual(canonicalJson({ a: [1, 2] }), canonicalJson({ a: [2, 1] }));
+  it('JSON equality ignores key order and undefined members but not array order or types', () => {
+    assert.equal(sameJson({ b: 1, a: { d: [2, 1], c: null } }, { a: { c: null, d: [2, 1] }, b: 1 }), true);
+    assert.equal(sameJson({ a: [1, 2] }, { a: [2, 1] }), false);
+    assert.equal(sameJson({ a: 1, gone: undefined }, { a: 1 }), true);
+    assert.equal(sameJson({ a: 1 }, { a: 1, extra: null }), false);
+    assert.equal(sameJson({ a: '1' }, { a: 1 }), false);
+    assert.equal(sameJson({ a: [] }, { a: {} }), false);
+    assert.equal(sameJson([undefined], [null]), true);
   });
 
   it('two versions equal but for resourceVersion and managedFields times are the same object', () => {

@@ -49,29 +49,43 @@ export function hasStatusSubresource(def: ResourceDefinition): boolean {
 }
 
 /**
- * JSON with object keys sorted: two values that differ only in key order (a client's field
- * order against the stored one) compare equal, as Go structs and maps do.
+ * Whether two values serialise to the same JSON up to key order: undefined members count as
+ * absent (JSON.stringify drops them), as Go structs and maps compare. A walk that stops at
+ * the first difference; every write compares the stored object with the next one.
  */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(value, (_key, v: unknown) => {
-    if (v === null || typeof v !== 'object' || Array.isArray(v)) return v;
-    const sorted: Record<string, unknown> = {};
-    for (const k of Object.keys(v).sort()) sorted[k] = (v as Record<string, unknown>)[k];
-    return sorted;
-  });
+export function sameJson(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a === null || b === null || typeof a !== 'object' || typeof b !== 'object') return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJson(a[i] ?? null, b[i] ?? null)) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const x = a as Record<string, unknown>;
+  const y = b as Record<string, unknown>;
+  let defined = 0;
+  for (const k in x) {
+    if (x[k] === undefined) continue;
+    defined++;
+    if (!sameJson(x[k], y[k])) return false;
+  }
+  for (const k in y) if (y[k] !== undefined) defined--;
+  return defined === 0;
 }
 
 /** Everything but metadata and status, to tell whether the spec changed. */
-export function specOf(obj: KObject): string {
-  const { metadata: _m, status: _s, ...rest } = obj;
-  return canonicalJson(rest);
+function sameSpec(a: KObject, b: KObject): boolean {
+  const { metadata: _ma, status: _sa, ...restA } = a;
+  const { metadata: _mb, status: _sb, ...restB } = b;
+  return sameJson(restA, restB);
 }
 
 /** Bumps generation when the spec changed; call once the new object is final (defaulted). */
 export function updateGeneration(obj: KObject, old: KObject): void {
   const m = obj.metadata;
   if (old.metadata.generation === undefined) delete m.generation;
-  else m.generation = specOf(obj) !== specOf(old) ? old.metadata.generation + 1 : old.metadata.generation;
+  else m.generation = sameSpec(obj, old) ? old.metadata.generation : old.metadata.generation + 1;
 }
 
 /**
@@ -135,10 +149,9 @@ export function prepareUpdateMeta(def: ResourceDefinition, obj: KObject, old: KO
 
 /** Two versions equal but for resourceVersion and managedFields times: the write is a no-op. */
 export function sameObject(a: KObject, b: KObject): boolean {
-  const strip = (o: KObject): string => {
-    const { resourceVersion: _rv, managedFields, ...m } = o.metadata;
-    const fields = managedFields?.map(({ time: _t, ...f }) => f);
-    return canonicalJson({ ...o, metadata: { ...m, managedFields: fields } });
-  };
-  return strip(a) === strip(b);
+  const { resourceVersion: _ra, managedFields: fa, ...ma } = a.metadata;
+  const { resourceVersion: _rb, managedFields: fb, ...mb } = b.metadata;
+  if (!sameJson({ ...a, metadata: ma }, { ...b, metadata: mb })) return false;
+  const untimed = (fields: typeof fa) => fields?.map(({ time: _t, ...f }) => f);
+  return sameJson(untimed(fa), untimed(fb));
 }

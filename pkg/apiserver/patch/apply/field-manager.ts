@@ -10,7 +10,7 @@ import { apiErrors, type ApiError } from '../../errors.ts';
 import { unknownServerError } from '../errors.ts';
 import { FieldSet, type Path } from './fieldpath.ts';
 import { conflictError } from './conflicts.ts';
-import { allowedConflictsFromLastApplied, KUBECTL_MANAGER, syncLastApplied, withoutManagedFields } from './last-applied.ts';
+import { allowedConflictsFromLastApplied, KUBECTL_MANAGER, readOnlyWithoutManagedFields, syncLastApplied, withoutManagedFields } from './last-applied.ts';
 import {
   capUpdateManagers, decodeManaged, encodeManaged, formatTime, isResetManagedFields, managerKey, ManagedFieldsError, type Managed, type ManagerId,
 } from './managed.ts';
@@ -62,10 +62,22 @@ const STRIPPED = FieldSet.of(
 const BEFORE_FIRST_APPLY = 'before-first-apply';
 const CURRENT_OPERATION = '\u0000current-operation';
 
+/** One SchemaTypes per resolver, so its classification cache outlives a request. */
+const typesByResolver = new WeakMap<SchemaResolver, SchemaTypes>();
+
+function typesFor(resolver: SchemaResolver): SchemaTypes {
+  let types = typesByResolver.get(resolver);
+  if (!types) {
+    types = new SchemaTypes(resolver);
+    typesByResolver.set(resolver, types);
+  }
+  return types;
+}
+
 function context(input: FieldManagerInput): UpdaterContext {
   const definition = input.resolver.definition(input.schemaName);
   return {
-    types: new SchemaTypes(input.resolver),
+    types: typesFor(input.resolver),
     root: definition,
     apiVersion: input.apiVersion,
     ignored: FieldSet.of(...(input.ignoredFields ?? []).map((p) => p.map((field) => ({ field })))),
@@ -127,7 +139,7 @@ export function updateManagedFields(input: UpdateInput): KObject {
   // Objects whose managers were cleared stay untracked until someone applies.
   if (managed.size === 0 && input.old?.metadata?.uid) return updated;
   const id: ManagerId = { manager: input.manager, operation: 'Update', apiVersion: input.apiVersion, subresource: input.subresource || undefined };
-  const live = input.old ? withoutManagedFields(input.old) : emptyObject(ctx, updated);
+  const live = input.old ? readOnlyWithoutManagedFields(input.old) : emptyObject(ctx, updated);
   recordUpdate(ctx, live, updated as unknown as Json, managed, id, input.now);
   return withManaged(updated, managed);
 }

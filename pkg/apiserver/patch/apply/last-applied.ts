@@ -30,7 +30,7 @@ export function allowedConflictsFromLastApplied(ctx: UpdaterContext, live: KObje
     return undefined;
   }
   if (!isObject(lastApplied) || lastApplied.apiVersion !== ctx.apiVersion) return undefined;
-  const liveWithout = withoutManagedFields(live);
+  const liveWithout = readOnlyWithoutManagedFields(live);
   const fields = toFieldSet(ctx.types, lastApplied, ctx.root);
   const diff = compare(ctx.types, lastApplied, liveWithout, ctx.root);
   return fields.difference(diff.modified).difference(diff.added).difference(diff.removed);
@@ -47,6 +47,16 @@ export function syncLastApplied(result: KObject, applied: KObject): void {
   annotations[LAST_APPLIED_ANNOTATION] = `${goJson(copy)}\n`;
   const size = Object.entries(annotations).reduce((n, [k, v]) => n + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
   if (size > TOTAL_ANNOTATION_SIZE_LIMIT) delete annotations[LAST_APPLIED_ANNOTATION];
+}
+
+/**
+ * A read-only view of `obj` without managedFields: shares everything else with `obj`, so
+ * only comparisons may use it (withoutManagedFields copies, for results that get written to).
+ */
+export function readOnlyWithoutManagedFields(obj: KObject): Json {
+  if (!obj.metadata || !('managedFields' in obj.metadata)) return obj as unknown as Json;
+  const { managedFields: _dropped, ...metadata } = obj.metadata;
+  return { ...obj, metadata } as unknown as Json;
 }
 
 export function withoutManagedFields(obj: KObject): Json {

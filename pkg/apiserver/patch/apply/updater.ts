@@ -98,7 +98,7 @@ function withNamedFields(ctx: UpdaterContext, set: FieldSet, node: SchemaNode | 
  * and fields that no longer exist; managers left with nothing disappear.
  */
 function reconcile(ctx: UpdaterContext, live: Json, next: Json, managed: Managed, key: string, force: boolean): Comparison {
-  const raw = compare(ctx.types, live, next, ctx.root);
+  const raw = compare(ctx.types, live, next, ctx.root, ctx.ignored);
   const comparison: Comparison = {
     added: raw.added.recursiveDifference(ctx.ignored),
     modified: raw.modified.recursiveDifference(ctx.ignored),
