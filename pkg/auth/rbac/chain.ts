@@ -6,7 +6,7 @@
 import type { UserInfo } from '../../api/types.ts';
 import { aggregateMessage } from './gotext.ts';
 import { privilegedGroupAuthorizer, RbacAuthorizer, SYSTEM_PRIVILEGED_GROUP, unionAuthorizer } from './authorizer.ts';
-import { NodeAuthorizer, NODES_GROUP, type NodeObjects } from './node.ts';
+import { NodeAuthorizer, NODES_GROUP, type NodeObjects } from '../node/authorizer.ts';
 import type { RbacLister } from './resolver.ts';
 import type { Attributes, AuthorizationResult, Authorizer } from './types.ts';
 
