@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KObject, UserInfo } from '../../api/types.ts';
-import { NodeAuthorizer, podReferences } from './node.ts';
-import type { Attributes } from './types.ts';
+import { NodeAuthorizer, podReferences } from './authorizer.ts';
+import type { Attributes } from '../rbac/types.ts';
 
 const web: KObject = {
   metadata: { namespace: 'shop', name: 'web' },

@@ -11,10 +11,10 @@
  * left to admission.
  */
 import type { KObject } from '../../api/types.ts';
-import { goQuote } from './gotext.ts';
-import { rulesAllow } from './rules.ts';
-import { NODE_RULES } from './bootstrap.ts';
-import type { Attributes, AuthorizationResult, Authorizer } from './types.ts';
+import { goQuote } from '../rbac/gotext.ts';
+import { rulesAllow } from '../rbac/rules.ts';
+import { NODE_RULES } from '../rbac/bootstrap.ts';
+import type { Attributes, AuthorizationResult, Authorizer } from '../rbac/types.ts';
 
 export const NODES_GROUP = 'system:nodes';
 export const NODE_USER_PREFIX = 'system:node:';
