@@ -10,6 +10,7 @@ import { bearerToken, createAuthenticator, type Authenticator as TokenAuthentica
 import { aggregateClusterRoles } from '../auth/rbac/aggregation.ts';
 import { forbiddenError } from '../auth/rbac/authorizer.ts';
 import { createClusterAuthorizer, type ClusterAuthorizer } from '../auth/rbac/chain.ts';
+import { PodGraph } from '../auth/node/graph.ts';
 import type { RbacLister } from '../auth/rbac/resolver.ts';
 import type { Attributes, ClusterRole, ClusterRoleBinding, Role, RoleBinding } from '../auth/rbac/types.ts';
 import { apiErrors } from '../apiserver/errors.ts';
@@ -85,15 +86,23 @@ export function attributesOf(user: Attributes['user'], info: RequestInfo): Attri
   };
 }
 
-export function createAuthorizer(cache: WatchCache, table: ResourceTable): Authorizer & { cluster: ClusterAuthorizer } {
+/** The node authorizer's pod graph, following the cache's pod events (rebuilt when the cache reloads). */
+function podGraphOf(cache: WatchCache, table: ResourceTable): PodGraph {
   const pods = cacheReader(cache, table, '', 'pods');
+  const graph = new PodGraph();
+  graph.reset(pods.list());
+  cache.subscribe(table.get('', 'v1', 'pods')!.storagePath, cache.revision, (events, revision) => {
+    if (revision < 0) return graph.reset(pods.list());
+    for (const e of events) graph.apply(e.prev?.obj, e.type === 'DELETED' ? undefined : e.object.obj);
+  });
+  return graph;
+}
+
+export function createAuthorizer(cache: WatchCache, table: ResourceTable): Authorizer & { cluster: ClusterAuthorizer } {
   const claims = cacheReader(cache, table, '', 'persistentvolumeclaims');
   const cluster = createClusterAuthorizer({
     rbac: rbacLister(cache, table),
-    nodes: {
-      podsOnNode: (node) => [...pods.list()].filter((p) => p.spec?.nodeName === node),
-      getPersistentVolumeClaim: (ns, name) => claims.get(ns, name),
-    },
+    nodes: { pods: podGraphOf(cache, table), getPersistentVolumeClaim: (ns, name) => claims.get(ns, name) },
   });
   return {
     cluster,

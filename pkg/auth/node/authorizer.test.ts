@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { KObject, UserInfo } from '../../api/types.ts';
-import { NodeAuthorizer, podReferences } from './authorizer.ts';
+import { NodeAuthorizer } from './authorizer.ts';
+import { PodGraph, podReferences } from './graph.ts';
 import type { Attributes } from '../rbac/types.ts';
 
 const web: KObject = {
@@ -18,8 +19,10 @@ const web: KObject = {
     containers: [{ name: 'c', env: [{ name: 'PW', valueFrom: { secretKeyRef: { name: 'db-password', key: 'pw' } } }], envFrom: [{ configMapRef: { name: 'env-config' } }] }],
   },
 };
+const graph = new PodGraph();
+graph.reset([web]);
 const nodes = new NodeAuthorizer({
-  podsOnNode: (name) => (name === 'n1' ? [web] : []),
+  pods: graph,
   getPersistentVolumeClaim: (ns, name) => (ns === 'shop' && name === 'web-data' ? { metadata: { name }, spec: { volumeName: 'pv-1' } } : undefined),
 });
 const n1: UserInfo = { username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
@@ -42,6 +45,9 @@ describe('NodeAuthorizer', () => {
     });
     assert.equal(nodes.authorize(req(n1, 'get', 'configmaps', { namespace: 'shop', name: 'web-config' })).decision, 'allow');
     assert.equal(nodes.authorize(req(n1, 'list', 'secrets', { namespace: 'shop' })).reason, 'can only get individual resources of this type');
+    // A list or watch pinned by fieldSelector=metadata.name (RequestInfo gives it as the name).
+    assert.equal(nodes.authorize(req(n1, 'watch', 'secrets', { namespace: 'shop', name: 'db-password' })).decision, 'allow');
+    assert.equal(nodes.authorize(req(n1, 'get', 'secrets', { namespace: 'other', name: 'db-password' })).decision, 'no-opinion');
     assert.equal(nodes.authorize(req(n1, 'delete', 'secrets', { namespace: 'shop', name: 'db-password' })).reason, 'can only read resources of this type');
   });
 
@@ -68,5 +74,51 @@ describe('NodeAuthorizer', () => {
   test('non-nodes are not its business; a node user without a node name is refused', () => {
     assert.deepEqual(nodes.authorize(req({ username: 'bob', groups: [] }, 'get', 'secrets', { namespace: 'shop', name: 'x' })), { decision: 'no-opinion', reason: '' });
     assert.equal(nodes.authorize(req({ username: 'node', groups: ['system:nodes'] }, 'get', 'pods')).reason, 'unknown node for user "node"');
+  });
+});
+
+describe('NodeAuthorizer on its own pods', () => {
+  test('get, delete, status and eviction of a pod only on the node it is bound to; lists stay open', () => {
+    const pod = (user: UserInfo, verb: string, subresource = '') => nodes.authorize(req(user, verb, 'pods', { namespace: 'shop', name: 'web', subresource }));
+    for (const [verb, sub] of [['get', ''], ['delete', ''], ['update', 'status'], ['create', 'eviction']]) {
+      assert.equal(pod(n1, verb!, sub).decision, 'allow', `${verb} ${sub}`);
+      assert.equal(pod(n2, verb!, sub).reason, "no relationship found between node 'n2' and this object", `${verb} ${sub}`);
+    }
+    assert.equal(nodes.authorize(req(n2, 'list', 'pods', { namespace: 'shop' })).decision, 'allow');
+    assert.equal(nodes.authorize(req(n2, 'update', 'pods', { namespace: 'shop', name: 'web' })).decision, 'no-opinion');
+  });
+
+  test('reads of services, nodes and endpointslices; no writes to them', () => {
+    assert.equal(nodes.authorize(req(n2, 'watch', 'services', {})).decision, 'allow');
+    assert.equal(nodes.authorize(req(n2, 'get', 'nodes', { name: 'n1' })).decision, 'allow');
+    assert.equal(nodes.authorize(req(n2, 'list', 'endpointslices', { apiGroup: 'discovery.k8s.io' })).decision, 'allow');
+    assert.equal(nodes.authorize(req(n2, 'create', 'endpointslices', { apiGroup: 'discovery.k8s.io', namespace: 'shop' })).decision, 'no-opinion');
+    assert.equal(nodes.authorize(req(n2, 'delete', 'services', { namespace: 'shop', name: 'x' })).decision, 'no-opinion');
+  });
+});
+
+describe('PodGraph', () => {
+  const pod = (name: string, nodeName: string | undefined, secret: string): KObject => ({
+    metadata: { namespace: 'ns', name },
+    spec: { nodeName, volumes: [{ name: 'v', secret: { secretName: secret } }], containers: [{ name: 'c' }] },
+  });
+
+  test('follows binding, moves and deletion, counting pods that share a reference', () => {
+    const g = new PodGraph();
+    g.apply(undefined, pod('a', undefined, 's'));
+    assert.equal(g.references('n1', 'secrets', 'ns', 's'), false, 'an unbound pod gives no node anything');
+    g.apply(pod('a', undefined, 's'), pod('a', 'n1', 's'));
+    g.apply(undefined, pod('b', 'n1', 's'));
+    assert.equal(g.hasPod('n1', 'ns', 'a'), true);
+    g.apply(pod('a', 'n1', 's'), undefined);
+    assert.equal(g.references('n1', 'secrets', 'ns', 's'), true, 'pod b still uses it');
+    g.apply(pod('b', 'n1', 's'), pod('b', 'n1', 't'));
+    assert.equal(g.references('n1', 'secrets', 'ns', 's'), false);
+    assert.equal(g.references('n1', 'secrets', 'ns', 't'), true);
+    assert.equal(g.hasPod('n1', 'ns', 'a'), false);
+    g.reset([pod('c', 'n2', 'u')]);
+    assert.equal(g.references('n1', 'secrets', 'ns', 't'), false);
+    assert.deepEqual([...g.claimsOn('n2')], []);
+    assert.equal(g.hasPod('n2', 'ns', 'c'), true);
   });
 });

@@ -6,7 +6,8 @@
 import type { UserInfo } from '../../api/types.ts';
 import { aggregateMessage } from './gotext.ts';
 import { privilegedGroupAuthorizer, RbacAuthorizer, SYSTEM_PRIVILEGED_GROUP, unionAuthorizer } from './authorizer.ts';
-import { NodeAuthorizer, NODES_GROUP, type NodeObjects } from '../node/authorizer.ts';
+import { NodeAuthorizer, type NodeObjects } from '../node/authorizer.ts';
+import { NODES_GROUP } from '../node/identity.ts';
 import type { RbacLister } from './resolver.ts';
 import type { Attributes, AuthorizationResult, Authorizer } from './types.ts';
 

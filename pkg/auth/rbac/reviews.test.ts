@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { UserInfo } from '../../api/types.ts';
 import { ApiError } from '../../apiserver/errors.ts';
+import { PodGraph } from '../node/graph.ts';
 import { createClusterAuthorizer } from './chain.ts';
 import { localSubjectAccessReview, selfSubjectAccessReview, selfSubjectRulesReview, subjectAccessReview } from './reviews.ts';
 import { memoryLister } from './testlister.ts';
@@ -19,7 +20,7 @@ const authorizer = createClusterAuthorizer({
       { metadata: { namespace: 'dev', name: 'broken' }, roleRef: ref('Role', 'gone'), subjects: [{ kind: 'Group', name: 'devs' }] },
     ],
   }),
-  nodes: { podsOnNode: () => [], getPersistentVolumeClaim: () => undefined },
+  nodes: { pods: new PodGraph(), getPersistentVolumeClaim: () => undefined },
 });
 const bob: UserInfo = { username: 'bob', groups: ['devs', 'system:authenticated'] };
 const podsIn = (namespace: string, verb = 'list') => ({ resourceAttributes: { namespace, verb, resource: 'pods' } });
