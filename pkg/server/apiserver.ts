@@ -16,6 +16,7 @@ import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
+import { nodeRestrictionAdmission } from '../auth/node/restriction.ts';
 import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { limitRangerAdmission } from './limitranger.ts';
@@ -100,7 +101,9 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
       const pods = podAdmission(ctx, { notReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds, unreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds });
       const limitRanger = limitRangerAdmission(ctx);
       const quota = quotaAdmission(ctx);
+      const nodeRestriction = nodeRestrictionAdmission();
       return async (def, obj, old, sctx) => {
+        nodeRestriction(def, obj, old, sctx);
         limitRanger(def, obj, old);
         defaultClasses(def, obj, old);
         priority(def, obj, old);
