@@ -25,7 +25,8 @@ import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
 import { apiExtras } from './extras.ts';
-import { supervisorPaths } from './supervisor.ts';
+import { followNodeDeletions, storeNodePasswords, supervisorPaths } from './supervisor.ts';
+import type { NodePasswordSecrets } from '../auth/node/password.ts';
 
 const log = logger('apiserver');
 
@@ -83,6 +84,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     secrets: { get: (ns, name) => readers.get('secrets', ns, name) },
   });
   let clusterAuthorizer: ClusterAuthorizer | undefined;
+  let nodePasswords: NodePasswordSecrets | undefined;
   const extras = apiExtras({ table, saKey, apiAudiences, tokens: authenticator.tokens, objects: objectGetter, serverVersion: versionInfo().gitVersion! });
   const api = await composeApiServer({
     backend,
@@ -130,7 +132,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,
-    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret }),
+    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, nodePasswords: () => nodePasswords }),
     impersonate: (user, req) => extras.impersonate(user, req),
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
@@ -138,10 +140,13 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();
+  nodePasswords = storeNodePasswords(api.ctx);
+  const stopNodePasswordCleanup = followNodeDeletions(api.ctx, nodePasswords);
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
   return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
     crds.stop();
+    stopNodePasswordCleanup();
     await api.close();
   } };
 }

@@ -9,13 +9,20 @@
  *                                      first) for one of IDENTITIES, to callers presenting the
  *                                      join secret as HTTP basic auth `server:<secret>` or
  *                                      `node:<secret>`
- *
- * Certificates for kubelets (one per node name) are meant to join IDENTITIES the same way.
+ *   GET /v1-tsk/client-kubelet.crt     the same for a node's kubelet (system:node:<name>) and
+ *   GET /v1-tsk/serving-kubelet.crt    its HTTPS API, with the node name, password and IPs in
+ *                                      headers (pkg/auth/node/certificates.ts): the node
+ *                                      password decides who may have a node name
  */
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import type { StrategyContext } from '../api/types.ts';
+import { answerKubeletCertRequest, NODE_NAME_HEADER, type KubeletCertKind } from '../auth/node/certificates.ts';
+import { nodePasswordCleanup, type NodePasswordSecrets } from '../auth/node/password.ts';
 import { issueClientCert, type CertKey } from '../auth/pki.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
+import { ApiError } from '../apiserver/errors.ts';
+import type { ApiContext } from '../apiserver/handlers/context.ts';
 import type { Request } from '../apiserver/http/body.ts';
 import type { PathHandler } from '../apiserver/server.ts';
 import { logger } from '../log/log.ts';
@@ -36,6 +43,8 @@ export interface SupervisorOptions {
   pki: Pick<ServerPki, 'serverCa' | 'clientCa'>;
   /** The join secret (the part after `server:` in the join token). */
   secret: string;
+  /** Where node password hashes live; undefined until the API server's store is up (503 meanwhile). */
+  nodePasswords?: () => NodePasswordSecrets | undefined;
 }
 
 function reply(res: unknown, status: number, body: string, contentType = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
@@ -65,16 +74,65 @@ export function supervisorPaths(opts: SupervisorOptions): Map<string, PathHandle
     reply(res, 200, opts.pki.serverCa.certPem, 'application/x-pem-file');
   });
   paths.set('/v1-tsk', async (req, res, path) => {
-    const identity = /^\/v1-tsk\/client-([a-z0-9-]+)\.crt$/.exec(path)?.[1];
-    const subject = identity !== undefined ? IDENTITIES[identity] : undefined;
-    if (!subject) return reply(res, 404, '404 page not found\n');
+    const name = /^\/v1-tsk\/([a-z]+-[a-z0-9-]+)\.crt$/.exec(path)?.[1] ?? '';
+    const kubelet = /^(client|serving)-kubelet$/.exec(name)?.[1] as KubeletCertKind | undefined;
+    const subject = name.startsWith('client-') ? IDENTITIES[name.slice('client-'.length)] : undefined;
+    if (!subject && !kubelet) return reply(res, 404, '404 page not found\n');
     if (req.method !== 'GET') return reply(res, 405, 'method not allowed\n');
     if (!hasJoinSecret(req, opts.secret)) {
       return reply(res, 401, 'Unauthorized: the join token is not valid for this server\n', undefined, { 'www-authenticate': 'Basic realm="tsk"' });
     }
-    const issued: CertKey = await issueClientCert(opts.pki.clientCa, subject);
-    log.info(`issued a client certificate for ${subject.commonName}`);
+    if (kubelet) {
+      const passwords = opts.nodePasswords?.();
+      if (!passwords) return reply(res, 503, 'the API server is still starting; try again\n');
+      const answer = await answerKubeletCertRequest(kubelet, req.headers, opts.pki, passwords);
+      const node = String(req.headers[NODE_NAME_HEADER] ?? '');
+      if (answer.status === 200) log.info(`issued the ${kubelet} certificate of node ${node}`);
+      else log.warn(`refused the ${kubelet} certificate of node ${node}: ${answer.body.trim()}`);
+      return reply(res, answer.status, answer.body, answer.status === 200 ? 'application/x-pem-file' : undefined);
+    }
+    const issued: CertKey = await issueClientCert(opts.pki.clientCa, subject!);
+    log.info(`issued a client certificate for ${subject!.commonName}`);
     reply(res, 200, issued.certPem + issued.keyPem, 'application/x-pem-file');
   });
   return paths;
+}
+
+const asSystem = (): StrategyContext => ({ user: { username: 'system:apiserver', groups: ['system:masters'] }, now: new Date(), dryRun: false, subresource: '' });
+const isReason = (err: unknown, reason: string) => err instanceof ApiError && err.reason === reason;
+
+/** Node password Secrets in the API server's own store, written as the API server. */
+export function storeNodePasswords(ctx: ApiContext): NodePasswordSecrets {
+  const def = ctx.table.get('', 'v1', 'secrets')!;
+  return {
+    read: async (namespace, name) => (await ctx.store.read(def, namespace, name))?.obj,
+    create: async (secret) => {
+      try {
+        await ctx.store.create(def, secret, asSystem());
+        return true;
+      } catch (err) {
+        if (isReason(err, 'AlreadyExists')) return false;
+        throw err;
+      }
+    },
+    delete: async (namespace, name) => {
+      try {
+        await ctx.store.delete(def, namespace, name, {}, asSystem());
+      } catch (err) {
+        if (!isReason(err, 'NotFound')) throw err;
+      }
+    },
+  };
+}
+
+/**
+ * A deleted Node frees its name: its password Secret goes with it, as k3s's node controller
+ * does. Returns the function that stops following.
+ */
+export function followNodeDeletions(ctx: ApiContext, passwords: NodePasswordSecrets): () => void {
+  const onDeleted = nodePasswordCleanup(passwords, (node, err) => log.warn(`could not delete the node password of deleted node ${node}: ${err.message}`));
+  const sub = ctx.cache.subscribe(ctx.table.get('', 'v1', 'nodes')!.storagePath, ctx.cache.revision, (events) => {
+    for (const e of events) if (e.type === 'DELETED') onDeleted(e.object.obj.metadata.name!);
+  });
+  return () => sub?.cancel();
 }
