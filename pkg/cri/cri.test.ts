@@ -1,53 +1,27 @@
 /**
- * CriClient against a real containerd 1.6, started here through pkg/containerd's
- * ManagedContainerd with its own root, state, socket and runc root under a temp dir.
+ * CriClient against a real containerd 1.6 in a temp dir (see testkit.ts).
  */
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { findExecutable } from '../containerd/ctr.ts';
-import { ManagedContainerd } from '../containerd/process.ts';
 import { CriClient } from './client.ts';
 import { CriError, isNotFound } from './errors.ts';
+import { runtimeMissing, startTestRuntime, type TestRuntime } from './testkit.ts';
 
-const missing = !findExecutable('containerd') ? 'containerd not installed' : process.getuid?.() !== 0 ? 'needs root' : false;
-
-/** A free loopback port for containerd's streaming server (the default 10010 may be taken). */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
-
-describe('CriClient on a real containerd', { skip: missing }, () => {
-  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cri-'));
-  let containerd: ManagedContainerd;
+describe('CriClient on a real containerd', { skip: runtimeMissing }, () => {
+  let runtime: TestRuntime;
   let client: CriClient;
 
   before(async () => {
-    const cniConfDir = path.join(tmp, 'cni', 'net.d');
-    fs.mkdirSync(cniConfDir, { recursive: true });
-    containerd = new ManagedContainerd({ dir: path.join(tmp, 'containerd'), sandboxImage: 'tsk.local/pause:cri-test', streamServerPort: await freePort(), cniConfDir, stopGraceMs: 5_000 });
-    // The client may exist before the runtime does: waitForReady bridges the start.
-    client = CriClient.connect(containerd.address);
-    await containerd.start();
+    runtime = await startTestRuntime();
+    client = runtime.client;
   });
 
-  after(async () => {
-    client?.close();
-    await containerd?.stop();
-    fs.rmSync(tmp, { recursive: true, force: true });
-  });
+  after(() => runtime?.stop());
 
-  it('waits for the runtime, then reads its version', async () => {
-    const version = await client.waitForReady(30_000);
+  it('waits for the runtime to start, then reads its version', async () => {
+    const version = runtime.version;
     assert.equal(version.runtimeName, 'containerd');
     assert.equal(version.runtimeApiVersion, 'v1');
     assert.match(version.runtimeVersion, /^\d+\.\d+/);
@@ -91,11 +65,11 @@ describe('CriClient on a real containerd', { skip: missing }, () => {
   it('reports the image filesystem', async () => {
     const { imageFilesystems } = await client.imageFsInfo();
     assert.ok(imageFilesystems.length >= 1);
-    assert.ok(imageFilesystems[0]!.fsId!.mountpoint.startsWith(tmp), imageFilesystems[0]!.fsId!.mountpoint);
+    assert.ok(imageFilesystems[0]!.fsId!.mountpoint.startsWith(runtime.tmp), imageFilesystems[0]!.fsId!.mountpoint);
   });
 
   it('fails calls after close with Unavailable', async () => {
-    const other = CriClient.connect(`unix://${containerd.address}`);
+    const other = CriClient.connect(`unix://${runtime.containerd.address}`);
     assert.equal((await other.version()).runtimeName, 'containerd');
     other.close();
     await assert.rejects(other.version(), (err: unknown) => err instanceof CriError && err.code === 'Unavailable');
