@@ -43,6 +43,8 @@ export interface ContainerdPaths {
   runcRoot: string;
   log: string;
   pidFile: string;
+  /** The image folder's memory of what it imported (images.ts). */
+  importState: string;
 }
 
 export function containerdPaths(dir: string): ContainerdPaths {
@@ -56,6 +58,7 @@ export function containerdPaths(dir: string): ContainerdPaths {
     runcRoot: path.join(dir, 'runc'),
     log: path.join(dir, 'containerd.log'),
     pidFile: path.join(dir, 'containerd.pid'),
+    importState: path.join(dir, 'imported-images.json'),
   };
 }
 

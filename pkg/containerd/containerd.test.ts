@@ -1,0 +1,140 @@
+/**
+ * The managed containerd for real: containerd 1.6 from Debian in a temp data dir, images
+ * imported through the image folder, containers run by runc. Skipped where containerd is not
+ * installed. Everything started here is stopped by PID at the end.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import zlib from 'node:zlib';
+import { buildBusyboxImage } from '../../test/lib/images.ts';
+import { until } from '../../test/lib/until.ts';
+import type { Logger } from '../log/log.ts';
+import { findExecutable, runCtr } from './ctr.ts';
+import { ContainerdError } from './errors.ts';
+import { ImageFolder } from './images.ts';
+import { CRI_NAMESPACE } from './import.ts';
+import { pauseImageName } from './pause.ts';
+import { ManagedContainerd } from './process.ts';
+
+/** Polls until `condition` holds (until() takes undefined, not false, as "not yet"). */
+const waitFor = (what: string, condition: () => boolean | Promise<boolean>) => until(what, async () => (await condition()) || undefined);
+
+const installed = findExecutable('containerd') !== undefined && findExecutable('runc') !== undefined;
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-containerd-test-'));
+const agentDir = path.join(tmp, 'agent');
+const imagesDir = path.join(agentDir, 'images');
+const lines: string[] = [];
+const log: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(`ERROR ${m}`) };
+
+describe('managed containerd', { skip: !installed && 'containerd/runc not installed' }, () => {
+  let containerd: ManagedContainerd;
+  let folder: ImageFolder | undefined;
+  const ctr = (args: string[]) => runCtr(containerd.ctr, args, { namespace: CRI_NAMESPACE });
+  // --runc-root, --fifo-dir: ctr's own containers must stay under our data dir too.
+  const run = (id: string, image: string, command: string[]) => ctr(['run', '--rm', '--fifo-dir', path.join(tmp, 'fifo'), '--runc-root', containerd.paths.runcRoot, '--snapshotter', containerd.snapshotter, image, id, ...command]);
+  const newFolder = () => new ImageFolder({ ctr: containerd.ctr, snapshotter: containerd.snapshotter, dir: imagesDir, stateFile: containerd.paths.importState, settleMs: 1000, log });
+
+  before(async () => {
+    containerd = new ManagedContainerd({ dir: path.join(agentDir, 'containerd'), sandboxImage: pauseImageName(), streamServerPort: 0, stopGraceMs: 5000, log });
+    await containerd.start();
+  });
+
+  after(async () => {
+    folder?.stop();
+    await containerd?.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('answers on its own socket, with the CRI plugin loaded', async () => {
+    assert.ok(containerd.address.startsWith(agentDir));
+    assert.match(await runCtr(containerd.ctr, ['version']), /Server:\n\s+Version:\s+\S+/);
+  });
+
+  it('imports the built-in pause image at start, and the CRI takes it as its own', async () => {
+    folder = newFolder();
+    await folder.start();
+    const images = await ctr(['images', 'ls']);
+    const line = images.split('\n').find((l) => l.startsWith(`${pauseImageName()} `));
+    assert.ok(line, images);
+    // The CRI labels every image it has indexed: this is what the kubelet will see.
+    assert.match(line, /io\.cri-containerd\.image=managed/);
+  });
+
+  it('runs the pause image as PID 1 of a container, which exits 0 on SIGTERM', async () => {
+    const running = run('pause-test', pauseImageName(), []);
+    await waitFor('the pause task running', async () => /pause-test\s+\d+\s+RUNNING/.test(await ctr(['tasks', 'ls'])));
+    await ctr(['tasks', 'kill', '--signal', 'SIGTERM', 'pause-test']);
+    await running; // ctr run --rm fails unless the task exits 0
+  });
+
+  it('imports busybox tarballs dropped in the folder, plain and gzipped, and runs them', async () => {
+    const plain = buildBusyboxImage({ name: 'tsk.local/busybox:plain', dir: tmp });
+    const gzipped = buildBusyboxImage({ name: 'tsk.local/busybox:gzip', dir: tmp });
+    // A partial file first, growing as a slow copy makes it (appends far apart less than
+    // settleMs): it must not be imported until done.
+    const target = path.join(imagesDir, 'busybox-gzip.tar.gz');
+    const bytes = zlib.gzipSync(fs.readFileSync(gzipped));
+    fs.writeFileSync(target, bytes.subarray(0, 1000));
+    for (let offset = 1000; offset < bytes.length; offset += 200_000) {
+      await new Promise((r) => setTimeout(r, 50));
+      fs.appendFileSync(target, bytes.subarray(offset, offset + 200_000));
+    }
+    fs.copyFileSync(plain, path.join(imagesDir, 'busybox-plain.tar'));
+    await waitFor('both busybox imports', () => lines.filter((l) => /imported tsk\.local\/busybox:(plain|gzip) from/.test(l)).length === 2);
+    assert.deepEqual(lines.filter((l) => l.startsWith('ERROR')), []);
+    assert.equal(await run('busybox-plain', 'tsk.local/busybox:plain', ['echo', 'hi']), 'hi\n');
+    assert.equal(await run('busybox-gzip', 'tsk.local/busybox:gzip', ['sh', '-c', 'id -un; ls -d /tmp']), 'root\n/tmp\n');
+  });
+
+  it('does not import the same files again after an agent restart', async () => {
+    folder!.stop();
+    const before = lines.length;
+    folder = newFolder();
+    await folder.start();
+    fs.writeFileSync(path.join(imagesDir, 'not-an-image.tar'), 'garbage');
+    await waitFor('the garbage file tried', () => lines.slice(before).some((l) => l.includes('not-an-image.tar')));
+    const imports = lines.slice(before).filter((l) => l.startsWith('imported '));
+    assert.equal(imports.length, 1, imports.join('\n'));
+    assert.match(imports[0], /^imported the built-in pause image/);
+    assert.ok(lines.slice(before).some((l) => l.startsWith('ERROR importing') && l.includes('not-an-image.tar')));
+  });
+
+  it('is restarted when it dies', async () => {
+    const first = containerd.pid!;
+    process.kill(first, 'SIGKILL');
+    await waitFor('a new containerd answering', async () => containerd.restarts === 1 && containerd.pid !== first && (await runCtr(containerd.ctr, ['version']).then(() => true, () => false)));
+    assert.ok(lines.some((l) => /containerd exited \(SIGKILL\)/.test(l)));
+  });
+
+  it('stops on shutdown and leaves no containerd behind', async () => {
+    const pid = containerd.pid!;
+    await containerd.stop();
+    assert.ok(!fs.existsSync(`/proc/${pid}`) || /\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8')));
+    assert.ok(!fs.existsSync(containerd.paths.pidFile));
+  });
+
+  it('ends a containerd a killed agent left behind before starting its own', async () => {
+    // What a SIGKILLed agent leaves: containerd running on our config, its pid in the pid file.
+    const orphan = spawn(findExecutable('containerd')!, ['--config', containerd.paths.config], { stdio: 'ignore', detached: true });
+    fs.writeFileSync(containerd.paths.pidFile, `${orphan.pid}\n`);
+    const orphanExit = new Promise((resolve) => orphan.on('exit', resolve));
+    await waitFor('the orphan answering', () => runCtr(containerd.ctr, ['version']).then(() => true, () => false));
+    await containerd.start();
+    await orphanExit;
+    assert.notEqual(containerd.pid, orphan.pid);
+    await runCtr(containerd.ctr, ['version']);
+  });
+});
+
+describe('missing containerd', () => {
+  it('says what to install', () => {
+    assert.throws(
+      () => new ManagedContainerd({ dir: path.join(tmp, 'missing'), sandboxImage: 'x', binary: path.join(tmp, 'no-such-containerd'), snapshotter: 'native' }),
+      (err: Error) => err instanceof ContainerdError && err.code === 'not-found' && /apt-get install containerd runc containernetworking-plugins/.test(err.message),
+    );
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Imports one image tarball into containerd's `k8s.io` namespace, the one the CRI (and so the
+ * kubelet) sees, and unpacks it into the snapshotter the CRI uses: an image that is only in
+ * the content store makes CreateContainer fail.
+ *
+ * Supported: OCI image layouts and `docker save` archives (what ctr 1.6 reads), plain, gzip
+ * (decompressed here: ctr 1.6 reads only plain tar) or zstd (through the `zstd` command, Debian
+ * package zstd: Node 20 has no zstd decoder). The format is told by the first bytes, not the
+ * file name.
+ */
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { Readable } from 'node:stream';
+import zlib from 'node:zlib';
+import type { Snapshotter } from './config.ts';
+import { type Ctr, findExecutable, runCtr } from './ctr.ts';
+import { ContainerdError } from './errors.ts';
+
+export const CRI_NAMESPACE = 'k8s.io';
+
+type Compression = 'none' | 'gzip' | 'zstd';
+
+function compressionOf(head: Buffer): Compression {
+  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
+  if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
+  return 'none';
+}
+
+function readHead(file: string): Buffer {
+  const head = Buffer.alloc(4);
+  const fd = fs.openSync(file, 'r');
+  try {
+    fs.readSync(fd, head, 0, 4, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return head;
+}
+
+/** The tar stream inside `file`. */
+function tarStream(file: string): Readable {
+  const compression = compressionOf(readHead(file));
+  if (compression === 'gzip') return fs.createReadStream(file).pipe(zlib.createGunzip());
+  if (compression === 'none') return fs.createReadStream(file);
+  const zstd = findExecutable('zstd');
+  if (!zstd) throw new ContainerdError('image', `${file} is zstd-compressed: install zstd (apt-get install zstd) or decompress it`);
+  const child = spawn(zstd, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  child.on('exit', (code) => code && child.stdout.destroy(new Error(`zstd exited with code ${code}`)));
+  return child.stdout;
+}
+
+/** Imports and unpacks the images in `source` (a file, or the archive's bytes); returns their names. */
+export async function importImages(ctr: Ctr, source: string | Buffer, snapshotter: Snapshotter): Promise<string[]> {
+  const input = typeof source === 'string' ? tarStream(source) : Readable.from([source]);
+  const output = await runCtr(ctr, ['images', 'import', '--snapshotter', snapshotter, '-'], { namespace: CRI_NAMESPACE, input });
+  // ctr prints `unpacking NAME (sha256:…)...done` per image it unpacked.
+  return [...output.matchAll(/^unpacking (\S+) \(sha256:[0-9a-f]+\)\.\.\.done$/gm)].map((m) => m[1]);
+}
