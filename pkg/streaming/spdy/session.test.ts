@@ -1,0 +1,153 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import http from 'node:http';
+import net from 'node:net';
+import { after, test } from 'node:test';
+import { text } from 'node:stream/consumers';
+import { UpgradeRefusedError } from '../upgrade.ts';
+import { SpdySession } from './session.ts';
+import { SpdyStreamResetError, type SpdyStream } from './stream.ts';
+import { acceptSpdy, dialSpdy } from './upgrade.ts';
+
+/** Two sessions joined by a loopback TCP connection. */
+async function socketPair(onServerStream: (stream: SpdyStream) => void): Promise<{ client: SpdySession; server: SpdySession }> {
+  const listener = net.createServer();
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const accepted = once(listener, 'connection');
+  const socket = net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1');
+  const [serverSocket] = (await accepted) as [net.Socket];
+  listener.close();
+  return {
+    client: new SpdySession(socket, { client: true }),
+    server: new SpdySession(serverSocket, { client: false, onStream: onServerStream }),
+  };
+}
+
+test('streams carry data both ways, half-close with FIN, and the peer sees the SYN headers', async () => {
+  const seen: Record<string, string>[] = [];
+  const { client, server } = await socketPair((stream) => {
+    seen.push(stream.headers);
+    // Echo upper-cased, then FIN after the client's FIN.
+    stream.on('data', (chunk: Buffer) => stream.write(chunk.toString().toUpperCase()));
+    stream.on('end', () => stream.end('!'));
+  });
+  const stream = client.openStream({ streamType: 'stdin', port: '80' });
+  assert.deepEqual(await stream.replied, {});
+  stream.end('hello spdy');
+  assert.equal(await text(stream), 'HELLO SPDY!');
+  assert.deepEqual(seen, [{ streamtype: 'stdin', port: '80' }]);
+  client.destroy();
+  server.destroy();
+});
+
+test('a megabyte in each direction arrives intact and in order (frames split, windows replenished)', async () => {
+  const payload = Buffer.alloc(1024 * 1024);
+  for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) % 251;
+  const { client, server } = await socketPair((stream) => {
+    stream.pipe(stream); // echo everything, FIN included
+  });
+  const stream = client.openStream({ streamtype: 'data' });
+  const received: Buffer[] = [];
+  stream.on('data', (chunk: Buffer) => received.push(chunk));
+  stream.end(payload);
+  await once(stream, 'end');
+  assert.ok(Buffer.concat(received).equals(payload));
+  client.destroy();
+  server.destroy();
+});
+
+test('a slow reader holds the sender back (the transport is paused) without losing bytes', async () => {
+  let serverStream: SpdyStream | undefined;
+  const { client, server } = await socketPair((stream) => {
+    serverStream = stream;
+  });
+  const stream = client.openStream({ streamtype: 'data' });
+  await stream.replied;
+  const chunk = Buffer.alloc(64 * 1024, 1);
+  let writes = 0;
+  while (stream.write(chunk) && writes < 1000) writes++;
+  // Nothing reads on the server yet: the client must eventually see back-pressure.
+  assert.ok(writes < 1000, 'write() never asked to wait');
+  stream.end();
+  assert.ok(serverStream);
+  let total = 0;
+  for await (const piece of serverStream) total += (piece as Buffer).length;
+  assert.equal(total, (writes + 1) * chunk.length);
+  client.destroy();
+  server.destroy();
+});
+
+test('ping round trips; destroy resets a stream the peer still uses', async () => {
+  let serverStream: SpdyStream | undefined;
+  const { client, server } = await socketPair((stream) => {
+    serverStream = stream;
+  });
+  await client.ping();
+  await server.ping();
+  const stream = client.openStream({ streamtype: 'stdout' });
+  await stream.replied;
+  assert.ok(serverStream);
+  const failed = once(serverStream, 'error');
+  stream.destroy();
+  const [err] = (await failed) as [SpdyStreamResetError];
+  assert.ok(err instanceof SpdyStreamResetError);
+  assert.equal(err.status, 5);
+  client.destroy();
+  server.destroy();
+});
+
+test('closing the connection ends every stream, keeping what already arrived readable', async () => {
+  const { client, server } = await socketPair((stream) => {
+    stream.write('last words');
+    server.destroy();
+  });
+  const closed = once(client, 'close');
+  const stream = client.openStream({ streamtype: 'stdout' });
+  stream.on('error', () => {});
+  assert.equal(await text(stream), 'last words');
+  await closed;
+  assert.ok(client.closed);
+});
+
+test('GOAWAY: the session closes once its streams are done', async () => {
+  let serverStream: SpdyStream | undefined;
+  const { client, server } = await socketPair((stream) => {
+    serverStream = stream;
+  });
+  const stream = client.openStream({ streamtype: 'error' });
+  await stream.replied;
+  server.close();
+  assert.ok(serverStream);
+  assert.equal(server.closed, false, 'closed while a stream was open');
+  const bothClosed = Promise.all([once(client, 'close'), once(server, 'close')]);
+  serverStream.end('{"status":"Success"}');
+  stream.end();
+  assert.equal(await text(stream), '{"status":"Success"}');
+  await bothClosed;
+});
+
+test('HTTP upgrade: the server picks the first offered protocol it knows; a stranger is refused with 403', async () => {
+  const server = http.createServer((_req, res) => res.end());
+  server.on('upgrade', (req, socket, head) => {
+    acceptSpdy(req, socket, head, ['v4.channel.k8s.io', 'v3.channel.k8s.io'], (stream) => stream.end(`hi ${stream.headers.streamtype}`));
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  after(() => server.close());
+  const url = `http://127.0.0.1:${(server.address() as net.AddressInfo).port}/exec/abc`;
+
+  const { session, protocol } = await dialSpdy({ url }, ['v5.channel.k8s.io', 'v3.channel.k8s.io', 'v4.channel.k8s.io']);
+  assert.equal(protocol, 'v3.channel.k8s.io');
+  const stream = session.openStream({ streamtype: 'error' });
+  stream.end();
+  assert.equal(await text(stream), 'hi error');
+  session.destroy();
+
+  await assert.rejects(dialSpdy({ url }, ['portforward.k8s.io']), (err: unknown) => {
+    assert.ok(err instanceof UpgradeRefusedError);
+    assert.equal(err.status, 403);
+    assert.match(err.body.toString(), /unable to negotiate protocol/);
+    return true;
+  });
+});
