@@ -56,7 +56,7 @@ describe('expand', () => {
 describe('EnvResolver', () => {
   it('expands values in declaration order against earlier variables only', async () => {
     const c = { name: 'app', env: [{ name: 'LATER', value: '$(FIRST)' }, { name: 'FIRST', value: 'one' }, { name: 'SECOND', value: '$(FIRST)-two' }, { name: 'EMPTY' }] };
-    const env = asMap(await resolver().resolve(pod([c]), c));
+    const env = asMap(await resolver().envFor(pod([c]), c));
     assert.equal(env.LATER, '$(FIRST)');
     assert.equal(env.SECOND, 'one-two');
     assert.equal(env.EMPTY, '');
@@ -77,7 +77,7 @@ describe('EnvResolver', () => {
         { name: 'BOTH', value: '$(COLOR):$(PASS)' },
       ],
     };
-    const env = asMap(await resolver(objects).resolve(pod([c]), c));
+    const env = asMap(await resolver(objects).envFor(pod([c]), c));
     assert.deepEqual([env.COLOR, env.PASS, env.BOTH], ['blue', 's3cret', 'blue:s3cret']);
     assert.ok(!('OPT_KEY' in env) && !('OPT_OBJ' in env));
   });
@@ -85,15 +85,15 @@ describe('EnvResolver', () => {
   it('fails with a CreateContainerConfigError message when a required key or object is missing', async () => {
     const objects = { 'cm/shop/settings': { metadata: { name: 'settings' }, data: {} } };
     const keyMissing = { name: 'app', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'settings', key: 'color' } } }] };
-    await assert.rejects(resolver(objects).resolve(pod([keyMissing]), keyMissing), (err: Error) => err instanceof EnvError && err.message === "couldn't find key color in ConfigMap shop/settings");
+    await assert.rejects(resolver(objects).envFor(pod([keyMissing]), keyMissing), (err: Error) => err instanceof EnvError && err.message === "couldn't find key color in ConfigMap shop/settings");
     const objMissing = { name: 'app', env: [{ name: 'X', valueFrom: { secretKeyRef: { name: 'creds', key: 'p' } } }] };
-    await assert.rejects(resolver().resolve(pod([objMissing]), objMissing), { message: 'secret "creds" not found', reason: 'CreateContainerConfigError' });
+    await assert.rejects(resolver().envFor(pod([objMissing]), objMissing), { message: 'secret "creds" not found', reason: 'CreateContainerConfigError' });
   });
 
   it('answers every fieldRef path kubelet supports', async () => {
     const paths = ['metadata.name', 'metadata.namespace', 'metadata.uid', "metadata.labels['app']", "metadata.annotations['note']", 'metadata.labels', 'spec.nodeName', 'spec.serviceAccountName', 'status.hostIP', 'status.podIP', 'status.podIPs'];
     const c = { name: 'app', env: paths.map((fieldPath, i) => ({ name: `F${i}`, valueFrom: { fieldRef: { fieldPath } } })) };
-    const env = asMap(await resolver().resolve(pod([c]), c));
+    const env = asMap(await resolver().envFor(pod([c]), c));
     assert.deepEqual(paths.map((_, i) => env[`F${i}`]), ['web-1', 'shop', 'u-1', 'web', 'hi "there"', 'app="web"\ntier="front"', 'n1', 'builder', '10.0.0.5', '10.42.0.7', '10.42.0.7,fd00::7']);
   });
 
@@ -109,7 +109,7 @@ describe('EnvResolver', () => {
         { name: 'MEM_REQ', valueFrom: { resourceFieldRef: { resource: 'requests.memory' } } },
       ],
     };
-    const env = asMap(await resolver().resolve(pod([c]), c));
+    const env = asMap(await resolver().envFor(pod([c]), c));
     assert.deepEqual([env.MEM_LIMIT_MI, env.CPU_REQ, env.CPU_REQ_M, env.CPU_LIMIT, env.MEM_REQ], ['256', '1', '250', '4', String(100 * 1024 * 1024)]);
   });
 
@@ -124,12 +124,12 @@ describe('EnvResolver', () => {
       envFrom: [{ configMapRef: { name: 'settings' }, prefix: 'CM_' }, { secretRef: { name: 'creds' } }, { configMapRef: { name: 'absent', optional: true } }],
       env: [{ name: 'CM_size', value: 'XL' }],
     };
-    const env = asMap(await resolver(objects, [], events).resolve(pod([c]), c));
+    const env = asMap(await resolver(objects, [], events).envFor(pod([c]), c));
     assert.deepEqual([env.CM_color, env.CM_size, env.user], ['blue', 'XL', 'ann']);
     assert.ok(!('CM_bad=key' in env));
     assert.deepEqual(events, ['Warning InvalidEnvironmentVariableNames Keys [CM_bad=key] from the EnvFrom configMap shop/settings were skipped since they are considered invalid environment variable names.']);
     const required = { name: 'app', envFrom: [{ configMapRef: { name: 'absent' } }] };
-    await assert.rejects(resolver(objects).resolve(pod([required]), required), { message: 'configmap "absent" not found' });
+    await assert.rejects(resolver(objects).envFor(pod([required]), required), { message: 'configmap "absent" not found' });
   });
 
   it('injects service variables: kubernetes always, the namespace\'s unless enableServiceLinks is false', async () => {
@@ -140,7 +140,7 @@ describe('EnvResolver', () => {
       svc('shop', 'headless', 'None'),
     ];
     const c = { name: 'app', env: [{ name: 'ADDR', value: '$(REDIS_MAIN_SERVICE_HOST):$(REDIS_MAIN_SERVICE_PORT)' }] };
-    const env = asMap(await resolver({}, services).resolve(pod([c]), c));
+    const env = asMap(await resolver({}, services).envFor(pod([c]), c));
     assert.equal(env.ADDR, '10.43.0.9:6379');
     assert.equal(env.KUBERNETES_SERVICE_HOST, '10.43.0.1');
     assert.equal(env.KUBERNETES_SERVICE_PORT_HTTPS, '443');
@@ -149,7 +149,7 @@ describe('EnvResolver', () => {
     assert.equal(env.REDIS_MAIN_PORT_9121_UDP_ADDR, '10.43.0.9');
     assert.equal(env.REDIS_MAIN_SERVICE_PORT_METRICS, '9121');
     assert.ok(!('OTHER_SERVICE_HOST' in env) && !('HEADLESS_SERVICE_HOST' in env));
-    const unlinked = asMap(await resolver({}, services).resolve(pod([c], { enableServiceLinks: false }), c));
+    const unlinked = asMap(await resolver({}, services).envFor(pod([c], { enableServiceLinks: false }), c));
     assert.equal(unlinked.KUBERNETES_SERVICE_HOST, '10.43.0.1');
     assert.ok(!('REDIS_MAIN_SERVICE_HOST' in unlinked));
     assert.equal(unlinked.ADDR, '$(REDIS_MAIN_SERVICE_HOST):$(REDIS_MAIN_SERVICE_PORT)');

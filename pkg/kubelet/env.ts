@@ -8,13 +8,9 @@
  */
 import type { KObject } from '../api/types.ts';
 import type { EventSink } from '../client/events.ts';
+import type { EnvResolver as PodEnv, KeyValue } from './runtime.ts';
 import { podFieldValue, resourceFieldValue, type Allocatable, type ContainerSpec } from './volumes/downward.ts';
 import { secretData, type ObjectReader } from './volumes/objects.ts';
-
-export interface EnvVar {
-  key: string;
-  value: string;
-}
 
 /** The pod cannot start this container yet: its worker reports CreateContainerConfigError with this message. */
 export class EnvError extends Error {
@@ -77,8 +73,8 @@ function isServiceIpSet(svc: KObject): boolean {
 }
 
 /** The variables Kubernetes derives from services (envvars.FromServices): *_SERVICE_HOST/PORT and the Docker-link style *_PORT_* set. */
-export function serviceEnv(services: KObject[]): EnvVar[] {
-  const out: EnvVar[] = [];
+export function serviceEnv(services: KObject[]): KeyValue[] {
+  const out: KeyValue[] = [];
   for (const svc of services) {
     if (!isServiceIpSet(svc)) continue;
     const name = serviceVarName(svc.metadata.name!);
@@ -99,14 +95,15 @@ export function serviceEnv(services: KObject[]): EnvVar[] {
   return out;
 }
 
-export class EnvResolver {
+export class EnvResolver implements PodEnv {
   constructor(private readonly deps: EnvResolverDeps) {}
 
   /**
    * The environment of `container` in `pod`. status.podIP(s) and status.hostIP(s) are read from
    * the pod given: the worker passes the pod with the sandbox's addresses filled in.
    */
-  async resolve(pod: KObject, container: ContainerSpec): Promise<EnvVar[]> {
+  async envFor(pod: KObject, spec: Record<string, unknown>): Promise<KeyValue[]> {
+    const container = spec as ContainerSpec;
     const namespace = pod.metadata.namespace!;
     const services = new Map(serviceEnv(this.servicesFor(pod)).map((v) => [v.key, v.value]));
     const env = new Map<string, string>();
@@ -126,7 +123,7 @@ export class EnvResolver {
       });
       if (value !== undefined) env.set(v.name, value);
     }
-    const out: EnvVar[] = [...env].map(([key, value]) => ({ key, value }));
+    const out: KeyValue[] = [...env].map(([key, value]) => ({ key, value }));
     for (const [key, value] of services) if (!env.has(key)) out.push({ key, value });
     return out;
   }

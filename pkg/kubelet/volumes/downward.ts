@@ -44,9 +44,13 @@ export interface ResourceFieldRef {
   divisor?: string | number;
 }
 
-/** A container of a pod's spec, typed as loosely as KObject bodies are. */
+/** A container or volume of a pod's spec, typed as loosely as KObject bodies are. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type ContainerSpec = { name: string; [field: string]: any };
+export type VolumeSpec = ContainerSpec;
+/** A nested part of a spec (a volume source, an item). */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type Loose = Record<string, any>;
 
 /** Node allocatable (cpu, memory, ephemeral-storage…): what a container without a limit may use. */
 export type Allocatable = () => Record<string, string>;
