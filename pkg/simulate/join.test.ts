@@ -6,7 +6,8 @@ import { after, before, describe, test } from 'node:test';
 import { createCa, isSignedBy, issueServingCert, type CertKey } from '../auth/pki.ts';
 import { formatJoinToken, parseJoinToken } from '../auth/token.ts';
 import { SIMULATOR_USER, supervisorPaths } from '../server/supervisor.ts';
-import { joinCredentials, JoinError, splitCertAndKey } from './join.ts';
+import { JoinError, splitCertAndKey } from '../agent/bootstrap.ts';
+import { joinCredentials } from './join.ts';
 
 /** The supervisor's paths alone on an HTTPS port, as the API server serves them ahead of authentication. */
 describe('joining with a token', () => {
