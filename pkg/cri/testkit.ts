@@ -19,6 +19,8 @@ export interface TestRuntime {
   tmp: string;
   containerd: ManagedContainerd;
   client: CriClient;
+  /** The port of containerd's streaming server (exec, attach, port-forward URLs). */
+  streamServerPort: number;
   /** What waitForReady resolved with, called before containerd started. */
   version: VersionResponse;
   /** Removes every sandbox (and so its containers and shims), stops containerd, deletes tmp. */
@@ -41,7 +43,8 @@ export async function startTestRuntime(sandboxImage = 'tsk.local/pause:cri-test'
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-cri-'));
   const cniConfDir = path.join(tmp, 'cni', 'net.d');
   fs.mkdirSync(cniConfDir, { recursive: true });
-  const containerd = new ManagedContainerd({ dir: path.join(tmp, 'containerd'), sandboxImage, streamServerPort: await freePort(), cniConfDir, stopGraceMs: 5_000 });
+  const streamServerPort = await freePort();
+  const containerd = new ManagedContainerd({ dir: path.join(tmp, 'containerd'), sandboxImage, streamServerPort, cniConfDir, stopGraceMs: 5_000 });
   // As in the agent, the client exists before the runtime does: waitForReady bridges the start.
   const client = CriClient.connect(containerd.address);
   const ready = client.waitForReady(60_000);
@@ -51,6 +54,7 @@ export async function startTestRuntime(sandboxImage = 'tsk.local/pause:cri-test'
     tmp,
     containerd,
     client,
+    streamServerPort,
     version,
     async stop() {
       try {
