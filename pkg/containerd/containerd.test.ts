@@ -4,7 +4,8 @@
  * installed. Everything started here is stopped by PID at the end.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -17,20 +18,22 @@ import { findExecutable, runCtr } from './ctr.ts';
 import { ContainerdError } from './errors.ts';
 import { ImageFolder } from './images.ts';
 import { CRI_NAMESPACE } from './import.ts';
-import { pauseImageName } from './pause.ts';
+import { hostPauseArch, pauseImageName } from './pause.ts';
 import { ManagedContainerd } from './process.ts';
+import { tarArchive } from './tar.ts';
 
 /** Polls until `condition` holds (until() takes undefined, not false, as "not yet"). */
 const waitFor = (what: string, condition: () => boolean | Promise<boolean>) => until(what, async () => (await condition()) || undefined);
 
-const installed = findExecutable('containerd') !== undefined && findExecutable('runc') !== undefined;
+const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
+const installed = findExecutable('containerd') !== undefined && findExecutable('runc') !== undefined && findExecutable('zstd') !== undefined;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-containerd-test-'));
 const agentDir = path.join(tmp, 'agent');
 const imagesDir = path.join(agentDir, 'images');
 const lines: string[] = [];
 const log: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(`ERROR ${m}`) };
 
-describe('managed containerd', { skip: !installed && 'containerd/runc not installed' }, () => {
+describe('managed containerd', { skip: !installed && 'containerd, runc or zstd not installed' }, () => {
   let containerd: ManagedContainerd;
   let folder: ImageFolder | undefined;
   const ctr = (args: string[]) => runCtr(containerd.ctr, args, { namespace: CRI_NAMESPACE });
@@ -88,6 +91,26 @@ describe('managed containerd', { skip: !installed && 'containerd/runc not instal
     assert.deepEqual(lines.filter((l) => l.startsWith('ERROR')), []);
     assert.equal(await run('busybox-plain', 'tsk.local/busybox:plain', ['echo', 'hi']), 'hi\n');
     assert.equal(await run('busybox-gzip', 'tsk.local/busybox:gzip', ['sh', '-c', 'id -un; ls -d /tmp']), 'root\n/tmp\n');
+  });
+
+  it('imports docker-save archives, zstd archives and short OCI names under the names the CRI looks up', async () => {
+    const layer = tarArchive([{ type: 'file', path: 'hello', data: Buffer.from('hello\n') }]);
+    const config = Buffer.from(JSON.stringify({ architecture: hostPauseArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] } }));
+    const dockerSave = tarArchive([
+      { type: 'file', path: 'manifest.json', data: Buffer.from(JSON.stringify([{ Config: `${sha256(config)}.json`, RepoTags: ['saved:1'], Layers: [`${sha256(layer)}/layer.tar`] }])) },
+      { type: 'file', path: `${sha256(config)}.json`, data: config },
+      { type: 'file', path: `${sha256(layer)}/layer.tar`, data: layer },
+    ]);
+    fs.writeFileSync(path.join(imagesDir, 'saved.tar'), dockerSave);
+    const shortName = buildBusyboxImage({ name: 'shortname:2', dir: tmp });
+    execFileSync('zstd', ['-q', '-o', path.join(tmp, 'short.tar.zst'), shortName]);
+    fs.renameSync(path.join(tmp, 'short.tar.zst'), path.join(imagesDir, 'short.tar.zst'));
+    await waitFor('both imports', () => lines.some((l) => l.includes('from') && l.includes('saved.tar')) && lines.some((l) => l.includes('short.tar.zst')));
+    assert.deepEqual(lines.filter((l) => l.startsWith('ERROR')), []);
+    const names = (await ctr(['images', 'ls', '-q'])).split('\n');
+    assert.ok(names.includes('docker.io/library/saved:1'), names.join(' '));
+    assert.ok(names.includes('docker.io/library/shortname:2'), names.join(' '));
+    assert.ok(!names.includes('shortname:2'), 'the short name is gone');
   });
 
   it('does not import the same files again after an agent restart', async () => {

@@ -49,10 +49,37 @@ function tarStream(file: string): Readable {
   return child.stdout;
 }
 
+/**
+ * The full form the CRI looks images up by (`busybox` → `docker.io/library/busybox:latest`),
+ * by Docker's reference rules: a first component without `.` or `:` (and not `localhost`) is
+ * not a registry, official images live under `library/`, and no tag means `latest`.
+ */
+export function normalizeImageName(name: string): string {
+  const slash = name.indexOf('/');
+  const first = slash === -1 ? '' : name.slice(0, slash);
+  const hasDomain = first.includes('.') || first.includes(':') || first === 'localhost';
+  let full = hasDomain ? name : `docker.io/${slash === -1 ? 'library/' : ''}${name}`;
+  const lastPart = full.slice(full.lastIndexOf('/') + 1);
+  if (!lastPart.includes(':') && !lastPart.includes('@')) full += ':latest';
+  return full;
+}
+
 /** Imports and unpacks the images in `source` (a file, or the archive's bytes); returns their names. */
 export async function importImages(ctr: Ctr, source: string | Buffer, snapshotter: Snapshotter): Promise<string[]> {
   const input = typeof source === 'string' ? tarStream(source) : Readable.from([source]);
   const output = await runCtr(ctr, ['images', 'import', '--snapshotter', snapshotter, '-'], { namespace: CRI_NAMESPACE, input });
   // ctr prints `unpacking NAME (sha256:…)...done` per image it unpacked.
-  return [...output.matchAll(/^unpacking (\S+) \(sha256:[0-9a-f]+\)\.\.\.done$/gm)].map((m) => m[1]);
+  const names = [...output.matchAll(/^unpacking (\S+) \(sha256:[0-9a-f]+\)\.\.\.done$/gm)].map((m) => m[1]);
+  // ctr normalizes docker-save names, but keeps an OCI archive's ref.name as written: rename
+  // short ones, or a pod naming `busybox:1` would never find the image.
+  const renamed: string[] = [];
+  for (const name of names) {
+    const full = normalizeImageName(name);
+    if (full !== name) {
+      await runCtr(ctr, ['images', 'tag', '--force', name, full], { namespace: CRI_NAMESPACE });
+      await runCtr(ctr, ['images', 'rm', name], { namespace: CRI_NAMESPACE });
+    }
+    renamed.push(full);
+  }
+  return renamed;
 }

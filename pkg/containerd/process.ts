@@ -43,7 +43,12 @@ export class ManagedContainerd {
   private stopping = false;
   private backoffMs = RESTART_BACKOFF_MS.first;
   private restartTimer: NodeJS.Timeout | undefined;
-  private readonly killOnExit = () => this.child?.pid && process.kill(this.child.pid, 'SIGTERM');
+  /** The agent exiting without stop() (an uncaught error) must not leave containerd behind. */
+  private readonly killOnExit = () => {
+    try {
+      if (this.child?.pid !== undefined && this.child.exitCode === null) process.kill(this.child.pid, 'SIGTERM');
+    } catch {}
+  };
 
   constructor(private readonly options: ManagedContainerdOptions) {
     const binary = options.binary ?? findExecutable('containerd');
@@ -71,8 +76,14 @@ export class ManagedContainerd {
   async start(): Promise<void> {
     this.stopping = false;
     await this.stopLeftover();
-    await this.spawnAndWait();
     process.on('exit', this.killOnExit);
+    try {
+      await this.spawnAndWait();
+    } catch (err) {
+      // Alive but useless (no CRI plugin, never answered): do not leave it running.
+      await this.stop();
+      throw err;
+    }
   }
 
   /** SIGTERM, SIGKILL after the grace; shims (and so containers) keep running, as in k3s. */
