@@ -3,7 +3,8 @@
  *   1. esbuild bundles cmd/tsk/main.ts and every dependency into one CommonJS script (Node
  *      20's SEA runs exactly one CommonJS script; no ESM, no top-level await).
  *   2. `node --experimental-sea-config` turns it into a blob, with better-sqlite3's native
- *      addon as the asset pkg/kv/sqlite/native.ts unpacks at run time.
+ *      addon as the asset pkg/kv/sqlite/native.ts unpacks at run time, and the script itself
+ *      for the server's worker thread (pkg/server/components-worker.ts).
  *   3. postject injects the blob into a copy of the Node binary, flipping the SEA fuse.
  * Run with: node --import tsx scripts/build.ts (the Makefile does). Overrides for release
  * builds of another Node or architecture: NODE_BINARY (the base executable) and SQLITE_ADDON
@@ -16,6 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { ADDON_ASSET } from '../pkg/kv/sqlite/native.ts';
+import { SELF_ASSET } from '../pkg/server/components-worker.ts';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = path.join(root, 'dist');
@@ -89,7 +91,8 @@ async function main(): Promise<void> {
     // A code cache ties the blob to the exact Node that builds it; it only helps start-up
     // when that is also the base binary.
     useCodeCache: nodeBinary === process.execPath,
-    assets: { [ADDON_ASSET]: sqliteAddon() },
+    // The script itself, again: the server's components worker thread evaluates it.
+    assets: { [ADDON_ASSET]: sqliteAddon(), [SELF_ASSET]: script },
   }, null, 2));
   // The blob must be made by the same Node version as the base binary.
   run('node --experimental-sea-config', nodeBinary, ['--experimental-sea-config', seaConfig]);

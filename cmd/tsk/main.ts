@@ -2,7 +2,9 @@
  * tsk's entry point: parses the command line and dispatches to a command; nothing else lives
  * here. Built into dist/tsk by scripts/build.mjs; in development: npx tsx cmd/tsk/main.ts.
  */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
+import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/components-worker.ts';
 import { runServer } from '../../pkg/server/run.ts';
 import { runSimulate } from '../../pkg/simulate/run.ts';
 
@@ -35,9 +37,14 @@ async function main(): Promise<number> {
   }
 }
 
-// Not a top-level await: the single executable is a CommonJS bundle (Node 20 SEA), where
-// top-level await does not exist. process.exit, because a command is done when it returns,
-// whatever timers a library left behind.
-void main().then((code) => {
-  process.stdout.write('', () => process.exit(code));
-});
+// The server's components thread enters here too (pkg/server/components-worker.ts).
+if (!isMainThread && isComponentsWorkerInput(workerData)) {
+  runComponentsWorker(workerData);
+} else {
+  // Not a top-level await: the single executable is a CommonJS bundle (Node 20 SEA), where
+  // top-level await does not exist. process.exit, because a command is done when it returns,
+  // whatever timers a library left behind.
+  void main().then((code) => {
+    process.stdout.write('', () => process.exit(code));
+  });
+}

@@ -14,6 +14,10 @@ export function setLogLevel(level: LogLevel): void {
   threshold = level;
 }
 
+export function logLevel(): LogLevel {
+  return threshold;
+}
+
 /** For tests: capture lines instead of writing to stderr. Returns the previous sink. */
 export function setLogSink(next: (line: string) => void): (line: string) => void {
   const previous = sink;

@@ -1,14 +1,15 @@
 /**
  * The control-plane components that are API clients of this server: the controller manager
- * and the scheduler. They run in the server's process, as in k3s, but talk to the API over
- * loopback HTTP/2 with their own client certificates (system:kube-controller-manager,
- * system:kube-scheduler), so RBAC and audit see them as Kubernetes would.
+ * and the scheduler. They run in the server's process, as in k3s, but on a worker thread of
+ * their own (components-worker.ts), so their informers, decoding and reconciles use the
+ * second core instead of queueing behind the API server's requests on the main thread. They
+ * talk to the API over loopback HTTP/2 with their own client certificates
+ * (system:kube-controller-manager, system:kube-scheduler), so RBAC and audit see them as
+ * Kubernetes would.
  */
-import type { ServerConfig } from '../cli/commands.ts';
-import type { ServerPki } from '../auth/serverpki.ts';
 import { Client } from '../client/client.ts';
 import { builtinControllers } from '../controllers/index.ts';
-import { ControllerManager } from '../controllers/manager.ts';
+import { ControllerManager, type ControllerConfig } from '../controllers/manager.ts';
 import { logger } from '../log/log.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 
@@ -16,26 +17,35 @@ export interface RunningComponents {
   stop(): Promise<void>;
 }
 
-/** `apiUrl`: where this server's API listens, as loopback (https://127.0.0.1:PORT). */
-export function startComponents(config: ServerConfig, pki: ServerPki, apiUrl: string): RunningComponents {
+interface CertPair {
+  certPem: string;
+  keyPem: string;
+}
+
+/** Everything the components need, as plain data: it crosses into the worker thread. */
+export interface ComponentsSpec {
+  /** Where this server's API listens, as loopback (https://127.0.0.1:PORT). */
+  apiUrl: string;
+  caPem: string;
+  /** Undefined: --disable-controller-manager. */
+  controllerManager?: { identity: CertPair; config: ControllerConfig };
+  /** Undefined: --disable-scheduler. */
+  scheduler?: { identity: CertPair };
+}
+
+/** Runs the components on the calling thread (the worker's, or a test's). */
+export function runComponents(spec: ComponentsSpec): RunningComponents {
   const stops: (() => Promise<void>)[] = [];
-  const clientAs = (pair: { certPem: string; keyPem: string }, userAgent: string) =>
-    new Client({ server: apiUrl, ca: pki.serverCa.certPem, cert: pair.certPem, key: pair.keyPem }, { userAgent });
-  if (!config.disableControllerManager) {
-    const manager = new ControllerManager(clientAs(pki.controllerManager, 'tsk-controller-manager'), {
-      clusterCidr: config.clusterCidr,
-      serviceCidr: config.serviceCidr,
-      nodeMonitorGracePeriodMs: config.nodeMonitorGracePeriodMs,
-      defaultNotReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds,
-      defaultUnreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds,
-      rootCaPem: pki.serverCa.certPem,
-    }, builtinControllers);
+  const clientAs = (pair: CertPair, userAgent: string) =>
+    new Client({ server: spec.apiUrl, ca: spec.caPem, cert: pair.certPem, key: pair.keyPem }, { userAgent });
+  if (spec.controllerManager) {
+    const manager = new ControllerManager(clientAs(spec.controllerManager.identity, 'tsk-controller-manager'), spec.controllerManager.config, builtinControllers);
     manager.start();
     stops.push(() => manager.stop());
     logger('controller-manager').info('started (acts while it holds the kube-system/kube-controller-manager Lease)');
   }
-  if (!config.disableScheduler) {
-    const scheduler = new Scheduler(clientAs(pki.scheduler, 'tsk-scheduler'), {});
+  if (spec.scheduler) {
+    const scheduler = new Scheduler(clientAs(spec.scheduler.identity, 'tsk-scheduler'), {});
     scheduler.start();
     stops.push(() => scheduler.stop());
     logger('scheduler').info('started (acts while it holds the kube-system/kube-scheduler Lease)');

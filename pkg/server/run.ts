@@ -12,7 +12,7 @@ import { openBackend } from '../kv/open.ts';
 import { logger, setLogLevel } from '../log/log.ts';
 import { startServerApi } from './apiserver.ts';
 import { startEtcdFacade } from './etcd.ts';
-import { startComponents } from './components.ts';
+import { componentsSpec, startComponentsWorker } from './components-worker.ts';
 import { kubeconfigServer } from './credentials.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -103,7 +103,7 @@ export async function runServer(config: ServerConfig): Promise<number> {
     }
     const apiServer = await step(startServerApi(config, layout, backend), (a) => a.close());
     stack.push({ component: 'apiserver', stop: () => apiServer.close() });
-    const components = startComponents(config, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port));
+    const components = startComponentsWorker(componentsSpec(config, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)));
     stack.push({ component: 'components', stop: () => components.stop() });
     process.stdout.write(`${apiServer.joinToken}\n`);
     if (config.agent !== undefined) {
