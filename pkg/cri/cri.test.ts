@@ -7,6 +7,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CriClient } from './client.ts';
 import { CriError, isNotFound } from './errors.ts';
+import { until } from '../../test/lib/until.ts';
 import { runtimeMissing, startTestRuntime, type TestRuntime } from './testkit.ts';
 
 describe('CriClient on a real containerd', { skip: runtimeMissing }, () => {
@@ -73,6 +74,13 @@ describe('CriClient on a real containerd', { skip: runtimeMissing }, () => {
     assert.equal((await other.version()).runtimeName, 'containerd');
     other.close();
     await assert.rejects(other.version(), (err: unknown) => err instanceof CriError && err.code === 'Unavailable');
+  });
+  it('serves again on the same client once a killed containerd is restarted', async () => {
+    const killed = runtime.containerd.pid!;
+    process.kill(killed, 'SIGKILL');
+    await until('ManagedContainerd to restart containerd', async () => (runtime.containerd.pid !== killed && runtime.containerd.restarts === 1) || undefined);
+    assert.equal((await client.waitForReady(60_000)).runtimeName, 'containerd');
+    assert.deepEqual((await client.listPodSandbox()).items, []);
   });
 });
 
