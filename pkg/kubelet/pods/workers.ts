@@ -1,0 +1,148 @@
+/**
+ * reconcile(podUID): the pod worker's one step, serialised per UID by the work queue. A pod
+ * that should run is synced and its status written when it changed; a deleted pod
+ * (deletionTimestamp) is stopped within its grace period, its volumes torn down, its final
+ * status written, and then removed from the API (DELETE, grace 0, UID precondition); a pod
+ * that finished keeps its containers stopped; what runs for a UID the API no longer has
+ * (force-deleted, or deleted while the agent was down) is stopped at once and removed.
+ */
+import type { KObject } from '../../api/types.ts';
+import { canonicalJson } from '../../controllers/history/revision.ts';
+import type { Logger } from '../../log/log.ts';
+import type { ImageManager } from './images.ts';
+import type { ProbeManager, ProbeTarget } from './probes.ts';
+import { allContainers, podLogDirectory } from './sandbox.ts';
+import { inspectPod, type PodRuntimeState } from './state.ts';
+import { podStatus, statusChanged } from './status.ts';
+import type { PodSyncer, SyncDeps, SyncOutcome } from './sync.ts';
+import { killPod, podGracePeriod, removePod } from './terminate.ts';
+
+/** The pods of this node as the informer has them. */
+export interface PodStore {
+  byUid(uid: string): KObject | undefined;
+}
+
+/** The kubelet's writes to the API. */
+export interface PodApi {
+  /** Writes pods/status (strategic merge, UID-guarded). */
+  patchStatus(pod: KObject, status: Record<string, unknown>): Promise<void>;
+  /** The final DELETE of a pod whose containers all stopped (grace 0, UID precondition); NotFound and Conflict are fine. */
+  deleteFinal(pod: KObject): Promise<void>;
+}
+
+export interface WorkerDeps extends SyncDeps {
+  store: PodStore;
+  api: PodApi;
+  syncer: PodSyncer;
+  images: ImageManager;
+  probes: ProbeManager;
+  log: Logger;
+}
+
+/** An orphan's containers get one second, as Kubernetes gives runtime pods it has no spec for. */
+const ORPHAN_GRACE_SECONDS = 1;
+
+const isTerminal = (phase: unknown) => phase === 'Succeeded' || phase === 'Failed';
+
+export class PodWorkers {
+  /** The last status written per UID, and the pod resourceVersion it was computed from. */
+  private readonly written = new Map<string, { json: string; basedOn: string | undefined }>();
+
+  constructor(private readonly deps: WorkerDeps) {}
+
+  async reconcile(uid: string): Promise<boolean | number> {
+    const pod = this.deps.store.byUid(uid);
+    if (!pod) return this.cleanUp(uid);
+    if (pod.metadata.deletionTimestamp) return this.terminate(pod);
+    if (isTerminal(pod.status?.phase)) {
+      await this.finish(pod, await inspectPod(this.deps.runtime, uid));
+      return true;
+    }
+    const outcome = await this.deps.syncer.sync(pod);
+    this.updateProbes(pod, outcome);
+    const status = this.statusOf(pod, outcome, false);
+    await this.write(pod, status);
+    if (isTerminal(status.phase)) await this.finish(pod, outcome.state);
+    return outcome.requeueMs ?? true;
+  }
+
+  private statusOf(pod: KObject, outcome: Pick<SyncOutcome, 'state' | 'sandboxReady' | 'podIP'>, terminated: boolean): Record<string, unknown> {
+    const { probes, syncer } = this.deps;
+    return podStatus({
+      pod,
+      state: outcome.state,
+      sandboxReady: outcome.sandboxReady,
+      podIP: outcome.podIP,
+      hostIP: this.deps.hostIP,
+      waiting: syncer.waitingOf(pod.metadata.uid!),
+      ready: (id) => probes.ready(id),
+      started: (id) => probes.started(id),
+      terminated,
+      now: this.deps.now(),
+    });
+  }
+
+  /** Probes follow the running containers of the current sandbox. */
+  private updateProbes(pod: KObject, outcome: SyncOutcome): void {
+    const sandboxId = outcome.state.sandboxes[0]?.id;
+    const specs = new Map(allContainers(pod).map((c) => [c.name, c]));
+    const reported = new Map(((pod.status?.containerStatuses ?? []) as { containerID?: string; ready?: boolean }[]).map((s) => [s.containerID, s.ready === true]));
+    const targets: ProbeTarget[] = [];
+    for (const c of outcome.state.containers) {
+      const container = specs.get(c.name);
+      if (!container || c.state !== 'CONTAINER_RUNNING' || c.sandboxId !== sandboxId) continue;
+      targets.push({ pod, container, containerId: c.id, startedAtMs: c.startedAt, podIP: outcome.podIP ?? '', wasReady: reported.get(`containerd://${c.id}`) });
+    }
+    this.deps.probes.update(pod.metadata.uid!, targets);
+  }
+
+  /** Writes the status unless the pod has it, or has not caught up with the same write yet. */
+  private async write(pod: KObject, status: Record<string, unknown>): Promise<void> {
+    if (!statusChanged(pod, status)) return;
+    const uid = pod.metadata.uid!;
+    const json = canonicalJson(status);
+    const last = this.written.get(uid);
+    if (last && last.json === json && last.basedOn === pod.metadata.resourceVersion) return;
+    await this.deps.api.patchStatus(pod, status);
+    this.written.set(uid, { json, basedOn: pod.metadata.resourceVersion });
+  }
+
+  /** A pod that finished: nothing of it runs any more, its sandbox stops, its volumes go. */
+  private async finish(pod: KObject, state: PodRuntimeState): Promise<void> {
+    const uid = pod.metadata.uid!;
+    this.deps.probes.stopPod(uid);
+    if (state.containers.some((c) => c.state === 'CONTAINER_RUNNING') || state.sandboxes.some((s) => s.state === 'SANDBOX_READY')) {
+      await killPod(this.deps, pod, state, podGracePeriod(pod));
+    }
+    await this.deps.volumes.tearDown(uid);
+  }
+
+  private async terminate(pod: KObject): Promise<boolean> {
+    const uid = pod.metadata.uid!;
+    const { runtime } = this.deps;
+    await killPod(this.deps, pod, await inspectPod(runtime, uid), podGracePeriod(pod));
+    this.deps.probes.stopPod(uid);
+    await this.deps.volumes.tearDown(uid);
+    const state = await inspectPod(runtime, uid);
+    await this.write(pod, this.statusOf(pod, { state, sandboxReady: false }, true));
+    await this.deps.api.deleteFinal(pod);
+    return true;
+  }
+
+  private async cleanUp(uid: string): Promise<boolean> {
+    const state = await inspectPod(this.deps.runtime, uid);
+    if (state.containers.length > 0 || state.sandboxes.length > 0) {
+      const named = state.sandboxes.find((s) => s.name && s.namespace);
+      this.deps.log.info(`pod ${uid} is gone from the API: stopping and removing its ${state.containers.length} containers and ${state.sandboxes.length} sandboxes`);
+      await killPod(this.deps, undefined, state, ORPHAN_GRACE_SECONDS, true);
+      const logDirectory = named ? podLogDirectory(this.deps.sandbox.dataDir, { ...named, uid }) : undefined;
+      await removePod(this.deps, state, logDirectory);
+      await this.deps.volumes.tearDown(uid);
+    }
+    this.deps.probes.stopPod(uid);
+    this.deps.syncer.forget(uid);
+    this.deps.images.forget(uid);
+    this.written.delete(uid);
+    return true;
+  }
+}
