@@ -11,6 +11,7 @@ import { importImages } from '../containerd/import.ts';
 import { pauseImageArchive, pauseImageName } from '../containerd/pause.ts';
 import { buildBusyboxImage } from '../../test/lib/images.ts';
 import { until } from '../../test/lib/until.ts';
+import { CriError } from './errors.ts';
 import { runtimeMissing, startTestRuntime, type TestRuntime } from './testkit.ts';
 import type { PodSandboxConfig } from './types.ts';
 
@@ -95,6 +96,24 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
     const logFile = path.join(sandboxConfig.logDirectory!, 'sleeper/0.log');
     const log = await until('the container log', async () => (fs.existsSync(logFile) && fs.readFileSync(logFile, 'utf8')) || undefined);
     assert.match(log, /^\S+ stdout F started\n/);
+  });
+
+  it('fails a command past its timeout with DeadlineExceeded, from the runtime', async () => {
+    await assert.rejects(
+      runtime.client.execSync({ containerId, cmd: ['sleep', '30'], timeout: 1 }),
+      (err: unknown) => err instanceof CriError && err.code === 'DeadlineExceeded' && /timeout 1s exceeded/.test(err.details),
+    );
+  });
+
+  it('updates resources and reports stats', async () => {
+    await runtime.client.updateContainerResources({ containerId, linux: { memoryLimitInBytes: 64 * 1024 * 1024, cpuShares: 512 } });
+    const { status } = await runtime.client.containerStatus({ containerId });
+    assert.equal(status!.resources?.linux?.memoryLimitInBytes, 64 * 1024 * 1024);
+    assert.equal(status!.resources?.linux?.cpuShares, 512);
+    const { stats } = await runtime.client.containerStats({ containerId });
+    assert.equal(stats!.attributes!.id, containerId);
+    assert.ok(stats!.memory!.workingSetBytes!.value > 0);
+    assert.ok(stats!.cpu!.usageCoreNanoSeconds!.value > 0);
   });
 
   it('prepares exec, attach and port-forward URLs on the streaming server', async () => {
