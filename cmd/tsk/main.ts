@@ -3,22 +3,16 @@
  * here. Built into dist/tsk by scripts/build.mjs; in development: npx tsx cmd/tsk/main.ts.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
+import { runAgent, runAgentJoin } from '../../pkg/agent/command.ts';
 import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
 import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/components-worker.ts';
 import { runServer } from '../../pkg/server/run.ts';
 import { runSimulate } from '../../pkg/simulate/run.ts';
 
-function notImplemented(command: string): () => Promise<number> {
-  return async () => {
-    process.stderr.write(`tsk: "${command}" is not implemented yet in this version of tsk\n`);
-    return 1;
-  };
-}
-
 const handlers: CommandHandlers = {
   server: runServer,
-  agent: notImplemented('tsk agent'),
-  agentJoin: notImplemented('tsk agent join'),
+  agent: runAgent,
+  agentJoin: runAgentJoin,
   simulate: runSimulate,
 };
 

@@ -77,7 +77,9 @@ describe('command configs', () => {
     assert.throws(() => loadCommandConfig('agent join', flags({ token: TOKEN }), {}), (err: Error) => isConfigError(err, 'missing-value') && /--server is required .*TSK_URL/.test(err.message));
     assert.throws(() => loadCommandConfig('agent join', flags({ server: 'https://10.0.0.1:6443' }), {}), /--token is required .*TSK_TOKEN/);
     assert.throws(() => loadCommandConfig('agent join', flags({ server: 'http://10.0.0.1:6443', token: TOKEN }), {}), /--server: must be an https:\/\/ URL/);
-    assert.throws(() => loadCommandConfig('agent join', flags({ server: 'https://10.0.0.1:6443', token: 'secret' }), {}), /--token: must be the join token/);
+    assert.throws(() => loadCommandConfig('agent join', flags({ server: 'https://10.0.0.1:6443', token: 'K10abc::server:x' }), {}), /--token: must be the join token/);
+    // k3s's short forms: no CA hash, the agent trusts the first CA it sees.
+    assert.equal(loadCommandConfig('agent join', flags({ server: 'https://10.0.0.1:6443', token: 'secret' }), {}).token, 'secret');
     const c = loadCommandConfig('agent join', flags({ 'node-name': 'pi-1' }), { TSK_URL: 'https://10.0.0.1:6443', TSK_TOKEN: TOKEN });
     assert.equal(c.server, 'https://10.0.0.1:6443');
     assert.equal(c.node.nodeName, 'pi-1');

@@ -4,6 +4,7 @@
  * env vars or the config file themselves.
  */
 import os from 'node:os';
+import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
 import { cidrContains, cidrsOverlap } from './cidr.ts';
 import { ConfigError } from './errors.ts';
@@ -126,6 +127,15 @@ function joinToken(f: ResolvedFlags, why: string): string {
   return token;
 }
 
+/** `agent join` also takes k3s's short forms (no CA hash: the CA is trusted on first use). */
+function agentJoinToken(f: ResolvedFlags, why: string): string {
+  const token = required('token', f.get('token'), why);
+  if (!parseAgentJoinToken(token)) {
+    throw new ConfigError('bad-value', `${f.describe('token')}: must be the join token K10<ca hash>::server:<secret> from the server's DATA_DIR/server/node-token, K10::server:<secret>, or the bare secret`);
+  }
+  return token;
+}
+
 export function serverConfig(f: ResolvedFlags): ServerConfig {
   const disableAgent = f.get('disable-agent');
   if (disableAgent) {
@@ -197,7 +207,7 @@ export function agentJoinConfig(f: ResolvedFlags): AgentJoinConfig {
     ...common(f),
     dataDir: f.get('data-dir'),
     server: serverUrl(f, why),
-    token: joinToken(f, why),
+    token: agentJoinToken(f, why),
     node: nodeConfig(f),
   };
 }

@@ -1,0 +1,74 @@
+/**
+ * `tsk agent join` (get the node's credentials with a token, store them, run) and `tsk agent`
+ * (run from what join stored, as a service unit does after a reboot). Both run the agent
+ * through startAgent until SIGTERM/SIGINT. Refusals (bad token, CA mismatch, taken node name,
+ * nothing stored) are JoinErrors: main prints them as one `tsk: …` line and exits 1.
+ */
+import type { AgentConfig, AgentJoinConfig } from '../cli/commands.ts';
+import { dataDirLayout, prepareDataDir } from '../datadir/layout.ts';
+import { logger, setLogLevel } from '../log/log.ts';
+import { hostAddresses } from '../server/credentials.ts';
+import { onShutdownSignal, type ShutdownSignal } from '../server/shutdown.ts';
+import { agentFiles, ensureNodePasswordFile, readStoredAgent, writeAgentCredentials, writeNodeConfig, type AgentCredentials, type StoredNodeConfig } from './files.ts';
+import { agentToken, fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
+import { renewIfExpiring, scheduleRenewal, type Renewal } from './renew.ts';
+import { startAgent } from './run.ts';
+
+const log = logger('agent');
+
+async function runUntilSignal(dataDir: string, renewal: Renewal, credentials: AgentCredentials, debug: boolean, signal: ShutdownSignal): Promise<number> {
+  const layout = prepareDataDir(dataDir, { server: false, agent: true }).agent;
+  const running = await startAgent({ layout, files: renewal.files, node: renewal.node, credentials, debug });
+  const stopRenewal = scheduleRenewal(renewal, credentials, signal.received, (fresh) => running.credentialsRenewed(fresh));
+  await signal.received;
+  stopRenewal();
+  await running.stop();
+  log.info(`agent for node ${renewal.node.nodeName} stopped`);
+  return 0;
+}
+
+export async function runAgentJoin(config: AgentJoinConfig): Promise<number> {
+  if (config.debug) setLogLevel('debug');
+  const token = agentToken(config.token);
+  const files = agentFiles(prepareDataDir(config.dataDir, { server: false, agent: true }).agent.root);
+  const node: StoredNodeConfig = {
+    server: config.server,
+    nodeName: config.node.nodeName,
+    nodeIp: config.node.nodeIp ?? hostAddresses()[0] ?? '127.0.0.1',
+    nodeLabels: config.node.nodeLabels,
+    nodeTaints: config.node.nodeTaints,
+    kubeletPort: config.node.kubeletPort,
+    containerRuntimeEndpoint: config.node.containerRuntimeEndpoint,
+  };
+  const password = ensureNodePasswordFile(files);
+  const signal = onShutdownSignal(log);
+  try {
+    log.info(`joining ${config.server} as node ${node.nodeName} (${node.nodeIp})`);
+    const identity = { nodeName: node.nodeName, nodeIp: node.nodeIp, password };
+    const credentials = await retryWhileUnavailable(() => fetchNodeCredentials(config.server, token, identity), signal.received);
+    if (!credentials) return 0;
+    writeAgentCredentials(files, credentials);
+    writeNodeConfig(files, node, config.token);
+    log.info(`joined ${config.server} as node ${node.nodeName}; credentials stored in ${files.dir}`);
+    return await runUntilSignal(config.dataDir, { files, node, token, password }, credentials, config.debug, signal);
+  } finally {
+    signal.dispose();
+  }
+}
+
+export async function runAgent(config: AgentConfig): Promise<number> {
+  if (config.debug) setLogLevel('debug');
+  // Read before anything is created: an empty --data-dir stays empty.
+  const files = agentFiles(dataDirLayout(config.dataDir).agent.root);
+  const stored = readStoredAgent(files);
+  const renewal: Renewal = { files, node: stored.config, token: agentToken(stored.token), password: ensureNodePasswordFile(files) };
+  log.info(`running node ${stored.config.nodeName} of ${stored.config.server} from ${files.nodeConfig} (node flags are taken from there)`);
+  const signal = onShutdownSignal(log);
+  try {
+    let credentials: AgentCredentials | undefined = stored.creds;
+    credentials = (await renewIfExpiring(renewal, credentials, signal.received)) ?? credentials;
+    return await runUntilSignal(config.dataDir, renewal, credentials, config.debug, signal);
+  } finally {
+    signal.dispose();
+  }
+}

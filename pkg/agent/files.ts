@@ -1,0 +1,124 @@
+/**
+ * What `tsk agent join` stores under DATA_DIR/agent and `tsk agent` runs from, each file 0600
+ * (keys, the join token and the node password are secrets; the rest is nobody else's business):
+ *
+ *   server-ca.crt                          the CA the server's certificate is checked against
+ *   client-kubelet.crt, client-kubelet.key the kubelet's identity (system:node:NAME)
+ *   serving-kubelet.crt, serving-kubelet.key  the kubelet HTTPS API's certificate
+ *   kubelet.kubeconfig                     the same identity for kubectl and client libraries
+ *   node-config.json                       server URL, node name, IP, labels, taints, kubelet port
+ *   node-password                          made up once; proves this machine owns the node name
+ *   token                                  the join token, to renew certificates later
+ */
+import crypto from 'node:crypto';
+import path from 'node:path';
+import { readIfExists, writeFileAtomic } from '../auth/files.ts';
+import { writeKubeconfig } from '../auth/kubeconfig.ts';
+import type { ClientCredentials } from '../client/client.ts';
+import { JoinError } from './bootstrap.ts';
+
+const SECRET = 0o600;
+
+export interface AgentFiles {
+  dir: string;
+  serverCa: string;
+  clientCert: string;
+  clientKey: string;
+  servingCert: string;
+  servingKey: string;
+  kubeconfig: string;
+  nodeConfig: string;
+  nodePassword: string;
+  token: string;
+}
+
+export function agentFiles(agentDir: string): AgentFiles {
+  const file = (name: string) => path.join(agentDir, name);
+  return {
+    dir: agentDir,
+    serverCa: file('server-ca.crt'),
+    clientCert: file('client-kubelet.crt'),
+    clientKey: file('client-kubelet.key'),
+    servingCert: file('serving-kubelet.crt'),
+    servingKey: file('serving-kubelet.key'),
+    kubeconfig: file('kubelet.kubeconfig'),
+    nodeConfig: file('node-config.json'),
+    nodePassword: file('node-password'),
+    token: file('token'),
+  };
+}
+
+/** The node settings join was given (or found), kept so `tsk agent` registers the same node. */
+export interface StoredNodeConfig {
+  server: string;
+  nodeName: string;
+  nodeIp: string;
+  nodeLabels: string[];
+  nodeTaints: string[];
+  kubeletPort: number;
+  containerRuntimeEndpoint?: string;
+}
+
+/** Everything an agent runs from. */
+export interface AgentCredentials {
+  /** The kubelet's client identity towards the API server (a ClientCredentials: PEMs and the server CA). */
+  client: Required<Pick<ClientCredentials, 'server'>> & { ca: string; cert: string; key: string };
+  serving: { cert: string; key: string };
+}
+
+/** This machine's node password: made up on the first join, then always the same. */
+export function ensureNodePasswordFile(files: AgentFiles): string {
+  const existing = readIfExists(files.nodePassword)?.trim();
+  if (existing) return existing;
+  const password = crypto.randomBytes(32).toString('hex');
+  writeFileAtomic(files.nodePassword, `${password}\n`, SECRET);
+  return password;
+}
+
+export function writeAgentCredentials(files: AgentFiles, creds: AgentCredentials): void {
+  const { client, serving } = creds;
+  writeFileAtomic(files.serverCa, client.ca, SECRET);
+  writeFileAtomic(files.clientCert, client.cert, SECRET);
+  writeFileAtomic(files.clientKey, client.key, SECRET);
+  writeFileAtomic(files.servingCert, serving.cert, SECRET);
+  writeFileAtomic(files.servingKey, serving.key, SECRET);
+  writeKubeconfig(files.kubeconfig, { server: client.server, caPem: client.ca, certPem: client.cert, keyPem: client.key }, SECRET);
+}
+
+export function writeNodeConfig(files: AgentFiles, config: StoredNodeConfig, token: string): void {
+  writeFileAtomic(files.nodeConfig, `${JSON.stringify(config, null, 2)}\n`, SECRET);
+  writeFileAtomic(files.token, `${token}\n`, SECRET);
+}
+
+/** What a previous join stored; a JoinError naming `tsk agent join` when there is nothing. */
+export function readStoredAgent(files: AgentFiles): { config: StoredNodeConfig; token: string; creds: AgentCredentials } {
+  const configText = readIfExists(files.nodeConfig);
+  if (configText === undefined) {
+    throw new JoinError(`no node credentials in ${files.dir}: run tsk agent join first (with --data-dir ${path.dirname(files.dir)})`);
+  }
+  let config: StoredNodeConfig;
+  try {
+    config = JSON.parse(configText) as StoredNodeConfig;
+  } catch (err) {
+    throw new JoinError(`${files.nodeConfig} is not valid JSON (${(err as Error).message}): run tsk agent join again`);
+  }
+  const read = (file: string) => {
+    const text = readIfExists(file);
+    if (text === undefined) throw new JoinError(`${file} is missing: run tsk agent join again`);
+    return text;
+  };
+  const ca = read(files.serverCa);
+  return {
+    config,
+    token: read(files.token).trim(),
+    creds: {
+      client: { server: config.server, ca, cert: read(files.clientCert), key: read(files.clientKey) },
+      serving: { cert: read(files.servingCert), key: read(files.servingKey) },
+    },
+  };
+}
+
+/** Days until the certificate expires (negative once expired). */
+export function daysLeft(certPem: string, now: Date = new Date()): number {
+  return (new Date(new crypto.X509Certificate(certPem).validTo).getTime() - now.getTime()) / 86_400_000;
+}
