@@ -6,7 +6,7 @@ import { after, test } from 'node:test';
 import { text } from 'node:stream/consumers';
 import { UpgradeRefusedError } from '../upgrade.ts';
 import { SpdySession } from './session.ts';
-import { SpdyStreamResetError, type SpdyStream } from './stream.ts';
+import type { SpdyStream } from './stream.ts';
 import { acceptSpdy, dialSpdy } from './upgrade.ts';
 
 /** Two sessions joined by a loopback TCP connection. */
@@ -78,7 +78,7 @@ test('a slow reader holds the sender back (the transport is paused) without losi
   server.destroy();
 });
 
-test('ping round trips; destroy resets a stream the peer still uses', async () => {
+test('ping round trips; destroy resets the stream: the peer\'s readable ends, its writes fail', async () => {
   let serverStream: SpdyStream | undefined;
   const { client, server } = await socketPair((stream) => {
     serverStream = stream;
@@ -88,11 +88,16 @@ test('ping round trips; destroy resets a stream the peer still uses', async () =
   const stream = client.openStream({ streamtype: 'stdout' });
   await stream.replied;
   assert.ok(serverStream);
-  const failed = once(serverStream, 'error');
+  const reset = once(serverStream, 'reset');
+  const ended = once(serverStream, 'end');
+  serverStream.resume();
   stream.destroy();
-  const [err] = (await failed) as [SpdyStreamResetError];
-  assert.ok(err instanceof SpdyStreamResetError);
-  assert.equal(err.status, 5);
+  assert.deepEqual(await reset, [5]);
+  await ended;
+  assert.equal(serverStream.resetStatus, 5);
+  serverStream.on('error', () => {});
+  const written = new Promise((resolve) => serverStream!.write('too late', resolve));
+  assert.ok((await written) instanceof Error, 'a write after the reset succeeded');
   client.destroy();
   server.destroy();
 });

@@ -24,6 +24,8 @@ export class SpdyStreamResetError extends Error {
 export class SpdyStream extends Duplex {
   /** The peer's SYN_REPLY headers, once it replied (locally opened streams only). */
   replyHeaders: SpdyHeaders | undefined;
+  /** The status of the peer's RST_STREAM, if it reset the stream. */
+  resetStatus: number | undefined;
   /** Settles when the peer answers SYN_STREAM (SYN_REPLY) or refuses it (RST_STREAM). */
   readonly replied: Promise<SpdyHeaders>;
   private settleReply!: (headers: SpdyHeaders) => void;
@@ -32,7 +34,7 @@ export class SpdyStream extends Duplex {
   private queued: { data: Buffer; fin: boolean; done: (err?: Error | null) => void }[] = [];
   private remoteDone = false;
   private localDone = false;
-  private deadSession: Error | undefined;
+  private deadWith: Error | undefined;
 
   constructor(
     private readonly owner: StreamOwner,
@@ -74,17 +76,21 @@ export class SpdyStream extends Duplex {
     this.maybeForget();
   }
 
+  /**
+   * RST_STREAM from the peer. Like spdystream, treat it as the end of what the stream will
+   * carry rather than a failure of what already came: Kubernetes servers reset every stream
+   * right after writing the exit status, and that status must stay readable.
+   */
   onReset(status: number): void {
-    const err = new SpdyStreamResetError(this.id, status);
-    this.remoteDone = this.localDone = true;
-    this.failReply(err);
+    this.resetStatus = status;
+    this.emit('reset', status);
+    this.onSessionClosed(new SpdyStreamResetError(this.id, status));
     this.owner.forget(this);
-    this.destroy(err);
   }
 
-  /** The connection is gone: what was received stays readable, writing fails. */
+  /** The connection (or, on RST_STREAM, the stream) is gone: what was received stays readable, writing fails. */
   onSessionClosed(err: Error): void {
-    this.deadSession = err;
+    this.deadWith = err;
     this.failReply(err);
     for (const item of this.queued.splice(0)) item.done(err);
     if (!this.remoteDone) {
@@ -116,7 +122,7 @@ export class SpdyStream extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err: Error | null) => void): void {
-    if (!this.deadSession && !(this.localDone && this.remoteDone)) {
+    if (!this.deadWith && !(this.localDone && this.remoteDone)) {
       this.localDone = this.remoteDone = true;
       this.owner.sendReset(this, 5 /* CANCEL */);
     }
@@ -125,7 +131,7 @@ export class SpdyStream extends Duplex {
   }
 
   private send(data: Buffer, fin: boolean, done: (err?: Error | null) => void): void {
-    if (this.deadSession) return done(this.deadSession);
+    if (this.deadWith) return done(this.deadWith);
     if (this.waitingForReply) this.queued.push({ data, fin, done });
     else this.owner.sendData(this, data, fin, done);
   }
