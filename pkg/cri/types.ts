@@ -269,8 +269,11 @@ export interface PodSandboxStatusResponse {
 
 // ---- containers ----
 
+/** An ImageSpec as the runtime answers it: every field there. */
 export interface ReceivedImageSpec extends ImageSpec {
   annotations: Labels;
+  userSpecifiedImage: string;
+  runtimeHandler: string;
 }
 
 export interface Container {
