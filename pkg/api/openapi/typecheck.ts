@@ -61,21 +61,34 @@ function structName(node: SchemaNode, fallback: string): string {
 export function typeMismatch(obj: unknown, schemaName: string, resolver: SchemaResolver): string | undefined {
   const root = resolver.definition(schemaName);
   if (!root) return undefined;
-  return check(obj as Json, root, '', schemaName.split('.').pop()!, resolver);
+  return check(obj as Json, root, [], schemaName.split('.').pop()!, resolver);
 }
 
-function check(value: Json, schema: SchemaNode, path: string, struct: string, resolver: SchemaResolver): string | undefined {
+/** The short struct name of a $ref node (null: not a ref), cached: every write walks these. */
+const refShortNames = new WeakMap<SchemaNode, string | null>();
+
+function refShortOf(schema: SchemaNode, struct: string): string | undefined {
+  let short = refShortNames.get(schema);
+  if (short === undefined) {
+    short = nodeRef(schema) ? structName(schema, struct) : null;
+    refShortNames.set(schema, short);
+  }
+  return short ?? undefined;
+}
+
+/** `path` is the field path's segments, joined only when a value does not fit. */
+function check(value: Json, schema: SchemaNode, path: string[], struct: string, resolver: SchemaResolver): string | undefined {
   if (value === null) return undefined;
   const node = resolver.resolve(schema);
   if (node['x-kubernetes-preserve-unknown-fields'] || node['x-kubernetes-int-or-string']) return undefined;
   const fail = () => {
-    const where = path === '' ? '' : ` Go struct field ${struct}.${path}`;
+    const where = path.length === 0 ? '' : ` Go struct field ${struct}.${path.join('.')}`;
     const into = where === '' ? ` Go value` : where;
     // Go names the literal only when a number does not fit an integer field.
     const shown = typeof value === 'number' && node.type === 'integer' ? `number ${value}` : jsonKind(value);
     return `json: cannot unmarshal ${shown} into${into} of type ${goType(schema, resolver)}`;
   };
-  const refShort = nodeRef(schema) ? structName(schema, struct) : undefined;
+  const refShort = refShortOf(schema, struct);
   // Quantity and IntOrString take a string or a number.
   if (refShort === 'Quantity' || refShort === 'IntOrString') return typeof value === 'string' || typeof value === 'number' ? undefined : fail();
   switch (node.type) {
@@ -98,13 +111,15 @@ function check(value: Json, schema: SchemaNode, path: string, struct: string, re
     case 'object': {
       if (typeof value !== 'object' || Array.isArray(value)) return fail();
       const inner = refShort ?? struct;
-      for (const [key, child] of Object.entries(value)) {
+      const additional = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
+      for (const key in value) {
         const declared = node.properties?.[key];
         // Map values keep the map's field path, as Go reports them.
-        const prop = declared ?? (typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined);
+        const prop = declared ?? additional;
         if (!prop) continue;
-        const childPath = declared ? (path === '' ? key : `${path}.${key}`) : path;
-        const problem = check(child, prop, childPath, declared ? inner : struct, resolver);
+        if (declared) path.push(key);
+        const problem = check(value[key]!, prop, path, declared ? inner : struct, resolver);
+        if (declared) path.pop();
         if (problem) return problem;
       }
       return undefined;

@@ -107,6 +107,7 @@ export async function handleBinding(scope: Scope, podName: string): Promise<void
   if (typeof node !== 'string' || node === '') {
     throw apiErrors.invalid('Binding', '', podName, [{ type: 'FieldValueRequired', field: 'target.name' }]);
   }
+  // Kubernetes assigns the pod straight in storage: a binding records no field manager.
   await ctx.store.update(podDef, info.namespace, podName, (pod) => {
     if (!pod) throw apiErrors.notFound({ group: '', resource: 'pods' }, podName);
     if (binding.metadata.uid && binding.metadata.uid !== pod.metadata.uid) {
@@ -120,6 +121,6 @@ export async function handleBinding(scope: Scope, podName: string): Promise<void
     conditions.push({ type: 'PodScheduled', status: 'True', lastProbeTime: null, lastTransitionTime: new Date().toISOString().replace(/\.\d{3}Z$/, 'Z') });
     pod.status.conditions = conditions;
     return pod;
-  }, { ...strategyContext(scope, dryRunOf(scope.query)), subresource: 'binding' });
+  }, { ...strategyContext(scope, dryRunOf(scope.query)), subresource: 'binding', fieldManager: undefined });
   sendObject(scope.res, 201, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', code: 201 }, scope.output);
 }

@@ -31,6 +31,13 @@ export function managerKey(id: ManagerId): string {
   return JSON.stringify(key);
 }
 
+/**
+ * The FieldsV1 each decoded set came from. Sets are never changed in place (union and
+ * difference make new ones), so an entry a write did not touch is written back as it was
+ * read instead of being encoded again: most writes change one manager of several.
+ */
+const decodedFrom = new WeakMap<FieldSet, NonNullable<ManagedFieldsEntry['fieldsV1']>>();
+
 export class ManagedFieldsError extends Error {
   override name = 'ManagedFieldsError';
 }
@@ -48,6 +55,7 @@ export function decodeManaged(entries: readonly ManagedFieldsEntry[] | undefined
     let set: FieldSet;
     try {
       set = entry.fieldsV1 === undefined ? new FieldSet() : FieldSet.fromFieldsV1(entry.fieldsV1);
+      if (entry.fieldsV1 !== undefined) decodedFrom.set(set, entry.fieldsV1);
     } catch (e) {
       throw new ManagedFieldsError(`error decoding set: ${(e as Error).message}`);
     }
@@ -70,7 +78,7 @@ export function encodeManaged(managed: Managed): ManagedFieldsEntry[] | undefine
     const out: ManagedFieldsEntry = { manager: e.id.manager, operation: e.id.operation, apiVersion: e.apiVersion };
     if (e.time !== undefined) out.time = e.time;
     out.fieldsType = 'FieldsV1';
-    out.fieldsV1 = e.set.toFieldsV1();
+    out.fieldsV1 = decodedFrom.get(e.set) ?? e.set.toFieldsV1();
     if (e.id.subresource) out.subresource = e.id.subresource;
     entries.push(out);
   }
