@@ -19,6 +19,8 @@ export interface CriClientOptions {
 export interface CallOptions {
   /** This call's deadline instead of the client's. */
   timeoutMs?: number;
+  /** Cancels the call (it fails with Cancelled), e.g. a pull for a pod deleted meanwhile. */
+  signal?: AbortSignal;
 }
 
 /** What the kubelet announces in Version (its CRI client version, Kubernetes' kubeRuntimeAPIVersion). */
@@ -209,7 +211,7 @@ export class CriClient {
   }
 
   pullImage(request: cri.PullImageRequest, options?: CallOptions): Promise<cri.PullImageResponse> {
-    return this.image('PullImage', request, { timeoutMs: this.pullTimeoutMs, ...options });
+    return this.image('PullImage', request, { ...options, timeoutMs: options?.timeoutMs ?? this.pullTimeoutMs });
   }
 
   async removeImage(request: cri.RemoveImageRequest, options?: CallOptions): Promise<void> {
@@ -224,7 +226,7 @@ export class CriClient {
 
   /** The call's deadline plus `seconds` the runtime itself may legitimately wait. */
   private extendedBy(seconds: number | undefined, options?: CallOptions): CallOptions {
-    return { timeoutMs: (options?.timeoutMs ?? this.timeoutMs) + Math.max(0, seconds ?? 0) * 1000 };
+    return { ...options, timeoutMs: (options?.timeoutMs ?? this.timeoutMs) + Math.max(0, seconds ?? 0) * 1000 };
   }
 
   private runtime<Res>(method: string, request: object, options?: CallOptions): Promise<Res> {
@@ -238,10 +240,12 @@ export class CriClient {
   private unary<Res>(service: Service, method: string, request: object, options?: CallOptions): Promise<Res> {
     const rpc = `${service.slice('runtime.v1.'.length)}/${method}`;
     if (this.closed) return Promise.reject(new CriError('Unavailable', rpc, 'the CRI client is closed'));
+    const signal = options?.signal;
+    if (signal?.aborted) return Promise.reject(new CriError('Cancelled', rpc, 'cancelled before it was sent'));
     const definition = this.methods[service][method]!;
     const deadline = Date.now() + (options?.timeoutMs ?? this.timeoutMs);
     return new Promise<Res>((resolve, reject) => {
-      this.client.makeUnaryRequest(
+      const call = this.client.makeUnaryRequest(
         definition.path,
         definition.requestSerialize,
         definition.responseDeserialize,
@@ -249,10 +253,13 @@ export class CriClient {
         new grpc.Metadata(),
         { deadline },
         (err, response) => {
+          signal?.removeEventListener('abort', cancel);
           if (err) reject(toCriError(err, rpc));
           else resolve(response as Res);
         },
       );
+      const cancel = () => call.cancel();
+      signal?.addEventListener('abort', cancel, { once: true });
     });
   }
 }

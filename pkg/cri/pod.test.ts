@@ -105,6 +105,14 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
     );
   });
 
+  it('cancels a call on its signal', async () => {
+    const controller = new AbortController();
+    const running = runtime.client.execSync({ containerId, cmd: ['sleep', '30'] }, { signal: controller.signal });
+    controller.abort();
+    await assert.rejects(running, (err: unknown) => err instanceof CriError && err.code === 'Cancelled');
+    await assert.rejects(runtime.client.version({}, { signal: controller.signal }), (err: unknown) => err instanceof CriError && err.code === 'Cancelled');
+  });
+
   it('updates resources and reports stats', async () => {
     await runtime.client.updateContainerResources({ containerId, linux: { memoryLimitInBytes: 64 * 1024 * 1024, cpuShares: 512 } });
     const { status } = await runtime.client.containerStatus({ containerId });
