@@ -1,0 +1,106 @@
+import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import https from 'node:https';
+import type { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { KObject } from '../api/types.ts';
+import type { NodePasswordSecrets } from '../auth/node/password.ts';
+import { parseAgentJoinToken } from '../auth/node/token.ts';
+import { createCa, issueServingCert, type CertKey } from '../auth/pki.ts';
+import { formatJoinToken } from '../auth/token.ts';
+import { setLogSink } from '../log/log.ts';
+import { supervisorPaths } from '../server/supervisor.ts';
+import { agentFiles, readStoredAgent, writeAgentCredentials, writeNodeConfig } from './files.ts';
+import { fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
+import { renewIfExpiring } from './renew.ts';
+
+function memorySecrets(): NodePasswordSecrets {
+  const objects = new Map<string, KObject>();
+  return {
+    read: async (ns, name) => objects.get(`${ns}/${name}`),
+    create: async (s) => !objects.has(`${s.metadata.namespace}/${s.metadata.name}`) && !!objects.set(`${s.metadata.namespace}/${s.metadata.name}`, s),
+    delete: async (ns, name) => void objects.delete(`${ns}/${name}`),
+  };
+}
+
+/** The supervisor alone on an HTTPS port; the first `unavailable` requests get 503, as from a server still starting. */
+describe('agent credentials from the supervisor', () => {
+  let serverCa: CertKey;
+  let server: https.Server;
+  let url: string;
+  let unavailable = 0;
+  const secret = 'sekret';
+  const logged: string[] = [];
+  let restoreLog: (line: string) => void;
+
+  before(async () => {
+    restoreLog = setLogSink((line) => logged.push(line));
+    serverCa = await createCa('tsk-server-ca');
+    const clientCa = await createCa('tsk-client-ca');
+    const serving = await issueServingCert(serverCa, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
+    const passwords = memorySecrets();
+    const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret, nodePasswords: () => passwords });
+    server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
+      if (unavailable > 0) {
+        unavailable--;
+        return void res.writeHead(503).end('starting');
+      }
+      const p = req.url!.split('?')[0]!;
+      const handler = [...paths].find(([prefix]) => p === prefix || p.startsWith(`${prefix}/`))?.[1];
+      if (!handler) return void res.writeHead(404).end();
+      void handler(req, res, p, new URLSearchParams(), { username: 'system:anonymous', groups: [] });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    url = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    setLogSink(restoreLog);
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  });
+
+  const token = () => parseAgentJoinToken(formatJoinToken(serverCa.certPem, secret))!;
+  const node = { nodeName: 'pi-1', nodeIp: '10.1.2.3', password: 'pw' };
+
+  test('a server answering 503 is retried with back-off, each retry logged', async () => {
+    unavailable = 2;
+    const creds = await retryWhileUnavailable(() => fetchNodeCredentials(url, token(), node), new Promise(() => {}));
+    assert.equal(new crypto.X509Certificate(creds!.client.cert).subject, 'O=system:nodes\nCN=system:node:pi-1');
+    assert.equal(logged.filter((l) => /answered \/cacerts with 503: starting; retrying in/.test(l)).length, 2);
+    assert.match(logged.join(''), /retrying in 1 s[\s\S]*retrying in 2 s/);
+  });
+
+  test('stopping ends the retries', async () => {
+    unavailable = 1000;
+    const stopped = Promise.resolve();
+    assert.equal(await retryWhileUnavailable(() => fetchNodeCredentials(url, token(), node), stopped), undefined);
+    unavailable = 0;
+  });
+
+  test('stored credentials read back; renewal only close to expiry, with the same password', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-files-'));
+    try {
+      const files = agentFiles(dir);
+      const creds = await fetchNodeCredentials(url, token(), node);
+      writeAgentCredentials(files, creds);
+      const config = { server: url, nodeName: 'pi-1', nodeIp: '10.1.2.3', nodeLabels: [], nodeTaints: [], kubeletPort: 10250 };
+      writeNodeConfig(files, config, formatJoinToken(serverCa.certPem, secret));
+      const stored = readStoredAgent(files);
+      assert.deepEqual(stored.creds, creds);
+      assert.deepEqual(stored.config, config);
+      const renewal = { files, node: config, token: token(), password: 'pw' };
+      const never = new Promise(() => {});
+      assert.equal(await renewIfExpiring(renewal, creds, never), undefined, 'a year left: nothing to do');
+      const inElevenMonths = new Date(Date.now() + 330 * 86_400_000);
+      const fresh = await renewIfExpiring(renewal, creds, never, inElevenMonths);
+      assert.ok(fresh);
+      assert.notEqual(fresh.client.cert, creds.client.cert);
+      assert.equal(fs.readFileSync(files.clientCert, 'utf8'), fresh.client.cert, 'the files are rewritten');
+      await assert.rejects(renewIfExpiring({ ...renewal, password: 'another' }, creds, never, inElevenMonths), /already registered with another node password/);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
