@@ -40,9 +40,9 @@ export function makePod(name: string, spec: Json, extra: Json = {}): KObject {
 export class Harness {
   clock = Date.parse('2026-01-01T00:00:00Z');
   readonly now = () => this.clock;
-  readonly runtime = new FakeRuntime(this.now);
+  readonly runtime: FakeRuntime;
   readonly events: RecordedEvent[] = [];
-  readonly pods = new Map<string, KObject>();
+  readonly pods: Map<string, KObject>;
   readonly statusWrites: Json[] = [];
   readonly deleted: string[] = [];
   readonly tornDown: string[] = [];
@@ -56,7 +56,11 @@ export class Harness {
   readonly workers: PodWorkers;
   private rv = 1;
 
-  constructor(opts: { hostIP?: string } = {}) {
+  /** `restartOf`: the agent restarted: a new harness (new workers, probes, back-offs) over the old one's runtime and pods. */
+  constructor(opts: { hostIP?: string; restartOf?: Harness } = {}) {
+    if (opts.restartOf) this.clock = opts.restartOf.clock;
+    this.runtime = opts.restartOf?.runtime ?? new FakeRuntime(this.now);
+    this.pods = opts.restartOf?.pods ?? new Map();
     const recorder = { event: (_obj: KObject, type: string, reason: string, message: string) => void this.events.push({ type, reason, message }) };
     this.probes = new ProbeManager({ runtime: this.runtime, recorder, now: this.now, onChange: (uid) => this.probeWakeups.push(uid), secondMs: 10 });
     const deps: SyncDeps = {

@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { afterEach, test } from 'node:test';
+import { pullPolicy } from './images.ts';
+import { Harness, makePod } from './testing/harness.ts';
+
+let h: Harness;
+afterEach(() => h?.close());
+
+test('the default pull policy is Always for :latest and untagged images, IfNotPresent otherwise', () => {
+  assert.equal(pullPolicy({ name: 'a', image: 'busybox' }), 'Always');
+  assert.equal(pullPolicy({ name: 'a', image: 'busybox:latest' }), 'Always');
+  assert.equal(pullPolicy({ name: 'a', image: 'localhost:5000/busybox' }), 'Always');
+  assert.equal(pullPolicy({ name: 'a', image: 'localhost:5000/busybox:1.36' }), 'IfNotPresent');
+  assert.equal(pullPolicy({ name: 'a', image: 'busybox@sha256:abc' }), 'IfNotPresent');
+  assert.equal(pullPolicy({ name: 'a', image: 'busybox', imagePullPolicy: 'Never' }), 'Never');
+});
+
+test('IfNotPresent uses a present image without pulling', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'busybox:1.36', imagePullPolicy: 'IfNotPresent' }] })).metadata.uid!;
+  await h.reconcile(uid);
+  assert.equal(h.runtime.calls.some((c) => c.startsWith('pullImage')), false);
+  assert.deepEqual(h.eventsOf('Pulled'), ['Container image "busybox:1.36" already present on machine']);
+});
+
+test('a missing image that cannot be pulled: ErrImagePull, then ImagePullBackOff until the back-off ends, the agent carrying on', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'missing:1' }] })).metadata.uid!;
+  const wait = await h.reconcile(uid);
+  assert.equal(wait, 10_000);
+  let c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'ErrImagePull');
+  assert.match(c.state.waiting.message, /no registry/);
+  assert.equal(h.pod(uid).status.phase, 'Pending');
+  assert.deepEqual(h.eventsOf('Pulling'), ['Pulling image "missing:1"']);
+  assert.deepEqual(h.eventsOf('Failed'), ['Failed to pull image "missing:1": failed to resolve reference: no registry', 'Error: ErrImagePull']);
+
+  h.advance(3000);
+  assert.equal(await h.reconcile(uid), 7000);
+  c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'ImagePullBackOff');
+  assert.equal(c.state.waiting.message, 'Back-off pulling image "missing:1"');
+  assert.equal(h.runtime.calls.filter((x) => x.startsWith('pullImage')).length, 1, 'no pull during the back-off');
+
+  // The image becomes pullable: the next try after the back-off starts the container.
+  h.runtime.pullError = undefined;
+  h.advance(7000);
+  assert.equal(await h.reconcile(uid), true);
+  assert.ok(h.containerStatus(uid, 'c').state.running);
+  assert.match(h.eventsOf('Pulled')[0]!, /^Successfully pulled image "missing:1" in \d+\.\d{3}s/);
+});
+
+test('policy Never with a missing image: ErrImageNeverPull, no pull', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'missing:1', imagePullPolicy: 'Never' }] })).metadata.uid!;
+  await h.reconcile(uid);
+  const c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'ErrImageNeverPull');
+  assert.equal(c.state.waiting.message, 'Container image "missing:1" is not present with pull policy of Never');
+  assert.deepEqual(h.eventsOf('ErrImageNeverPull'), ['Container image "missing:1" is not present with pull policy of Never']);
+  assert.equal(h.runtime.calls.some((x) => x.startsWith('pullImage')), false);
+});
+
+test('policy Always with no registry runs the image the node has, with a warning', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'busybox:latest' }] })).metadata.uid!;
+  await h.reconcile(uid);
+  assert.ok(h.containerStatus(uid, 'c').state.running);
+  assert.deepEqual(h.eventsOf('Failed'), ['Failed to pull image "busybox:latest": failed to resolve reference: no registry; using the image present on the node']);
+});
+
+test('an environment that cannot be resolved: CreateContainerConfigError, retried', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'busybox:1.36', env: [{ name: 'X', valueFrom: { configMapKeyRef: { name: 'missing', key: 'k' } } }] }] })).metadata.uid!;
+  assert.equal(typeof (await h.reconcile(uid)), 'number');
+  const c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'CreateContainerConfigError');
+  assert.equal(c.state.waiting.message, 'configmap "missing" not found');
+  assert.deepEqual(h.eventsOf('Failed'), ['Error: configmap "missing" not found']);
+});
+
+test('volumes that cannot be set up keep the pod ContainerCreating with a FailedMount event and no sandbox', async () => {
+  h = new Harness();
+  h.volumeError = new Error('MountVolume.SetUp failed for volume "cfg" : configmap "cfg" not found');
+  const uid = h.add(makePod('p', { containers: [{ name: 'c', image: 'busybox:1.36' }] })).metadata.uid!;
+  assert.equal(typeof (await h.reconcile(uid)), 'number');
+  assert.equal(h.containerStatus(uid, 'c').state.waiting.reason, 'ContainerCreating');
+  assert.deepEqual(h.eventsOf('FailedMount'), ['MountVolume.SetUp failed for volume "cfg" : configmap "cfg" not found']);
+  assert.deepEqual(h.runtime.calls, []);
+  h.volumeError = undefined;
+  await h.reconcile(uid);
+  assert.ok(h.containerStatus(uid, 'c').state.running);
+});
