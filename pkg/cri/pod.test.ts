@@ -33,6 +33,7 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
       logDirectory: path.join(runtime.tmp, 'pods', 'default_cri-test'),
       labels: { 'io.kubernetes.pod.name': 'cri-test' },
       annotations: { 'tsk.test/kept': 'as given' },
+      dnsConfig: { servers: ['10.43.0.10'], searches: ['default.svc.cluster.local'], options: ['ndots:5'] },
       linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
     };
     fs.mkdirSync(sandboxConfig.logDirectory!, { recursive: true });
@@ -122,6 +123,62 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
     assert.equal(stats!.attributes!.id, containerId);
     assert.ok(stats!.memory!.workingSetBytes!.value > 0);
     assert.ok(stats!.cpu!.usageCoreNanoSeconds!.value > 0);
+  });
+
+  it('passes the container and sandbox settings the kubelet sets (their field numbers reach containerd)', async () => {
+    const hostDir = path.join(runtime.tmp, 'volume');
+    fs.mkdirSync(hostDir);
+    fs.writeFileSync(path.join(hostDir, 'file'), 'from the host\n');
+    const { containerId: configured } = await runtime.client.createContainer({
+      podSandboxId,
+      sandboxConfig,
+      config: {
+        metadata: { name: 'configured', attempt: 2 },
+        image: { image: BUSYBOX_IMAGE },
+        command: ['sleep'],
+        args: ['3600'],
+        workingDir: '/tmp',
+        envs: [{ key: 'GREETING', value: 'hello' }],
+        mounts: [{ containerPath: '/mnt/volume', hostPath: hostDir, readonly: true }],
+        labels: { 'tsk.test/label': 'l' },
+        annotations: { 'tsk.test/annotation': 'a' },
+        logPath: 'configured/2.log',
+        linux: {
+          resources: { memoryLimitInBytes: 32 * 1024 * 1024, cpuShares: 256, oomScoreAdj: 900 },
+          securityContext: {
+            runAsUser: { value: 65534 },
+            runAsGroup: { value: 65534 },
+            supplementalGroups: [1234],
+            readonlyRootfs: true,
+            noNewPrivs: true,
+            capabilities: { dropCapabilities: ['ALL'], addCapabilities: ['NET_BIND_SERVICE'] },
+          },
+        },
+      },
+    });
+    await runtime.client.startContainer({ containerId: configured });
+    const sh = async (script: string) => {
+      const { stdout, stderr, exitCode } = await runtime.client.execSync({ containerId: configured, cmd: ['sh', '-c', script] });
+      return `${exitCode} ${stdout}${stderr}`.trim();
+    };
+    assert.equal(await sh('id'), '0 uid=65534(nobody) gid=65534(nobody) groups=1234,65534(nobody)');
+    assert.equal(await sh('echo $PWD $GREETING'), '0 /tmp hello');
+    assert.equal(await sh('cat /mnt/volume/file'), '0 from the host');
+    assert.match(await sh('touch /mnt/volume/new'), /^1 .*Read-only file system/);
+    assert.match(await sh('touch /new'), /^1 .*Read-only file system/);
+    // Only NET_BIND_SERVICE (bit 10) in the bounding set.
+    assert.match(await sh('grep -E "CapBnd|NoNewPrivs" /proc/self/status'), /CapBnd:\s+0000000000000400\nNoNewPrivs:\s+1$/);
+    assert.equal(await sh('cat /sys/fs/cgroup/memory/memory.limit_in_bytes 2>/dev/null || cat /sys/fs/cgroup/memory.max'), `0 ${32 * 1024 * 1024}`);
+    assert.equal(await sh('cat /proc/self/oom_score_adj'), '0 900');
+    // The sandbox's DNS settings.
+    assert.equal(await sh('cat /etc/resolv.conf'), '0 search default.svc.cluster.local\nnameserver 10.43.0.10\noptions ndots:5');
+
+    const { status } = await runtime.client.containerStatus({ containerId: configured });
+    assert.deepEqual(status!.metadata, { name: 'configured', attempt: 2 });
+    assert.equal(status!.labels['tsk.test/label'], 'l');
+    assert.equal(status!.annotations['tsk.test/annotation'], 'a');
+    assert.deepEqual(status!.mounts.map((m) => [m.containerPath, m.hostPath, m.readonly]), [['/mnt/volume', hostDir, true]]);
+    await runtime.client.removeContainer({ containerId: configured });
   });
 
   it('prepares exec, attach and port-forward URLs on the streaming server', async () => {
