@@ -13,6 +13,7 @@ import { after, before, describe, it } from 'node:test';
 import zlib from 'node:zlib';
 import { buildBusyboxImage } from '../../test/lib/images.ts';
 import { until } from '../../test/lib/until.ts';
+import { CriClient } from '../cri/client.ts';
 import type { Logger } from '../log/log.ts';
 import { findExecutable, runCtr } from './ctr.ts';
 import { ContainerdError } from './errors.ts';
@@ -111,6 +112,16 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
     assert.ok(names.includes('docker.io/library/saved:1'), names.join(' '));
     assert.ok(names.includes('docker.io/library/shortname:2'), names.join(' '));
     assert.ok(!names.includes('shortname:2'), 'the short name is gone');
+    // What the kubelet will ask: the pod's own spelling, resolved by the CRI.
+    const cri = CriClient.connect(containerd.address);
+    try {
+      for (const [asked, tag] of [['shortname:2', 'docker.io/library/shortname:2'], ['saved:1', 'docker.io/library/saved:1'], [pauseImageName(), pauseImageName()]]) {
+        const { image } = await cri.imageStatus({ image: { image: asked } });
+        assert.ok(image?.repoTags.includes(tag), `${asked}: ${JSON.stringify(image)}`);
+      }
+    } finally {
+      cri.close();
+    }
   });
 
   it('does not import the same files again after an agent restart', async () => {
@@ -124,6 +135,23 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
     assert.equal(imports.length, 1, imports.join('\n'));
     assert.match(imports[0], /^imported the built-in pause image/);
     assert.ok(lines.slice(before).some((l) => l.startsWith('ERROR importing') && l.includes('not-an-image.tar')));
+  });
+
+  it('retries an import that failed while containerd was not answering', async () => {
+    // The folder's ctr is pointed away from containerd and back, as a containerd restart does.
+    const ctr = { ...containerd.ctr };
+    const retryDir = path.join(tmp, 'retry-images');
+    const folder2 = new ImageFolder({ ctr, snapshotter: containerd.snapshotter, dir: retryDir, stateFile: path.join(tmp, 'retry-state.json'), settleMs: 200, rescanMs: 500, log });
+    try {
+      await folder2.start();
+      ctr.address = path.join(tmp, 'no-containerd.sock');
+      buildBusyboxImage({ name: 'tsk.local/busybox:retry', dir: retryDir });
+      await waitFor('the failed attempt', () => lines.some((l) => l.includes('retry.tar') && l.endsWith('will retry once containerd answers')));
+      ctr.address = containerd.address;
+      await waitFor('the retried import', () => lines.some((l) => l.startsWith('imported tsk.local/busybox:retry')));
+    } finally {
+      folder2.stop();
+    }
   });
 
   it('is restarted when it dies', async () => {

@@ -13,7 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { type Logger, logger } from '../log/log.ts';
 import type { Snapshotter } from './config.ts';
-import type { Ctr } from './ctr.ts';
+import { type Ctr, runCtr } from './ctr.ts';
 import { importImages } from './import.ts';
 import { pauseImageArchive } from './pause.ts';
 
@@ -132,8 +132,10 @@ export class ImageFolder {
       writeState(this.options.stateFile, this.imported);
       this.log.info(`imported ${names.join(', ') || 'no image'} from ${file} in ${Date.now() - started} ms`);
     } catch (err) {
-      this.failed.set(file, seen);
-      this.log.error(`importing ${file}: ${(err as Error).message}`);
+      // With containerd down (restarting) the file is not at fault: the next scan retries it.
+      const answering = await runCtr(this.options.ctr, ['version']).then(() => true, () => false);
+      if (answering) this.failed.set(file, seen);
+      this.log.error(`importing ${file}: ${(err as Error).message}${answering ? '' : '; will retry once containerd answers'}`);
     }
   }
 }
