@@ -78,7 +78,9 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
     assert.equal(status!.state, 'CONTAINER_RUNNING');
     assert.deepEqual(status!.metadata, { name: 'sleeper', attempt: 0 });
     assert.ok(status!.startedAt >= status!.createdAt && status!.createdAt > 0);
-    assert.match(status!.imageRef, /^sha256:/);
+    // What the kubelet reports as the container's imageID.
+    const { image } = await runtime.client.imageStatus({ image: { image: BUSYBOX_IMAGE } });
+    assert.equal(status!.imageRef, image!.id);
     assert.equal(status!.logPath, path.join(sandboxConfig.logDirectory!, 'sleeper/0.log'));
     const { containers } = await runtime.client.listContainers({ filter: { podSandboxId } });
     assert.deepEqual(containers.map((c) => [c.id, c.state]), [[containerId, 'CONTAINER_RUNNING']]);
@@ -193,6 +195,9 @@ describe('a pod through CRI', { skip: runtimeMissing }, () => {
     const { status } = await runtime.client.containerStatus({ containerId });
     assert.equal(status!.state, 'CONTAINER_EXITED');
     assert.ok(status!.finishedAt >= status!.startedAt);
+    // sleep died of the SIGTERM (it is not the pid namespace's init: pause is).
+    assert.equal(status!.exitCode, 128 + 15);
+    assert.equal(status!.reason, 'Error');
     await runtime.client.removeContainer({ containerId });
     await runtime.client.stopPodSandbox({ podSandboxId });
     assert.equal((await runtime.client.podSandboxStatus({ podSandboxId })).status!.state, 'SANDBOX_NOTREADY');
