@@ -60,9 +60,12 @@ export function expand(input: string, lookup: (name: string) => string | undefin
   return out + input.slice(checkpoint);
 }
 
-/** RelaxedEnvironmentVariableValidation (on by default in 1.33): printable ASCII without '='. */
+/**
+ * kubelet's check of envFrom keys (utilvalidation.IsEnvVarName): letters, digits, '-', '.',
+ * '_', not starting with a digit, and not '.', '..' or '..'-prefixed.
+ */
 export function isEnvVarName(name: string): boolean {
-  return /^[\x20-\x3c\x3e-\x7e]+$/.test(name);
+  return /^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name) && name !== '.' && !name.startsWith('..');
 }
 
 const serviceVarName = (name: string) => name.toUpperCase().replace(/-/g, '_');

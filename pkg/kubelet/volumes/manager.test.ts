@@ -109,6 +109,12 @@ describe('VolumeManager', () => {
     clock += REFRESH_MS;
     await manager.setUp(p);
     assert.equal(read(path.join(dir, 'ui/color.txt')), 'red');
+
+    delete objects['cm/shop/settings'];
+    clock += REFRESH_MS;
+    await manager.setUp(p);
+    assert.equal(read(path.join(dir, 'ui/color.txt')), 'red', 'a running pod keeps its files when the configMap goes');
+    assert.deepEqual(events, ['Warning FailedMount MountVolume.SetUp failed for volume "conf" : configmap "settings" not found']);
   });
 
   it('puts secrets on a tmpfs with decoded data and defaultMode', async () => {

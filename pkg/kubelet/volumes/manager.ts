@@ -11,7 +11,8 @@
  * bound to hostPath/local volumes are the host path itself, after the type check.
  *
  * A volume that cannot be set up yet (missing ConfigMap, unbound claim) records a FailedMount
- * event on the pod and throws: the worker keeps the pod in ContainerCreating and retries.
+ * event on the pod and throws: the worker keeps the pod in ContainerCreating and retries. A
+ * refresh that fails later records the event but keeps the files the containers already see.
  */
 import fs from 'node:fs';
 import path from 'node:path';
@@ -117,13 +118,15 @@ export class VolumeManager implements PodVolumes {
     }
     const refresh = this.now() - state.refreshedAt >= REFRESH_MS;
     for (const volume of (pod.spec?.volumes ?? []) as VolumeSpec[]) {
-      if (state.volumes.has(volume.name) && !refresh) continue;
+      const existed = state.volumes.has(volume.name);
+      if (existed && !refresh) continue;
       try {
-        state.volumes.set(volume.name, await this.setUpVolume(pod, volume, state.volumes.has(volume.name)));
+        state.volumes.set(volume.name, await this.setUpVolume(pod, volume, existed));
       } catch (err) {
         const message = `MountVolume.SetUp failed for volume "${volume.name}" : ${(err as Error).message}`;
         this.deps.recorder?.event(pod, 'Warning', 'FailedMount', message);
-        throw new VolumeSetUpError(message);
+        // A running pod keeps the contents it has (as kubelet does when a ConfigMap goes away).
+        if (!existed) throw new VolumeSetUpError(message);
       }
     }
     if (refresh) state.refreshedAt = this.now();
