@@ -43,7 +43,7 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
   const newFolder = () => new ImageFolder({ ctr: containerd.ctr, snapshotter: containerd.snapshotter, dir: imagesDir, stateFile: containerd.paths.importState, settleMs: 1000, log });
 
   before(async () => {
-    containerd = new ManagedContainerd({ dir: path.join(agentDir, 'containerd'), sandboxImage: pauseImageName(), streamServerPort: 0, stopGraceMs: 5000, log });
+    containerd = new ManagedContainerd({ dir: path.join(agentDir, 'containerd'), streamServerPort: 0, stopGraceMs: 5000, log });
     await containerd.start();
   });
 
@@ -56,6 +56,7 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
   it('answers on its own socket, with the CRI plugin loaded', async () => {
     assert.ok(containerd.address.startsWith(agentDir));
     assert.match(await runCtr(containerd.ctr, ['version']), /Server:\n\s+Version:\s+\S+/);
+    assert.ok(fs.readFileSync(containerd.paths.config, 'utf8').includes(`sandbox_image = "${pauseImageName()}"`), 'the built-in pause image by default');
   });
 
   it('imports the built-in pause image at start, and the CRI takes it as its own', async () => {
@@ -184,7 +185,7 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
 describe('missing containerd', () => {
   it('says what to install', () => {
     assert.throws(
-      () => new ManagedContainerd({ dir: path.join(tmp, 'missing'), sandboxImage: 'x', binary: path.join(tmp, 'no-such-containerd'), snapshotter: 'native' }),
+      () => new ManagedContainerd({ dir: path.join(tmp, 'missing'), binary: path.join(tmp, 'no-such-containerd'), snapshotter: 'native' }),
       (err: Error) => err instanceof ContainerdError && err.code === 'not-found' && /apt-get install containerd runc containernetworking-plugins/.test(err.message),
     );
   });

@@ -129,6 +129,8 @@ export class ImageFolder {
       const names = await importImages(this.options.ctr, file, this.options.snapshotter);
       this.imported[file] = seen;
       this.failed.delete(file);
+      // Forget files since removed from the folder, so the state stays the folder's size.
+      for (const known of Object.keys(this.imported)) if (!fs.existsSync(known)) delete this.imported[known];
       writeState(this.options.stateFile, this.imported);
       this.log.info(`imported ${names.join(', ') || 'no image'} from ${file} in ${Date.now() - started} ms`);
     } catch (err) {

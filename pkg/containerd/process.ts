@@ -11,9 +11,12 @@ import { type Logger, logger } from '../log/log.ts';
 import { type ContainerdConfigOptions, type ContainerdPaths, type Snapshotter, writeContainerdConfig } from './config.ts';
 import { type Ctr, findExecutable, INSTALL_HINT, runCtr, searchPath } from './ctr.ts';
 import { ContainerdError } from './errors.ts';
+import { pauseImageName } from './pause.ts';
 import { probeSnapshotter } from './snapshotter.ts';
 
-export interface ManagedContainerdOptions extends Omit<ContainerdConfigOptions, 'snapshotter'> {
+export interface ManagedContainerdOptions extends Omit<ContainerdConfigOptions, 'snapshotter' | 'sandboxImage'> {
+  /** Default: tsk's built-in pause image, which ImageFolder imports at every start. */
+  sandboxImage?: string;
   /** Path of containerd; default: looked up on PATH. ctr is looked up beside it, then on PATH. */
   binary?: string;
   /** Default: overlayfs if the kernel mounts it under containerd's root, else native. */
@@ -59,7 +62,7 @@ export class ManagedContainerd {
     this.binary = binary;
     this.log = options.log ?? logger('containerd');
     this.snapshotter = options.snapshotter ?? probeSnapshotter(options.dir);
-    this.paths = writeContainerdConfig({ ...options, snapshotter: this.snapshotter });
+    this.paths = writeContainerdConfig({ ...options, sandboxImage: options.sandboxImage ?? pauseImageName(), snapshotter: this.snapshotter });
     this.ctr = { binary: ctr, address: this.paths.socket };
   }
 
