@@ -60,7 +60,8 @@ export class NodeAgent {
   private readonly log: Logger;
   private readonly now: () => number;
   private readonly identity: HostIdentity = hostIdentity();
-  private readonly nodeIp: string;
+  /** The node's InternalIP (--node-ip or the default route's address): pods' status.hostIP. */
+  readonly nodeIp: string;
   private timer: NodeJS.Timeout | undefined;
   private stopped = false;
   private busy = false;
