@@ -162,6 +162,23 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
     assert.ok(lines.some((l) => /containerd exited \(SIGKILL\)/.test(l)));
   });
 
+  it('keeps containers running when containerd dies or the agent stops it', async () => {
+    await ctr(['run', '-d', '--null-io', '--runc-root', containerd.paths.runcRoot, '--snapshotter', containerd.snapshotter, pauseImageName(), 'survivor']);
+    const taskPid = async () => Number((await ctr(['tasks', 'ls'])).match(/^survivor\s+(\d+)\s+RUNNING/m)?.[1] ?? 0);
+    const pid = await taskPid();
+    assert.ok(pid > 0 && fs.existsSync(`/proc/${pid}`));
+    process.kill(containerd.pid!, 'SIGKILL');
+    await waitFor('containerd back after dying', async () => containerd.restarts === 2 && (await taskPid()) === pid);
+    await containerd.stop();
+    assert.ok(fs.existsSync(`/proc/${pid}`), 'the pod outlives its containerd');
+    await containerd.start();
+    assert.equal(await taskPid(), pid, 'the new containerd adopts the running task');
+    await ctr(['tasks', 'kill', 'survivor']);
+    await waitFor('the task stopped', async () => /^survivor\s+\d+\s+STOPPED/m.test(await ctr(['tasks', 'ls'])));
+    await ctr(['tasks', 'delete', 'survivor']);
+    await ctr(['containers', 'delete', 'survivor']);
+  });
+
   it('stops on shutdown and leaves no containerd behind', async () => {
     const pid = containerd.pid!;
     await containerd.stop();
