@@ -117,7 +117,7 @@ export type PodSandboxState = 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
 
 export interface PodSandbox {
   id: string;
-  metadata?: PodSandboxMetadata;
+  metadata?: PodSandboxMetadata | null;
   state?: PodSandboxState;
   /** Nanoseconds since the epoch. */
   createdAt?: number;
@@ -127,8 +127,8 @@ export interface PodSandbox {
 }
 
 export interface PodSandboxStatus extends PodSandbox {
-  network?: { ip?: string; additionalIps?: { ip: string }[] };
-  linux?: { namespaces?: { options?: NamespaceOption } };
+  network?: { ip?: string; additionalIps?: { ip: string }[] } | null;
+  linux?: { namespaces?: { options?: NamespaceOption | null } | null } | null;
 }
 
 export interface PodSandboxFilter {
@@ -182,8 +182,8 @@ export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAI
 export interface Container {
   id: string;
   podSandboxId?: string;
-  metadata?: ContainerMetadata;
-  image?: ImageSpec;
+  metadata?: ContainerMetadata | null;
+  image?: ImageSpec | null;
   imageRef?: string;
   state?: ContainerState;
   createdAt?: number;
@@ -193,14 +193,14 @@ export interface Container {
 
 export interface ContainerStatus {
   id: string;
-  metadata?: ContainerMetadata;
+  metadata?: ContainerMetadata | null;
   state?: ContainerState;
   /** Nanoseconds since the epoch; 0 when it did not happen yet. */
   createdAt?: number;
   startedAt?: number;
   finishedAt?: number;
   exitCode?: number;
-  image?: ImageSpec;
+  image?: ImageSpec | null;
   imageRef?: string;
   /** e.g. 'Completed', 'Error', 'OOMKilled'. */
   reason?: string;

@@ -9,6 +9,7 @@
 import type { KObject } from '../../api/types.ts';
 import { canonicalJson } from '../../controllers/history/revision.ts';
 import type { Logger } from '../../log/log.ts';
+import { removePodCgroups } from './cgroups.ts';
 import type { ImageManager } from './images.ts';
 import type { ProbeManager, ProbeTarget } from './probes.ts';
 import { allContainers, podLogDirectory } from './sandbox.ts';
@@ -137,6 +138,7 @@ export class PodWorkers {
       await killPod(this.deps, undefined, state, ORPHAN_GRACE_SECONDS, true);
       const logDirectory = named ? podLogDirectory(this.deps.sandbox.dataDir, { ...named, uid }) : undefined;
       await removePod(this.deps, state, logDirectory);
+      await removePodCgroups(this.deps.sandbox.cgroupDriver, this.deps.sandbox.cgroupRoot, uid);
       await this.deps.volumes.tearDown(uid);
     }
     this.deps.probes.stopPod(uid);
