@@ -45,6 +45,25 @@ test('a second pass with nothing changed neither acts nor writes the status agai
   assert.equal(h.statusWrites.length, writes);
 });
 
+test('while the informer has not delivered its last write, the worker neither writes it again nor picks new times', async () => {
+  h = new Harness();
+  h.informerLags = true;
+  const uid = h.add(makePod('lag', { containers: [sleeper('a')] })).metadata.uid!;
+  await h.reconcile(uid);
+  assert.equal(h.statusWrites.length, 1);
+  h.advance(5000);
+  await h.reconcile(uid);
+  assert.equal(h.statusWrites.length, 1);
+  h.runtime.exitContainer('a', 1);
+  h.advance(5000);
+  await h.reconcile(uid);
+  assert.equal(h.statusWrites.length, 2);
+  const [first, second] = h.statusWrites;
+  assert.equal(second!.startTime, first!.startTime);
+  const initializedAt = (s: Record<string, any>) => s.conditions.find((c: { type: string }) => c.type === 'Initialized').lastTransitionTime; // eslint-disable-line @typescript-eslint/no-explicit-any
+  assert.equal(initializedAt(second!), initializedAt(first!));
+});
+
 test('the sandbox and container configs carry the pod: hostname, DNS, log paths, labels, cgroup parent, resources, security context', async () => {
   h = new Harness();
   const pod = h.add(

@@ -66,7 +66,8 @@ function containerStatus(spec: ContainerSpec, instances: ContainerInfo[], inputs
   const base: Json = { name: spec.name, image: spec.image ?? '', imageID: current?.imageRef ?? '', restartCount: current?.restartCount ?? 0 };
   if (current) base.containerID = `containerd://${current.id}`;
   if (current?.state === 'CONTAINER_RUNNING') {
-    const ready = inputs.ready(current.id);
+    // An init container is ready once it completed, not while it runs.
+    const ready = !init && inputs.ready(current.id);
     const status = { ...base, started: inputs.started(current.id), ready, state: { running: { startedAt: time(current.startedAt) } }, lastState: previous ? terminatedState(previous) : {} };
     return { status, kind: 'running', ready };
   }

@@ -7,7 +7,6 @@
  * (force-deleted, or deleted while the agent was down) is stopped at once and removed.
  */
 import type { KObject } from '../../api/types.ts';
-import { canonicalJson } from '../../controllers/history/revision.ts';
 import type { Logger } from '../../log/log.ts';
 import { removePodCgroups } from './cgroups.ts';
 import type { ImageManager } from './images.ts';
@@ -46,14 +45,15 @@ const ORPHAN_GRACE_SECONDS = 1;
 const isTerminal = (phase: unknown) => phase === 'Succeeded' || phase === 'Failed';
 
 export class PodWorkers {
-  /** The last status written per UID, and the pod resourceVersion it was computed from. */
-  private readonly written = new Map<string, { json: string; basedOn: string | undefined }>();
+  /** The last status written per UID, and the resourceVersion of the pod it was written over. */
+  private readonly written = new Map<string, { status: Record<string, unknown>; basedOn: string | undefined }>();
 
   constructor(private readonly deps: WorkerDeps) {}
 
   async reconcile(uid: string): Promise<boolean | number> {
-    const pod = this.deps.store.byUid(uid);
-    if (!pod) return this.cleanUp(uid);
+    const stored = this.deps.store.byUid(uid);
+    if (!stored) return this.cleanUp(uid);
+    const pod = this.withOwnWrite(stored);
     if (pod.metadata.deletionTimestamp) return this.terminate(pod);
     if (isTerminal(pod.status?.phase)) {
       await this.finish(pod, await inspectPod(this.deps.runtime, uid));
@@ -97,15 +97,23 @@ export class PodWorkers {
     this.deps.probes.update(pod.metadata.uid!, targets);
   }
 
-  /** Writes the status unless the pod has it, or has not caught up with the same write yet. */
+  /**
+   * The pod with the status this worker last wrote, while the informer has not delivered that
+   * write yet: times chosen then (startTime, transitions) are kept, and nothing is written twice.
+   */
+  private withOwnWrite(pod: KObject): KObject {
+    const last = this.written.get(pod.metadata.uid!);
+    if (!last || last.basedOn !== pod.metadata.resourceVersion) return pod;
+    const mine = (last.status.conditions ?? []) as { type: string }[];
+    const others = ((pod.status?.conditions ?? []) as { type: string }[]).filter((c) => !mine.some((m) => m.type === c.type));
+    return { ...pod, status: { ...pod.status, ...last.status, conditions: [...others, ...mine] } };
+  }
+
+  /** Writes the status when it differs from the pod's. */
   private async write(pod: KObject, status: Record<string, unknown>): Promise<void> {
     if (!statusChanged(pod, status)) return;
-    const uid = pod.metadata.uid!;
-    const json = canonicalJson(status);
-    const last = this.written.get(uid);
-    if (last && last.json === json && last.basedOn === pod.metadata.resourceVersion) return;
     await this.deps.api.patchStatus(pod, status);
-    this.written.set(uid, { json, basedOn: pod.metadata.resourceVersion });
+    this.written.set(pod.metadata.uid!, { status, basedOn: pod.metadata.resourceVersion });
   }
 
   /** A pod that finished: nothing of it runs any more, its sandbox stops, its volumes go. */

@@ -50,6 +50,8 @@ export class Harness {
   readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubelet-'));
   /** Volume set-up fails with this while set. */
   volumeError: Error | undefined;
+  /** While set, status writes reach the API but not the pod store (an informer behind). */
+  informerLags = false;
   /** Mounts setUp answers, by container name. */
   mounts = new Map<string, Mount[]>();
   readonly probes: ProbeManager;
@@ -95,7 +97,7 @@ export class Harness {
         patchStatus: async (pod, status) => {
           this.statusWrites.push(status);
           const stored = this.pods.get(pod.metadata.uid!);
-          if (!stored) return;
+          if (!stored || this.informerLags) return;
           const others = ((stored.status?.conditions ?? []) as Json[]).filter((c) => !(status.conditions as Json[]).some((n) => n.type === c.type));
           this.pods.set(pod.metadata.uid!, { ...stored, metadata: { ...stored.metadata, resourceVersion: String(++this.rv) }, status: { ...stored.status, ...status, conditions: [...others, ...(status.conditions as Json[])] } });
         },
