@@ -254,7 +254,8 @@ export interface RuntimeService {
  * The pod's volumes on this node. setUp is called on every sync of a running pod and must be
  * idempotent; it answers each container's CRI mounts (its volumeMounts resolved to host paths),
  * keyed by container name, init containers included. A volume that cannot be set up yet (a
- * missing ConfigMap) throws: the pod stays ContainerCreating and the sync is retried.
+ * missing ConfigMap) throws, after recording its FailedMount event: the pod stays
+ * ContainerCreating and the sync is retried.
  */
 export interface PodVolumes {
   setUp(pod: KObject): Promise<Map<string, Mount[]>>;

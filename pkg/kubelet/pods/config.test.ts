@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { containerConfig, expandVars } from './container.ts';
+import { containerConfig } from './container.ts';
 import { parseResolvConf, podDnsConfig } from './dns.ts';
 import { cgroupParent, containerResources, oomScoreAdj } from './resources.ts';
 import { podHostname, sandboxConfig } from './sandbox.ts';
@@ -49,11 +49,6 @@ test('CPU shares, quota and memory limit; OOM score by QoS', () => {
   assert.equal(oomScoreAdj('Burstable', 0, 8), 999);
   assert.equal(oomScoreAdj('Burstable', 8, 8), 3);
   assert.equal(oomScoreAdj('Burstable', 4, 8), 500);
-});
-
-test('$(VAR) expansion as Kubernetes does it', () => {
-  const vars = new Map([['A', 'x'], ['B', '$(A)']]);
-  assert.equal(expandVars('$(A)-$(B)-$(C)-$$(A)-$$-$', vars), 'x-$(A)-$(C)-$(A)-$-$');
 });
 
 test('host network, host PID and IPC, privileged containers and long hostnames', () => {

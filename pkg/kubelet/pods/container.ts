@@ -5,6 +5,7 @@
  */
 import path from 'node:path';
 import type { KObject } from '../../api/types.ts';
+import { expand } from '../env.ts';
 import type { ContainerConfig, KeyValue, LinuxContainerSecurityContext, Mount } from '../runtime.ts';
 import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, GRACE_PERIOD_ANNOTATION, RESTART_COUNT_ANNOTATION, containerHash, podLabels, type ContainerSpec } from './labels.ts';
 import { containerResources, type QOSClass } from './resources.ts';
@@ -24,17 +25,6 @@ export interface ContainerInputs {
 // Kubernetes' defaults for a non-privileged container (securitycontext.ConvertToRuntimeMaskedPaths).
 const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
-
-/**
- * Kubernetes' $(VAR) expansion: a defined variable is replaced, an undefined one is kept as
- * written, and $$ escapes a dollar.
- */
-export function expandVars(text: string, vars: Map<string, string>): string {
-  return text.replace(/\$\$|\$\(([^)]*)\)/g, (match, name: string | undefined) => {
-    if (match === '$$') return '$';
-    return vars.has(name!) ? vars.get(name!)! : match;
-  });
-}
 
 /** The container's log file, relative to the pod's log directory: <name>/<restartCount>.log. */
 export function containerLogPath(name: string, restartCount: number): string {
@@ -73,12 +63,12 @@ function securityContext(pod: KObject, container: ContainerSpec): LinuxContainer
 
 export function containerConfig(pod: KObject, container: ContainerSpec, inputs: ContainerInputs): ContainerConfig {
   const vars = new Map(inputs.envs.map((e) => [e.key, e.value]));
-  const expand = (list: unknown) => ((list as string[] | undefined) ?? []).map((s) => expandVars(s, vars));
+  const expandAll = (list: unknown) => ((list as string[] | undefined) ?? []).map((s) => expand(s, (name) => vars.get(name)));
   return {
     metadata: { name: container.name, attempt: inputs.restartCount },
     image: { image: inputs.imageRef, userSpecifiedImage: container.image ?? '' },
-    command: expand(container.command),
-    args: expand(container.args),
+    command: expandAll(container.command),
+    args: expandAll(container.args),
     ...(container.workingDir ? { workingDir: container.workingDir as string } : {}),
     envs: inputs.envs,
     mounts: inputs.mounts,

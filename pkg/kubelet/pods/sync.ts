@@ -97,7 +97,8 @@ export class PodSyncer {
     try {
       mounts = await this.deps.volumes.setUp(pod);
     } catch (err) {
-      recorder.event(pod, 'Warning', 'FailedMount', (err as Error).message);
+      // The volume manager recorded the FailedMount event; the pod waits in ContainerCreating.
+      this.deps.log.debug(`pod ${podDescription(pod)}: ${(err as Error).message}`);
       return { state, sandboxReady: false, requeueMs: RETRY_MS };
     }
     let sandbox: SandboxInfo | undefined = state.sandboxes[0];
