@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { containerConfig } from './container.ts';
 import { parseResolvConf, podDnsConfig } from './dns.ts';
+import { etcHostsContent } from './hosts.ts';
 import { cgroupParent, containerResources, oomScoreAdj } from './resources.ts';
 import { podHostname, sandboxConfig } from './sandbox.ts';
 import { makePod } from './testing/harness.ts';
@@ -67,4 +68,14 @@ test('host network, host PID and IPC, privileged containers and long hostnames',
   const shared = makePod('s', { shareProcessNamespace: true, securityContext: { seccompProfile: { type: 'RuntimeDefault' } }, containers: [] });
   assert.equal(sandboxConfig(shared, 0, settings).linux!.securityContext!.namespaceOptions!.pid, 'POD');
   assert.deepEqual(sandboxConfig(shared, 0, settings).linux!.securityContext!.seccomp, { profileType: 'RuntimeDefault' });
+});
+
+test('the managed /etc/hosts: the pod under its hostname and FQDN, then hostAliases; the host network starts from the node file', () => {
+  const pod = makePod('web-0', { hostname: 'web-0', subdomain: 'web', hostAliases: [{ ip: '10.0.0.9', hostnames: ['db', 'db.local'] }], containers: [] });
+  const text = etcHostsContent(pod, '10.42.0.7', 'cluster.local', '');
+  assert.ok(text.startsWith('# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n'));
+  assert.ok(text.includes('\n10.42.0.7\tweb-0.web.default.svc.cluster.local\tweb-0\n'));
+  assert.ok(text.endsWith('\n# Entries added by HostAliases.\n10.0.0.9\tdb\tdb.local\n'));
+  const host = makePod('h', { hostNetwork: true, containers: [] });
+  assert.equal(etcHostsContent(host, '192.168.1.10', 'cluster.local', '127.0.0.1 localhost\n192.168.1.10 node1'), '# Kubernetes-managed hosts file (host network).\n127.0.0.1 localhost\n192.168.1.10 node1\n');
 });

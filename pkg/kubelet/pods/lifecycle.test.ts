@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { Harness, makePod } from './testing/harness.ts';
 
@@ -98,7 +99,14 @@ test('the sandbox and container configs carry the pod: hostname, DNS, log paths,
   assert.deepEqual(config.args, ['hello world', '$(GREETING)', '$(UNSET)']);
   assert.equal(config.workingDir, '/srv');
   assert.deepEqual(config.envs, [{ key: 'GREETING', value: 'hello' }]);
-  assert.deepEqual(config.mounts, [{ containerPath: '/data', hostPath: '/var/lib/x', readonly: true }]);
+  const hostsFile = `${h.dataDir}/agent/pods/${uid}/etc-hosts`;
+  assert.deepEqual(config.mounts, [
+    { containerPath: '/data', hostPath: '/var/lib/x', readonly: true },
+    { containerPath: '/etc/hosts', hostPath: hostsFile, readonly: false, selinuxRelabel: false, propagation: 'PROPAGATION_PRIVATE' },
+  ]);
+  const hosts = fs.readFileSync(hostsFile, 'utf8');
+  assert.ok(hosts.startsWith('# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n'), hosts);
+  assert.ok(hosts.endsWith('\n10.42.0.1\tweb\n'), hosts);
   assert.equal(config.logPath, 'app/0.log');
   assert.equal(config.image.image, 'sha256:busybox136');
   assert.deepEqual(config.linux!.resources, { cpuShares: 256, cpuPeriod: 100000, cpuQuota: 50000, memoryLimitInBytes: 128 * 2 ** 20, oomScoreAdj: 1000 - Math.floor((1000 * 64) / 8192) });

@@ -14,6 +14,7 @@ import type { EnvResolver, Mount, PodSandboxConfig, PodVolumes, RuntimeService }
 import { runAction } from './actions.ts';
 import { Backoff } from './backoff.ts';
 import { containerConfig } from './container.ts';
+import { ensureEtcHosts } from './hosts.ts';
 import type { ImageManager } from './images.ts';
 import { containerHash, podDescription, type ContainerSpec } from './labels.ts';
 import type { ProbeManager } from './probes.ts';
@@ -57,6 +58,8 @@ interface PassContext {
   sandboxConfig: PodSandboxConfig;
   podIP: string;
   mounts: Map<string, Mount[]>;
+  /** The kubelet-managed /etc/hosts, once the pod has an address. */
+  hostsMount: Mount | undefined;
   waiting: Map<string, Waiting>;
   /** Something was started or stopped: the runtime state must be read again. */
   acted: boolean;
@@ -111,7 +114,8 @@ export class PodSyncer {
     }
     const config = sandboxConfig(pod, sandbox.attempt, this.deps.sandbox);
     const podIP = pod.spec?.hostNetwork ? (this.deps.hostIP ?? '') : ((await runtime.podSandboxStatus({ podSandboxId: sandbox.id })).status?.network?.ip ?? '');
-    const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, mounts, waiting: this.waitingOf(uid), acted: false };
+    const hostsMount = await ensureEtcHosts(this.deps.sandbox.dataDir, pod, podIP, this.deps.sandbox.dns.domain);
+    const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, mounts, hostsMount, waiting: this.waitingOf(uid), acted: false };
     if (await this.syncInitContainers(ctx)) {
       for (const spec of (pod.spec?.containers ?? []) as ContainerSpec[]) await this.syncContainer(ctx, spec);
     }
@@ -236,7 +240,10 @@ export class PodSyncer {
       return this.failStart(ctx, spec, 'CreateContainerConfigError', err);
     }
     await fs.mkdir(path.join(podLogDirectory(this.deps.sandbox.dataDir, pod.metadata), spec.name), { recursive: true });
-    const config = containerConfig(pod, spec, { restartCount, imageRef: image.imageRef, envs, mounts: ctx.mounts.get(spec.name) ?? [], qos: qosClass(pod), memoryCapacity: this.deps.memoryCapacity });
+    const mounts = [...(ctx.mounts.get(spec.name) ?? [])];
+    // A container that mounts its own /etc/hosts keeps it.
+    if (ctx.hostsMount && !mounts.some((m) => m.containerPath === '/etc/hosts')) mounts.push(ctx.hostsMount);
+    const config = containerConfig(pod, spec, { restartCount, imageRef: image.imageRef, envs, mounts, qos: qosClass(pod), memoryCapacity: this.deps.memoryCapacity });
     let containerId: string;
     try {
       ({ containerId } = await runtime.createContainer({ podSandboxId: ctx.sandbox.id, config, sandboxConfig: ctx.sandboxConfig }));
