@@ -19,7 +19,7 @@ import { POD_UID_LABEL } from './labels.ts';
 import { ProbeManager } from './probes.ts';
 import type { CgroupDriver } from './resources.ts';
 import { PodSyncer } from './sync.ts';
-import { PodWorkers, type PodApi } from './workers.ts';
+import { ORPHAN_GRACE_SECONDS, PodWorkers, type PodApi } from './workers.ts';
 
 export interface PodManagerDeps {
   client: Client;
@@ -94,7 +94,19 @@ export class PodManager {
       syncer: new PodSyncer(syncDeps),
     });
     const enqueue = (pod: KObject) => this.queue.add(pod.metadata.uid!);
-    this.informer.onAdd(enqueue).onUpdate((_old, pod) => enqueue(pod)).onDelete(enqueue);
+    // A pod deleted again with less grace, or gone while it is being stopped, is stopped sooner.
+    const expedite = (uid: string, grace: number) => void this.workers.expedite(uid, grace).catch((err: Error) => this.log.warn(`stopping pod ${uid} sooner: ${err.message}`));
+    this.informer
+      .onAdd(enqueue)
+      .onUpdate((old, pod) => {
+        const grace = pod.metadata.deletionGracePeriodSeconds;
+        if (grace !== undefined && grace < (old.metadata.deletionGracePeriodSeconds ?? Infinity)) expedite(pod.metadata.uid!, grace);
+        enqueue(pod);
+      })
+      .onDelete((pod) => {
+        expedite(pod.metadata.uid!, ORPHAN_GRACE_SECONDS);
+        enqueue(pod);
+      });
   }
 
   /** Lists this node's pods, then reconciles them and whatever the runtime holds (adopting, or removing orphans). */

@@ -12,12 +12,13 @@ const wokenFor = (uid: string, count = 1) => until(`${count} probe wake-ups`, as
 test('a failing liveness probe: one Unhealthy event per failure, and after failureThreshold the container is restarted', async () => {
   h = new Harness();
   h.runtime.exec = (_name, cmd) => (cmd[0] === 'alive' ? { exitCode: 1, stdout: 'boom' } : { exitCode: 0 });
-  const uid = h.add(makePod('live', { containers: [{ name: 'c', image: 'busybox:1.36', livenessProbe: { exec: { command: ['alive'] }, periodSeconds: 1, failureThreshold: 3 } }] })).metadata.uid!;
+  const uid = h.add(makePod('live', { containers: [{ name: 'c', image: 'busybox:1.36', livenessProbe: { exec: { command: ['alive'] }, periodSeconds: 1, failureThreshold: 3, terminationGracePeriodSeconds: 5 } }] })).metadata.uid!;
   await h.reconcile(uid);
   await wokenFor(uid);
   assert.deepEqual(h.eventsOf('Unhealthy'), ['Liveness probe failed: boom', 'Liveness probe failed: boom', 'Liveness probe failed: boom']);
   await h.reconcile(uid);
   assert.deepEqual(h.eventsOf('Killing'), ['Container c failed liveness probe, will be restarted']);
+  assert.ok(h.runtime.calls.includes('stopContainer c 5'), 'the probe\'s own grace period');
   const c = h.containerStatus(uid, 'c');
   assert.equal(c.restartCount, 1);
   assert.ok(c.state.running);

@@ -175,7 +175,9 @@ export class PodSyncer {
       }
       const failed = this.deps.probes.failed(current.id);
       if (!failed) return;
-      await killContainer(this.deps, ctx.pod, current, podGracePeriod(ctx.pod), { message: `Container ${spec.name} failed ${failed} probe, will be restarted` });
+      // A probe may carry its own grace period for the kill it causes.
+      const probeGrace = spec[failed === 'liveness' ? 'livenessProbe' : 'startupProbe']?.terminationGracePeriodSeconds as number | undefined;
+      await killContainer(this.deps, ctx.pod, current, probeGrace ?? podGracePeriod(ctx.pod), { message: `Container ${spec.name} failed ${failed} probe, will be restarted` });
       ctx.acted = true;
       current = { ...current, state: 'CONTAINER_EXITED', finishedAt: this.deps.now() };
     }

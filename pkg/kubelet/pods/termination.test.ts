@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, test } from 'node:test';
+import { until } from '../../../test/lib/until.ts';
 import { Harness, makePod } from './testing/harness.ts';
 
 let h: Harness;
@@ -41,6 +42,22 @@ test('the deletion grace period wins over the spec and a short one still gives 2
   await h.reconcile(uid);
   assert.ok(h.runtime.calls.includes('stopContainer a 2'), h.runtime.calls.join(', '));
   assert.equal(h.statusWrites.at(-1)!.phase, 'Succeeded');
+});
+
+test('deleted again with less grace (or force-deleted) while its containers are being stopped, a pod is stopped at once', async () => {
+  h = new Harness();
+  h.runtime.holdStops = true;
+  const uid = h.add(makePod('stubborn', { containers: [sleeper('a')] })).metadata.uid!;
+  await h.reconcile(uid);
+  h.delete(uid, 30);
+  const terminating = h.reconcile(uid);
+  await until('the first stop', async () => (h.runtime.calls.includes('stopContainer a 30') ? true : undefined));
+  await h.workers.expedite(uid, 40);
+  assert.equal(h.runtime.calls.filter((c) => c.startsWith('stopContainer')).length, 1, 'a longer grace period changes nothing');
+  await h.workers.expedite(uid, 0);
+  assert.equal(await terminating, true);
+  assert.ok(h.runtime.calls.includes('stopContainer a 0'));
+  assert.deepEqual(h.deleted, [uid]);
 });
 
 test('a pod deleted before it ever ran is deleted without a sandbox; its containers are reported as never located', async () => {

@@ -40,7 +40,7 @@ export interface WorkerDeps extends SyncDeps {
 }
 
 /** An orphan's containers get one second, as Kubernetes gives runtime pods it has no spec for. */
-const ORPHAN_GRACE_SECONDS = 1;
+export const ORPHAN_GRACE_SECONDS = 1;
 
 const isTerminal = (phase: unknown) => phase === 'Succeeded' || phase === 'Failed';
 
@@ -48,7 +48,24 @@ export class PodWorkers {
   /** The last status written per UID, and the resourceVersion of the pod it was written over. */
   private readonly written = new Map<string, { status: Record<string, unknown>; basedOn: string | undefined }>();
 
+  /** Pods being stopped, with the grace period their containers were given. */
+  private readonly terminating = new Map<string, number>();
+
   constructor(private readonly deps: WorkerDeps) {}
+
+  /**
+   * A shorter grace period for a pod whose containers are being stopped (deleted again with a
+   * smaller --grace-period, or force-deleted): its running containers get it now, while the
+   * worker still waits on the first stop.
+   */
+  async expedite(uid: string, graceSeconds: number): Promise<void> {
+    const current = this.terminating.get(uid);
+    if (current === undefined || graceSeconds >= current) return;
+    this.terminating.set(uid, graceSeconds);
+    const { runtime } = this.deps;
+    const running = (await inspectPod(runtime, uid)).containers.filter((c) => c.state === 'CONTAINER_RUNNING');
+    await Promise.allSettled(running.map((c) => runtime.stopContainer({ containerId: c.id, timeout: graceSeconds })));
+  }
 
   async reconcile(uid: string): Promise<boolean | number> {
     const stored = this.deps.store.byUid(uid);
@@ -129,7 +146,13 @@ export class PodWorkers {
   private async terminate(pod: KObject): Promise<boolean> {
     const uid = pod.metadata.uid!;
     const { runtime } = this.deps;
-    await killPod(this.deps, pod, await inspectPod(runtime, uid), podGracePeriod(pod));
+    const grace = podGracePeriod(pod);
+    this.terminating.set(uid, grace);
+    try {
+      await killPod(this.deps, pod, await inspectPod(runtime, uid), grace);
+    } finally {
+      this.terminating.delete(uid);
+    }
     this.deps.probes.stopPod(uid);
     await this.deps.volumes.tearDown(uid);
     const state = await inspectPod(runtime, uid);

@@ -41,6 +41,9 @@ export class FakeRuntime implements RuntimeService {
   pullError: Error | undefined = new Error('failed to resolve reference: no registry');
   /** Exit code of a container StopContainer kills. */
   stopExitCode = 137;
+  /** While set, StopContainer with more than 1 s of grace waits until the container exits (a process ignoring SIGTERM). */
+  holdStops = false;
+  private readonly exitWaiters = new Map<string, (() => void)[]>();
   private seq = 0;
 
   constructor(private readonly now: () => number) {
@@ -120,7 +123,14 @@ export class FakeRuntime implements RuntimeService {
   async stopContainer({ containerId, timeout }: { containerId: string; timeout: number }): Promise<unknown> {
     const c = this.containers.get(containerId);
     this.calls.push(`stopContainer ${this.nameOf(containerId)} ${timeout}`);
-    if (c && (c.state === 'CONTAINER_RUNNING' || c.state === 'CONTAINER_CREATED')) Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: this.stopExitCode, finishedAt: this.ns() });
+    if (!c || (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED')) return {};
+    if (this.holdStops && timeout > 1) {
+      await new Promise<void>((resolve) => this.exitWaiters.set(containerId, [...(this.exitWaiters.get(containerId) ?? []), resolve]));
+      return {};
+    }
+    Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: this.stopExitCode, finishedAt: this.ns() });
+    for (const resolve of this.exitWaiters.get(containerId) ?? []) resolve();
+    this.exitWaiters.delete(containerId);
     return {};
   }
 
