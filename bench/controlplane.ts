@@ -58,6 +58,8 @@ async function main(): Promise<void> {
     '--node-monitor-grace-period', `${GRACE_S}s`,
     '--default-not-ready-toleration-seconds', String(TOLERATION_S),
     '--default-unreachable-toleration-seconds', String(TOLERATION_S),
+    // BENCH_SERVER_ARGS: extra server flags for an investigation, e.g. "--debug".
+    ...(process.env.BENCH_SERVER_ARGS ?? '').split(' ').filter(Boolean),
   ]);
   const client = Client.fromKubeconfig(cluster.kubeconfig, { userAgent: 'bench' });
   const pods = new Informer<Pod>(client, { path: '/api/v1/namespaces/default/pods' });
@@ -72,6 +74,7 @@ async function main(): Promise<void> {
     await pods.waitForSync();
 
     const created = Date.now();
+    const burstCpu0 = cpuSeconds(cluster.server.pid);
     await client.create('/apis/apps/v1/namespaces/default/deployments', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -88,6 +91,7 @@ async function main(): Promise<void> {
     const count = (f: (p: Pod) => boolean) => pods.list().filter(f).length;
     const tally = () => `${pods.list().length} pods, ${count((p) => !!p.spec.nodeName)} bound, ${count((p) => p.status?.phase === 'Running')} running`;
     const bound = await until('every pod bound', () => count((p) => !!p.spec.nodeName) >= REPLICAS, 600_000, tally);
+    const burstCpuMs = ((cpuSeconds(cluster.server.pid) - burstCpu0) * 1000) / REPLICAS;
     const running = await until('every pod Running', () => count((p) => p.status?.phase === 'Running') >= REPLICAS, 600_000, tally);
 
     await sleep(5000);
@@ -109,6 +113,7 @@ async function main(): Promise<void> {
       ['simulated nodes registered (s)', `${fmt(nodesMs / 1000, 1)} (${NODES} nodes)`],
       [`Deployment of ${REPLICAS}: every pod bound (s)`, fmt((bound - created) / 1000, 1)],
       ['bind rate end to end (pods/s)', fmt(REPLICAS / ((bound - created) / 1000), 0)],
+      ['server CPU per pod until bound (ms, all threads)', fmt(burstCpuMs, 2)],
       ['every pod Running (s)', fmt((running - created) / 1000, 1)],
       ['server RSS holding the cluster (MiB)', serverRss],
       [`server CPU idle, ${IDLE_S} s (% of a core)`, fmt(serverIdleCpu)],
@@ -122,6 +127,7 @@ async function main(): Promise<void> {
     // A clean SIGTERM first, so a profiling launcher (TSK_TEST_BIN) gets to write its profile.
     cluster.server.signal('SIGTERM');
     await Promise.race([cluster.server.exited, sleep(10_000)]);
+    if (process.env.BENCH_SERVER_LOG) fs.writeFileSync(process.env.BENCH_SERVER_LOG, cluster.server.stderr());
     await cluster.stop();
   }
 }
