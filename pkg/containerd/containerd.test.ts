@@ -20,6 +20,7 @@ import { ContainerdError } from './errors.ts';
 import { ImageFolder } from './images.ts';
 import { CRI_NAMESPACE } from './import.ts';
 import { hostPauseArch, pauseImageName } from './pause.ts';
+import { ociImageArchive } from './oci.ts';
 import { ManagedContainerd } from './process.ts';
 import { tarArchive } from './tar.ts';
 
@@ -27,14 +28,14 @@ import { tarArchive } from './tar.ts';
 const waitFor = (what: string, condition: () => boolean | Promise<boolean>) => until(what, async () => (await condition()) || undefined);
 
 const sha256 = (data: Buffer) => createHash('sha256').update(data).digest('hex');
-const installed = findExecutable('containerd') !== undefined && findExecutable('runc') !== undefined && findExecutable('zstd') !== undefined;
+const installed = findExecutable('containerd') !== undefined && findExecutable('runc') !== undefined && ['zstd', 'bzip2', 'lz4'].every((command) => findExecutable(command) !== undefined);
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-containerd-test-'));
 const agentDir = path.join(tmp, 'agent');
 const imagesDir = path.join(agentDir, 'images');
 const lines: string[] = [];
 const log: Logger = { debug: () => {}, info: (m) => lines.push(m), warn: (m) => lines.push(m), error: (m) => lines.push(`ERROR ${m}`) };
 
-describe('managed containerd', { skip: !installed && 'containerd, runc or zstd not installed' }, () => {
+describe('managed containerd', { skip: !installed && 'containerd, runc, zstd, bzip2 or lz4 not installed' }, () => {
   let containerd: ManagedContainerd;
   let folder: ImageFolder | undefined;
   const ctr = (args: string[]) => runCtr(containerd.ctr, args, { namespace: CRI_NAMESPACE });
@@ -95,7 +96,7 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
     assert.equal(await run('busybox-gzip', 'tsk.local/busybox:gzip', ['sh', '-c', 'id -un; ls -d /tmp']), 'root\n/tmp\n');
   });
 
-  it('imports docker-save archives, zstd archives and short OCI names under the names the CRI looks up', async () => {
+  it('imports docker-save archives, zstd, bzip2 and lz4 archives, and short OCI names under the names the CRI looks up', async () => {
     const layer = tarArchive([{ type: 'file', path: 'hello', data: Buffer.from('hello\n') }]);
     const config = Buffer.from(JSON.stringify({ architecture: hostPauseArch(), os: 'linux', config: {}, rootfs: { type: 'layers', diff_ids: [`sha256:${sha256(layer)}`] } }));
     const dockerSave = tarArchive([
@@ -107,9 +108,18 @@ describe('managed containerd', { skip: !installed && 'containerd, runc or zstd n
     const shortName = buildBusyboxImage({ name: 'shortname:2', dir: tmp });
     execFileSync('zstd', ['-q', '-o', path.join(tmp, 'short.tar.zst'), shortName]);
     fs.renameSync(path.join(tmp, 'short.tar.zst'), path.join(imagesDir, 'short.tar.zst'));
-    await waitFor('both imports', () => lines.some((l) => l.includes('from') && l.includes('saved.tar')) && lines.some((l) => l.includes('short.tar.zst')));
+    // bzip2 and lz4 too, through Debian's commands, on a one-file image.
+    const tiny = path.join(tmp, 'tiny.tar');
+    fs.writeFileSync(tiny, ociImageArchive({ name: 'tsk.local/tiny:1', architecture: hostPauseArch(), layers: [[{ type: 'file', path: 'hello', data: Buffer.from('hi') }]], config: {} }));
+    execFileSync('bzip2', ['-c', tiny], { stdio: ['ignore', fs.openSync(path.join(tmp, 'tiny.tar.bz2'), 'w'), 'inherit'] });
+    execFileSync('lz4', ['-q', '-f', tiny, path.join(tmp, 'tiny.tar.lz4')]);
+    fs.renameSync(path.join(tmp, 'tiny.tar.bz2'), path.join(imagesDir, 'tiny.tar.bz2'));
+    fs.renameSync(path.join(tmp, 'tiny.tar.lz4'), path.join(imagesDir, 'tiny.tar.lz4'));
+    const files = ['saved.tar', 'short.tar.zst', 'tiny.tar.bz2', 'tiny.tar.lz4'];
+    await waitFor('four imports', () => files.every((f) => lines.some((l) => l.startsWith('imported ') && l.includes(`/${f} in`))));
     assert.deepEqual(lines.filter((l) => l.startsWith('ERROR')), []);
     const names = (await ctr(['images', 'ls', '-q'])).split('\n');
+    assert.ok(names.includes('tsk.local/tiny:1'), names.join(' '));
     assert.ok(names.includes('docker.io/library/saved:1'), names.join(' '));
     assert.ok(names.includes('docker.io/library/shortname:2'), names.join(' '));
     assert.ok(!names.includes('shortname:2'), 'the short name is gone');

@@ -17,7 +17,8 @@ import { type Ctr, runCtr } from './ctr.ts';
 import { importImages } from './import.ts';
 import { pauseImageArchive } from './pause.ts';
 
-const ARCHIVE_SUFFIXES = ['.tar', '.tar.gz', '.tgz', '.tar.zst', '.tzst'];
+/** k3s's list: what `import.ts` can decompress. */
+const ARCHIVE_SUFFIXES = ['.tar', '.tar.gz', '.tgz', '.tar.zst', '.tzst', '.tar.bz2', '.tbz', '.tar.lz4'];
 
 export interface ImageFolderOptions {
   ctr: Ctr;

@@ -3,10 +3,9 @@
  * kubelet) sees, and unpacks it into the snapshotter the CRI uses: an image that is only in
  * the content store makes CreateContainer fail.
  *
- * Supported: OCI image layouts and `docker save` archives (what ctr 1.6 reads), plain, gzip
- * (decompressed here: ctr 1.6 reads only plain tar) or zstd (through the `zstd` command, Debian
- * package zstd: Node 20 has no zstd decoder). The format is told by the first bytes, not the
- * file name.
+ * Supported: OCI image layouts and `docker save` archives (what ctr 1.6 reads), plain or
+ * compressed with gzip, zstd, bzip2 or lz4 (decompressed here: ctr 1.6 reads only plain tar).
+ * The compression is told by the first bytes, not the file name.
  */
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -18,13 +17,16 @@ import { ContainerdError } from './errors.ts';
 
 export const CRI_NAMESPACE = 'k8s.io';
 
-type Compression = 'none' | 'gzip' | 'zstd';
-
-function compressionOf(head: Buffer): Compression {
-  if (head[0] === 0x1f && head[1] === 0x8b) return 'gzip';
-  if (head.readUInt32LE(0) === 0xfd2fb528) return 'zstd';
-  return 'none';
-}
+/**
+ * Compressions told by their magic bytes; all but gzip (Node's zlib) go through the Debian
+ * package's command, as Node 20 has no decoder for them.
+ */
+const DECOMPRESSORS: { name: string; magic: number[]; command?: string }[] = [
+  { name: 'gzip', magic: [0x1f, 0x8b] },
+  { name: 'zstd', magic: [0x28, 0xb5, 0x2f, 0xfd], command: 'zstd' },
+  { name: 'bzip2', magic: [0x42, 0x5a, 0x68], command: 'bzip2' },
+  { name: 'lz4', magic: [0x04, 0x22, 0x4d, 0x18], command: 'lz4' },
+];
 
 function readHead(file: string): Buffer {
   const head = Buffer.alloc(4);
@@ -39,13 +41,14 @@ function readHead(file: string): Buffer {
 
 /** The tar stream inside `file`. */
 function tarStream(file: string): Readable {
-  const compression = compressionOf(readHead(file));
-  if (compression === 'gzip') return fs.createReadStream(file).pipe(zlib.createGunzip());
-  if (compression === 'none') return fs.createReadStream(file);
-  const zstd = findExecutable('zstd');
-  if (!zstd) throw new ContainerdError('image', `${file} is zstd-compressed: install zstd (apt-get install zstd) or decompress it`);
-  const child = spawn(zstd, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'ignore'] });
-  child.on('exit', (code) => code && child.stdout.destroy(new Error(`zstd exited with code ${code}`)));
+  const head = readHead(file);
+  const compression = DECOMPRESSORS.find((d) => d.magic.every((byte, i) => head[i] === byte));
+  if (!compression) return fs.createReadStream(file);
+  if (!compression.command) return fs.createReadStream(file).pipe(zlib.createGunzip());
+  const command = findExecutable(compression.command);
+  if (!command) throw new ContainerdError('image', `${file} is ${compression.name}-compressed: install ${compression.command} (apt-get install ${compression.command}) or decompress it`);
+  const child = spawn(command, ['-dc', '--', file], { stdio: ['ignore', 'pipe', 'ignore'] });
+  child.on('exit', (code) => code && child.stdout.destroy(new Error(`${compression.command} exited with code ${code}`)));
   return child.stdout;
 }
 
