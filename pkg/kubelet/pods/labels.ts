@@ -36,6 +36,11 @@ export function containerHash(container: ContainerSpec): string {
   return crypto.createHash('sha256').update(JSON.stringify(rest)).digest('hex').slice(0, 16);
 }
 
+/** An init container that keeps running beside the containers (restartPolicy Always). */
+export function isSidecar(container: ContainerSpec): boolean {
+  return container.restartPolicy === 'Always';
+}
+
 /** "name_namespace(uid)", as Kubernetes names a pod in its messages. */
 export function podDescription(pod: KObject): string {
   return `${pod.metadata.name}_${pod.metadata.namespace}(${pod.metadata.uid})`;

@@ -7,7 +7,7 @@
 import type { KObject } from '../../api/types.ts';
 import { canonicalJson } from '../../controllers/history/revision.ts';
 import { kubeTime } from '../../simulate/node.ts';
-import type { ContainerSpec } from './labels.ts';
+import { isSidecar, type ContainerSpec } from './labels.ts';
 import { qosClass } from './resources.ts';
 import { instancesOf, type ContainerInfo, type PodRuntimeState } from './state.ts';
 
@@ -109,10 +109,14 @@ export function podStatus(inputs: StatusInputs): Json {
   const initSpecs = (spec.initContainers ?? []) as ContainerSpec[];
   const specs = (spec.containers ?? []) as ContainerSpec[];
 
-  const initBuilt = initSpecs.map((c) => containerStatus(c, instancesOf(state, c.name), inputs, 'PodInitializing', true));
-  const incompleteInit = initSpecs.filter((_, i) => !(initBuilt[i]!.kind === 'terminated' && initBuilt[i]!.exitCode === 0)).map((c) => c.name);
-  const initFailed = initBuilt.some((b) => (b.kind === 'terminated' || b.kind === 'waitingAfterRun') && b.exitCode !== 0);
-  const initialized = incompleteInit.length === 0;
+  // Sidecars (restartable init containers) are ready and complete as regular containers are: running, started, probed.
+  const initBuilt = initSpecs.map((c) => containerStatus(c, instancesOf(state, c.name), inputs, 'PodInitializing', !isSidecar(c)));
+  const initDone = (c: ContainerSpec, b: Built) => (isSidecar(c) ? b.kind === 'running' && b.status.started === true : b.kind === 'terminated' && b.exitCode === 0);
+  const incompleteInit = initSpecs.filter((c, i) => !initDone(c, initBuilt[i]!)).map((c) => c.name);
+  const initFailed = initSpecs.some((c, i) => !isSidecar(c) && ['terminated', 'waitingAfterRun'].includes(initBuilt[i]!.kind) && initBuilt[i]!.exitCode !== 0);
+  // A pod whose containers ran is initialized for good: a sidecar restarting later does not undo it.
+  const containersRan = specs.some((c) => instancesOf(state, c.name).length > 0);
+  const initialized = incompleteInit.length === 0 || containersRan;
   const defaultWaiting = !inputs.sandboxReady || initialized ? 'ContainerCreating' : 'PodInitializing';
   const built = specs.map((c) => containerStatus(c, instancesOf(state, c.name), inputs, defaultWaiting, false));
 
@@ -122,7 +126,7 @@ export function podStatus(inputs: StatusInputs): Json {
   if (previousPhase === 'Succeeded' || previousPhase === 'Failed') phase = previousPhase;
   const done = phase === 'Succeeded' || phase === 'Failed';
 
-  const unready = specs.filter((_, i) => !built[i]!.ready).map((c) => c.name);
+  const unready = [...initSpecs.filter((c, i) => isSidecar(c) && !initBuilt[i]!.ready), ...specs.filter((_, i) => !built[i]!.ready)].map((c) => c.name);
   const containersReady = unready.length === 0 && !done;
   const gatesProblem = readinessGatesProblem(pod);
   const notReady = done ? { reason: 'PodCompleted' } : unready.length ? { reason: 'ContainersNotReady', message: `containers with unready status: [${unready.join(' ')}]` } : undefined;

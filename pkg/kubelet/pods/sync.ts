@@ -16,7 +16,7 @@ import { Backoff } from './backoff.ts';
 import { containerConfig } from './container.ts';
 import { ensureEtcHosts } from './hosts.ts';
 import type { ImageManager } from './images.ts';
-import { containerHash, podDescription, type ContainerSpec } from './labels.ts';
+import { containerHash, isSidecar, podDescription, type ContainerSpec } from './labels.ts';
 import type { ProbeManager } from './probes.ts';
 import { qosClass } from './resources.ts';
 import { podLogDirectory, sandboxConfig, type SandboxSettings } from './sandbox.ts';
@@ -145,11 +145,27 @@ export class PodSyncer {
     }
   }
 
-  /** Runs the init containers in order; true once all of them completed. */
+  /**
+   * Runs the init containers in order; true once all of them completed. A sidecar (an init
+   * container with restartPolicy Always) lets the next one start once it has started, and is
+   * kept running (restarted with back-off) from then on, whatever the pod's restartPolicy.
+   */
   private async syncInitContainers(ctx: PassContext): Promise<boolean> {
     const never = ctx.pod.spec?.restartPolicy === 'Never';
-    for (const spec of (ctx.pod.spec?.initContainers ?? []) as ContainerSpec[]) {
+    const inits = (ctx.pod.spec?.initContainers ?? []) as ContainerSpec[];
+    // Once the containers run in this sandbox, initialization is over: only sidecars are kept up.
+    const containersRan = ((ctx.pod.spec?.containers ?? []) as ContainerSpec[]).some((c) => instancesOf(ctx.state, c.name, ctx.sandbox.id).length > 0);
+    if (containersRan) {
+      for (const spec of inits.filter(isSidecar)) await this.syncContainer(ctx, spec, 'Always');
+      return true;
+    }
+    for (const spec of inits) {
       const [current] = instancesOf(ctx.state, spec.name, ctx.sandbox.id);
+      if (isSidecar(spec)) {
+        await this.syncContainer(ctx, spec, 'Always');
+        if (current?.state === 'CONTAINER_RUNNING' && this.deps.probes.started(current.id) && !this.deps.probes.failed(current.id)) continue;
+        return false;
+      }
       if (current?.state === 'CONTAINER_EXITED' && current.exitCode === 0) continue;
       if (current?.state === 'CONTAINER_RUNNING' || current?.state === 'CONTAINER_UNKNOWN') return false;
       if (current?.state === 'CONTAINER_EXITED') {
@@ -163,8 +179,7 @@ export class PodSyncer {
     return true;
   }
 
-  private async syncContainer(ctx: PassContext, spec: ContainerSpec): Promise<void> {
-    const policy = (ctx.pod.spec?.restartPolicy as string | undefined) ?? 'Always';
+  private async syncContainer(ctx: PassContext, spec: ContainerSpec, policy: string = (ctx.pod.spec?.restartPolicy as string | undefined) ?? 'Always'): Promise<void> {
     let [current] = instancesOf(ctx.state, spec.name, ctx.sandbox.id);
     if (current?.state === 'CONTAINER_UNKNOWN') return;
     if (current?.state === 'CONTAINER_RUNNING') {

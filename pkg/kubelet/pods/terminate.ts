@@ -13,7 +13,7 @@ import type { Logger } from '../../log/log.ts';
 import type { RuntimeService } from '../runtime.ts';
 import { runAction } from './actions.ts';
 import { containerLogPath } from './container.ts';
-import { podDescription, type ContainerSpec } from './labels.ts';
+import { isSidecar, podDescription, type ContainerSpec } from './labels.ts';
 import { allContainers } from './sandbox.ts';
 import type { ContainerInfo, PodRuntimeState } from './state.ts';
 
@@ -64,11 +64,21 @@ async function runPreStop(deps: KillDeps, pod: KObject, spec: ContainerSpec, inf
   return (deps.now() - started) / 1000;
 }
 
-/** Stops every running container of the pod at once, then its ready sandboxes. */
-export async function killPod(deps: KillDeps, pod: KObject | undefined, state: PodRuntimeState, graceSeconds: number, exact = false): Promise<void> {
-  const results = await Promise.allSettled(state.containers.map((c) => killContainer(deps, pod, c, graceSeconds, { exact })));
+async function killAll(deps: KillDeps, pod: KObject | undefined, containers: ContainerInfo[], graceSeconds: number, exact: boolean): Promise<void> {
+  const results = await Promise.allSettled(containers.map((c) => killContainer(deps, pod, c, graceSeconds, { exact })));
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw (failed as PromiseRejectedResult).reason;
+}
+
+/**
+ * Stops the pod's running containers at once, its sidecars after them with what is left of the
+ * grace period (they serve the others to the end), then its ready sandboxes.
+ */
+export async function killPod(deps: KillDeps, pod: KObject | undefined, state: PodRuntimeState, graceSeconds: number, exact = false): Promise<void> {
+  const sidecars = new Set(((pod?.spec?.initContainers ?? []) as ContainerSpec[]).filter(isSidecar).map((c) => c.name));
+  const started = deps.now();
+  await killAll(deps, pod, state.containers.filter((c) => !sidecars.has(c.name)), graceSeconds, exact);
+  await killAll(deps, pod, state.containers.filter((c) => sidecars.has(c.name)), graceSeconds - (deps.now() - started) / 1000, exact);
   for (const sandbox of state.sandboxes) {
     if (sandbox.state === 'SANDBOX_READY') await deps.runtime.stopPodSandbox({ podSandboxId: sandbox.id });
   }
