@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, test } from 'node:test';
-import { Harness, makePod } from './testing/harness.ts';
+import { Harness, makePod, sleeper } from './testing/harness.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
 
-const sleeper = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox:1.36', command: ['sleep', '3600'], ...extra });
 
 test('a pod gets its sandbox, then its containers in spec order, and reports Running with IDs, IPs and conditions', async () => {
   h = new Harness();

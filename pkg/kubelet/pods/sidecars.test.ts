@@ -1,11 +1,10 @@
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
-import { Harness, makePod } from './testing/harness.ts';
+import { Harness, makePod, sleeper } from './testing/harness.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
 
-const sleeper = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox:1.36', command: ['sleep', '3600'], ...extra });
 const sidecar = (name: string) => sleeper(name, { restartPolicy: 'Always' });
 
 test('a sidecar starts, then the next init container and the containers follow while it keeps running', async () => {

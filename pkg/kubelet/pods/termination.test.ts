@@ -2,12 +2,11 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import { afterEach, test } from 'node:test';
 import { until } from '../../../test/lib/until.ts';
-import { Harness, makePod } from './testing/harness.ts';
+import { Harness, makePod, sleeper } from './testing/harness.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
 
-const sleeper = (name: string, extra: Record<string, unknown> = {}) => ({ name, image: 'busybox:1.36', command: ['sleep', '3600'], ...extra });
 
 test('a deleted pod: preStop hook, then SIGTERM with the rest of its grace period, final status, volumes torn down, then the final DELETE', async () => {
   h = new Harness();

@@ -37,6 +37,9 @@ export function makePod(name: string, spec: Json, extra: Json = {}): KObject {
   };
 }
 
+/** A container that runs until told otherwise, from an image the harness makes present. */
+export const sleeper = (name: string, extra: Json = {}) => ({ name, image: 'busybox:1.36', command: ['sleep', '3600'], ...extra });
+
 export class Harness {
   clock = Date.parse('2026-01-01T00:00:00Z');
   readonly now = () => this.clock;
