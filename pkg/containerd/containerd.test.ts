@@ -50,6 +50,8 @@ describe('managed containerd', { skip: !installed && 'containerd, runc, zstd, bz
 
   after(async () => {
     folder?.stop();
+    // A test that failed half way may have left its container (and so a shim) running.
+    if (containerd) await ctr(['tasks', 'delete', '--force', 'survivor']).catch(() => {});
     await containerd?.stop();
     fs.rmSync(tmp, { recursive: true, force: true });
   });
@@ -173,7 +175,7 @@ describe('managed containerd', { skip: !installed && 'containerd, runc, zstd, bz
   });
 
   it('keeps containers running when containerd dies or the agent stops it', async () => {
-    await ctr(['run', '-d', '--null-io', '--runc-root', containerd.paths.runcRoot, '--snapshotter', containerd.snapshotter, pauseImageName(), 'survivor']);
+    await ctr(['run', '-d', '--null-io', '--fifo-dir', path.join(tmp, 'fifo'), '--runc-root', containerd.paths.runcRoot, '--snapshotter', containerd.snapshotter, pauseImageName(), 'survivor']);
     const taskPid = async () => Number((await ctr(['tasks', 'ls'])).match(/^survivor\s+(\d+)\s+RUNNING/m)?.[1] ?? 0);
     const pid = await taskPid();
     assert.ok(pid > 0 && fs.existsSync(`/proc/${pid}`));
