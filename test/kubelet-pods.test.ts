@@ -131,12 +131,13 @@ describe('pod workers on a real containerd', { skip: runtimeMissing }, () => {
     assert.equal(pod.status.containerStatuses[0].restartCount, 0);
   });
 
-  it('restartPolicy Never: a container exiting 3 fails the pod with its exit code', async () => {
-    await createPod('fails', { restartPolicy: 'Never', containers: [container(IMAGE, ['sh', '-c', 'exit 3'])] });
+  it('restartPolicy Never: a container exiting 3 fails the pod with its exit code and termination message', async () => {
+    await createPod('fails', { restartPolicy: 'Never', containers: [container(IMAGE, ['sh', '-c', 'echo oops > /dev/termination-log; exit 3'])] });
     const pod = await podWhere('fails', 'is Failed', (p) => p.status?.phase === 'Failed');
     const terminated = pod.status.containerStatuses[0].state.terminated;
     assert.equal(terminated.exitCode, 3);
     assert.equal(terminated.reason, 'Error');
+    assert.equal(terminated.message, 'oops\n');
   });
 
   it('restartPolicy Always: a crashing container is restarted, then waits in CrashLoopBackOff', async () => {

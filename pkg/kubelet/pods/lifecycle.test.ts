@@ -102,6 +102,7 @@ test('the sandbox and container configs carry the pod: hostname, DNS, log paths,
   assert.deepEqual(config.mounts, [
     { containerPath: '/data', hostPath: '/var/lib/x', readonly: true },
     { containerPath: '/etc/hosts', hostPath: hostsFile, readonly: false, selinuxRelabel: false, propagation: 'PROPAGATION_PRIVATE' },
+    { containerPath: '/dev/termination-log', hostPath: `${h.dataDir}/agent/pods/${uid}/containers/app/0`, readonly: false, selinuxRelabel: false, propagation: 'PROPAGATION_PRIVATE' },
   ]);
   const hosts = fs.readFileSync(hostsFile, 'utf8');
   assert.ok(hosts.startsWith('# Kubernetes-managed hosts file.\n127.0.0.1\tlocalhost\n'), hosts);

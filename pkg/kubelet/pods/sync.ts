@@ -20,6 +20,7 @@ import { containerHash, isSidecar, podDescription, type ContainerSpec } from './
 import type { ProbeManager } from './probes.ts';
 import { qosClass } from './resources.ts';
 import { podLogDirectory, sandboxConfig, type SandboxSettings } from './sandbox.ts';
+import { terminationMessageMount } from './termlog.ts';
 import { inspectPod, instancesOf, type ContainerInfo, type PodRuntimeState, type SandboxInfo } from './state.ts';
 import type { Waiting } from './status.ts';
 import { collectGarbage, killContainer, killPod, podGracePeriod } from './terminate.ts';
@@ -258,8 +259,9 @@ export class PodSyncer {
     }
     await fs.mkdir(path.join(podLogDirectory(this.deps.sandbox.dataDir, pod.metadata), spec.name), { recursive: true });
     const mounts = [...(ctx.mounts.get(spec.name) ?? [])];
-    // A container that mounts its own /etc/hosts keeps it.
-    if (ctx.hostsMount && !mounts.some((m) => m.containerPath === '/etc/hosts')) mounts.push(ctx.hostsMount);
+    // A container that mounts its own /etc/hosts (or termination log) keeps it.
+    const kubeletMounts = [ctx.hostsMount, await terminationMessageMount(this.deps.sandbox.dataDir, pod, spec, restartCount)];
+    for (const m of kubeletMounts) if (m && !mounts.some((own) => own.containerPath === m.containerPath)) mounts.push(m);
     const config = containerConfig(pod, spec, { restartCount, imageRef: image.imageRef, envs, mounts, qos: qosClass(pod), memoryCapacity: this.deps.memoryCapacity });
     let containerId: string;
     try {

@@ -108,3 +108,20 @@ test('a restarted agent adopts running containers: nothing is re-created, restar
   assert.equal(a.lastState.terminated.exitCode, 1);
 });
 
+
+test('termination messages: what the container wrote to its termination log, or its log tail with FallbackToLogsOnError', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('msg', { restartPolicy: 'Never', containers: [sleeper('wrote'), sleeper('logged', { terminationMessagePolicy: 'FallbackToLogsOnError' }), sleeper('quiet')] })).metadata.uid!;
+  await h.reconcile(uid);
+  const hostPathOf = (name: string) => h.runtime.latest(name)!.config.mounts!.find((m) => m.containerPath === '/dev/termination-log')!.hostPath;
+  fs.writeFileSync(hostPathOf('wrote'), 'config file missing');
+  const logDirectory = `${h.dataDir}/agent/logs/pods/default_msg_${uid}`;
+  fs.writeFileSync(`${logDirectory}/logged/0.log`, '2026-01-01T00:00:00.000000000Z stdout F starting\n2026-01-01T00:00:01.000000000Z stderr P panic: \n2026-01-01T00:00:01.000000000Z stderr F boom\n');
+  h.runtime.exitContainer('wrote', 1);
+  h.runtime.exitContainer('logged', 2);
+  h.runtime.exitContainer('quiet', 3);
+  await h.reconcile(uid);
+  assert.equal(h.containerStatus(uid, 'wrote').state.terminated.message, 'config file missing');
+  assert.equal(h.containerStatus(uid, 'logged').state.terminated.message, 'starting\npanic: boom\n');
+  assert.equal(h.containerStatus(uid, 'quiet').state.terminated.message, undefined);
+});

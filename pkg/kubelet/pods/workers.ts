@@ -13,6 +13,7 @@ import type { ImageManager } from './images.ts';
 import type { ProbeManager, ProbeTarget } from './probes.ts';
 import { allContainers, podLogDirectory } from './sandbox.ts';
 import { inspectPod, type PodRuntimeState } from './state.ts';
+import { TerminationMessages } from './termlog.ts';
 import { podStatus, statusChanged } from './status.ts';
 import type { PodSyncer, SyncDeps, SyncOutcome } from './sync.ts';
 import { killPod, podGracePeriod, removePod } from './terminate.ts';
@@ -51,7 +52,11 @@ export class PodWorkers {
   /** Pods being stopped, with the grace period their containers were given. */
   private readonly terminating = new Map<string, number>();
 
-  constructor(private readonly deps: WorkerDeps) {}
+  private readonly messages: TerminationMessages;
+
+  constructor(private readonly deps: WorkerDeps) {
+    this.messages = new TerminationMessages(deps.sandbox.dataDir);
+  }
 
   /**
    * A shorter grace period for a pod whose containers are being stopped (deleted again with a
@@ -77,6 +82,7 @@ export class PodWorkers {
       return true;
     }
     const outcome = await this.deps.syncer.sync(pod);
+    await this.messages.fill(pod, outcome.state);
     this.updateProbes(pod, outcome);
     const status = this.statusOf(pod, outcome, false);
     await this.write(pod, status);
@@ -154,8 +160,10 @@ export class PodWorkers {
       this.terminating.delete(uid);
     }
     this.deps.probes.stopPod(uid);
-    await this.deps.volumes.tearDown(uid);
     const state = await inspectPod(runtime, uid);
+    // Messages are read before the pod's directory goes with its volumes.
+    await this.messages.fill(pod, state);
+    await this.deps.volumes.tearDown(uid);
     await this.write(pod, this.statusOf(pod, { state, sandboxReady: false }, true));
     await this.deps.api.deleteFinal(pod);
     return true;
@@ -174,6 +182,7 @@ export class PodWorkers {
     }
     this.deps.probes.stopPod(uid);
     this.deps.syncer.forget(uid);
+    this.messages.forget(uid);
     this.deps.images.forget(uid);
     this.written.delete(uid);
     return true;
