@@ -7,7 +7,7 @@ import path from 'node:path';
 import type { KObject } from '../../api/types.ts';
 import { expand } from '../env.ts';
 import type { ContainerConfig, KeyValue, LinuxContainerSecurityContext, Mount } from '../runtime.ts';
-import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, GRACE_PERIOD_ANNOTATION, RESTART_COUNT_ANNOTATION, containerHash, podLabels, type ContainerSpec } from './labels.ts';
+import { CONTAINER_HASH_ANNOTATION, CONTAINER_NAME_LABEL, GRACE_PERIOD_ANNOTATION, RESTART_COUNT_ANNOTATION, containerHash, podDescription, podLabels, type ContainerSpec } from './labels.ts';
 import { containerResources, type QOSClass } from './resources.ts';
 import { namespaceOptions, podSupplementalGroups, seccompProfile } from './sandbox.ts';
 
@@ -25,6 +25,22 @@ export interface ContainerInputs {
 // Kubernetes' defaults for a non-privileged container (securitycontext.ConvertToRuntimeMaskedPaths).
 const MASKED_PATHS = ['/proc/asound', '/proc/acpi', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list', '/proc/timer_stats', '/proc/sched_debug', '/proc/scsi', '/sys/firmware', '/sys/devices/virtual/powercap'];
 const READONLY_PATHS = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+
+/**
+ * Kubernetes' runAsNonRoot check before a container is created: the message of why it must not
+ * run, or undefined. An image that names no user runs as root.
+ */
+export function nonRootViolation(pod: KObject, container: ContainerSpec, image: { uid?: number; username?: string }): string | undefined {
+  const podSc = pod.spec?.securityContext ?? {};
+  const sc = container.securityContext ?? {};
+  if ((sc.runAsNonRoot ?? podSc.runAsNonRoot) !== true) return undefined;
+  const where = `(pod: "${podDescription(pod)}", container: ${container.name})`;
+  const runAsUser = (sc.runAsUser ?? podSc.runAsUser) as number | undefined;
+  if (runAsUser !== undefined) return runAsUser === 0 ? `container's runAsUser breaks non-root policy ${where}` : undefined;
+  if (image.uid === undefined && image.username) return `container has runAsNonRoot and image has non-numeric user (${image.username}), cannot verify user is non-root ${where}`;
+  if ((image.uid ?? 0) === 0) return `container has runAsNonRoot and image will run as root ${where}`;
+  return undefined;
+}
 
 /** The container's log file, relative to the pod's log directory: <name>/<restartCount>.log. */
 export function containerLogPath(name: string, restartCount: number): string {

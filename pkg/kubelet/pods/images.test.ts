@@ -90,3 +90,33 @@ test('volumes that cannot be set up keep the pod ContainerCreating, with no sand
   await h.reconcile(uid);
   assert.ok(h.containerStatus(uid, 'c').state.running);
 });
+
+test('runAsNonRoot: refused for an image running as root or as a non-numeric user, allowed with a non-root runAsUser or image user', async () => {
+  h = new Harness();
+  h.runtime.images.set('app:1', 'sha256:app1');
+  h.runtime.imageUsers.set('named:1', { username: 'nobody' });
+  h.runtime.images.set('named:1', 'sha256:named1');
+  h.runtime.imageUsers.set('numeric:1', { uid: 1000 });
+  h.runtime.images.set('numeric:1', 'sha256:numeric1');
+  const pod = h.add(
+    makePod('nonroot', {
+      securityContext: { runAsNonRoot: true },
+      containers: [
+        { name: 'root', image: 'app:1' },
+        { name: 'named', image: 'named:1' },
+        { name: 'zero', image: 'numeric:1', securityContext: { runAsUser: 0 } },
+        { name: 'numeric', image: 'numeric:1' },
+        { name: 'set', image: 'app:1', securityContext: { runAsUser: 1000 } },
+      ],
+    }),
+  );
+  const uid = pod.metadata.uid!;
+  await h.reconcile(uid);
+  const where = (c: string) => `(pod: "nonroot_default(${uid})", container: ${c})`;
+  const waiting = (c: string) => h.containerStatus(uid, c).state.waiting;
+  assert.deepEqual(waiting('root'), { reason: 'CreateContainerConfigError', message: `container has runAsNonRoot and image will run as root ${where('root')}` });
+  assert.equal(waiting('named').message, `container has runAsNonRoot and image has non-numeric user (nobody), cannot verify user is non-root ${where('named')}`);
+  assert.equal(waiting('zero').message, `container's runAsUser breaks non-root policy ${where('zero')}`);
+  assert.ok(h.containerStatus(uid, 'numeric').state.running);
+  assert.ok(h.containerStatus(uid, 'set').state.running);
+});

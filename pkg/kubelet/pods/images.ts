@@ -8,11 +8,17 @@
  */
 import type { KObject } from '../../api/types.ts';
 import type { EventSink } from '../../client/events.ts';
-import type { PodSandboxConfig, RuntimeService } from '../runtime.ts';
+import type { Image, PodSandboxConfig, RuntimeService } from '../runtime.ts';
 import { Backoff } from './backoff.ts';
 import type { ContainerSpec } from './labels.ts';
 
-export type ImageResult = { ok: true; imageRef: string } | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull'; message: string; retryMs?: number };
+/** The user an image runs as by default (from its config), for the runAsNonRoot check. */
+export interface ImageUser {
+  uid?: number;
+  username?: string;
+}
+
+export type ImageResult = { ok: true; imageRef: string; user: ImageUser } | { ok: false; reason: 'ErrImagePull' | 'ImagePullBackOff' | 'ErrImageNeverPull'; message: string; retryMs?: number };
 
 /** Kubernetes' default: Always for :latest or an untagged image, else IfNotPresent. */
 export function pullPolicy(container: ContainerSpec): 'Always' | 'IfNotPresent' | 'Never' {
@@ -25,6 +31,10 @@ export function pullPolicy(container: ContainerSpec): 'Always' | 'IfNotPresent' 
   return tag === '' || tag === 'latest' ? 'Always' : 'IfNotPresent';
 }
 
+function userOf(image: Image | undefined): ImageUser {
+  return { uid: image?.uid?.value, username: image?.username || undefined };
+}
+
 export class ImageManager {
   private readonly backoff: Backoff;
 
@@ -35,21 +45,22 @@ export class ImageManager {
   async ensure(pod: KObject, container: ContainerSpec, sandboxConfig: PodSandboxConfig): Promise<ImageResult> {
     const image = container.image ?? '';
     const policy = pullPolicy(container);
-    const present = await this.presentId(image);
+    const found = await this.status(image);
+    const present = found?.id;
     if (policy === 'Never') {
-      if (present) return { ok: true, imageRef: present };
+      if (present) return { ok: true, imageRef: present, user: userOf(found) };
       const message = `Container image "${image}" is not present with pull policy of Never`;
       this.recorder.event(pod, 'Warning', 'ErrImageNeverPull', message);
       return { ok: false, reason: 'ErrImageNeverPull', message };
     }
     if (policy === 'IfNotPresent' && present) {
       this.recorder.event(pod, 'Normal', 'Pulled', `Container image "${image}" already present on machine`);
-      return { ok: true, imageRef: present };
+      return { ok: true, imageRef: present, user: userOf(found) };
     }
     const key = `${pod.metadata.uid}/${image}`;
     const wait = this.backoff.remaining(key);
     if (wait > 0) {
-      if (present) return { ok: true, imageRef: present };
+      if (present) return { ok: true, imageRef: present, user: userOf(found) };
       const message = `Back-off pulling image "${image}"`;
       this.recorder.event(pod, 'Normal', 'BackOff', message);
       this.recorder.event(pod, 'Warning', 'Failed', 'Error: ImagePullBackOff');
@@ -61,15 +72,16 @@ export class ImageManager {
       const { imageRef } = await this.runtime.pullImage({ image: { image }, sandboxConfig });
       this.backoff.forget(key);
       const took = `${((this.now() - started) / 1000).toFixed(3)}s`;
-      const size = (await this.runtime.imageStatus({ image: { image } })).image?.size;
+      const pulled = await this.status(image);
+      const size = pulled?.size;
       this.recorder.event(pod, 'Normal', 'Pulled', `Successfully pulled image "${image}" in ${took} (${took} including waiting).${size ? ` Image size: ${size} bytes.` : ''}`);
-      return { ok: true, imageRef: imageRef || (await this.presentId(image)) || image };
+      return { ok: true, imageRef: imageRef || pulled?.id || image, user: userOf(pulled) };
     } catch (err) {
       this.backoff.next(key);
       const message = `Failed to pull image "${image}": ${(err as Error).message}`;
       if (present) {
         this.recorder.event(pod, 'Warning', 'Failed', `${message}; using the image present on the node`);
-        return { ok: true, imageRef: present };
+        return { ok: true, imageRef: present, user: userOf(found) };
       }
       this.recorder.event(pod, 'Warning', 'Failed', message);
       this.recorder.event(pod, 'Warning', 'Failed', 'Error: ErrImagePull');
@@ -82,8 +94,8 @@ export class ImageManager {
     this.backoff.forgetPrefix(`${podUid}/`);
   }
 
-  private async presentId(image: string): Promise<string | undefined> {
+  private async status(image: string): Promise<Image | undefined> {
     const { image: found } = await this.runtime.imageStatus({ image: { image } });
-    return found?.id || undefined;
+    return found?.id ? found : undefined;
   }
 }

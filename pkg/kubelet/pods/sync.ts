@@ -13,7 +13,7 @@ import type { Logger } from '../../log/log.ts';
 import type { EnvResolver, Mount, PodSandboxConfig, PodVolumes, RuntimeService } from '../runtime.ts';
 import { runAction } from './actions.ts';
 import { Backoff } from './backoff.ts';
-import { containerConfig } from './container.ts';
+import { containerConfig, nonRootViolation } from './container.ts';
 import { ensureEtcHosts } from './hosts.ts';
 import type { ImageManager } from './images.ts';
 import { containerHash, isSidecar, podDescription, type ContainerSpec } from './labels.ts';
@@ -251,6 +251,8 @@ export class PodSyncer {
       waiting.set(spec.name, { reason: image.reason, message: image.message });
       return this.requeue(ctx, image.retryMs ?? RETRY_MS);
     }
+    const nonRoot = nonRootViolation(pod, spec, image.user);
+    if (nonRoot) return this.failStart(ctx, spec, 'CreateContainerConfigError', new Error(nonRoot));
     let envs;
     try {
       envs = await this.deps.env.envFor(pod, spec);

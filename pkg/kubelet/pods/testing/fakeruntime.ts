@@ -34,6 +34,8 @@ export class FakeRuntime implements RuntimeService {
   readonly containers = new Map<string, FakeContainer>();
   /** Images on the node by name → ID. */
   readonly images = new Map<string, string>();
+  /** The user an image's config names, by image name (none: root). */
+  readonly imageUsers = new Map<string, { uid?: number; username?: string }>();
   /** Calls in order: "runPodSandbox <pod>", "createContainer <name>", "stopContainer <name> <timeout>", … */
   readonly calls: string[] = [];
   exec: ExecHandler = () => ({ exitCode: 0 });
@@ -164,7 +166,8 @@ export class FakeRuntime implements RuntimeService {
 
   async imageStatus({ image }: { image: { image: string } }): Promise<{ image?: Image | null }> {
     const id = this.images.get(image.image);
-    return { image: id ? { id, size: 1234 } : null };
+    const user = this.imageUsers.get(image.image);
+    return { image: id ? { id, size: 1234, ...(user?.uid !== undefined ? { uid: { value: user.uid } } : {}), username: user?.username ?? '' } : null };
   }
 
   async pullImage({ image }: { image: { image: string } }): Promise<{ imageRef: string }> {
