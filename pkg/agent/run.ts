@@ -1,36 +1,105 @@
 /**
- * The agent's one seam: `tsk agent join` and `tsk agent` both end here with the node's
- * identity and credentials. The kubelet (pkg/kubelet) is started from here once it is wired;
- * until then the agent only holds its credentials and keeps running.
+ * The agent's one seam: `tsk agent join`, `tsk agent` and the server's embedded agent all end
+ * here with the node's identity and credentials. It brings up the container runtime (a
+ * managed containerd under DATA_DIR/agent/containerd, or the one --container-runtime-endpoint
+ * names), imports the built-in pause image and the air-gap folder's tarballs, then runs the
+ * kubelet (pkg/kubelet) with the node's own client identity.
  */
+import { Client } from '../client/client.ts';
+import { ImageFolder } from '../containerd/images.ts';
+import { ManagedContainerd } from '../containerd/process.ts';
+import { CriClient } from '../cri/client.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
+import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.ts';
 import { logger } from '../log/log.ts';
 import type { AgentCredentials, AgentFiles, StoredNodeConfig } from './files.ts';
 
 const log = logger('agent');
+const RUNTIME_READY_TIMEOUT_MS = 60_000;
+/** k3s's defaults; the server passes its own --cluster-dns/--cluster-domain. */
+const DEFAULT_CLUSTER_DNS = '10.43.0.10';
+const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 export interface AgentRuntimeConfig {
   /** DATA_DIR/agent's folders: images, containerd, pod logs. */
   layout: DataDirLayout['agent'];
-  /** Where the credentials below are stored (server-ca.crt, kubelet.kubeconfig, …). */
-  files: AgentFiles;
+  /** Where the credentials below are stored (server-ca.crt, kubelet.kubeconfig, …); the embedded agent keeps none. */
+  files?: AgentFiles;
   /** Server URL, node name, IP, labels, taints, kubelet port, CRI endpoint, as join stored them. */
   node: StoredNodeConfig;
   /** The kubelet's client identity (system:node:NAME) and its serving certificate. */
   credentials: AgentCredentials;
   debug: boolean;
+  clusterDns?: string;
+  clusterDomain?: string;
+  /** The server's own agent: its Node gets the control-plane role (labelled by the server). */
+  controlPlane?: boolean;
 }
 
 export interface RunningAgent {
+  kubelet: RunningKubelet;
   /** Called after the client and serving certificates were renewed (the files are rewritten already). */
   credentialsRenewed(credentials: AgentCredentials): void;
   stop(): Promise<void>;
 }
 
+const withoutScheme = (endpoint: string) => endpoint.replace(/^unix:\/\//, '');
+
 export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAgent> {
-  log.info(`agent for node ${config.node.nodeName} ready; kubelet not wired yet`);
-  return {
-    credentialsRenewed: () => {},
-    stop: async () => {},
+  const stops: (() => Promise<void> | void)[] = [];
+  const stopAll = async () => {
+    for (const stop of stops.reverse()) {
+      try {
+        await stop();
+      } catch (err) {
+        log.warn(`stopping: ${(err as Error).message}`);
+      }
+    }
   };
+  try {
+    let socket: string;
+    if (config.node.containerRuntimeEndpoint) {
+      socket = withoutScheme(config.node.containerRuntimeEndpoint);
+      log.info(`using the container runtime at ${socket} (--container-runtime-endpoint); images in ${config.layout.images} are not imported into it`);
+    } else {
+      const containerd = new ManagedContainerd({ dir: config.layout.containerd });
+      await containerd.start();
+      // Containers outlive the agent (their shims are separate processes): stop() leaves them running.
+      stops.push(() => containerd.stop());
+      socket = containerd.address;
+      const images = new ImageFolder({ ctr: containerd.ctr, snapshotter: containerd.snapshotter, dir: config.layout.images, stateFile: containerd.paths.importState });
+      await images.start();
+      stops.push(() => images.stop());
+    }
+    const runtime = CriClient.connect(socket);
+    stops.push(() => runtime.close());
+    await runtime.waitForReady(RUNTIME_READY_TIMEOUT_MS);
+
+    const { client: identity } = config.credentials;
+    const client = new Client({ server: identity.server, ca: identity.ca, cert: identity.cert, key: identity.key }, { userAgent: `tsk-kubelet/${config.node.nodeName}` });
+    stops.push(() => client.close());
+    const kubelet = await startKubelet({
+      client,
+      runtime,
+      nodeName: config.node.nodeName,
+      nodeIp: config.node.nodeIp,
+      nodeLabels: config.node.nodeLabels,
+      nodeTaints: config.node.nodeTaints,
+      kubeletPort: config.node.kubeletPort,
+      agentDir: config.layout.root,
+      clusterDns: config.clusterDns ?? DEFAULT_CLUSTER_DNS,
+      clusterDomain: config.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+    });
+    stops.push(() => kubelet.stop());
+    log.info(`agent for node ${config.node.nodeName} running`);
+    return {
+      kubelet,
+      // The running client keeps its connection; renewed certificates (90 days ahead of expiry) take effect at the next start.
+      credentialsRenewed: () => log.info('node certificates renewed; the kubelet uses them from its next start'),
+      stop: stopAll,
+    };
+  } catch (err) {
+    await stopAll();
+    throw err;
+  }
 }

@@ -13,6 +13,7 @@ import { logger, setLogLevel } from '../log/log.ts';
 import { startServerApi } from './apiserver.ts';
 import { startEtcdFacade } from './etcd.ts';
 import { componentsSpec, startComponentsWorker } from './components-worker.ts';
+import { startEmbeddedAgent } from './embedded-agent.ts';
 import { kubeconfigServer } from './credentials.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
@@ -107,7 +108,8 @@ export async function runServer(config: ServerConfig): Promise<number> {
     stack.push({ component: 'components', stop: () => components.stop() });
     process.stdout.write(`${apiServer.joinToken}\n`);
     if (config.agent !== undefined) {
-      logger('agent').warn('the embedded agent is not implemented yet: this server runs no node (as with --disable-agent)');
+      const agent = await step(startEmbeddedAgent(config, config.agent, layout, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)), (a) => a.stop());
+      stack.push({ component: 'agent', stop: () => agent.stop() });
     }
     log.info('started');
   } catch (err) {
