@@ -117,10 +117,12 @@ describe('tsk command line', () => {
     assert.equal(c.clusterCidr, '10.42.0.0/16');
   });
 
-  it('says clearly that the agent is not implemented yet, and names --server when simulate cannot reach it', async () => {
-    const agent = await runTsk(['agent', '--config', EMPTY]);
+  it('says clearly that an agent must join first, and names --server when simulate cannot reach it', async () => {
+    const empty = dataDir();
+    const agent = await runTsk(['agent', '--config', EMPTY, '--data-dir', empty]);
     assert.equal(agent.code, 1);
-    assert.match(agent.stderr, /^tsk: "tsk agent" is not implemented yet/);
+    assert.match(agent.stderr, /^tsk: no node credentials in .+: run tsk agent join first/);
+    assert.equal(fs.existsSync(empty), false, 'an agent with nothing stored creates nothing');
     const sim = await runTsk(['simulate', '--config', EMPTY, '--server', 'https://127.0.0.1:1', '--token', `K10${'0'.repeat(64)}::server:x`, '--nodes', '2']);
     assert.equal(sim.code, 1);
     assert.match(sim.stderr, /^tsk: cannot reach the server at https:\/\/127\.0\.0\.1:1 \(--server\): .+\n$/);
