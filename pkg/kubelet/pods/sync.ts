@@ -172,6 +172,7 @@ export class PodSyncer {
       if (current?.state === 'CONTAINER_EXITED') {
         // A failed init container fails a Never pod; the others retry it with back-off.
         if (!never) await this.restartAfterBackoff(ctx, spec, current);
+        else ctx.waiting.delete(spec.name);
         return false;
       }
       await this.start(ctx, spec, current);
@@ -200,6 +201,8 @@ export class PodSyncer {
     if (current?.state === 'CONTAINER_EXITED') {
       const restart = policy === 'Always' || (policy === 'OnFailure' && current.exitCode !== 0);
       if (restart) await this.restartAfterBackoff(ctx, spec, current);
+      // Not restarted: it is terminated for good, not waiting.
+      else ctx.waiting.delete(spec.name);
       return;
     }
     if (!current) {
@@ -276,9 +279,11 @@ export class PodSyncer {
     try {
       await runtime.startContainer({ containerId });
     } catch (err) {
-      // The instance stays, exited: the next pass restarts it with back-off.
+      // The instance stays, exited (StartError): the next pass restarts it with back-off, unless
+      // nothing of a Never pod restarts (then it is terminated for good).
+      if (isSidecar(spec) || pod.spec?.restartPolicy !== 'Never') waiting.set(spec.name, { reason: 'RunContainerError', message: (err as Error).message });
       recorder.event(pod, 'Warning', 'Failed', `Error: ${(err as Error).message}`);
-      return;
+      return this.requeue(ctx, RETRY_MS);
     }
     waiting.delete(spec.name);
     recorder.event(pod, 'Normal', 'Started', `Started container ${spec.name}`);

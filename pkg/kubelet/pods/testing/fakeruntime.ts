@@ -118,6 +118,11 @@ export class FakeRuntime implements RuntimeService {
   async startContainer({ containerId }: { containerId: string }): Promise<unknown> {
     const c = this.containers.get(containerId)!;
     this.calls.push(`startContainer ${c.config.metadata.name}`);
+    // As containerd does when the command cannot be run: the container exits with StartError.
+    if (c.config.command?.[0] === 'missing-command') {
+      Object.assign(c, { state: 'CONTAINER_EXITED', exitCode: 128, reason: 'StartError', finishedAt: this.ns() });
+      throw new Error('failed to create containerd task: exec: "missing-command": executable file not found in $PATH');
+    }
     Object.assign(c, { state: 'CONTAINER_RUNNING', startedAt: this.ns() });
     return {};
   }

@@ -1,7 +1,8 @@
+/** What keeps a container from starting: images, environment, volumes, security checks, a command that cannot run. */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { pullPolicy } from './images.ts';
-import { Harness, makePod } from './testing/harness.ts';
+import { Harness, makePod, sleeper } from './testing/harness.ts';
 
 let h: Harness;
 afterEach(() => h?.close());
@@ -119,4 +120,24 @@ test('runAsNonRoot: refused for an image running as root or as a non-numeric use
   assert.equal(waiting('zero').message, `container's runAsUser breaks non-root policy ${where('zero')}`);
   assert.ok(h.containerStatus(uid, 'numeric').state.running);
   assert.ok(h.containerStatus(uid, 'set').state.running);
+});
+
+test('a command that cannot start: RunContainerError, then StartError in lastState with back-off; a Never pod fails', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('nocmd', { containers: [sleeper('c', { command: ['missing-command'] })] })).metadata.uid!;
+  assert.equal(typeof (await h.reconcile(uid)), 'number');
+  let c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'RunContainerError');
+  assert.match(c.state.waiting.message, /executable file not found/);
+  assert.equal(c.lastState.terminated.reason, 'StartError');
+  await h.reconcile(uid);
+  await h.reconcile(uid);
+  c = h.containerStatus(uid, 'c');
+  assert.equal(c.state.waiting.reason, 'CrashLoopBackOff');
+
+  const never = h.add(makePod('nocmd-never', { restartPolicy: 'Never', containers: [sleeper('n', { command: ['missing-command'] })] })).metadata.uid!;
+  await h.reconcile(never);
+  await h.reconcile(never);
+  assert.equal(h.pod(never).status.phase, 'Failed');
+  assert.equal(h.containerStatus(never, 'n').state.terminated.reason, 'StartError');
 });
