@@ -285,6 +285,21 @@ test('a changed container spec (new image) restarts the container', async () => 
   assert.equal(c.restartCount, 1);
 });
 
+test('past spec.activeDeadlineSeconds the pod is stopped and Failed with DeadlineExceeded', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('deadline', { activeDeadlineSeconds: 60, containers: [sleeper('c')] })).metadata.uid!;
+  assert.equal(await h.reconcile(uid), 60_000);
+  h.advance(60_000);
+  assert.equal(await h.reconcile(uid), true);
+  const status = h.pod(uid).status;
+  assert.equal(status.phase, 'Failed');
+  assert.equal(status.reason, 'DeadlineExceeded');
+  assert.equal(status.message, 'Pod was active on the node longer than the specified deadline');
+  assert.ok(h.containerStatus(uid, 'c').state.terminated);
+  assert.ok(h.runtime.calls.includes('stopPodSandbox deadline'));
+  assert.deepEqual(h.eventsOf('DeadlineExceeded'), ['Pod was active on the node longer than the specified deadline']);
+});
+
 test('old dead instances are removed, keeping the newest two per container', async () => {
   h = new Harness();
   const uid = h.add(makePod('gc', { containers: [sleeper('c')] })).metadata.uid!;

@@ -81,13 +81,41 @@ export class PodWorkers {
       await this.finish(pod, await inspectPod(this.deps.runtime, uid));
       return true;
     }
+    const deadlineLeft = this.activeDeadlineLeft(pod);
+    if (deadlineLeft !== undefined && deadlineLeft <= 0) return this.exceedDeadline(pod);
     const outcome = await this.deps.syncer.sync(pod);
     await this.messages.fill(pod, outcome.state);
     this.updateProbes(pod, outcome);
     const status = this.statusOf(pod, outcome, false);
     await this.write(pod, status);
-    if (isTerminal(status.phase)) await this.finish(pod, outcome.state);
-    return outcome.requeueMs ?? true;
+    if (isTerminal(status.phase)) {
+      await this.finish(pod, outcome.state);
+      return true;
+    }
+    // The deadline counts from startTime, which the first status just set.
+    const next = [outcome.requeueMs, this.activeDeadlineLeft({ ...pod, status })].filter((ms): ms is number => ms !== undefined);
+    return next.length ? Math.min(...next) : true;
+  }
+
+  /** Milliseconds until spec.activeDeadlineSeconds runs out, counted from the pod's start; undefined without one. */
+  private activeDeadlineLeft(pod: KObject): number | undefined {
+    const seconds = pod.spec?.activeDeadlineSeconds as number | undefined;
+    const start = Date.parse((pod.status?.startTime as string | undefined) ?? '');
+    if (seconds === undefined || Number.isNaN(start)) return undefined;
+    return start + seconds * 1000 - this.deps.now();
+  }
+
+  /** Kubernetes' active deadline: the pod is stopped and Failed with reason DeadlineExceeded. */
+  private async exceedDeadline(pod: KObject): Promise<boolean> {
+    const message = 'Pod was active on the node longer than the specified deadline';
+    this.deps.recorder.event(pod, 'Normal', 'DeadlineExceeded', message);
+    const uid = pod.metadata.uid!;
+    await killPod(this.deps, pod, await inspectPod(this.deps.runtime, uid), podGracePeriod(pod));
+    const state = await inspectPod(this.deps.runtime, uid);
+    await this.messages.fill(pod, state);
+    await this.write(pod, { ...this.statusOf(pod, { state, sandboxReady: false }, true), phase: 'Failed', reason: 'DeadlineExceeded', message });
+    await this.finish(pod, state);
+    return true;
   }
 
   private statusOf(pod: KObject, outcome: Pick<SyncOutcome, 'state' | 'sandboxReady' | 'podIP'>, terminated: boolean): Record<string, unknown> {
