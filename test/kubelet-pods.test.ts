@@ -120,13 +120,30 @@ describe('pod workers on a real containerd', { skip: runtimeMissing }, () => {
     for (const r of ['Pulled', 'Created', 'Started']) assert.ok(reasons.includes(r), `${r} in ${reasons}`);
   });
 
+  it('resources become cgroup limits the container sees', async () => {
+    const limits = { cpu: '250m', memory: '64Mi' };
+    await createPod('limited', { containers: [container(IMAGE, ['sleep', '3600'], { resources: { limits, requests: limits } })] });
+    const pod = await podWhere('limited', 'runs', (p) => p.status?.phase === 'Running');
+    assert.equal(pod.status.qosClass, 'Guaranteed');
+    const containerId = pod.status.containerStatuses[0].containerID.slice('containerd://'.length);
+    const read = async (file: string) => {
+      const res = await runtime.client.execSync({ containerId, cmd: ['cat', file], timeout: 10 });
+      return res.exitCode === 0 ? Buffer.from(res.stdout).toString().trim() : undefined;
+    };
+    // cgroup v2 files first, then v1's.
+    const memory = (await read('/sys/fs/cgroup/memory.max')) ?? (await read('/sys/fs/cgroup/memory/memory.limit_in_bytes'));
+    assert.equal(memory, String(64 * 2 ** 20));
+    const cpu = (await read('/sys/fs/cgroup/cpu.max')) ?? (await read('/sys/fs/cgroup/cpu/cpu.cfs_quota_us'));
+    assert.match(cpu ?? '', /^25000( 100000)?$/);
+  });
+
   it('a restarted agent adopts the running container instead of starting another', async () => {
     manager.stop();
     // start() resolves after the first relist queued every pod the runtime holds; idle() after they were reconciled.
     await startManager();
     await manager.idle();
-    assert.equal((await runtime.client.listContainers({ filter: { labelSelector: { 'io.kubernetes.container.name': 'main' } } })).containers.length, 1);
     const pod = await getPod('sleeper');
+    assert.equal((await runtime.client.listContainers({ filter: { labelSelector: { 'io.kubernetes.pod.uid': pod.metadata.uid } } })).containers.length, 1);
     assert.equal(pod.status.containerStatuses[0].containerID, `containerd://${sleeperId}`);
     assert.equal(pod.status.containerStatuses[0].restartCount, 0);
   });
