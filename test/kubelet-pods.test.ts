@@ -15,7 +15,7 @@ import { pauseImageArchive, pauseImageName } from '../pkg/containerd/pause.ts';
 import { runtimeMissing, startTestRuntime, type TestRuntime } from '../pkg/cri/testkit.ts';
 import { PodManager } from '../pkg/kubelet/pods/manager.ts';
 import type { RuntimeService } from '../pkg/kubelet/runtime.ts';
-import { clusterPerFile } from './lib/cluster.ts';
+import { clusterPerFile, freePort } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
 import { until } from './lib/until.ts';
 
@@ -146,6 +146,18 @@ describe('pod workers on a real containerd', { skip: runtimeMissing }, () => {
     assert.equal((await runtime.client.listContainers({ filter: { labelSelector: { 'io.kubernetes.pod.uid': pod.metadata.uid } } })).containers.length, 1);
     assert.equal(pod.status.containerStatuses[0].containerID, `containerd://${sleeperId}`);
     assert.equal(pod.status.containerStatuses[0].restartCount, 0);
+  });
+
+  it('init containers run to completion first; an HTTP readiness probe on the pod address makes the pod Ready', async () => {
+    const port = await freePort();
+    await createPod('served', {
+      initContainers: [{ ...container(IMAGE, ['true']), name: 'init' }],
+      containers: [container(IMAGE, ['httpd', '-f', '-p', `${NODE_IP}:${port}`, '-h', '/etc'], { readinessProbe: { httpGet: { path: '/passwd', port }, periodSeconds: 1 } })],
+    });
+    const pod = await podWhere('served', 'is Ready', (p) => p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
+    assert.equal(pod.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
+    assert.equal(pod.status.containerStatuses[0].ready, true);
+    assert.ok(Date.parse(pod.status.initContainerStatuses[0].state.terminated.finishedAt) <= Date.parse(pod.status.containerStatuses[0].state.running.startedAt));
   });
 
   it('restartPolicy Never: a container exiting 3 fails the pod with its exit code and termination message', async () => {

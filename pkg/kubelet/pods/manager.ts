@@ -49,7 +49,8 @@ export interface PodManagerDeps {
   resyncMs?: number;
 }
 
-const WORKERS = 32;
+/** Reconciles at once: a pod being stopped holds one for its grace period, so there are plenty. */
+const WORKERS = 64;
 const UID_INDEX = 'uid';
 
 export class PodManager {
