@@ -4,6 +4,7 @@
  * identity and one CRI runtime. The agent (pkg/agent/run.ts) brings the runtime and the
  * credentials; this file only assembles.
  */
+import path from 'node:path';
 import { NAMESPACE_INDEX, byNamespace } from '../client/factory.ts';
 import type { Client } from '../client/client.ts';
 import { EventRecorder } from '../client/events.ts';
@@ -84,7 +85,9 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   const objects = new ClientObjectReader(client);
   const allocatable = () => node.allocatable();
   const env = new EnvResolver({ objects, services: (ns) => services.byIndex(NAMESPACE_INDEX, ns), allocatable, recorder });
-  const volumes = new VolumeManager({ dataDir: options.agentDir, objects, tokens: new ClientTokenSource(client), allocatable, recorder, env });
+  // DATA_DIR itself: the volume manager and the pod workers add agent/pods and agent/logs/pods.
+  const dataDir = path.dirname(options.agentDir);
+  const volumes = new VolumeManager({ dataDir, objects, tokens: new ClientTokenSource(client), allocatable, recorder, env });
   const pods = new PodManager({
     client,
     nodeName: options.nodeName,
@@ -93,7 +96,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     volumes,
     env,
     recorder,
-    dataDir: options.agentDir,
+    dataDir,
     clusterDns: options.clusterDns,
     clusterDomain: options.clusterDomain,
   });

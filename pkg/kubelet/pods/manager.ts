@@ -31,6 +31,10 @@ export interface PodManagerDeps {
   env: EnvResolver;
   /** Records events as component "kubelet", host NODE. */
   recorder: EventSink;
+  /**
+   * DATA_DIR itself (not DATA_DIR/agent): container logs go to DATA_DIR/agent/logs/pods, per-pod
+   * files (/etc/hosts, termination logs) to DATA_DIR/agent/pods/<uid>, beside the volume manager's.
+   */
   dataDir: string;
   /** --cluster-dns: one address or several. */
   clusterDns: string | string[];
