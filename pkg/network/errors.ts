@@ -1,0 +1,17 @@
+/** Stable codes for pod network problems: the user fixes each one differently. */
+export type NetworkErrorCode =
+  | 'bad-pod-cidr' // the Node's podCIDR is not a usable range
+  | 'bad-bridge-name' // not a Linux interface name
+  | 'bad-mtu'
+  | 'write-failed' // the CNI conf dir cannot be written
+  | 'no-pod-cidr'; // the Node never got a podCIDR (stopped waiting)
+
+export class NetworkError extends Error {
+  readonly code: NetworkErrorCode;
+
+  constructor(code: NetworkErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'NetworkError';
+    this.code = code;
+  }
+}
