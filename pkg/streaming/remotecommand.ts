@@ -43,7 +43,8 @@ export async function bridgeRemoteCommand(
   if (!isWebSocketUpgrade(req)) return proxyUpgrade(req, socket, head, backend);
   const accepted = await acceptWebSocket(req, socket, head, [V5_CHANNEL_PROTOCOL, V4_CHANNEL_PROTOCOL]);
   if (!accepted) return;
-  const client = new ChannelConnection(accepted.ws, accepted.protocol);
+  const readable = [...(options.stdin ? [Channel.stdin] : []), ...(options.tty ? [Channel.resize] : [])];
+  const client = new ChannelConnection(accepted.ws, accepted.protocol, readable);
   // Once its streams are set up, the kubelet sends an empty message on the lowest channel the
   // client reads; clients may wait for it, so do the same.
   const first = options.stdout ? Channel.stdout : options.stderr && !options.tty ? Channel.stderr : Channel.error;

@@ -122,10 +122,12 @@ export class SpdyStream extends Duplex {
   }
 
   override _destroy(err: Error | null, done: (err: Error | null) => void): void {
-    if (!this.deadWith && !(this.localDone && this.remoteDone)) {
-      this.localDone = this.remoteDone = true;
-      this.owner.sendReset(this, 5 /* CANCEL */);
-    }
+    // Cancel only what the peer is still sending. Once it sent FIN there is nothing to stop,
+    // and a frame written now may meet a connection the server is closing: Kubernetes servers
+    // close right after the exit status, and a write into that close makes the kernel reset
+    // the connection and drop the status still unread on our side.
+    if (!this.deadWith && !this.remoteDone) this.owner.sendReset(this, 5 /* CANCEL */);
+    this.localDone = this.remoteDone = true;
     this.owner.forget(this);
     done(err);
   }

@@ -37,6 +37,10 @@ export function acceptWebSocket(
     refuseUpgrade(socket, 400, `unable to upgrade: the client offers [${offered.join(' ')}], the server speaks [${protocols.join(' ')}]`);
     return Promise.resolve(undefined);
   }
+  // kubectl's port-forward tunnel offers "SPDY/3.1+portforward.k8s.io"; ws refuses to parse a
+  // "/" in the offer (RFC 6455 tokens exclude it), though it answers any name it is given.
+  // The choice is made already, so hand ws a stand-in it can parse.
+  req.headers['sec-websocket-protocol'] = 'chosen';
   return new Promise((resolve) => {
     const ws = new WebSocketServer({ noServer: true, perMessageDeflate: false, handleProtocols: () => protocol });
     ws.handleUpgrade(req, socket, head, (client) => {
@@ -51,8 +55,18 @@ export class ChannelConnection {
   private readonly readers = new Map<number, PassThrough>();
   private readonly closed: Promise<void>;
 
-  constructor(readonly ws: WebSocket, readonly protocol: string) {
+  /**
+   * `readable` names the channels the client may write (stdin, resize): their readers exist
+   * from the start, so that nothing the client sends early is lost while the bridge is still
+   * dialing the backend. Messages on other channels are dropped.
+   */
+  constructor(readonly ws: WebSocket, readonly protocol: string, readable: number[]) {
     this.closed = new Promise((resolve) => ws.once('close', () => resolve()));
+    for (const channel of readable) {
+      const reader = new PassThrough();
+      reader.on('drain', () => this.ws.resume());
+      this.readers.set(channel, reader);
+    }
     ws.on('message', (data: Buffer, isBinary: boolean) => this.receive(data, isBinary));
     ws.on('close', () => {
       for (const reader of this.readers.values()) reader.end();
@@ -60,14 +74,10 @@ export class ChannelConnection {
     ws.on('error', () => ws.terminate());
   }
 
-  /** What the client sends on `channel`; it ends on v5's close signal or when the socket closes. */
+  /** What the client sends on `channel` (one of `readable`); it ends on v5's close signal or when the socket closes. */
   reader(channel: number): Readable {
-    let reader = this.readers.get(channel);
-    if (!reader) {
-      reader = new PassThrough();
-      reader.on('drain', () => this.ws.resume());
-      this.readers.set(channel, reader);
-    }
+    const reader = this.readers.get(channel);
+    if (!reader) throw new Error(`channel ${channel} was not declared readable`);
     return reader;
   }
 
