@@ -117,3 +117,30 @@ export function cniAdd(list: CniConfigList, call: CniInvocation): CniResult {
 export function cniDel(list: CniConfigList, call: CniInvocation, added: CniResult): void {
   for (const plugin of [...list.plugins].reverse()) runPlugin('DEL', plugin, list, call, added);
 }
+
+/** portmap's top-level nat chains, which it creates on first use and never removes (by design). */
+const PORTMAP_JUMPS = [
+  ['PREROUTING', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT'],
+  ['OUTPUT', '-m', 'addrtype', '--dst-type', 'LOCAL', '-j', 'CNI-HOSTPORT-DNAT'],
+  ['POSTROUTING', '-m', 'comment', '--comment', 'CNI portfwd requiring masquerade', '-j', 'CNI-HOSTPORT-MASQ'],
+];
+const PORTMAP_CHAINS = ['CNI-HOSTPORT-DNAT', 'CNI-HOSTPORT-MASQ', 'CNI-HOSTPORT-SETMARK'];
+
+/** Whether this namespace's nat table has portmap's chains (before a test that may add them). */
+export function portmapChainsPresent(): boolean {
+  return execFileSync('iptables-save', ['-t', 'nat'], { encoding: 'utf8' }).includes(':CNI-HOSTPORT-DNAT ');
+}
+
+/** Removes portmap's chains and the jumps to them, for a test that added them where it runs. */
+export function removePortmapChains(): void {
+  const iptables = (args: string[]) => {
+    try {
+      execFileSync('iptables', ['-t', 'nat', ...args], { stdio: 'ignore' });
+    } catch {
+      // already gone
+    }
+  };
+  for (const jump of PORTMAP_JUMPS) iptables(['-D', ...jump]);
+  for (const chain of PORTMAP_CHAINS) iptables(['-F', chain]);
+  for (const chain of PORTMAP_CHAINS) iptables(['-X', chain]);
+}
