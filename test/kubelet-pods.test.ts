@@ -156,6 +156,9 @@ describe('pod workers on a real containerd', { skip: runtimeMissing }, () => {
     });
     const pod = await podWhere('served', 'is Ready', (p) => p.status?.conditions?.some((c: Json) => c.type === 'Ready' && c.status === 'True'));
     assert.equal(pod.status.initContainerStatuses[0].state.terminated.reason, 'Completed');
+    const ready = pod.status.conditions.find((c: Json) => c.type === 'Ready');
+    assert.equal(ready.reason, undefined, 'the reason of the earlier False is gone');
+    assert.equal(ready.message, undefined);
     assert.equal(pod.status.containerStatuses[0].ready, true);
     assert.ok(Date.parse(pod.status.initContainerStatuses[0].state.terminated.finishedAt) <= Date.parse(pod.status.containerStatuses[0].state.running.startedAt));
   });

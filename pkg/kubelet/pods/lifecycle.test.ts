@@ -64,6 +64,23 @@ test('while the informer has not delivered its last write, the worker neither wr
   assert.equal(initializedAt(second!), initializedAt(first!));
 });
 
+test('another writer flipping the kubelet fields does not start a write war: the status is sent again every 10 s', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('contested', { containers: [sleeper('a')] })).metadata.uid!;
+  await h.reconcile(uid);
+  const writes = h.statusWrites.length;
+  // The node lifecycle controller marks the pod not Ready (its node is NotReady).
+  const pod = h.pod(uid);
+  h.pods.set(uid, { ...pod, metadata: { ...pod.metadata, resourceVersion: '999' }, status: { ...pod.status, conditions: pod.status.conditions.map((c: { type: string }) => (c.type === 'Ready' ? { ...c, status: 'False' } : c)) } });
+  h.advance(1000);
+  assert.equal(await h.reconcile(uid), 9000, 'the re-send is due 10 s after the last write');
+  assert.equal(h.statusWrites.length, writes);
+  h.advance(9000);
+  await h.reconcile(uid);
+  assert.equal(h.statusWrites.length, writes + 1);
+  assert.equal(h.condition(uid, 'Ready')?.status, 'True');
+});
+
 test('the sandbox and container configs carry the pod: hostname, DNS, log paths, labels, cgroup parent, resources, security context', async () => {
   h = new Harness();
   const pod = h.add(

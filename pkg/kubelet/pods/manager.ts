@@ -178,7 +178,11 @@ export class PodManager {
     };
     return {
       patchStatus: async (pod, status) => {
-        await client.patch(path(pod, 'status'), { metadata: { uid: pod.metadata.uid }, status }, 'strategic').catch(tolerate);
+        // A strategic merge keeps what a patch leaves out: a condition's reason and message that
+        // no longer apply are removed with null, as kubelet's computed patches do.
+        const conditions = (status.conditions as Record<string, unknown>[] | undefined)?.map((c) => ({ reason: null, message: null, ...c }));
+        const body = { metadata: { uid: pod.metadata.uid }, status: { ...status, ...(conditions ? { conditions } : {}) } };
+        await client.patch(path(pod, 'status'), body, 'strategic').catch(tolerate);
       },
       deleteFinal: async (pod) => {
         await client.delete(path(pod), { gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } }).catch(tolerate);

@@ -196,6 +196,11 @@ function comparable(value: unknown): unknown {
   return value;
 }
 
+/** A status as text that is equal for equal statuses, whatever their key order, nulls and empty objects. */
+export function statusJson(status: Json): string {
+  return canonicalJson(comparable(status));
+}
+
 /** Whether writing `status` would change the pod's status (only the fields and conditions a kubelet owns count). */
 export function statusChanged(pod: KObject, status: Json): boolean {
   const current = (pod.status ?? {}) as Json;

@@ -14,7 +14,7 @@ import type { ProbeManager, ProbeTarget } from './probes.ts';
 import { allContainers, podLogDirectory } from './sandbox.ts';
 import { inspectPod, type PodRuntimeState } from './state.ts';
 import { TerminationMessages } from './termlog.ts';
-import { podStatus, statusChanged } from './status.ts';
+import { podStatus, statusChanged, statusJson } from './status.ts';
 import type { PodSyncer, SyncDeps, SyncOutcome } from './sync.ts';
 import { killPod, podGracePeriod, removePod } from './terminate.ts';
 
@@ -40,14 +40,17 @@ export interface WorkerDeps extends SyncDeps {
   log: Logger;
 }
 
+/** How often a status the API shows otherwise is sent again (kubelet's status manager reconciles every 10 s). */
+export const STATUS_RESEND_MS = 10_000;
+
 /** An orphan's containers get one second, as Kubernetes gives runtime pods it has no spec for. */
 export const ORPHAN_GRACE_SECONDS = 1;
 
 const isTerminal = (phase: unknown) => phase === 'Succeeded' || phase === 'Failed';
 
 export class PodWorkers {
-  /** The last status written per UID, and the resourceVersion of the pod it was written over. */
-  private readonly written = new Map<string, { status: Record<string, unknown>; basedOn: string | undefined }>();
+  /** Per UID, the status this worker last wrote (or found the API had), as text, and when. */
+  private readonly written = new Map<string, { status: Record<string, unknown>; json: string; at: number }>();
 
   /** Pods being stopped, with the grace period their containers were given. */
   private readonly terminating = new Map<string, number>();
@@ -87,13 +90,13 @@ export class PodWorkers {
     await this.messages.fill(pod, outcome.state);
     this.updateProbes(pod, outcome);
     const status = this.statusOf(pod, outcome, false);
-    await this.write(pod, status);
+    const resendMs = await this.write(pod, status);
     if (isTerminal(status.phase)) {
       await this.finish(pod, outcome.state);
       return true;
     }
     // The deadline counts from startTime, which the first status just set.
-    const next = [outcome.requeueMs, this.activeDeadlineLeft({ ...pod, status })].filter((ms): ms is number => ms !== undefined);
+    const next = [outcome.requeueMs, resendMs, this.activeDeadlineLeft({ ...pod, status })].filter((ms): ms is number => ms !== undefined);
     return next.length ? Math.min(...next) : true;
   }
 
@@ -149,22 +152,42 @@ export class PodWorkers {
   }
 
   /**
-   * The pod with the status this worker last wrote, while the informer has not delivered that
-   * write yet: times chosen then (startTime, transitions) are kept, and nothing is written twice.
+   * The pod with the status this worker last wrote, as kubelet's status manager keeps it: times
+   * chosen then (startTime, transitions) are kept while the informer lags, and another writer's
+   * change to the kubelet's fields is not taken for the container's truth. A phase someone else
+   * ended (an eviction) stays ended.
    */
   private withOwnWrite(pod: KObject): KObject {
     const last = this.written.get(pod.metadata.uid!);
-    if (!last || last.basedOn !== pod.metadata.resourceVersion) return pod;
+    if (!last) return pod;
     const mine = (last.status.conditions ?? []) as { type: string }[];
     const others = ((pod.status?.conditions ?? []) as { type: string }[]).filter((c) => !mine.some((m) => m.type === c.type));
-    return { ...pod, status: { ...pod.status, ...last.status, conditions: [...others, ...mine] } };
+    const status = { ...pod.status, ...last.status, conditions: [...others, ...mine] };
+    if (isTerminal(pod.status?.phase)) status.phase = pod.status!.phase;
+    return { ...pod, status };
   }
 
-  /** Writes the status when it differs from the pod's. */
-  private async write(pod: KObject, status: Record<string, unknown>): Promise<void> {
-    if (!statusChanged(pod, status)) return;
+  /**
+   * Writes the status when it changed since this worker last wrote it. When only the API's copy
+   * differs (the informer lags, or someone else changed the kubelet's fields) it is sent again
+   * at most every STATUS_RESEND_MS, so two writers that disagree do not loop; answers when that
+   * re-send is due.
+   */
+  private async write(pod: KObject, status: Record<string, unknown>): Promise<number | undefined> {
+    const uid = pod.metadata.uid!;
+    const api = this.deps.store.byUid(uid) ?? pod;
+    const json = statusJson(status);
+    const last = this.written.get(uid);
+    const now = this.deps.now();
+    const sameAsLast = last?.json === json;
+    if (!statusChanged(api, status)) {
+      this.written.set(uid, { status, json, at: sameAsLast ? last!.at : now });
+      return undefined;
+    }
+    if (sameAsLast && now - last!.at < STATUS_RESEND_MS) return STATUS_RESEND_MS - (now - last!.at);
     await this.deps.api.patchStatus(pod, status);
-    this.written.set(pod.metadata.uid!, { status, basedOn: pod.metadata.resourceVersion });
+    this.written.set(uid, { status, json, at: now });
+    return undefined;
   }
 
   /** A pod that finished: nothing of it runs any more, its sandbox stops, its volumes go. */
