@@ -5,8 +5,9 @@
  *
  * containerd runs in this machine's network namespace, so the bridge (a name of its own) and
  * the plugins' iptables rules live there while the test runs; the test removes the bridge and
- * portmap's shared chains (unless they were there before) and checks that stopping the sandbox
- * left no rule of its own behind.
+ * portmap's shared chains (unless they were there before), puts back net.ipv4.ip_forward (the
+ * bridge plugin turns it on for a gateway bridge) and checks that stopping the sandbox left no
+ * rule of its own behind.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -30,6 +31,7 @@ const SUBNET = `10.89.${Math.floor(Math.random() * 250) + 1}`;
 const POD_CIDR = `${SUBNET}.0/24`;
 const GATEWAY = `${SUBNET}.1`;
 const BRIDGE = `tskt${randomBytes(3).toString('hex')}`;
+const IP_FORWARD = '/proc/sys/net/ipv4/ip_forward';
 
 /** No -T: Debian's static busybox wget crashes with a timeout set; execFileSync's guards. */
 const wget = (url: string) => execFileSync('busybox', ['wget', '-q', '-O', '-', url], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -44,9 +46,11 @@ describe('a pod sandbox on the CNI config through containerd', { skip: runtimeMi
   let podSandboxId: string;
   let podIp: string;
   let portmapChainsWereThere = true;
+  let ipForward: string | undefined;
 
   before(async () => {
     portmapChainsWereThere = portmapChainsPresent();
+    ipForward = fs.readFileSync(IP_FORWARD, 'utf8');
     assert.doesNotMatch(execFileSync('ip', ['-4', 'route'], { encoding: 'utf8' }), new RegExp(`^${SUBNET.replace(/\./g, '\\.')}\\.`, 'm'), 'the test range is in use here');
     runtime = await startTestRuntime(pauseImageName());
     const { ctr, snapshotter } = runtime.containerd;
@@ -72,6 +76,7 @@ describe('a pod sandbox on the CNI config through containerd', { skip: runtimeMi
       // never created
     }
     if (!portmapChainsWereThere) removePortmapChains();
+    if (ipForward !== undefined) fs.writeFileSync(IP_FORWARD, ipForward);
   });
 
   it('is not ready, and refuses pod networks, until the config exists', async () => {
