@@ -169,7 +169,8 @@ test('a failed init container fails a restartPolicy Never pod and is retried wit
   assert.equal(h.runtime.calls.filter((c) => c === 'createContainer init').length, 1);
   assert.equal(h.runtime.calls.includes('createContainer main'), false);
   assert.ok(h.runtime.calls.includes('stopPodSandbox never'), 'a finished pod keeps no sandbox running');
-  assert.deepEqual(h.tornDown, [never]);
+  await h.reconcile(never);
+  assert.deepEqual(h.tornDown, [never], 'volumes are torn down once');
 
   const always = h.add(makePod('always', { initContainers: [sleeper('init2')], containers: [sleeper('main2')] })).metadata.uid!;
   await h.reconcile(always);

@@ -56,6 +56,8 @@ export class PodWorkers {
   private readonly terminating = new Map<string, number>();
 
   private readonly messages: TerminationMessages;
+  /** Finished pods whose volumes are already torn down. */
+  private readonly finished = new Set<string>();
 
   constructor(private readonly deps: WorkerDeps) {
     this.messages = new TerminationMessages(deps.sandbox.dataDir);
@@ -190,14 +192,16 @@ export class PodWorkers {
     return undefined;
   }
 
-  /** A pod that finished: nothing of it runs any more, its sandbox stops, its volumes go. */
+  /** A pod that finished: nothing of it runs any more, its sandbox stops, its volumes go (once). */
   private async finish(pod: KObject, state: PodRuntimeState): Promise<void> {
     const uid = pod.metadata.uid!;
     this.deps.probes.stopPod(uid);
     if (state.containers.some((c) => c.state === 'CONTAINER_RUNNING') || state.sandboxes.some((s) => s.state === 'SANDBOX_READY')) {
       await killPod(this.deps, pod, state, podGracePeriod(pod));
     }
+    if (this.finished.has(uid)) return;
     await this.deps.volumes.tearDown(uid);
+    this.finished.add(uid);
   }
 
   private async terminate(pod: KObject): Promise<boolean> {
@@ -236,6 +240,7 @@ export class PodWorkers {
     this.messages.forget(uid);
     this.deps.images.forget(uid);
     this.written.delete(uid);
+    this.finished.delete(uid);
     return true;
   }
 }
