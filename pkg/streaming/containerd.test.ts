@@ -4,33 +4,19 @@
  * server and the kubelet use, with WebSocket (v5, v4, tunnel) and SPDY clients in front.
  */
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
+import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { importImages } from '../containerd/import.ts';
-import { pauseImageArchive, pauseImageName } from '../containerd/pause.ts';
-import { runtimeMissing, startTestRuntime, type TestRuntime } from '../cri/testkit.ts';
-import type { PodSandboxConfig } from '../cri/types.ts';
-import { buildBusyboxImage } from '../../test/lib/images.ts';
+import { runtimeMissing, type TestRuntime } from '../cri/testkit.ts';
 import { until } from '../../test/lib/until.ts';
 import { bridgePortForward } from './portforward.ts';
 import { bridgeRemoteCommand, type RemoteCommandOptions } from './remotecommand.ts';
 import { exitCode, portForwardOnce, spdyExec, webSocketExec } from './testclients.ts';
+import { startTestPod } from './testpod.ts';
 
-const BUSYBOX_IMAGE = 'tsk.local/busybox:streaming-test';
 const OUT: RemoteCommandOptions = { stdin: false, stdout: true, stderr: true, tty: false };
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 describe('streaming against containerd', { skip: runtimeMissing, timeout: 240_000 }, () => {
   let runtime: TestRuntime;
@@ -46,25 +32,7 @@ describe('streaming against containerd', { skip: runtimeMissing, timeout: 240_00
     (await runtime.client.exec({ containerId, cmd, ...options })).url;
 
   before(async () => {
-    runtime = await startTestRuntime(pauseImageName());
-    const { ctr, snapshotter } = runtime.containerd;
-    await importImages(ctr, pauseImageArchive(), snapshotter);
-    await importImages(ctr, buildBusyboxImage({ name: BUSYBOX_IMAGE, dir: runtime.tmp }), snapshotter);
-    const sandboxConfig: PodSandboxConfig = {
-      metadata: { name: 'streaming-test', uid: randomUUID(), namespace: 'default', attempt: 0 },
-      logDirectory: `${runtime.tmp}/pods`,
-      linux: { securityContext: { namespaceOptions: { network: 'NODE', pid: 'CONTAINER', ipc: 'POD' } } },
-    };
-    ({ podSandboxId } = await runtime.client.runPodSandbox({ config: sandboxConfig }));
-    httpPort = await freePort();
-    const script = `mkdir -p /tmp/www && echo pong > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:${httpPort} -h /tmp/www`;
-    ({ containerId } = await runtime.client.createContainer({
-      podSandboxId,
-      sandboxConfig,
-      config: { metadata: { name: 'main', attempt: 0 }, image: { image: BUSYBOX_IMAGE }, command: ['sh', '-c', script], logPath: 'main.log' },
-    }));
-    await runtime.client.startContainer({ containerId });
-
+    ({ runtime, podSandboxId, containerId, httpPort } = await startTestPod());
     front = http.createServer((_req, res) => res.writeHead(404).end());
     front.on('upgrade', (req, socket, head) => void route(req, socket, head));
     front.listen(0, '127.0.0.1');
