@@ -4,6 +4,7 @@
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { runAgent, runAgentJoin } from '../../pkg/agent/command.ts';
+import { runCheckConfig } from '../../pkg/checkconfig/run.ts';
 import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
 import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/components-worker.ts';
 import { runServer } from '../../pkg/server/run.ts';
@@ -14,6 +15,7 @@ const handlers: CommandHandlers = {
   agent: runAgent,
   agentJoin: runAgentJoin,
   simulate: runSimulate,
+  checkConfig: () => runCheckConfig(),
 };
 
 async function main(): Promise<number> {

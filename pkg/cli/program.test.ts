@@ -25,6 +25,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
     agent: async () => (calls.push('agent'), 3),
     agentJoin: async () => (calls.push('agent join'), 0),
     simulate: async () => (calls.push('simulate'), 0),
+    checkConfig: async () => (calls.push('check-config'), 1),
   };
   const code = await runCli(argv, handlers, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
   return { code, stdout, stderr, calls, server };
@@ -44,6 +45,16 @@ describe('command line', () => {
     const r = await run(['agent', 'join', '--config', EMPTY, '--data-dir', '/x', '--server', 'https://h:6443', '--token', `K10${'0'.repeat(64)}::server:s`]);
     assert.equal(r.stderr, '');
     assert.deepEqual(r.calls, ['agent join']);
+  });
+
+  it('runs check-config, which takes no flags, and returns its exit code', async () => {
+    const r = await run(['check-config']);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.calls, ['check-config']);
+    const bad = await run(['check-config', '--data-dir', '/x']);
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /^tsk: unknown option '--data-dir' \(see tsk check-config --help\)\n$/);
+    assert.deepEqual(bad.calls, []);
   });
 
   it('prints help and version and exits 0', async () => {

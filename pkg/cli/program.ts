@@ -16,6 +16,8 @@ export interface CommandHandlers {
   agent(config: AgentConfig): Promise<number>;
   agentJoin(config: AgentJoinConfig): Promise<number>;
   simulate(config: SimulateConfig): Promise<number>;
+  /** `tsk check-config`: takes no flags, only looks at the host. */
+  checkConfig(): Promise<number>;
 }
 
 export interface CliIo {
@@ -117,6 +119,13 @@ export function buildProgram(handlers: CommandHandlers, io: CliIo, state: RunSta
   program.addCommand(
     subcommand('simulate', 'simulate', 'Run simulated nodes against a server (no container runtime)', io, state)
       .action(action('simulate', (c) => handlers.simulate(c))),
+  );
+  program.addCommand(
+    configure(new Command('check-config'), io, state, 'tsk check-config')
+      .description('Report what this host lacks to run the agent (exit code 1 when something required is missing)')
+      .action(async () => {
+        state.exitCode = await handlers.checkConfig();
+      }),
   );
   return program;
 }
