@@ -60,3 +60,34 @@ test('exec: the exit code decides, stdout is the output; a named port the contai
   assert.throws(() => resolvePort('metrics', { name: 'web' }), /couldn't find port: metrics/);
   assert.equal((await runAction({ httpGet: { port: 'metrics' } }, t, 1000)).outcome, 'error');
 });
+
+test('grpc: the health service answers SERVING (success) or anything else (failure); no server is a failure', async () => {
+  const grpc = await import('@grpc/grpc-js');
+  const statusOf: Record<string, number> = { '': 1, sick: 2 };
+  const server = new grpc.Server();
+  server.addService(
+    {
+      check: {
+        path: '/grpc.health.v1.Health/Check',
+        requestStream: false,
+        responseStream: false,
+        // HealthCheckRequest { string service = 1 } and HealthCheckResponse { ServingStatus status = 1 }, by hand.
+        requestDeserialize: (b: Buffer) => ({ service: b.subarray(2).toString() }),
+        requestSerialize: () => Buffer.alloc(0),
+        responseSerialize: (status: number) => Buffer.from([0x08, status]),
+        responseDeserialize: () => 0,
+      },
+    },
+    { check: (call: { request: { service: string } }, done: (err: null, status: number) => void) => done(null, statusOf[call.request.service] ?? 3) },
+  );
+  const grpcPort = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))));
+  try {
+    assert.deepEqual(await runAction({ grpc: { port: grpcPort } }, target(), 2000), { outcome: 'success', output: '' });
+    assert.deepEqual(await runAction({ grpc: { port: grpcPort, service: 'sick' } }, target(), 2000), { outcome: 'failure', output: 'service unhealthy (responded with "NOT_SERVING")' });
+    const none = await runAction({ grpc: { port: closedPort } }, target(), 500);
+    assert.equal(none.outcome, 'failure');
+    assert.match(none.output, new RegExp(`^timeout: failed to connect service "127.0.0.1:${closedPort}" within 0.5s`));
+  } finally {
+    server.forceShutdown();
+  }
+});

@@ -1,14 +1,16 @@
 /**
  * The handlers probes and lifecycle hooks share: exec in the container (CRI ExecSync), an HTTP
- * GET and a TCP connect to the pod, and sleep. Each answers success or failure with the output
- * Kubernetes reports in its events ("HTTP probe failed with statuscode: 500", "dial tcp
- * 10.42.0.7:80: connect: connection refused"); `error` is for what is wrong with the handler
- * itself (a named port the container does not have, a runtime that does not answer).
+ * GET, a TCP connect and a gRPC health check to the pod, and sleep. Each answers success or
+ * failure with the output Kubernetes reports in its events ("HTTP probe failed with
+ * statuscode: 500", "dial tcp 10.42.0.7:80: connect: connection refused"); `error` is for what
+ * is wrong with the handler itself (a named port the container does not have, a runtime that
+ * does not answer).
  */
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import type { RuntimeService } from '../runtime.ts';
+import { grpcHealthCheck } from './grpcprobe.ts';
 import type { ContainerSpec } from './labels.ts';
 
 export type ActionResult = { outcome: 'success' | 'failure'; output: string } | { outcome: 'error'; output: string };
@@ -92,17 +94,18 @@ function tcpAction(handler: Handler, target: ActionTarget, timeoutMs: number): P
   });
 }
 
-/** Runs whichever handler `holder` carries (exec, httpGet, tcpSocket or sleep). */
+/** Runs whichever handler `holder` carries (exec, httpGet, tcpSocket, grpc or sleep). */
 export async function runAction(holder: Handler, target: ActionTarget, timeoutMs: number): Promise<ActionResult> {
   try {
     if (holder.exec) return await execAction(holder.exec, target, timeoutMs);
     if (holder.httpGet) return await httpGetAction(holder.httpGet, target, timeoutMs);
     if (holder.tcpSocket) return await tcpAction(holder.tcpSocket, target, timeoutMs);
+    if (holder.grpc) return await grpcHealthCheck(target.podIP, Number(holder.grpc.port), String(holder.grpc.service ?? ''), timeoutMs);
     if (holder.sleep) {
       await new Promise((r) => setTimeout(r, Math.min(Number(holder.sleep.seconds ?? 0) * 1000, timeoutMs)));
       return { outcome: 'success', output: '' };
     }
-    return { outcome: 'error', output: 'no handler (exec, httpGet, tcpSocket, sleep) given' };
+    return { outcome: 'error', output: 'no handler (exec, httpGet, tcpSocket, grpc, sleep) given' };
   } catch (err) {
     return { outcome: 'error', output: (err as Error).message };
   }
