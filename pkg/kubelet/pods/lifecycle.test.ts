@@ -33,6 +33,15 @@ test('a pod gets its sandbox, then its containers in spec order, and reports Run
   assert.deepEqual(h.eventsOf('Started'), ['Started container a', 'Started container b']);
 });
 
+test('a dual-stack sandbox gives the pod both addresses, the primary first', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('dual', { containers: [sleeper('a')] })).metadata.uid!;
+  await h.reconcile(uid);
+  [...h.runtime.sandboxes.values()][0]!.ip6 = 'fd00:42::5';
+  await h.reconcile(uid);
+  assert.deepEqual(h.pod(uid).status.podIPs, [{ ip: '10.42.0.1' }, { ip: 'fd00:42::5' }]);
+});
+
 test('a second pass with nothing changed neither acts nor writes the status again', async () => {
   h = new Harness();
   const uid = h.add(makePod('web', { containers: [sleeper('a')] })).metadata.uid!;

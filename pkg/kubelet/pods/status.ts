@@ -22,6 +22,8 @@ export interface StatusInputs {
   /** The sandbox is ready and networked. */
   sandboxReady: boolean;
   podIP?: string;
+  /** All of the pod's addresses, the primary first (dual stack); default [podIP]. */
+  podIPs?: string[];
   hostIP?: string;
   /** Why a container that should run does not (image pull, back-off, config error), by name. */
   waiting: Map<string, Waiting>;
@@ -141,11 +143,12 @@ export function podStatus(inputs: StatusInputs): Json {
     condition(pod, 'ContainersReady', containersReady, now, notReady?.reason, notReady?.message),
   ];
   const podIP = inputs.podIP ?? (pod.status?.podIP as string | undefined);
+  const podIPs = inputs.podIP ? (inputs.podIPs ?? [inputs.podIP]).map((ip) => ({ ip })) : ((pod.status?.podIPs as { ip: string }[] | undefined) ?? (podIP ? [{ ip: podIP }] : []));
   return {
     phase,
     conditions,
     ...(inputs.hostIP ? { hostIP: inputs.hostIP, hostIPs: [{ ip: inputs.hostIP }] } : {}),
-    ...(podIP ? { podIP, podIPs: [{ ip: podIP }] } : {}),
+    ...(podIP ? { podIP, podIPs } : {}),
     startTime: (pod.status?.startTime as string | undefined) ?? time(now),
     qosClass: qosClass(pod),
     ...(initSpecs.length ? { initContainerStatuses: initBuilt.map((b) => b.status) } : {}),

@@ -48,6 +48,8 @@ export interface SyncOutcome {
   state: PodRuntimeState;
   sandboxReady: boolean;
   podIP?: string;
+  /** The primary address first, then the other families' (dual stack). */
+  podIPs?: string[];
   /** Look again after this many ms (a back-off ends). */
   requeueMs?: number;
 }
@@ -114,7 +116,9 @@ export class PodSyncer {
       if (!sandbox) throw new Error(`sandbox ${id} of pod ${podDescription(pod)} vanished after it was created`);
     }
     const config = sandboxConfig(pod, sandbox.attempt, this.deps.sandbox);
-    const podIP = pod.spec?.hostNetwork ? (this.deps.hostIP ?? '') : ((await runtime.podSandboxStatus({ podSandboxId: sandbox.id })).status?.network?.ip ?? '');
+    const network = pod.spec?.hostNetwork ? { ip: this.deps.hostIP } : (await runtime.podSandboxStatus({ podSandboxId: sandbox.id })).status?.network;
+    const podIP = network?.ip ?? '';
+    const podIPs = podIP ? [podIP, ...(network?.additionalIps ?? []).map((a) => a.ip)] : [];
     const hostsMount = await ensureEtcHosts(this.deps.sandbox.dataDir, pod, podIP, this.deps.sandbox.dns.domain);
     const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, mounts, hostsMount, waiting: this.waitingOf(uid), acted: false };
     if (await this.syncInitContainers(ctx)) {
@@ -122,7 +126,7 @@ export class PodSyncer {
     }
     if (ctx.acted) ctx.state = await inspectPod(runtime, uid);
     await collectGarbage(this.deps, ctx.state, config.logDirectory!);
-    return { state: ctx.state, sandboxReady: true, podIP: podIP || undefined, requeueMs: ctx.requeueMs };
+    return { state: ctx.state, sandboxReady: true, podIP: podIP || undefined, podIPs, requeueMs: ctx.requeueMs };
   }
 
   /** Kubernetes does not make a new sandbox for a restartPolicy Never pod whose containers already ran. */

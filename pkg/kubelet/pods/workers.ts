@@ -123,13 +123,14 @@ export class PodWorkers {
     return true;
   }
 
-  private statusOf(pod: KObject, outcome: Pick<SyncOutcome, 'state' | 'sandboxReady' | 'podIP'>, terminated: boolean): Record<string, unknown> {
+  private statusOf(pod: KObject, outcome: Pick<SyncOutcome, 'state' | 'sandboxReady' | 'podIP' | 'podIPs'>, terminated: boolean): Record<string, unknown> {
     const { probes, syncer } = this.deps;
     return podStatus({
       pod,
       state: outcome.state,
       sandboxReady: outcome.sandboxReady,
       podIP: outcome.podIP,
+      podIPs: outcome.podIPs,
       hostIP: this.deps.hostIP,
       waiting: syncer.waitingOf(pod.metadata.uid!),
       ready: (id) => probes.ready(id),

@@ -11,6 +11,8 @@ interface FakeSandbox {
   state: 'SANDBOX_READY' | 'SANDBOX_NOTREADY';
   createdAt: number;
   ip: string;
+  /** A second family's address, for dual-stack tests. */
+  ip6?: string;
 }
 
 interface FakeContainer {
@@ -96,7 +98,7 @@ export class FakeRuntime implements RuntimeService {
   async podSandboxStatus({ podSandboxId }: { podSandboxId: string }): Promise<{ status?: PodSandboxStatus | null }> {
     const s = this.sandboxes.get(podSandboxId);
     if (!s) throw new Error(`sandbox ${podSandboxId} not found`);
-    return { status: { ...this.sandboxView(s), network: { ip: s.ip } } };
+    return { status: { ...this.sandboxView(s), network: { ip: s.ip, additionalIps: s.ip6 ? [{ ip: s.ip6 }] : [] } } };
   }
 
   private sandboxView(s: FakeSandbox): PodSandbox {
