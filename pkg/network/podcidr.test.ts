@@ -1,13 +1,17 @@
 /**
- * waitForPodCidr against the real server: the node IPAM controller assigns the range after
- * the Node appears, and the wait sees it whether it started before or after.
+ * waitForPodCidr and startPodNetwork against the real server: the node IPAM controller assigns
+ * the range after the Node appears, and the wait sees it whether it started before or after.
  */
 import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile } from '../../test/lib/cluster.ts';
 import { Client, isClientError } from '../client/client.ts';
 import { NetworkError } from './errors.ts';
 import { waitForPodCidr } from './podcidr.ts';
+import { startPodNetwork } from './podnetwork.ts';
 
 const nodeYaml = (name: string) => `apiVersion: v1\nkind: Node\nmetadata:\n  name: ${name}\n`;
 
@@ -54,5 +58,33 @@ describe('waitForPodCidr', () => {
     } finally {
       anonymous.close();
     }
+  });
+
+  it('startPodNetwork writes the conflist for the Node\'s range and turns the network ready', async () => {
+    const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-podnetwork-'));
+    try {
+      const procSys = path.join(tmp, 'proc-sys');
+      fs.mkdirSync(path.join(procSys, 'net', 'ipv4'), { recursive: true });
+      fs.writeFileSync(path.join(procSys, 'net', 'ipv4', 'ip_forward'), '0\n');
+      const network = startPodNetwork({ client, nodeName: 'cidr-agent', agentDir: path.join(tmp, 'agent'), procSys });
+      assert.equal(network.readiness().ready, false);
+      await ok(['apply', '-f', '-'], nodeYaml('cidr-agent'));
+      const cidr = await network.ready;
+      assert.equal(await ok(['get', 'node', 'cidr-agent', '-o', 'jsonpath={.spec.podCIDR}']), cidr);
+      assert.deepEqual(network.readiness(), { ready: true });
+      const written = JSON.parse(fs.readFileSync(path.join(network.paths.confDir, '10-tsk.conflist'), 'utf8'));
+      assert.deepEqual(written.plugins[0].ipam.ranges, [[{ subnet: cidr }]]);
+      assert.equal(fs.readFileSync(path.join(procSys, 'net', 'ipv4', 'ip_forward'), 'utf8'), '1');
+      network.stop();
+    } finally {
+      fs.rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('startPodNetwork stops waiting on stop()', async () => {
+    const network = startPodNetwork({ client, nodeName: 'cidr-never-agent', agentDir: path.join(os.tmpdir(), 'tsk-podnetwork-never') });
+    network.stop();
+    await assert.rejects(network.ready, (err: unknown) => err instanceof NetworkError && err.code === 'no-pod-cidr');
+    assert.equal(fs.existsSync(path.join(os.tmpdir(), 'tsk-podnetwork-never')), false, 'nothing written');
   });
 });
