@@ -10,6 +10,8 @@ import type net from 'node:net';
 import type { Duplex } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
 import { runtimeMissing, type TestRuntime } from '../cri/testkit.ts';
+import { WebSocket } from 'ws';
+import { freePort } from '../../test/lib/cluster.ts';
 import { until } from '../../test/lib/until.ts';
 import { bridgePortForward } from './portforward.ts';
 import { bridgeRemoteCommand, type RemoteCommandOptions } from './remotecommand.ts';
@@ -72,6 +74,13 @@ describe('streaming against containerd', { skip: runtimeMissing, timeout: 240_00
       const { url } = await runtime.client.portForward({ podSandboxId, port: [httpPort] });
       await until('httpd', async () => ((await portForwardOnce(url, httpPort, 'GET / HTTP/1.0\r\n\r\n', false)).data.includes('pong') ? true : undefined));
     });
+
+    it('reports a port nobody listens on in the error stream', async () => {
+      const { url } = await runtime.client.portForward({ podSandboxId, port: [] });
+      const result = await portForwardOnce(url, await freePort(), 'hello?', false);
+      assert.equal(result.data, '');
+      assert.match(result.error, /connection refused/);
+    });
   });
 
   describe('bridgeRemoteCommand: a WebSocket client translated to containerd SPDY', () => {
@@ -126,6 +135,37 @@ describe('streaming against containerd', { skip: runtimeMissing, timeout: 240_00
       bridgeTo(`http://127.0.0.1:${runtime.streamServerPort}/exec/no-such-token`, OUT);
       const result = await webSocketExec(frontUrl, 'v5.channel.k8s.io');
       assert.equal(result.status.status, 'Failure');
+    });
+
+    it('attach: stdin reaches the running process, its output comes back', async () => {
+      const sandbox = (await runtime.client.podSandboxStatus({ podSandboxId })).status!;
+      const { containerId: reader } = await runtime.client.createContainer({
+        podSandboxId,
+        sandboxConfig: { metadata: sandbox.metadata!, logDirectory: `${runtime.tmp}/pods` },
+        config: {
+          metadata: { name: 'reader', attempt: 0 },
+          image: { image: 'tsk.local/busybox:streaming-test' },
+          command: ['sh', '-c', 'while read line; do echo "got $line"; done'],
+          stdin: true,
+          logPath: 'reader.log',
+        },
+      });
+      await runtime.client.startContainer({ containerId: reader });
+      const options = { stdin: true, stdout: true, stderr: true, tty: false };
+      const { url } = await runtime.client.attach({ containerId: reader, ...options });
+      route = (req, socket, head) => bridgeRemoteCommand(req, socket, head, { url }, options);
+      const ws = new WebSocket(frontUrl, ['v5.channel.k8s.io']);
+      let stdout = '';
+      ws.on('message', (data: Buffer) => {
+        if (data[0] === 1) stdout += data.subarray(1).toString();
+      });
+      await once(ws, 'open');
+      ws.send(Buffer.from('\x00hello\n'));
+      await until('the echo of attach', async () => (stdout.includes('got hello\n') ? true : undefined));
+      const closed = once(ws, 'close');
+      ws.close();
+      await closed;
+      await runtime.client.stopContainer({ containerId: reader, timeout: 0 });
     });
 
     it('a SPDY client (kubectl ≤1.29) is piped through unchanged', async () => {
