@@ -110,8 +110,15 @@ export class SpdySession extends EventEmitter implements StreamOwner {
       const last = at >= data.length;
       ok = this.write({ type: 'data', streamId: stream.id, flags: last && fin ? FLAG_FIN : 0, data: piece }) && ok;
     } while (at < data.length);
-    if (ok) done();
-    else this.transport.once('drain', () => done(this.closedWith ?? null));
+    if (ok) return done();
+    // Wait for the transport to take more, or to die (then the write fails).
+    const settle = () => {
+      this.transport.off('drain', settle);
+      this.transport.off('close', settle);
+      done(this.closedWith ?? null);
+    };
+    this.transport.on('drain', settle);
+    this.transport.on('close', settle);
   }
 
   sendReset(stream: SpdyStream, status: number): void {

@@ -1,7 +1,7 @@
 /**
  * One SPDY stream as a Node Duplex: what the peer sends on it is readable, what is written
- * goes out in DATA frames, end() sends FIN (half-close), destroy() before both sides are
- * done sends RST_STREAM CANCEL. The session owns the wire; the stream only asks it to send.
+ * goes out in DATA frames, end() sends FIN (half-close), destroy() while the peer is still
+ * sending sends RST_STREAM CANCEL. The session owns the wire; the stream only asks it to send.
  */
 import { Duplex } from 'node:stream';
 import type { SpdyHeaders } from './headers.ts';
@@ -49,7 +49,7 @@ export class SpdyStream extends Duplex {
       this.settleReply = resolve;
       this.failReply = reject;
     });
-    // Nobody has to await `replied`; a refusal also surfaces as the stream's error.
+    // Nobody has to await `replied`: a refusal also ends the stream and fails its writes.
     this.replied.catch(() => {});
     if (!openedLocally) this.settleReply({});
   }
