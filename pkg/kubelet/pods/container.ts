@@ -20,6 +20,8 @@ export interface ContainerInputs {
   mounts: Mount[];
   qos: QOSClass;
   memoryCapacity: number;
+  /** For an ephemeral container with targetContainerName: the target's container ID, whose PID namespace it joins. */
+  targetId?: string;
 }
 
 // Kubernetes' defaults for a non-privileged container (securitycontext.ConvertToRuntimeMaskedPaths).
@@ -51,7 +53,7 @@ function terminationGracePeriod(pod: KObject): number {
   return (pod.spec?.terminationGracePeriodSeconds as number | undefined) ?? 30;
 }
 
-function securityContext(pod: KObject, container: ContainerSpec): LinuxContainerSecurityContext {
+function securityContext(pod: KObject, container: ContainerSpec, targetId: string | undefined): LinuxContainerSecurityContext {
   const podSc = (pod.spec?.securityContext ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const sc = (container.securityContext ?? {}) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
   const runAsUser = sc.runAsUser ?? podSc.runAsUser;
@@ -63,7 +65,7 @@ function securityContext(pod: KObject, container: ContainerSpec): LinuxContainer
   const drop = (sc.capabilities?.drop as string[] | undefined) ?? [];
   return {
     privileged,
-    namespaceOptions: namespaceOptions(pod),
+    namespaceOptions: targetId ? { ...namespaceOptions(pod), pid: 'TARGET', targetId } : namespaceOptions(pod),
     ...(runAsUser !== undefined ? { runAsUser: { value: runAsUser } } : {}),
     ...(runAsGroup !== undefined ? { runAsGroup: { value: runAsGroup } } : {}),
     ...(supplementalGroups.length ? { supplementalGroups } : {}),
@@ -98,6 +100,6 @@ export function containerConfig(pod: KObject, container: ContainerSpec, inputs: 
     stdin: container.stdin === true,
     stdinOnce: container.stdinOnce === true,
     tty: container.tty === true,
-    linux: { resources: containerResources(container, inputs.qos, inputs.memoryCapacity), securityContext: securityContext(pod, container) },
+    linux: { resources: containerResources(container, inputs.qos, inputs.memoryCapacity), securityContext: securityContext(pod, container, inputs.targetId) },
   };
 }

@@ -26,8 +26,10 @@ export function podLogDirectory(dataDir: string, meta: { namespace?: string; nam
   return path.join(dataDir, 'agent', 'logs', 'pods', `${namespace}_${name}_${uid}`);
 }
 
+/** Init, regular and ephemeral containers: every name the pod's containers can have. */
 export function allContainers(pod: KObject): ContainerSpec[] {
-  return [...((pod.spec?.initContainers as ContainerSpec[] | undefined) ?? []), ...((pod.spec?.containers as ContainerSpec[] | undefined) ?? [])];
+  const list = (field: string) => (pod.spec?.[field] as ContainerSpec[] | undefined) ?? [];
+  return [...list('initContainers'), ...list('containers'), ...list('ephemeralContainers')];
 }
 
 /** spec.hostname or the pod's name, cut to a DNS label (Kubernetes' GeneratePodHostNameAndDomain). */

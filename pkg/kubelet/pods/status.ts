@@ -110,6 +110,8 @@ export function podStatus(inputs: StatusInputs): Json {
   const restartPolicy = (spec.restartPolicy as string | undefined) ?? 'Always';
   const initSpecs = (spec.initContainers ?? []) as ContainerSpec[];
   const specs = (spec.containers ?? []) as ContainerSpec[];
+  // Ephemeral containers are reported, but count for neither the phase nor readiness.
+  const ephemeralSpecs = (spec.ephemeralContainers ?? []) as ContainerSpec[];
 
   // Sidecars (restartable init containers) are ready and complete as regular containers are: running, started, probed.
   const initBuilt = initSpecs.map((c) => containerStatus(c, instancesOf(state, c.name), inputs, 'PodInitializing', !isSidecar(c)));
@@ -153,6 +155,7 @@ export function podStatus(inputs: StatusInputs): Json {
     qosClass: qosClass(pod),
     ...(initSpecs.length ? { initContainerStatuses: initBuilt.map((b) => b.status) } : {}),
     containerStatuses: built.map((b) => b.status),
+    ...(ephemeralSpecs.length ? { ephemeralContainerStatuses: ephemeralSpecs.map((c) => containerStatus(c, instancesOf(state, c.name), inputs, 'ContainerCreating', false).status) } : {}),
   };
 }
 

@@ -123,6 +123,10 @@ export class PodSyncer {
     const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, mounts, hostsMount, waiting: this.waitingOf(uid), acted: false };
     if (await this.syncInitContainers(ctx)) {
       for (const spec of (pod.spec?.containers ?? []) as ContainerSpec[]) await this.syncContainer(ctx, spec);
+      // Ephemeral containers (kubectl debug) run once, never restarted.
+      for (const spec of (pod.spec?.ephemeralContainers ?? []) as ContainerSpec[]) {
+        if (instancesOf(ctx.state, spec.name).length === 0) await this.start(ctx, spec, undefined);
+      }
     }
     if (ctx.acted) ctx.state = await inspectPod(runtime, uid);
     await collectGarbage(this.deps, ctx.state, config.logDirectory!);
@@ -271,7 +275,8 @@ export class PodSyncer {
     // A container that mounts its own /etc/hosts (or termination log) keeps it.
     const kubeletMounts = [ctx.hostsMount, await terminationMessageMount(this.deps.sandbox.dataDir, pod, spec, restartCount)];
     for (const m of kubeletMounts) if (m && !mounts.some((own) => own.containerPath === m.containerPath)) mounts.push(m);
-    const config = containerConfig(pod, spec, { restartCount, imageRef: image.imageRef, envs, mounts, qos: qosClass(pod), memoryCapacity: this.deps.memoryCapacity });
+    const target = spec.targetContainerName ? instancesOf(ctx.state, spec.targetContainerName, ctx.sandbox.id).find((c) => c.state === 'CONTAINER_RUNNING') : undefined;
+    const config = containerConfig(pod, spec, { restartCount, imageRef: image.imageRef, envs, mounts, qos: qosClass(pod), memoryCapacity: this.deps.memoryCapacity, targetId: target?.id });
     let containerId: string;
     try {
       ({ containerId } = await runtime.createContainer({ podSandboxId: ctx.sandbox.id, config, sandboxConfig: ctx.sandboxConfig }));

@@ -1,3 +1,4 @@
+/** Containers beside the regular ones: sidecars (restartable init containers) and ephemeral containers. */
 import assert from 'node:assert/strict';
 import { afterEach, test } from 'node:test';
 import { Harness, makePod, sleeper } from './testing/harness.ts';
@@ -77,4 +78,23 @@ test('on deletion the containers stop before their sidecars', async () => {
   const stops = h.runtime.calls.filter((c) => c.startsWith('stopContainer')).map((c) => c.split(' ')[1]);
   assert.deepEqual(stops, ['a', 'b', 'proxy']);
   assert.deepEqual(h.deleted, [uid]);
+});
+
+test('an ephemeral container (kubectl debug) starts once, targets another container PID namespace, and is reported apart', async () => {
+  h = new Harness();
+  const uid = h.add(makePod('debugged', { containers: [sleeper('app')] })).metadata.uid!;
+  await h.reconcile(uid);
+  const pod = h.pod(uid);
+  h.pods.set(uid, { ...pod, spec: { ...pod.spec, ephemeralContainers: [sleeper('debugger', { targetContainerName: 'app', stdin: true, tty: true })] } });
+  await h.reconcile(uid);
+  const config = h.runtime.latest('debugger')!.config;
+  assert.deepEqual(config.linux!.securityContext!.namespaceOptions, { network: 'POD', pid: 'TARGET', ipc: 'POD', targetId: h.runtime.latest('app')!.id });
+  assert.equal(config.tty, true);
+  const status = h.pod(uid).status;
+  assert.ok(status.ephemeralContainerStatuses[0].state.running);
+  assert.deepEqual(status.containerStatuses.map((c: { name: string }) => c.name), ['app']);
+  h.runtime.exitContainer('debugger', 0);
+  await h.reconcile(uid);
+  assert.equal(h.runtime.calls.filter((c) => c === 'createContainer debugger').length, 1, 'never restarted');
+  assert.equal(h.pod(uid).status.phase, 'Running');
 });
