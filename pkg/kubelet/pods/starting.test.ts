@@ -141,3 +141,22 @@ test('a command that cannot start: RunContainerError, then StartError in lastSta
   assert.equal(h.pod(never).status.phase, 'Failed');
   assert.equal(h.containerStatus(never, 'n').state.terminated.reason, 'StartError');
 });
+
+test('a sandbox the runtime cannot make: FailedCreatePodSandBox, the pod reported ContainerCreating, retried with back-off', async () => {
+  h = new Harness();
+  h.runtime.sandboxError = new Error('failed to setup network for sandbox: cni plugin not initialized');
+  const uid = h.add(makePod('nonet', { containers: [sleeper('c')] })).metadata.uid!;
+  assert.equal(await h.reconcile(uid), 1000);
+  assert.deepEqual(h.eventsOf('FailedCreatePodSandBox'), ['Failed to create pod sandbox: failed to setup network for sandbox: cni plugin not initialized']);
+  assert.equal(h.pod(uid).status.phase, 'Pending');
+  assert.equal(h.containerStatus(uid, 'c').state.waiting.reason, 'ContainerCreating');
+  assert.equal(h.condition(uid, 'PodReadyToStartContainers')?.status, 'False');
+  assert.equal(await h.reconcile(uid), 1000, 'no new attempt during the back-off');
+  assert.equal(h.runtime.calls.filter((c) => c.startsWith('runPodSandbox')).length, 1);
+  h.advance(1000);
+  assert.equal(await h.reconcile(uid), 2000, 'the back-off doubles');
+  h.runtime.sandboxError = undefined;
+  h.advance(2000);
+  assert.equal(await h.reconcile(uid), true);
+  assert.ok(h.containerStatus(uid, 'c').state.running);
+});

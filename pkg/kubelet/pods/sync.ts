@@ -79,9 +79,12 @@ export class PodSyncer {
   /** Why containers that should run do not, by pod UID then container name; read by the status. */
   readonly waiting = new Map<string, Map<string, Waiting>>();
   private readonly crashBackoff: Backoff;
+  /** Per pod UID: failed RunPodSandbox calls, retried after 1 s doubling to 1 min. */
+  private readonly sandboxBackoff: Backoff;
 
   constructor(private readonly deps: SyncDeps) {
     this.crashBackoff = new Backoff(deps.now);
+    this.sandboxBackoff = new Backoff(deps.now, 1000, 60_000);
   }
 
   waitingOf(uid: string): Map<string, Waiting> {
@@ -93,6 +96,7 @@ export class PodSyncer {
   forget(uid: string): void {
     this.waiting.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
+    this.sandboxBackoff.forget(uid);
   }
 
   async sync(pod: KObject): Promise<SyncOutcome> {
@@ -110,7 +114,17 @@ export class PodSyncer {
     let sandbox: SandboxInfo | undefined = state.sandboxes[0];
     if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
       if (sandbox && !this.sandboxMayRestart(pod, state)) return { state, sandboxReady: false };
-      const id = await this.createSandbox(pod, state, sandbox);
+      // A sandbox the runtime cannot make (the pod network not ready, say) is tried again with back-off; the pod waits in ContainerCreating.
+      const wait = this.sandboxBackoff.remaining(uid);
+      if (wait > 0) return { state, sandboxReady: false, requeueMs: wait };
+      let id: string;
+      try {
+        id = await this.createSandbox(pod, state, sandbox);
+      } catch {
+        this.sandboxBackoff.next(uid);
+        return { state: await inspectPod(runtime, uid), sandboxReady: false, requeueMs: this.sandboxBackoff.remaining(uid) };
+      }
+      this.sandboxBackoff.forget(uid);
       state = await inspectPod(runtime, uid);
       sandbox = state.sandboxes.find((s) => s.id === id);
       if (!sandbox) throw new Error(`sandbox ${id} of pod ${podDescription(pod)} vanished after it was created`);

@@ -43,6 +43,8 @@ export class FakeRuntime implements RuntimeService {
   exec: ExecHandler = () => ({ exitCode: 0 });
   /** Set to make PullImage fail (no registry); unset, pulls add the image. */
   pullError: Error | undefined = new Error('failed to resolve reference: no registry');
+  /** Set to make RunPodSandbox fail (a pod network that is not ready). */
+  sandboxError: Error | undefined;
   /** Exit code of a container StopContainer kills. */
   stopExitCode = 137;
   /** While set, StopContainer with more than 1 s of grace waits until the container exits (a process ignoring SIGTERM). */
@@ -75,8 +77,9 @@ export class FakeRuntime implements RuntimeService {
   }
 
   async runPodSandbox({ config }: { config: PodSandboxConfig }): Promise<{ podSandboxId: string }> {
-    const id = `sandbox${++this.seq}`;
     this.calls.push(`runPodSandbox ${config.metadata.namespace}/${config.metadata.name}`);
+    if (this.sandboxError) throw this.sandboxError;
+    const id = `sandbox${++this.seq}`;
     this.sandboxes.set(id, { id, config, state: 'SANDBOX_READY', createdAt: this.ns() + this.seq, ip: `10.42.0.${this.seq}` });
     return { podSandboxId: id };
   }
