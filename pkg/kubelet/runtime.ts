@@ -245,7 +245,8 @@ export interface RuntimeService {
   /** timeout: seconds; 0 means none. */
   execSync(req: { containerId: string; cmd: string[]; timeout: number }): Promise<{ stdout?: Buffer | Uint8Array; stderr?: Buffer | Uint8Array; exitCode?: number }>;
   imageStatus(req: { image: ImageSpec; verbose?: boolean }): Promise<{ image?: Image | null }>;
-  pullImage(req: { image: ImageSpec; sandboxConfig?: PodSandboxConfig }): Promise<{ imageRef: string }>;
+  /** `signal` cancels the pull (the pod was deleted meanwhile). */
+  pullImage(req: { image: ImageSpec; sandboxConfig?: PodSandboxConfig }, options?: { signal?: AbortSignal }): Promise<{ imageRef: string }>;
 }
 
 // ---- volumes and environment ----

@@ -42,7 +42,8 @@ export class ImageManager {
     this.backoff = new Backoff(now);
   }
 
-  async ensure(pod: KObject, container: ContainerSpec, sandboxConfig: PodSandboxConfig): Promise<ImageResult> {
+  /** `signal` cancels a pull this needs (the pod was deleted meanwhile). */
+  async ensure(pod: KObject, container: ContainerSpec, sandboxConfig: PodSandboxConfig, signal?: AbortSignal): Promise<ImageResult> {
     const image = container.image ?? '';
     const policy = pullPolicy(container);
     const found = await this.status(image);
@@ -69,7 +70,7 @@ export class ImageManager {
     this.recorder.event(pod, 'Normal', 'Pulling', `Pulling image "${image}"`);
     const started = this.now();
     try {
-      const { imageRef } = await this.runtime.pullImage({ image: { image }, sandboxConfig });
+      const { imageRef } = await this.runtime.pullImage({ image: { image }, sandboxConfig }, { signal });
       this.backoff.forget(key);
       const took = `${((this.now() - started) / 1000).toFixed(3)}s`;
       const pulled = await this.status(image);

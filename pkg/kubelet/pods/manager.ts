@@ -104,11 +104,13 @@ export class PodManager {
     this.informer
       .onAdd(enqueue)
       .onUpdate((old, pod) => {
+        if (pod.metadata.deletionTimestamp && !old.metadata.deletionTimestamp) this.workers.cancelPulls(pod.metadata.uid!);
         const grace = pod.metadata.deletionGracePeriodSeconds;
         if (grace !== undefined && grace < (old.metadata.deletionGracePeriodSeconds ?? Infinity)) expedite(pod.metadata.uid!, grace);
         enqueue(pod);
       })
       .onDelete((pod) => {
+        this.workers.cancelPulls(pod.metadata.uid!);
         expedite(pod.metadata.uid!, ORPHAN_GRACE_SECONDS);
         enqueue(pod);
       });

@@ -79,6 +79,8 @@ export class PodSyncer {
   /** Why containers that should run do not, by pod UID then container name; read by the status. */
   readonly waiting = new Map<string, Map<string, Waiting>>();
   private readonly crashBackoff: Backoff;
+  /** Per pod UID: what cancels its image pulls. */
+  private readonly pulls = new Map<string, AbortController>();
   /** Per pod UID: failed RunPodSandbox calls, retried after 1 s doubling to 1 min. */
   private readonly sandboxBackoff: Backoff;
 
@@ -93,7 +95,14 @@ export class PodSyncer {
     return w;
   }
 
+  /** Cancels the pod's image pulls in flight (it is being deleted). */
+  cancelPulls(uid: string): void {
+    this.pulls.get(uid)?.abort();
+    this.pulls.delete(uid);
+  }
+
   forget(uid: string): void {
+    this.cancelPulls(uid);
     this.waiting.delete(uid);
     this.crashBackoff.forgetPrefix(`${uid}/`);
     this.sandboxBackoff.forget(uid);
@@ -271,7 +280,9 @@ export class PodSyncer {
       const [latest] = instancesOf(ctx.state, spec.name);
       restartCount = latest ? latest.restartCount + 1 : 0;
     }
-    const image = await this.deps.images.ensure(pod, spec, ctx.sandboxConfig);
+    let pulls = this.pulls.get(pod.metadata.uid!);
+    if (!pulls) this.pulls.set(pod.metadata.uid!, (pulls = new AbortController()));
+    const image = await this.deps.images.ensure(pod, spec, ctx.sandboxConfig, pulls.signal);
     if (!image.ok) {
       waiting.set(spec.name, { reason: image.reason, message: image.message });
       return this.requeue(ctx, image.retryMs ?? RETRY_MS);

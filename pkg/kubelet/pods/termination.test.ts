@@ -59,6 +59,19 @@ test('deleted again with less grace (or force-deleted) while its containers are 
   assert.deepEqual(h.deleted, [uid]);
 });
 
+test('deleting a pod cancels the image pull it waits for', async () => {
+  h = new Harness();
+  h.runtime.holdPulls = true;
+  const uid = h.add(makePod('pulling', { containers: [{ name: 'c', image: 'missing:1' }] })).metadata.uid!;
+  const syncing = h.reconcile(uid);
+  await until('the pull', async () => (h.runtime.calls.includes('pullImage missing:1') ? true : undefined));
+  h.delete(uid);
+  h.workers.cancelPulls(uid);
+  await syncing;
+  assert.equal(await h.reconcile(uid), true);
+  assert.deepEqual(h.deleted, [uid]);
+});
+
 test('a pod deleted before it ever ran is deleted without a sandbox; its containers are reported as never located', async () => {
   h = new Harness();
   const uid = h.add(makePod('early', { containers: [sleeper('a')] })).metadata.uid!;

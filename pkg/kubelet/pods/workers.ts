@@ -68,6 +68,11 @@ export class PodWorkers {
    * smaller --grace-period, or force-deleted): its running containers get it now, while the
    * worker still waits on the first stop.
    */
+  /** The pod is being deleted: a pull it waits for is not worth finishing. */
+  cancelPulls(uid: string): void {
+    this.deps.syncer.cancelPulls(uid);
+  }
+
   async expedite(uid: string, graceSeconds: number): Promise<void> {
     const current = this.terminating.get(uid);
     if (current === undefined || graceSeconds >= current) return;

@@ -180,8 +180,15 @@ export class FakeRuntime implements RuntimeService {
     return { image: id ? { id, size: 1234, ...(user?.uid !== undefined ? { uid: { value: user.uid } } : {}), username: user?.username ?? '' } : null };
   }
 
-  async pullImage({ image }: { image: { image: string } }): Promise<{ imageRef: string }> {
+  /** While set, PullImage waits until its signal cancels it (a registry that does not answer). */
+  holdPulls = false;
+
+  async pullImage({ image }: { image: { image: string } }, options?: { signal?: AbortSignal }): Promise<{ imageRef: string }> {
     this.calls.push(`pullImage ${image.image}`);
+    if (this.holdPulls) {
+      await new Promise<void>((resolve) => (options?.signal?.aborted ? resolve() : options?.signal?.addEventListener('abort', () => resolve(), { once: true })));
+      throw new Error('Cancelled: pull cancelled');
+    }
     if (this.pullError) throw this.pullError;
     const id = `sha256:${image.image.replace(/\W/g, '')}`;
     this.images.set(image.image, id);
