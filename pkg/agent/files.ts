@@ -64,6 +64,8 @@ export interface AgentCredentials {
   /** The kubelet's client identity towards the API server (a ClientCredentials: PEMs and the server CA). */
   client: Required<Pick<ClientCredentials, 'server'>> & { ca: string; cert: string; key: string };
   serving: { cert: string; key: string };
+  /** The CA of client certificates the kubelet API accepts (the API server's); absent, nobody gets in. */
+  clientCa?: string;
 }
 
 /** This machine's node password: made up on the first join, then always the same. */

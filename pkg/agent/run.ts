@@ -89,6 +89,8 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
       agentDir: config.layout.root,
       clusterDns: config.clusterDns ?? DEFAULT_CLUSTER_DNS,
       clusterDomain: config.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+      serving: config.credentials.serving,
+      clientCa: config.credentials.clientCa,
     });
     stops.push(() => kubelet.stop());
     log.info(`agent for node ${config.node.nodeName} running`);

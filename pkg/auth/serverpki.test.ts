@@ -29,7 +29,7 @@ describe('ensureServerPki', () => {
   test('first start creates all pairs with k3s file names, keys 0600, dir 0700, no temp files', async () => {
     const dir = tmp();
     const pki = await ensureServerPki(dir, OPTS);
-    assert.deepEqual(pki.issued, ['serverCa', 'clientCa', 'serving', 'admin', 'controllerManager', 'scheduler']);
+    assert.deepEqual(pki.issued, ['serverCa', 'clientCa', 'serving', 'admin', 'controllerManager', 'scheduler', 'kubeletClient']);
     const want = Object.values(PKI_FILES).flatMap((b) => [`${b}.crt`, `${b}.key`]).sort();
     assert.deepEqual(fs.readdirSync(dir).sort(), want);
     assert.equal(mode(dir), 0o700);

@@ -6,6 +6,7 @@
  *   client-ca.crt/.key                 CA the API server trusts for client certificates
  *   serving-kube-apiserver.crt/.key    the API server's serving certificate
  *   client-admin.crt/.key              CN=system:admin, O=system:masters
+ *   client-kube-apiserver.crt/.key     CN=kube-apiserver-kubelet-client: the API server towards kubelets
  *
  * A CA is never replaced: one that exists without its key (or with a key not its own) is an
  * error, since a new CA would orphan every joined node. A leaf is re-issued when it is missing,
@@ -26,6 +27,8 @@ export const ADMIN_GROUP = 'system:masters';
 export const SERVING_CN = 'kube-apiserver';
 export const CONTROLLER_MANAGER_USER = 'system:kube-controller-manager';
 export const SCHEDULER_USER = 'system:kube-scheduler';
+/** The API server's identity towards kubelets (logs, exec, port-forward); kubelets serve only it and system:masters. */
+export const KUBELET_CLIENT_USER = 'kube-apiserver-kubelet-client';
 
 export const PKI_FILES = {
   serverCa: 'server-ca',
@@ -34,6 +37,7 @@ export const PKI_FILES = {
   admin: 'client-admin',
   controllerManager: 'client-controller',
   scheduler: 'client-scheduler',
+  kubeletClient: 'client-kube-apiserver',
 } as const;
 export type PkiName = keyof typeof PKI_FILES;
 
@@ -45,6 +49,8 @@ export interface ServerPki {
   /** system:kube-controller-manager and system:kube-scheduler, for the in-process components. */
   controllerManager: CertKey;
   scheduler: CertKey;
+  /** The API server's client certificate for kubelets' HTTPS APIs. */
+  kubeletClient: CertKey;
   /** The SANs of the serving certificate now in use. */
   servingSans: SanSet;
   /** What this call created or re-issued (empty when everything was reused). */
@@ -137,7 +143,7 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
     serving = pair;
   }
 
-  const client = async (name: 'admin' | 'controllerManager' | 'scheduler', commonName: string, groups: string[]): Promise<CertKey> => {
+  const client = async (name: 'admin' | 'controllerManager' | 'scheduler' | 'kubeletClient', commonName: string, groups: string[]): Promise<CertKey> => {
     let pair = readPair(tlsDir, name);
     if (leafProblem(pair, clientCa, now) !== undefined) {
       pair = await issueClientCert(clientCa, { commonName, groups, now });
@@ -149,6 +155,7 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
   const admin = await client('admin', ADMIN_USER, [ADMIN_GROUP]);
   const controllerManager = await client('controllerManager', CONTROLLER_MANAGER_USER, []);
   const scheduler = await client('scheduler', SCHEDULER_USER, []);
+  const kubeletClient = await client('kubeletClient', KUBELET_CLIENT_USER, []);
 
   const files = Object.fromEntries(
     (Object.keys(PKI_FILES) as PkiName[]).map((n) => [n, pairFiles(tlsDir, n)]),
@@ -160,6 +167,7 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
     admin,
     controllerManager,
     scheduler,
+    kubeletClient,
     servingSans: certSans(serving.certPem!),
     issued,
     files,

@@ -16,6 +16,8 @@ import { EnvResolver } from './env.ts';
 import { NodeAgent } from './node/agent.ts';
 import type { Readiness } from './node/status.ts';
 import { PodManager } from './pods/manager.ts';
+import { podsFromApi } from './server/apipods.ts';
+import { startKubeletServer, type KubeletServer } from './server/server.ts';
 import { VolumeManager } from './volumes/manager.ts';
 import { ClientObjectReader } from './volumes/objects.ts';
 import { ClientTokenSource } from './volumes/tokens.ts';
@@ -38,6 +40,9 @@ export interface KubeletOptions {
   clusterDomain: string;
   /** Extra readiness besides the runtime's own (the pod network's config, say). */
   networkReadiness?: () => Readiness;
+  /** The HTTPS API's certificate (without it the API is not served) and the CA of its callers. */
+  serving?: { cert: string; key: string };
+  clientCa?: string;
 }
 
 export interface RunningKubelet {
@@ -78,6 +83,11 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     readiness: () => runtimeReadiness(runtime, options.networkReadiness),
   });
   await node.start();
+  // A port taken (another kubelet on this machine) costs logs and exec, not the node's pods.
+  const server = options.serving
+    ? await startKubeletServer({ port: options.kubeletPort ?? 10250, serving: options.serving, clientCa: options.clientCa, runtime, pods: podsFromApi(client, options.nodeName) })
+      .catch((err: Error): KubeletServer | undefined => void log.error(`kubelet API not served: ${err.message}`))
+    : undefined;
   const recorder = new EventRecorder(client, { component: 'kubelet', host: options.nodeName });
   const services = new Informer<KObject>(client, { path: '/api/v1/services', name: 'kubelet services' });
   services.addIndex(NAMESPACE_INDEX, byNamespace);
@@ -106,6 +116,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   return {
     node,
     stop: async () => {
+      await server?.close();
       pods.stop();
       services.stop();
       node.stop();

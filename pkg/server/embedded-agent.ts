@@ -36,6 +36,7 @@ export async function startEmbeddedAgent(config: ServerConfig, node: NodeConfig,
     credentials: {
       client: { server: apiUrl, ca: pki.serverCa.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
       serving: { cert: servingCert.certPem, key: servingCert.keyPem },
+      clientCa: pki.clientCa.certPem,
     },
     debug: config.debug,
     clusterDns: config.clusterDns,
