@@ -12,6 +12,7 @@ import { aggregatedVersion, DISCOVERY_V2, DISCOVERY_V2BETA1, type Discovery } fr
 import { ApiError, apiErrors } from './errors.ts';
 import type { ApiContext } from './handlers/context.ts';
 import type { Request } from './http/body.ts';
+import { holdUpgrade } from './http/upgrade.ts';
 import { send, sendError, sendText, type Response } from './http/respond.ts';
 import { BadPathError, parseRequestInfo, type RequestInfo } from './requestinfo.ts';
 import { notFoundPath, serveResource } from './router.ts';
@@ -120,6 +121,8 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       .finally(() => log.debug(`${req.method} ${req.url} ${res.statusCode} ${Date.now() - started}ms`));
   };
   server.on('request', onRequest);
+  // HTTP/1.1 upgrades (exec, attach, port-forward) take the same path, answered on their socket.
+  server.on('upgrade', (req: import('node:http').IncomingMessage, socket: import('node:stream').Duplex, head: Buffer) => onRequest(req, holdUpgrade(req, socket, head)));
   // A TLS or protocol error on one connection must not end the server.
   server.on('tlsClientError', () => {});
   server.on('sessionError', () => {});

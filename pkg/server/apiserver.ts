@@ -137,6 +137,8 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
   });
+  // Logs, exec and port-forward reach kubelets with the API server's kubelet-client certificate.
+  api.ctx.kubelet = { ca: creds.pki.serverCa.certPem, cert: creds.pki.kubeletClient.certPem, key: creds.pki.kubeletClient.keyPem };
   await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();

@@ -6,6 +6,7 @@ import type { ResourceTable } from '../../api/registry.ts';
 import type { KObject, ResourceDefinition, StrategyContext, TablePrinter, UserInfo } from '../../api/types.ts';
 import type { SchemaResolver } from '../../api/schema.ts';
 import type { Request } from '../http/body.ts';
+import type { KubeletClientTls } from './kubeletproxy.ts';
 import type { Output, Response } from '../http/respond.ts';
 import type { RequestInfo } from '../requestinfo.ts';
 import type { Store } from '../storage/store.ts';
@@ -43,6 +44,8 @@ export interface ApiContext {
   /** group/version/resource/subresource → handler for virtual kinds and special subresources. */
   virtual: Map<string, VirtualHandler>;
   now(): Date;
+  /** How to reach kubelets (logs, exec, port-forward); unset, those answer 503. */
+  kubelet?: KubeletClientTls;
 }
 
 export interface Scope {

@@ -1,11 +1,14 @@
 /**
  * The pod subresources a kubelet answers (log, exec, attach, portforward, proxy), node proxy
  * and service proxy. The checks Kubernetes makes before it dials the kubelet are made here, with its
- * messages; the kubelet connection itself comes with the agent (until then: 503).
+ * messages; kubeletproxy.ts then connects. Pod proxy and service proxy are not served yet (503).
  */
 import type { KObject } from '../../api/types.ts';
+import { isTrue } from '../requestinfo.ts';
 import { apiErrors } from '../errors.ts';
+import { isUpgrade, takeUpgrade } from '../http/upgrade.ts';
 import type { Scope } from './context.ts';
+import { kubeletTarget, proxyKubeletGet, proxyKubeletUpgrade, type KubeletTarget } from './kubeletproxy.ts';
 
 function containerNames(pod: KObject): string[] {
   return [...(pod.spec?.initContainers ?? []), ...(pod.spec?.containers ?? []), ...(pod.spec?.ephemeralContainers ?? [])].map((c: { name: string }) => c.name);
@@ -29,8 +32,7 @@ export async function handleKubeletSubresource(scope: Scope): Promise<void> {
   const { ctx, def, info, query } = scope;
   const sub = info.subresource;
   if (def.group === '' && def.plural === 'nodes') {
-    await ctx.store.get(def, '', info.name);
-    throw apiErrors.unavailable(`no kubelet connection to node "${info.name}" yet: nodes are served by the agent`);
+    return proxyNode(scope, await ctx.store.get(def, '', info.name));
   }
   if (def.group === '' && def.plural === 'services') {
     // services/[scheme:]name[:port]/proxy: the service must exist; its endpoints come from the agent's network.
@@ -40,10 +42,64 @@ export async function handleKubeletSubresource(scope: Scope): Promise<void> {
     throw apiErrors.unavailable(`no endpoints available for service "${name}"`);
   }
   const pod = await ctx.store.get(def, info.namespace, info.name);
-  if (sub === 'log' || sub === 'exec' || sub === 'attach') resolveContainer(pod, query.get('container'));
+  const container = sub === 'log' || sub === 'exec' || sub === 'attach' ? resolveContainer(pod, query.get('container')) : '';
   const node = pod.spec?.nodeName;
   if (!node) throw apiErrors.badRequest(`pod ${info.name} does not have a host assigned`);
   const nodes = ctx.table.get('', 'v1', 'nodes');
-  if (nodes) await ctx.store.get(nodes, '', node);
-  throw apiErrors.unavailable(`no kubelet connection to node "${node}" yet: pod ${sub} is served by the agent`);
+  const nodeObject = nodes ? await ctx.store.get(nodes, '', node) : undefined;
+  if (!ctx.kubelet || !nodeObject || sub === 'proxy') {
+    throw apiErrors.unavailable(`no kubelet connection to node "${node}" yet: pod ${sub} is served by the agent`);
+  }
+  const target = kubeletTarget(nodeObject, ctx.kubelet);
+  const names = [info.namespace, info.name, ...(container ? [container] : [])].map(encodeURIComponent).join('/');
+  if (sub === 'log') return proxyKubeletGet(target, `/containerLogs/${names}${logQuery(query)}`, scope.res);
+  if (sub === 'portforward') return proxyUpgrade(scope, target, `/portForward/${names}${portQuery(query)}`);
+  const kubeletQuery = streamQuery(query);
+  if (!['stdin', 'stdout', 'stderr'].some((s) => kubeletQuery.has(s))) throw apiErrors.badRequest('you must specify at least 1 of stdin, stdout, stderr');
+  if (sub === 'exec') for (const c of query.getAll('command')) kubeletQuery.append('command', c);
+  return proxyUpgrade(scope, target, `/${sub}/${names}?${kubeletQuery}`);
+}
+
+/** nodes/{name}/proxy/{path}: GETs on the kubelet's own API (/healthz, /pods, /containerLogs…). */
+async function proxyNode(scope: Scope, node: KObject): Promise<void> {
+  const { ctx, info, query, req } = scope;
+  if (!ctx.kubelet) throw apiErrors.unavailable(`no kubelet connection to node "${info.name}" yet: nodes are served by the agent`);
+  if (req.method !== 'GET') throw apiErrors.methodNotAllowed(`${req.method} is not proxied to kubelets`);
+  const rest = query.size > 0 ? `?${query}` : '';
+  return proxyKubeletGet(kubeletTarget(node, ctx.kubelet), `/${info.rest.map(encodeURIComponent).join('/')}${rest}`, scope.res, 'application/json');
+}
+
+/** The client's upgrade, passed to the kubelet; a plain request (HTTP/2, or no Upgrade header) cannot be. */
+function proxyUpgrade(scope: Scope, target: KubeletTarget, path: string): Promise<void> {
+  const { req, res } = scope;
+  if (!isUpgrade(req)) throw apiErrors.badRequest('Upgrade request required');
+  return proxyKubeletUpgrade(target, path, req, () => takeUpgrade(req, res)!);
+}
+
+const LOG_PARAMS = ['follow', 'previous', 'timestamps', 'tailLines', 'sinceSeconds', 'sinceTime', 'limitBytes'];
+const BOOLEAN_LOG_PARAMS = new Set(['follow', 'previous', 'timestamps']);
+
+function logQuery(query: URLSearchParams): string {
+  const out = new URLSearchParams();
+  for (const name of LOG_PARAMS) {
+    const value = query.get(name);
+    if (value === null) continue;
+    if (BOOLEAN_LOG_PARAMS.has(name)) {
+      if (isTrue(value)) out.set(name, 'true');
+    } else out.set(name, value);
+  }
+  return out.size > 0 ? `?${out}` : '';
+}
+
+/** stdin/stdout/stderr/tty as the kubelet reads them ("1" when asked for). */
+function streamQuery(query: URLSearchParams): URLSearchParams {
+  const out = new URLSearchParams();
+  for (const name of ['stdin', 'stdout', 'stderr', 'tty']) if (isTrue(query.get(name))) out.set(name, '1');
+  return out;
+}
+
+function portQuery(query: URLSearchParams): string {
+  const out = new URLSearchParams();
+  for (const p of query.getAll('ports')) for (const port of p.split(',')) out.append('port', port.trim());
+  return out.size > 0 ? `?${out}` : '';
 }
