@@ -142,7 +142,9 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
       });
 
       it('exec -it: a real terminal whose size the container sees', () => {
-        const script = `stty rows 45 cols 123; ${kubectlBinary(minor)} --kubeconfig ${cluster.kubeconfig} exec -it logs -c main -- stty size`;
+        // The resize reaches the terminal just after the command starts: wait for a size, then print it.
+        const inner = 'until [ "$(stty size 2>/dev/null)" != "" ] && [ "$(stty size)" != "0 0" ]; do sleep 0.1; done; stty size';
+        const script = `stty rows 45 cols 123; ${kubectlBinary(minor)} --kubeconfig ${cluster.kubeconfig} exec -it logs -c main -- sh -c '${inner}'`;
         // script(1) gives kubectl a pseudo-terminal, as a user's shell would.
         const r = spawnSync('script', ['-qec', script, '/dev/null'], { encoding: 'utf8', timeout: 60_000, input: '' });
         assert.equal(r.status, 0, r.stderr + r.stdout);
