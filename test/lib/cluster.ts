@@ -56,10 +56,20 @@ export interface TestCluster {
   stop(): Promise<void>;
 }
 
-export async function startCluster(extraArgs: string[] = []): Promise<TestCluster> {
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-e2e-'));
-  const port = await freePort();
-  const server = startTsk(['server', '--disable-agent', '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', ...extraArgs]);
+export interface ClusterOptions {
+  /** Run the server's embedded agent (default: --disable-agent). */
+  agent?: boolean;
+  /** An existing data dir (images placed before start, or a restart); it stays the caller's to remove. */
+  dataDir?: string;
+  /** Default: a free port. */
+  port?: number;
+}
+
+export async function startCluster(extraArgs: string[] = [], options: ClusterOptions = {}): Promise<TestCluster> {
+  const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-e2e-'));
+  const port = options.port ?? (await freePort());
+  const agentArgs = options.agent ? [] : ['--disable-agent'];
+  const server = startTsk(['server', ...agentArgs, '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', ...extraArgs]);
   await server.waitForLog(/serving the Kubernetes API/, 30_000);
   const kubeconfig = path.join(dataDir, 'server', 'cred', 'admin.kubeconfig');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-home-'));
@@ -90,7 +100,7 @@ export async function startCluster(extraArgs: string[] = []): Promise<TestCluste
     kubectl,
     stop: async () => {
       await server.kill();
-      fs.rmSync(dataDir, { recursive: true, force: true });
+      if (!options.dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
       fs.rmSync(home, { recursive: true, force: true });
     },
   };

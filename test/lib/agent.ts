@@ -1,0 +1,165 @@
+/**
+ * A real `dist/tsk server` WITH its embedded agent (managed containerd, runc, CNI bridge) on
+ * ephemeral ports, for end-to-end tests of the kubelet with real kubectl. The busybox test
+ * image is placed in DATA_DIR/agent/images before start, so the agent imports it at start.
+ *
+ * stop() leaves nothing behind on the host: pods are deleted while the server still runs (so
+ * the kubelet tears down sandboxes and their network), then the server gets SIGTERM, then
+ * whatever of containerd, its shims and runc containers still names the data dir is killed
+ * by PID, mounts under the data dir (secret tmpfs, netns) are unmounted, and the test's
+ * bridge is deleted.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { cniPaths, writeCniConfig } from '../../pkg/network/cni.ts';
+import { freePort, startCluster, type KubectlOptions, type KubectlResult, type TestCluster } from './cluster.ts';
+import { buildBusyboxImage } from './images.ts';
+import { until } from './until.ts';
+
+export const BUSYBOX_IMAGE = 'tsk.local/busybox:test';
+export const NODE_NAME = 'tsk-e2e';
+
+export interface AgentCluster {
+  url: string;
+  dataDir: string;
+  kubeconfig: string;
+  nodeName: string;
+  /** containerd's socket, for `ctr --address`. */
+  containerdSocket: string;
+  /** The running server process (a new one after restart()). */
+  server(): TestCluster['server'];
+  kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
+  /** containerd's own view (namespace k8s.io): `ctr containers ls -q` and the like. */
+  ctr(args: string[]): string;
+  /** Ends the server with `signal` and starts it again on the same data dir and ports; resolves once the Node is Ready again. */
+  restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The pod network's CNI conflist, written by the test until the agent writes it itself
+ * (pkg/network's startPodNetwork, being wired into the agent): delete this function then.
+ */
+async function writePodNetwork(cluster: TestCluster, bridgeName: string): Promise<void> {
+  const podCidr = await until('the node to get a podCIDR', async () => {
+    const r = await cluster.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.spec.podCIDR}']);
+    return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
+  });
+  const paths = cniPaths(path.join(cluster.dataDir, 'agent'));
+  writeCniConfig({ confDir: paths.confDir, ipamDataDir: paths.ipamDataDir, podCidr, bridgeName });
+}
+
+async function waitNodeReady(cluster: TestCluster): Promise<void> {
+  await until('the node to be Ready', async () => {
+    const r = await cluster.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
+    return r.stdout.trim() === 'True' ? true : undefined;
+  }, 90_000);
+}
+
+/** PIDs whose command line names `dir` (managed containerd and its shims). */
+function processesNaming(dir: string): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(dir)) pids.push(Number(entry));
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return pids;
+}
+
+/** Force-deletes every container in the agent's runc roots (one folder per containerd namespace). */
+function deleteRuncContainers(runcRoot: string): void {
+  if (!fs.existsSync(runcRoot)) return;
+  for (const ns of fs.readdirSync(runcRoot)) {
+    const root = path.join(runcRoot, ns);
+    const ids = spawnSync('runc', ['--root', root, 'list', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
+    for (const id of ids) spawnSync('runc', ['--root', root, 'delete', '--force', id]);
+  }
+}
+
+/** Mount points under `dir`, deepest first. */
+function mountsUnder(dir: string): string[] {
+  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
+  return points.filter((p) => p === dir || p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
+}
+
+function cleanUpHost(dataDir: string, bridgeName: string): void {
+  deleteRuncContainers(path.join(dataDir, 'agent', 'containerd', 'runc'));
+  for (const pid of processesNaming(dataDir)) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // Already gone.
+    }
+  }
+  for (const point of mountsUnder(dataDir)) {
+    if (spawnSync('umount', [point]).status !== 0) spawnSync('umount', ['-l', point]);
+  }
+  spawnSync('ip', ['link', 'del', bridgeName]);
+  fs.rmSync(dataDir, { recursive: true, force: true });
+}
+
+export async function startAgentCluster(): Promise<AgentCluster> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-e2e-'));
+  // Interface names are at most 15 bytes; the PID keeps concurrent runs apart.
+  const bridgeName = `tske${process.pid % 100000}`;
+  buildBusyboxImage({ name: BUSYBOX_IMAGE, dir: path.join(dataDir, 'agent', 'images') });
+  const port = await freePort();
+  // A cluster CIDR of its own: another test's leftover bridge on k3s's 10.42.0.0/24 would take the pods' route.
+  const clusterCidr = `10.${100 + (process.pid % 100)}.0.0/16`;
+  const args = ['--node-name', NODE_NAME, '--node-ip', '127.0.0.1', '--kubelet-port', String(await freePort()), '--cluster-cidr', clusterCidr];
+  const options = { agent: true, dataDir, port };
+  let cluster: TestCluster;
+  try {
+    cluster = await startCluster(args, options);
+    await writePodNetwork(cluster, bridgeName);
+    await waitNodeReady(cluster);
+  } catch (err) {
+    cleanUpHost(dataDir, bridgeName);
+    throw err;
+  }
+  const containerdSocket = path.join(dataDir, 'agent', 'containerd', 'containerd.sock');
+  const kubectl = (a: string[], o?: KubectlOptions) => cluster.kubectl(a, o);
+  return {
+    url: cluster.url,
+    dataDir,
+    kubeconfig: cluster.kubeconfig,
+    nodeName: NODE_NAME,
+    containerdSocket,
+    server: () => cluster.server,
+    kubectl,
+    ctr: (a) => execFileSync('ctr', ['--address', containerdSocket, '-n', 'k8s.io', ...a], { encoding: 'utf8' }),
+    restart: async (signal) => {
+      cluster.server.signal(signal);
+      await cluster.server.exited;
+      await cluster.stop();
+      cluster = await startCluster(args, options);
+      await waitNodeReady(cluster);
+    },
+    stop: async () => {
+      try {
+        // Owners first, so no controller makes new pods while the old ones go.
+        await kubectl(['delete', 'deployments,replicasets,jobs,daemonsets,statefulsets', '--all', '-A', '--wait=false']);
+        await kubectl(['delete', 'pods', '--all', '-A', '--grace-period=0', '--force', '--wait=false']);
+        await until('the runtime to have no containers left', async () => (containerIds(containerdSocket).length === 0 ? true : undefined));
+      } catch (err) {
+        console.error(`agent cluster stop: ${(err as Error).message}; cleaning up by force`);
+      }
+      cluster.server.signal('SIGTERM');
+      const timer = setTimeout(() => void cluster.server.kill(), 30_000);
+      await cluster.server.exited;
+      clearTimeout(timer);
+      await cluster.stop();
+      cleanUpHost(dataDir, bridgeName);
+    },
+  };
+}
+
+function containerIds(socket: string): string[] {
+  return execFileSync('ctr', ['--address', socket, '-n', 'k8s.io', 'containers', 'ls', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
+}
