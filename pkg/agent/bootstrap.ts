@@ -76,6 +76,18 @@ export async function fetchServerCa(server: string, token: AgentJoinToken, trust
   return ca;
 }
 
+function basicAuth(token: AgentJoinToken): string {
+  return `Basic ${Buffer.from(`${token.username}:${token.password}`).toString('base64')}`;
+}
+
+/** The cluster's client CA, which the kubelet's HTTPS API checks the API server's certificate against. */
+export async function fetchClientCa(server: string, ca: string, token: AgentJoinToken): Promise<string> {
+  const answer = await fetchFrom(server, '/v1-tsk/client-ca.crt', { ca, headers: { authorization: basicAuth(token) } });
+  if (answer.status === 401) throw new JoinError(`--token: the server refused the join token (HTTP ${answer.status})`);
+  if (answer.status !== 200 || !answer.body.includes('BEGIN CERTIFICATE')) throw new JoinError(`the server at ${server} did not serve its client CA (${answer.status}: ${answer.body.trim()})`);
+  return answer.body;
+}
+
 /** A certificate and key from the supervisor at `path` (e.g. /v1-tsk/client-kubelet.crt). */
 export async function requestCertificate(
   server: string,
@@ -84,8 +96,7 @@ export async function requestCertificate(
   path: string,
   headers: Record<string, string> = {},
 ): Promise<{ cert: string; key: string }> {
-  const authorization = `Basic ${Buffer.from(`${token.username}:${token.password}`).toString('base64')}`;
-  const issued = await fetchFrom(server, path, { ca, headers: { ...headers, authorization } });
+  const issued = await fetchFrom(server, path, { ca, headers: { ...headers, authorization: basicAuth(token) } });
   if (issued.status === 401) throw new JoinError(`--token: the server refused the join token (HTTP ${issued.status})`);
   if (issued.status === 403) throw new JoinError(`the server refused: ${issued.body.trim()}`);
   if (issued.status !== 200) throw new JoinError(`the server at ${server} did not issue a certificate (${issued.status}: ${issued.body.trim()})`);

@@ -3,6 +3,7 @@
  * (keys, the join token and the node password are secrets; the rest is nobody else's business):
  *
  *   server-ca.crt                          the CA the server's certificate is checked against
+ *   client-ca.crt                          the CA the kubelet API checks the API server's certificate against
  *   client-kubelet.crt, client-kubelet.key the kubelet's identity (system:node:NAME)
  *   serving-kubelet.crt, serving-kubelet.key  the kubelet HTTPS API's certificate
  *   kubelet.kubeconfig                     the same identity for kubectl and client libraries
@@ -22,6 +23,7 @@ const SECRET = 0o600;
 export interface AgentFiles {
   dir: string;
   serverCa: string;
+  clientCa: string;
   clientCert: string;
   clientKey: string;
   servingCert: string;
@@ -37,6 +39,7 @@ export function agentFiles(agentDir: string): AgentFiles {
   return {
     dir: agentDir,
     serverCa: file('server-ca.crt'),
+    clientCa: file('client-ca.crt'),
     clientCert: file('client-kubelet.crt'),
     clientKey: file('client-kubelet.key'),
     servingCert: file('serving-kubelet.crt'),
@@ -80,6 +83,7 @@ export function ensureNodePasswordFile(files: AgentFiles): string {
 export function writeAgentCredentials(files: AgentFiles, creds: AgentCredentials): void {
   const { client, serving } = creds;
   writeFileAtomic(files.serverCa, client.ca, SECRET);
+  if (creds.clientCa) writeFileAtomic(files.clientCa, creds.clientCa, SECRET);
   writeFileAtomic(files.clientCert, client.cert, SECRET);
   writeFileAtomic(files.clientKey, client.key, SECRET);
   writeFileAtomic(files.servingCert, serving.cert, SECRET);
@@ -116,6 +120,8 @@ export function readStoredAgent(files: AgentFiles): { config: StoredNodeConfig; 
     creds: {
       client: { server: config.server, ca, cert: read(files.clientCert), key: read(files.clientKey) },
       serving: { cert: read(files.servingCert), key: read(files.servingKey) },
+      // Joined before the kubelet API existed: without it the API refuses everyone until the next join or renewal.
+      clientCa: readIfExists(files.clientCa),
     },
   };
 }

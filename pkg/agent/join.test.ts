@@ -29,6 +29,7 @@ function memorySecrets(): NodePasswordSecrets {
 /** The supervisor alone on an HTTPS port; the first `unavailable` requests get 503, as from a server still starting. */
 describe('agent credentials from the supervisor', () => {
   let serverCa: CertKey;
+  let clientCa: CertKey;
   let server: https.Server;
   let url: string;
   let unavailable = 0;
@@ -39,7 +40,7 @@ describe('agent credentials from the supervisor', () => {
   before(async () => {
     restoreLog = setLogSink((line) => logged.push(line));
     serverCa = await createCa('tsk-server-ca');
-    const clientCa = await createCa('tsk-client-ca');
+    clientCa = await createCa('tsk-client-ca');
     const serving = await issueServingCert(serverCa, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
     const passwords = memorySecrets();
     const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret, nodePasswords: () => passwords });
@@ -68,6 +69,7 @@ describe('agent credentials from the supervisor', () => {
     unavailable = 2;
     const creds = await retryWhileUnavailable(() => fetchNodeCredentials(url, token(), node), new Promise(() => {}));
     assert.equal(new crypto.X509Certificate(creds!.client.cert).subject, 'O=system:nodes\nCN=system:node:pi-1');
+    assert.equal(creds!.clientCa, clientCa.certPem, 'the client CA, for the kubelet API to trust the API server');
     assert.equal(logged.filter((l) => /answered \/cacerts with 503: starting; retrying in/.test(l)).length, 2);
     assert.match(logged.join(''), /retrying in 1 s[\s\S]*retrying in 2 s/);
   });

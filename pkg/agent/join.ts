@@ -7,7 +7,7 @@
 import { parseAgentJoinToken, type AgentJoinToken } from '../auth/node/token.ts';
 import { NODE_IP_HEADER, NODE_NAME_HEADER, NODE_PASSWORD_HEADER } from '../auth/node/certificates.ts';
 import { logger } from '../log/log.ts';
-import { fetchServerCa, JoinError, requestCertificate, ServerUnavailable } from './bootstrap.ts';
+import { fetchClientCa, fetchServerCa, JoinError, requestCertificate, ServerUnavailable } from './bootstrap.ts';
 import type { AgentCredentials } from './files.ts';
 
 const log = logger('agent');
@@ -64,9 +64,10 @@ export async function fetchNodeCredentials(server: string, token: AgentJoinToken
     log.warn(`the token carries no CA hash: trusting the server's CA as first seen (sha256 ${hash}); use the full token from DATA_DIR/server/node-token to check it`);
   });
   const headers = { [NODE_NAME_HEADER]: node.nodeName, [NODE_PASSWORD_HEADER]: node.password, [NODE_IP_HEADER]: node.nodeIp };
-  const [client, serving] = await Promise.all([
+  const [client, serving, clientCa] = await Promise.all([
     requestCertificate(server, ca, token, '/v1-tsk/client-kubelet.crt', headers),
     requestCertificate(server, ca, token, '/v1-tsk/serving-kubelet.crt', headers),
+    fetchClientCa(server, ca, token),
   ]);
-  return { client: { server, ca, ...client }, serving };
+  return { client: { server, ca, ...client }, serving, clientCa };
 }

@@ -13,6 +13,8 @@
  *   GET /v1-tsk/serving-kubelet.crt    its HTTPS API, with the node name, password and IPs in
  *                                      headers (pkg/auth/node/certificates.ts): the node
  *                                      password decides who may have a node name
+ *   GET /v1-tsk/client-ca.crt          the client CA PEM (join secret required), which kubelets
+ *                                      check the API server's client certificate against
  */
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -77,11 +79,14 @@ export function supervisorPaths(opts: SupervisorOptions): Map<string, PathHandle
     const name = /^\/v1-tsk\/([a-z]+-[a-z0-9-]+)\.crt$/.exec(path)?.[1] ?? '';
     const kubelet = /^(client|serving)-kubelet$/.exec(name)?.[1] as KubeletCertKind | undefined;
     const subject = name.startsWith('client-') ? IDENTITIES[name.slice('client-'.length)] : undefined;
-    if (!subject && !kubelet) return reply(res, 404, '404 page not found\n');
+    const clientCa = name === 'client-ca';
+    if (!subject && !kubelet && !clientCa) return reply(res, 404, '404 page not found\n');
     if (req.method !== 'GET') return reply(res, 405, 'method not allowed\n');
     if (!hasJoinSecret(req, opts.secret)) {
       return reply(res, 401, 'Unauthorized: the join token is not valid for this server\n', undefined, { 'www-authenticate': 'Basic realm="tsk"' });
     }
+    // The CA the API server's client certificates come from: joined kubelets trust it for their HTTPS API.
+    if (clientCa) return reply(res, 200, opts.pki.clientCa.certPem, 'application/x-pem-file');
     if (kubelet) {
       const passwords = opts.nodePasswords?.();
       if (!passwords) return reply(res, 503, 'the API server is still starting; try again\n');
