@@ -142,8 +142,11 @@ describe('a node joined from a network namespace', { skip: cniMissing }, () => {
     }, 90_000);
     const addresses = JSON.parse(await ok(['get', 'node', NODE, '-o', 'jsonpath={.status.addresses}']));
     assert.deepEqual(addresses.find((a: { type: string }) => a.type === 'InternalIP'), { type: 'InternalIP', address: netns.nsIp });
-    // Its containerd is its own: socket, root and state under its data dir.
-    assert.ok(fs.existsSync(path.join(dataDir, 'agent', 'containerd', 'containerd.sock')));
+    // The agent and its own containerd (configured under its data dir) live in the namespace.
+    assert.ok(netns.holds(agent.pid), 'the agent runs in the namespace');
+    const containerd = processesNaming(dataDir).filter((pid) => path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!) === 'containerd');
+    assert.equal(containerd.length, 1, 'one containerd of its own');
+    assert.ok(netns.holds(containerd[0]!), 'its containerd runs in the namespace');
   });
 
   test('a pod bound to it runs from an image in its own images folder, on its bridge in the namespace', async () => {

@@ -16,6 +16,7 @@
  * exit, for a test that died half way).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
 import { Netns } from '../../pkg/network/testkit.ts';
 import { startTsk, TSK_BIN, type TskProcess } from './tsk.ts';
 
@@ -33,6 +34,8 @@ export interface TestNetns {
   exec(command: string, args: string[]): string;
   /** The real dist/tsk started inside (nsenter execs it, so the PID is tsk's own). */
   startTsk(args: string[]): TskProcess;
+  /** True when process `pid` lives in this namespace. */
+  holds(pid: number): boolean;
   /** Deletes the namespace (its end of the veth goes with it) and the host end. Idempotent. */
   remove(): void;
 }
@@ -82,6 +85,7 @@ export function createTestNetns(): TestNetns {
     nsIp,
     exec: (command, args) => netns.exec(command, args),
     startTsk: (args) => startTsk([`--net=${netns.path}`, '--', TSK_BIN, ...args], { bin: NSENTER }),
+    holds: (pid) => fs.readlinkSync(`/proc/${pid}/ns/net`) === `net:[${fs.statSync(netns.path).ino}]`,
     remove,
   };
 }
