@@ -207,6 +207,7 @@ describe('join refusals from the namespace', { skip: cniMissing }, () => {
     const r = await finished(join(tempDir(), 'joined-2', wrong));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^tsk: --token: the server refused the join token \(HTTP 401\)$/m);
+    assert.doesNotMatch(r.stderr, /retrying/, 'a refusal is not retried');
   });
 
   test('a token whose CA hash is another server\'s ends at once with a message about the CA', async () => {
@@ -214,5 +215,6 @@ describe('join refusals from the namespace', { skip: cniMissing }, () => {
     const r = await finished(join(tempDir(), 'joined-3', foreign));
     assert.equal(r.code, 1, r.stderr);
     assert.match(r.stderr, /^tsk: --token: .*the server's CA does not match the token's hash/m);
+    assert.doesNotMatch(r.stderr, /retrying/, 'a refusal is not retried');
   });
 });
