@@ -36,11 +36,17 @@ interface Pod {
     initContainerStatuses?: ContainerStatus[];
   };
 }
+interface ContainerState {
+  running?: object;
+  waiting?: { reason: string; message?: string };
+  terminated?: { exitCode: number; reason: string };
+}
 interface ContainerStatus {
   name: string;
   restartCount: number;
   containerID?: string;
-  state: { running?: object; waiting?: { reason: string; message?: string }; terminated?: { exitCode: number; reason: string } };
+  state: ContainerState;
+  lastState?: ContainerState;
 }
 
 async function ok(args: string[], opts: KubectlOptions = {}): Promise<string> {
@@ -96,6 +102,7 @@ describe('agent end to end on one node', () => {
     }));
     const pod = await untilPod('web', 'Ready', ready);
     assert.ok(pod.status.podIP, 'the pod has an IP');
+    assert.match(pod.status.containerStatuses?.[0]?.containerID ?? '', /^containerd:\/\/[0-9a-f]{64}$/);
     const res = await fetch(`http://${pod.status.podIP}:8080/index.html`);
     assert.equal(res.status, 200);
     assert.equal((await res.text()).trim(), 'hello-from-pod');
@@ -105,7 +112,8 @@ describe('agent end to end on one node', () => {
     await create(shellPod('live', 'exec sleep 3600', {}, {
       livenessProbe: { exec: { command: ['cat', '/tmp/healthy'] }, initialDelaySeconds: 1, periodSeconds: 1, failureThreshold: 1 },
     }));
-    await untilPod('live', 'restartCount > 0', (p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0, 90_000);
+    const p = await untilPod('live', 'restartCount > 0', (p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0, 90_000);
+    assert.ok(p.status.containerStatuses?.[0]?.lastState?.terminated, 'the killed container is its lastState');
     await untilEvent('live', 'Unhealthy', /^Liveness probe failed/);
     await untilEvent('live', 'Killing', /failed liveness probe/);
   });
@@ -205,6 +213,7 @@ describe('agent end to end on one node', () => {
     await create(shellPod('onfailure', 'exit 1', { restartPolicy: 'OnFailure' }));
     const never = await untilPod('never', 'phase Failed', (p) => p.status.phase === 'Failed');
     assert.equal(never.status.containerStatuses?.[0]?.state.terminated?.exitCode, 3);
+    assert.equal((await ok(['get', 'pod', 'never', '--no-headers'])).trim().split(/\s+/)[2], 'Error');
     await untilPod('onfailure', 'restartCount > 0', (p) => (p.status.containerStatuses?.[0]?.restartCount ?? 0) > 0);
   });
 
@@ -244,11 +253,17 @@ describe('agent end to end on one node', () => {
   });
 
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
-    it(`adopts running containers after the server ends by ${signal} and starts again`, async () => {
+    it(`adopts running containers after the server ends by ${signal} and starts again`, async (t) => {
       const name = `survivor-${signal.toLowerCase()}`;
       await create(shellPod(name, `echo started >> /out/${name}; exec sleep 3600`));
       const before = await untilPod(name, 'Running', running);
-      await c.restart(signal);
+      const runtimeBefore = c.runtimeProcesses();
+      await c.stopServer(signal);
+      const runtimeAfter = c.runtimeProcesses();
+      // The shims are containerd's children in their own right: containers outlive the server however it ends.
+      for (const pid of runtimeBefore.shims) assert.ok(runtimeAfter.shims.includes(pid), `shim ${pid} survived ${signal}`);
+      t.diagnostic(`containerd ${runtimeBefore.containerd.join(',')} after ${signal} of the server: ${runtimeAfter.containerd.length ? 'still running' : 'gone'}`);
+      await c.startServer();
       // A pod made after the restart runs: the kubelet's sync loop has gone round.
       const probe = `after-${signal.toLowerCase()}`;
       await create(shellPod(probe, 'exec sleep 3600'));

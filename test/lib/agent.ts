@@ -33,8 +33,12 @@ export interface AgentCluster {
   kubectl(args: string[], opts?: KubectlOptions): Promise<KubectlResult>;
   /** containerd's own view (namespace k8s.io): `ctr containers ls -q` and the like. */
   ctr(args: string[]): string;
-  /** Ends the server with `signal` and starts it again on the same data dir and ports; resolves once the Node is Ready again. */
-  restart(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Ends the server with `signal` and waits for its exit (containers keep running). */
+  stopServer(signal: 'SIGTERM' | 'SIGKILL'): Promise<void>;
+  /** Starts the server again on the same data dir and ports; resolves once the Node is Ready again. */
+  startServer(): Promise<void>;
+  /** PIDs of processes whose command line names the data dir, by program: containerd and its shims. */
+  runtimeProcesses(): { containerd: number[]; shims: number[] };
   stop(): Promise<void>;
 }
 
@@ -134,12 +138,23 @@ export async function startAgentCluster(): Promise<AgentCluster> {
     server: () => cluster.server,
     kubectl,
     ctr: (a) => execFileSync('ctr', ['--address', containerdSocket, '-n', 'k8s.io', ...a], { encoding: 'utf8' }),
-    restart: async (signal) => {
+    stopServer: async (signal) => {
       cluster.server.signal(signal);
       await cluster.server.exited;
       await cluster.stop();
+    },
+    startServer: async () => {
       cluster = await startCluster(args, options);
       await waitNodeReady(cluster);
+    },
+    runtimeProcesses: () => {
+      const byProgram = { containerd: [] as number[], shims: [] as number[] };
+      for (const pid of processesNaming(dataDir)) {
+        const program = path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
+        if (program === 'containerd') byProgram.containerd.push(pid);
+        else if (program.startsWith('containerd-shim')) byProgram.shims.push(pid);
+      }
+      return byProgram;
     },
     stop: async () => {
       try {
