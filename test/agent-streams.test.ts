@@ -193,6 +193,13 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
     });
   }
 
+  it('nodes/proxy reaches the kubelet API: /healthz and /pods', async () => {
+    assert.equal(await ok(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/healthz`]), 'ok');
+    const pods = JSON.parse(await ok(['get', '--raw', `/api/v1/nodes/${nodeName}/proxy/pods`]));
+    assert.equal(pods.kind, 'PodList');
+    assert.ok(pods.items.some((p: { metadata: { name: string } }) => p.metadata.name === 'ticker'));
+  });
+
   it('errors read as the kubelet words them', async () => {
     const missing = await kubectl(['logs', 'logs', '-c', 'nope']);
     assert.match(missing.stderr, /container nope is not valid for pod logs/);
