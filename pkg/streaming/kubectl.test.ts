@@ -131,6 +131,27 @@ describe('real kubectl through the bridges', { skip: runtimeMissing, timeout: 24
     });
   }
 
+  for (const minor of [29, 33]) {
+    it(`kubectl 1.${minor}: megabytes both ways, and cp in and out of the pod`, async () => {
+      const size = 3_000_000;
+      const out = await kubectl(minor, ['exec', 'web', '--', 'sh', '-c', `head -c ${size} /dev/zero | tr '\\0' a`]);
+      assert.equal(out.status, 0, out.stderr);
+      assert.equal(out.stdout.length, size);
+      assert.ok(/^a+$/.test(out.stdout));
+      const counted = await kubectl(minor, ['exec', '-i', 'web', '--', 'wc', '-c'], 'b'.repeat(size));
+      assert.equal(counted.stdout.trim(), String(size), counted.stderr);
+
+      const local = path.join(pod.runtime.tmp, `cp-${minor}.txt`);
+      fs.writeFileSync(local, `copied by kubectl 1.${minor}\n`);
+      const cpIn = await kubectl(minor, ['cp', local, `web:/tmp/cp-${minor}.txt`, '-c', 'main']);
+      assert.equal(cpIn.status, 0, cpIn.stderr);
+      const back = path.join(pod.runtime.tmp, `back-${minor}.txt`);
+      const cpOut = await kubectl(minor, ['cp', `web:/tmp/cp-${minor}.txt`, back, '-c', 'main']);
+      assert.equal(cpOut.status, 0, cpOut.stderr);
+      assert.equal(fs.readFileSync(back, 'utf8'), `copied by kubectl 1.${minor}\n`);
+    });
+  }
+
   for (const [minor, protocol] of [[29, 'SPDY/3.1'], [33, 'websocket']] as const) {
     it(`kubectl 1.${minor} port-forward (${protocol}) reaches the pod's port`, async () => {
       upgrades.length = 0;

@@ -4,7 +4,10 @@ import http from 'node:http';
 import net from 'node:net';
 import { after, test } from 'node:test';
 import { text } from 'node:stream/consumers';
+import { until } from '../../../test/lib/until.ts';
 import { UpgradeRefusedError } from '../upgrade.ts';
+import { encodeFrame, FrameReader, SETTINGS_INITIAL_WINDOW_SIZE, type Frame } from './frames.ts';
+import { HeaderCompressor } from './headers.ts';
 import { SpdySession } from './session.ts';
 import type { SpdyStream } from './stream.ts';
 import { acceptSpdy, dialSpdy } from './upgrade.ts';
@@ -41,7 +44,7 @@ test('streams carry data both ways, half-close with FIN, and the peer sees the S
   server.destroy();
 });
 
-test('a megabyte in each direction arrives intact and in order (frames split, windows replenished)', async () => {
+test('a megabyte in each direction arrives intact and in order (frames split)', async () => {
   const payload = Buffer.alloc(1024 * 1024);
   for (let i = 0; i < payload.length; i++) payload[i] = (i * 7) % 251;
   const { client, server } = await socketPair((stream) => {
@@ -155,4 +158,41 @@ test('HTTP upgrade: the server picks the first offered protocol it knows; a stra
     assert.match(err.body.toString(), /unable to negotiate protocol/);
     return true;
   });
+});
+
+test('WINDOW_UPDATE goes only to a peer that showed it counts windows (sent SETTINGS)', async () => {
+  // A hand-driven server: it sees our frames raw, and writes frames of its own.
+  const listener = net.createServer();
+  listener.listen(0, '127.0.0.1');
+  await once(listener, 'listening');
+  const accepted = once(listener, 'connection');
+  const client = new SpdySession(net.connect((listener.address() as net.AddressInfo).port, '127.0.0.1'), { client: true });
+  const [raw] = (await accepted) as [net.Socket];
+  listener.close();
+  const reader = new FrameReader();
+  const received: Frame[] = [];
+  raw.on('data', (chunk: Buffer) => {
+    for (const frame of reader.push(chunk)) {
+      received.push(frame);
+      if (frame.type === 'ping') raw.write(encodeFrame(frame)); // answer as a peer does
+    }
+  });
+  const compressor = new HeaderCompressor();
+  const stream = client.openStream({ streamtype: 'stdout' });
+  stream.resume();
+  await until('SYN_STREAM', async () => (received.some((f) => f.type === 'syn_stream') ? true : undefined));
+  raw.write(encodeFrame({ type: 'syn_reply', streamId: 1, flags: 0, headerBlock: compressor.compress({}) }));
+  const sendData = async () => {
+    for (let i = 0; i < 3; i++) raw.write(encodeFrame({ type: 'data', streamId: 1, flags: 0, data: Buffer.alloc(20_000) }));
+    await client.ping(); // its echo comes after the data: the data has been handled
+    await client.ping(); // and this one left after any WINDOW_UPDATE, so the peer has both
+  };
+  await sendData();
+  assert.deepEqual(received.filter((f) => f.type === 'window_update'), [], 'spdystream-like peer got WINDOW_UPDATE');
+  raw.write(encodeFrame({ type: 'settings', flags: 0, entries: [{ flags: 0, id: SETTINGS_INITIAL_WINDOW_SIZE, value: 65536 }] }));
+  await sendData();
+  assert.ok(received.some((f) => f.type === 'window_update' && f.streamId === 1), 'no stream WINDOW_UPDATE');
+  assert.ok(received.some((f) => f.type === 'window_update' && f.streamId === 0), 'no session WINDOW_UPDATE');
+  client.destroy();
+  raw.destroy();
 });

@@ -6,8 +6,10 @@
  * neither send WINDOW_UPDATE nor honour it; they rely on TCP. So this session never stops
  * sending for want of window (it would stall forever against them), and it takes its own
  * back-pressure from TCP too: it stops reading the transport while a stream's buffer is
- * full. It still replenishes the peer's windows as data arrives, so a peer that does count
- * windows keeps sending.
+ * full. It replenishes windows only for a peer that shows it counts them (it sent SETTINGS
+ * or WINDOW_UPDATE): to the others a WINDOW_UPDATE is not just useless but harmful, since
+ * one that reaches a server closing right after its last write makes the kernel reset the
+ * connection and throw away whatever we had not read yet.
  */
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
@@ -41,6 +43,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
   private nextPingId: number;
   private lastPeerStreamId = 0;
   private goingAway = false;
+  private peerCountsWindows = false;
   private closedWith: Error | undefined;
 
   constructor(private readonly transport: Duplex, private readonly options: SpdySessionOptions) {
@@ -186,8 +189,10 @@ export class SpdySession extends EventEmitter implements StreamOwner {
         return this.endIfIdle();
       case 'settings':
       case 'window_update':
-      case 'unknown':
+        this.peerCountsWindows = true;
         return; // see the flow-control note at the top
+      case 'unknown':
+        return;
     }
   }
 
@@ -222,6 +227,7 @@ export class SpdySession extends EventEmitter implements StreamOwner {
   }
 
   private acknowledge(id: number, bytes: number): void {
+    if (!this.peerCountsWindows) return;
     const total = (this.unacknowledged.get(id) ?? 0) + bytes;
     if (total < WINDOW / 2) {
       this.unacknowledged.set(id, total);
