@@ -13,6 +13,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX_IMAGE, startAgentCluster, type AgentCluster } from './lib/agent.ts';
 import type { KubectlOptions } from './lib/cluster.ts';
+import { buildBusyboxImage } from './lib/images.ts';
 import { until } from './lib/until.ts';
 
 let c: AgentCluster;
@@ -169,8 +170,13 @@ describe('agent end to end on one node', () => {
     });
     // The projected token is one the API server accepts, for the pod's service account.
     const token = fs.readFileSync(path.join(outDir, 'token'), 'utf8').trim();
+    const uid = (await getPod('seen')).metadata.uid;
     const who = await ok(['--server', c.url, '--insecure-skip-tls-verify', '--token', token, 'auth', 'whoami', '-o', 'jsonpath={.status.userInfo.username}'], { kubeconfig: '/dev/null' });
     assert.equal(who, 'system:serviceaccount:default:default');
+    // Deleting the pod tears its volumes down: no tmpfs (secret, token) stays mounted.
+    await ok(['delete', 'pod', 'seen', '--grace-period=1', '--wait=true']);
+    const mounts = () => fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').filter((l) => l.includes(uid));
+    await until('the pod\'s volumes unmounted', async () => (mounts().length === 0 ? true : undefined));
   });
 
   it('gives the container its pod IP and host IP through fieldRef env', async () => {
@@ -240,6 +246,15 @@ describe('agent end to end on one node', () => {
     await untilPod('after-missing', 'Running', running);
   });
 
+  it('starts a pod waiting for a missing image once its tarball is added to the images folder', async () => {
+    const image = 'tsk.local/late:1';
+    await create({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'late' }, spec: { terminationGracePeriodSeconds: 1, containers: [{ name: 'main', image, command: ['sleep', '3600'] }] } });
+    await untilPod('late', 'ErrImagePull or ImagePullBackOff', (p) => /ErrImagePull|ImagePullBackOff/.test(p.status.containerStatuses?.[0]?.state.waiting?.reason ?? ''));
+    buildBusyboxImage({ name: image, dir: path.join(c.dataDir, 'agent', 'images') });
+    // The back-off is at most 5 minutes; the first retries come within seconds.
+    await untilPod('late', 'Running', running, 120_000);
+  });
+
   it('runs a Deployment of 3 replicas and removes their containers when scaled to 0', async () => {
     await ok(['create', 'deployment', 'trio', `--image=${BUSYBOX_IMAGE}`, '--replicas=3', '--', 'sleep', '3600']);
     await until('3 trio pods Running', async () => {
@@ -255,7 +270,10 @@ describe('agent end to end on one node', () => {
   for (const signal of ['SIGTERM', 'SIGKILL'] as const) {
     it(`adopts running containers after the server ends by ${signal} and starts again`, async (t) => {
       const name = `survivor-${signal.toLowerCase()}`;
+      const oneshot = `oneshot-${signal.toLowerCase()}`;
       await create(shellPod(name, `echo started >> /out/${name}; exec sleep 3600`));
+      await create(shellPod(oneshot, `echo ran >> /out/${oneshot}`, { restartPolicy: 'Never' }));
+      await untilPod(oneshot, 'Succeeded', (p) => p.status.phase === 'Succeeded');
       const before = await untilPod(name, 'Running', running);
       const runtimeBefore = c.runtimeProcesses();
       await c.stopServer(signal);
@@ -273,6 +291,9 @@ describe('agent end to end on one node', () => {
       assert.equal(after.status.containerStatuses?.[0]?.restartCount, 0);
       assert.equal(fs.readFileSync(path.join(outDir, name), 'utf8'), 'started\n', 'the container ran once');
       assert.equal(criContainers(name).length, 2, 'one sandbox and one container');
+      // A finished Never pod is not run again by the new kubelet.
+      assert.equal((await getPod(oneshot)).status.phase, 'Succeeded');
+      assert.equal(fs.readFileSync(path.join(outDir, oneshot), 'utf8'), 'ran\n');
     });
   }
 });
