@@ -99,11 +99,14 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
         assert.equal(lines.at(-2), 'last');
       });
 
-      it('logs --tail, --timestamps, -c for the second container', async () => {
+      it('logs --tail, --timestamps, --limit-bytes, --since, --since-time, -c for the second container', async () => {
         assert.equal(await ok(['logs', 'logs', '-c', 'main', '--tail=1'], { minor }), 'last\n');
         const stamped = await ok(['logs', 'logs', '-c', 'main', '--timestamps'], { minor });
         assert.match(stamped, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d) one$/m);
         assert.equal(await ok(['logs', 'logs', '-c', 'side'], { minor }), 'from side\n');
+        assert.equal(await ok(['logs', 'logs', '-c', 'side', '--limit-bytes=4'], { minor }), 'from');
+        assert.equal(await ok(['logs', 'logs', '-c', 'side', '--since=1h'], { minor }), 'from side\n');
+        assert.equal(await ok(['logs', 'logs', '-c', 'side', `--since-time=${new Date(Date.now() + 3_600_000).toISOString()}`], { minor }), '');
       });
 
       it('logs of a pod with two containers and no -c name the choice', async () => {
