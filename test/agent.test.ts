@@ -198,6 +198,25 @@ describe('agent end to end on one node', () => {
     assert.equal((await outFile('mem')).trim(), String(64 * 1024 * 1024));
   });
 
+  it('applies runAsUser, readOnlyRootFilesystem, workingDir and a memory-backed emptyDir', async () => {
+    const script = 'echo "$(id -u):$(id -g) $(pwd) $(touch /rootfs-write 2>/dev/null && echo writable || echo read-only) $(grep " /scratch " /proc/mounts | cut -d" " -f3)" > /out/secctx.tmp && mv /out/secctx.tmp /out/secctx; exec sleep 3600';
+    await create(shellPod('secctx', script, { volumes: [{ name: 'scratch', emptyDir: { medium: 'Memory' } }] }, {
+      workingDir: '/tmp',
+      securityContext: { runAsUser: 65534, runAsGroup: 65534, readOnlyRootFilesystem: true },
+      volumeMounts: [{ name: 'out', mountPath: '/out' }, { name: 'scratch', mountPath: '/scratch' }],
+    }));
+    // The hostPath out dir must be writable by nobody for this one.
+    fs.chmodSync(outDir, 0o777);
+    assert.equal((await outFile('secctx')).trim(), '65534:65534 /tmp read-only tmpfs');
+  });
+
+  it('reports a container killed by its memory limit as OOMKilled', async () => {
+    await create(shellPod('oom', 'dd if=/dev/zero of=/dev/null bs=64M count=1', { restartPolicy: 'Never' }, { resources: { limits: { memory: '16Mi' } } }));
+    const p = await untilPod('oom', 'phase Failed', (p) => p.status.phase === 'Failed');
+    assert.equal(p.status.containerStatuses?.[0]?.state.terminated?.reason, 'OOMKilled');
+    assert.equal(p.status.containerStatuses?.[0]?.state.terminated?.exitCode, 137);
+  });
+
   it('sends TERM on delete and the pod goes away within its grace period', async () => {
     await create(shellPod('graceful', "trap 'echo got-TERM > /out/term; exit 0' TERM; echo started > /out/graceful-started; while true; do sleep 1; done", { terminationGracePeriodSeconds: 60 }));
     await outFile('graceful-started');

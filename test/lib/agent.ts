@@ -11,8 +11,10 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { DEFAULT_STREAM_SERVER_PORT } from '../../pkg/containerd/config.ts';
 import { cniPaths, writeCniConfig } from '../../pkg/network/cni.ts';
 import { freePort, startCluster, type KubectlOptions, type KubectlResult, type TestCluster } from './cluster.ts';
 import { buildBusyboxImage } from './images.ts';
@@ -108,7 +110,18 @@ function cleanUpHost(dataDir: string, bridgeName: string): void {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
+/** Resolves true once nothing listens on 127.0.0.1:`port`. */
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = net.createServer();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 export async function startAgentCluster(): Promise<AgentCluster> {
+  // Every managed containerd binds the same CRI streaming port: another test's agent must end first.
+  await until(`port ${DEFAULT_STREAM_SERVER_PORT} to be free of another agent's containerd`, async () => ((await portIsFree(DEFAULT_STREAM_SERVER_PORT)) ? true : undefined), 300_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-e2e-'));
   // Interface names are at most 15 bytes; the PID keeps concurrent runs apart.
   const bridgeName = `tske${process.pid % 100000}`;
@@ -118,14 +131,18 @@ export async function startAgentCluster(): Promise<AgentCluster> {
   const clusterCidr = `10.${100 + (process.pid % 100)}.0.0/16`;
   const args = ['--node-name', NODE_NAME, '--node-ip', '127.0.0.1', '--kubelet-port', String(await freePort()), '--cluster-cidr', clusterCidr];
   const options = { agent: true, dataDir, port };
-  let cluster: TestCluster;
+  let cluster = await startCluster(args, options).catch((err: Error) => {
+    cleanUpHost(dataDir, bridgeName);
+    throw err;
+  });
   try {
-    cluster = await startCluster(args, options);
     await writePodNetwork(cluster, bridgeName);
     await waitNodeReady(cluster);
   } catch (err) {
+    const log = cluster.server.stderr().split('\n').slice(-30).join('\n');
+    await cluster.stop();
     cleanUpHost(dataDir, bridgeName);
-    throw err;
+    throw new Error(`${(err as Error).message}; the server's last log lines:\n${log}`);
   }
   const containerdSocket = path.join(dataDir, 'agent', 'containerd', 'containerd.sock');
   const kubectl = (a: string[], o?: KubectlOptions) => cluster.kubectl(a, o);
