@@ -51,7 +51,13 @@ async function bundle(outfile: string): Promise<void> {
         'var __tsk_import_meta_url = require("node:url").pathToFileURL(process.execPath).href;',
       ].join('\n'),
     },
-    define: { 'import.meta.url': '__tsk_import_meta_url' },
+    define: {
+      'import.meta.url': '__tsk_import_meta_url',
+      // ws tries the optional native addons bufferutil and utf-8-validate with require(),
+      // which in a SEA prints a warning on every start; we ship neither.
+      'process.env.WS_NO_BUFFER_UTIL': '"1"',
+      'process.env.WS_NO_UTF_8_VALIDATE': '"1"',
+    },
   });
 }
 

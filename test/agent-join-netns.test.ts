@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { cidrContains } from '../pkg/cli/cidr.ts';
-import { cniPaths, writeCniConfig } from '../pkg/network/cni.ts';
+import { CNI_CONFIG_FILE, cniPaths } from '../pkg/network/cni.ts';
 import { cniMissing } from '../pkg/network/testkit.ts';
 import { freePort, startCluster, type TestCluster } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
@@ -133,9 +133,10 @@ describe('a node joined from a network namespace', { skip: cniMissing }, () => {
     agent = join(dataDir, NODE, token(), ['--kubelet-port', String(await freePort())]);
     await agent.waitForLog(new RegExp(`agent for node ${NODE} running`), 90_000);
     const podCidr = await until('the node to get a podCIDR', async () => (await ok(['get', 'node', NODE, '-o', 'jsonpath={.spec.podCIDR}'])).trim() || undefined);
-    // pkg/network's startPodNetwork is not wired into the agent yet: write its conflist the way it would.
-    const paths = cniPaths(path.join(dataDir, 'agent'));
-    if (!fs.existsSync(paths.confDir) || fs.readdirSync(paths.confDir).length === 0) writeCniConfig({ ...paths, podCidr });
+    // The agent writes its own pod network's CNI config, with its podCIDR, under its data dir.
+    const conflist = path.join(cniPaths(path.join(dataDir, 'agent')).confDir, CNI_CONFIG_FILE);
+    await until('the agent to write its CNI config', async () => (fs.existsSync(conflist) ? true : undefined));
+    assert.match(fs.readFileSync(conflist, 'utf8'), new RegExp(`"subnet": ?"${podCidr.replace(/\./g, '\\.')}"`));
     await until('the node to be Ready', async () => {
       const ready = await ok(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']);
       return ready.trim() === 'True' ? true : undefined;

@@ -12,6 +12,7 @@ import { CriClient } from '../cri/client.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.ts';
 import { logger } from '../log/log.ts';
+import { startPodNetwork } from '../network/podnetwork.ts';
 import type { AgentCredentials, AgentFiles, StoredNodeConfig } from './files.ts';
 
 const log = logger('agent');
@@ -78,6 +79,9 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
     const { client: identity } = config.credentials;
     const client = new Client({ server: identity.server, ca: identity.ca, cert: identity.cert, key: identity.key }, { userAgent: `tsk-kubelet/${config.node.nodeName}` });
     stops.push(() => client.close());
+    // Waits for the podCIDR the server gives the Node the kubelet registers just below.
+    const network = startPodNetwork({ client, nodeName: config.node.nodeName, agentDir: config.layout.root });
+    stops.push(() => network.stop());
     const kubelet = await startKubelet({
       client,
       runtime,
@@ -91,6 +95,7 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
       clusterDomain: config.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
       serving: config.credentials.serving,
       clientCa: config.credentials.clientCa,
+      networkReadiness: network.readiness,
     });
     stops.push(() => kubelet.stop());
     log.info(`agent for node ${config.node.nodeName} running`);

@@ -13,6 +13,7 @@ import { type Ctr, findExecutable, INSTALL_HINT, runCtr, searchPath } from './ct
 import { ContainerdError } from './errors.ts';
 import { pauseImageName } from './pause.ts';
 import { probeSnapshotter } from './snapshotter.ts';
+import { pickStreamServerPort } from './streamport.ts';
 
 export interface ManagedContainerdOptions extends Omit<ContainerdConfigOptions, 'snapshotter' | 'sandboxImage'> {
   /** Default: tsk's built-in pause image, which ImageFolder imports at every start. */
@@ -102,6 +103,11 @@ export class ManagedContainerd {
   }
 
   private async spawnAndWait(): Promise<void> {
+    if (this.options.streamServerPort === undefined) {
+      // Chosen again at every (re)start: the port free last time may be taken now.
+      const streamServerPort = await pickStreamServerPort();
+      writeContainerdConfig({ ...this.options, sandboxImage: this.options.sandboxImage ?? pauseImageName(), snapshotter: this.snapshotter, streamServerPort });
+    }
     rotateLog(this.paths.log);
     const logFd = fs.openSync(this.paths.log, 'a', 0o600);
     const started = Date.now();

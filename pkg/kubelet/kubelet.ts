@@ -109,6 +109,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     dataDir,
     clusterDns: options.clusterDns,
     clusterDomain: options.clusterDomain,
+    networkReady: options.networkReadiness ? () => options.networkReadiness!().ready : undefined,
   });
   await services.waitForSync();
   await pods.start();

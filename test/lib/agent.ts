@@ -11,11 +11,9 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { DEFAULT_STREAM_SERVER_PORT } from '../../pkg/containerd/config.ts';
-import { cniPaths, writeCniConfig } from '../../pkg/network/cni.ts';
+import { DEFAULT_BRIDGE_NAME } from '../../pkg/network/cni.ts';
 import { freePort, startCluster, type KubectlOptions, type KubectlResult, type TestCluster } from './cluster.ts';
 import { buildBusyboxImage } from './images.ts';
 import { until } from './until.ts';
@@ -42,19 +40,6 @@ export interface AgentCluster {
   /** PIDs of processes whose command line names the data dir, by program: containerd and its shims. */
   runtimeProcesses(): { containerd: number[]; shims: number[] };
   stop(): Promise<void>;
-}
-
-/**
- * The pod network's CNI conflist, written by the test until the agent writes it itself
- * (pkg/network's startPodNetwork, being wired into the agent): delete this function then.
- */
-async function writePodNetwork(cluster: TestCluster, bridgeName: string): Promise<void> {
-  const podCidr = await until('the node to get a podCIDR', async () => {
-    const r = await cluster.kubectl(['get', 'node', NODE_NAME, '-o', 'jsonpath={.spec.podCIDR}']);
-    return r.code === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
-  });
-  const paths = cniPaths(path.join(cluster.dataDir, 'agent'));
-  writeCniConfig({ confDir: paths.confDir, ipamDataDir: paths.ipamDataDir, podCidr, bridgeName });
 }
 
 async function waitNodeReady(cluster: TestCluster): Promise<void> {
@@ -94,7 +79,11 @@ function mountsUnder(dir: string): string[] {
   return points.filter((p) => p === dir || p.startsWith(`${dir}/`)).sort((a, b) => b.length - a.length);
 }
 
-function cleanUpHost(dataDir: string, bridgeName: string): void {
+/**
+ * Removes an agent's data dir after its agent ended: its containers (runc), containerd and shims,
+ * its volume mounts, then the folder; and the bridge its pod network made, if named.
+ */
+export function cleanUpHost(dataDir: string, bridgeName?: string): void {
   deleteRuncContainers(path.join(dataDir, 'agent', 'containerd', 'runc'));
   for (const pid of processesNaming(dataDir)) {
     try {
@@ -106,25 +95,14 @@ function cleanUpHost(dataDir: string, bridgeName: string): void {
   for (const point of mountsUnder(dataDir)) {
     if (spawnSync('umount', [point]).status !== 0) spawnSync('umount', ['-l', point]);
   }
-  spawnSync('ip', ['link', 'del', bridgeName]);
+  if (bridgeName) spawnSync('ip', ['link', 'del', bridgeName]);
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
-/** Resolves true once nothing listens on 127.0.0.1:`port`. */
-function portIsFree(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const srv = net.createServer();
-    srv.once('error', () => resolve(false));
-    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
-  });
-}
-
 export async function startAgentCluster(): Promise<AgentCluster> {
-  // Every managed containerd binds the same CRI streaming port: another test's agent must end first.
-  await until(`port ${DEFAULT_STREAM_SERVER_PORT} to be free of another agent's containerd`, async () => ((await portIsFree(DEFAULT_STREAM_SERVER_PORT)) ? true : undefined), 300_000);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-e2e-'));
-  // Interface names are at most 15 bytes; the PID keeps concurrent runs apart.
-  const bridgeName = `tske${process.pid % 100000}`;
+  // The agent's own bridge: the tests that run an agent on the host run one at a time.
+  const bridgeName = DEFAULT_BRIDGE_NAME;
   buildBusyboxImage({ name: BUSYBOX_IMAGE, dir: path.join(dataDir, 'agent', 'images') });
   const port = await freePort();
   // A cluster CIDR of its own: another test's leftover bridge on k3s's 10.42.0.0/24 would take the pods' route.
@@ -136,7 +114,6 @@ export async function startAgentCluster(): Promise<AgentCluster> {
     throw err;
   });
   try {
-    await writePodNetwork(cluster, bridgeName);
     await waitNodeReady(cluster);
   } catch (err) {
     const log = cluster.server.stderr().split('\n').slice(-30).join('\n');

@@ -48,6 +48,11 @@ export interface PodManagerDeps {
   resolvConf?: string;
   /** Bytes of memory on the node, for OOM scores (default the host's). */
   memoryCapacity?: number;
+  /**
+   * False while the pod network is not set up (no CNI config yet): pods that need it wait in
+   * ContainerCreating instead of getting a sandbox the runtime cannot network. Default: ready.
+   */
+  networkReady?: () => boolean;
   /** Runtime relist period (default 1 s) and full resync period (default 60 s). */
   relistMs?: number;
   resyncMs?: number;
@@ -89,6 +94,7 @@ export class PodManager {
       sandbox: { dataDir: deps.dataDir, dns: { servers, domain: deps.clusterDomain }, hostDns: hostResolvConf(deps.resolvConf), cgroupDriver: deps.cgroupDriver ?? 'cgroupfs', cgroupRoot: deps.cgroupRoot ?? '/kubepods' },
       memoryCapacity: deps.memoryCapacity ?? os.totalmem(),
       hostIP: deps.nodeIP,
+      networkReady: deps.networkReady ?? (() => true),
       now,
       log: this.log,
     };

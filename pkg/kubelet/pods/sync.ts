@@ -40,6 +40,8 @@ export interface SyncDeps {
   sandbox: SandboxSettings;
   memoryCapacity: number;
   hostIP?: string;
+  /** False while the pod network is not set up: only hostNetwork pods get a sandbox then. */
+  networkReady?: () => boolean;
   now: () => number;
   log: Logger;
 }
@@ -60,6 +62,7 @@ interface PassContext {
   sandbox: SandboxInfo;
   sandboxConfig: PodSandboxConfig;
   podIP: string;
+  podIPs: string[];
   mounts: Map<string, Mount[]>;
   /** The kubelet-managed /etc/hosts, once the pod has an address. */
   hostsMount: Mount | undefined;
@@ -123,6 +126,11 @@ export class PodSyncer {
     let sandbox: SandboxInfo | undefined = state.sandboxes[0];
     if (!sandbox || sandbox.state !== 'SANDBOX_READY') {
       if (sandbox && !this.sandboxMayRestart(pod, state)) return { state, sandboxReady: false };
+      // containerd 1.6 keeps a sandbox whose CNI setup failed as NOTREADY for good: better not to ask yet.
+      if (!pod.spec?.hostNetwork && this.deps.networkReady && !this.deps.networkReady()) {
+        this.deps.log.debug(`pod ${podDescription(pod)}: waiting for the pod network`);
+        return { state, sandboxReady: false, requeueMs: RETRY_MS };
+      }
       // A sandbox the runtime cannot make (the pod network not ready, say) is tried again with back-off; the pod waits in ContainerCreating.
       const wait = this.sandboxBackoff.remaining(uid);
       if (wait > 0) return { state, sandboxReady: false, requeueMs: wait };
@@ -143,7 +151,7 @@ export class PodSyncer {
     const podIP = network?.ip ?? '';
     const podIPs = podIP ? [podIP, ...(network?.additionalIps ?? []).map((a) => a.ip)] : [];
     const hostsMount = await ensureEtcHosts(this.deps.sandbox.dataDir, pod, podIP, this.deps.sandbox.dns.domain);
-    const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, mounts, hostsMount, waiting: this.waitingOf(uid), acted: false };
+    const ctx: PassContext = { pod, state, sandbox, sandboxConfig: config, podIP, podIPs, mounts, hostsMount, waiting: this.waitingOf(uid), acted: false };
     if (await this.syncInitContainers(ctx)) {
       for (const spec of (pod.spec?.containers ?? []) as ContainerSpec[]) await this.syncContainer(ctx, spec);
       // Ephemeral containers (kubectl debug) run once, never restarted.
@@ -159,6 +167,22 @@ export class PodSyncer {
   /** Kubernetes does not make a new sandbox for a restartPolicy Never pod whose containers already ran. */
   private sandboxMayRestart(pod: KObject, state: PodRuntimeState): boolean {
     return pod.spec?.restartPolicy !== 'Never' || state.containers.length === 0;
+  }
+
+  /**
+   * The pod as its status will read once reported: fieldRef env (status.podIP, status.hostIP)
+   * must see this pass's addresses, not the API object's, which has none before the first report.
+   */
+  private addressed(ctx: PassContext): KObject {
+    const hostIP = this.deps.hostIP;
+    return {
+      ...ctx.pod,
+      status: {
+        ...ctx.pod.status,
+        ...(ctx.podIP ? { podIP: ctx.podIP, podIPs: ctx.podIPs.map((ip) => ({ ip })) } : {}),
+        ...(hostIP ? { hostIP, hostIPs: [{ ip: hostIP }] } : {}),
+      },
+    };
   }
 
   private async createSandbox(pod: KObject, state: PodRuntimeState, previous: SandboxInfo | undefined): Promise<string> {
@@ -291,7 +315,7 @@ export class PodSyncer {
     if (nonRoot) return this.failStart(ctx, spec, 'CreateContainerConfigError', new Error(nonRoot));
     let envs;
     try {
-      envs = await this.deps.env.envFor(pod, spec);
+      envs = await this.deps.env.envFor(this.addressed(ctx), spec);
     } catch (err) {
       return this.failStart(ctx, spec, 'CreateContainerConfigError', err);
     }
