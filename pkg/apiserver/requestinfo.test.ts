@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BadPathError, isTrue, parseRequestInfo, type RequestInfo } from './requestinfo.ts';
+import { authorizationInfo, BadPathError, isTrue, parseRequestInfo, type RequestInfo } from './requestinfo.ts';
 
 function info(method: string, url: string): RequestInfo {
   const u = new URL(url, 'https://localhost');
@@ -155,5 +155,17 @@ describe('isTrue reads query booleans as Kubernetes does', () => {
     assert.equal(isTrue('1'), true);
     assert.equal(isTrue('f'), true);
     assert.equal(isTrue('anything'), true);
+  });
+});
+
+describe('authorizationInfo', () => {
+  it('authorizes a GET exec, attach or portforward (WebSocket) as create, and nothing else', () => {
+    for (const sub of ['exec', 'attach', 'portforward']) {
+      assert.equal(authorizationInfo(info('GET', `/api/v1/namespaces/ns/pods/p/${sub}`)).verb, 'create', sub);
+      assert.equal(authorizationInfo(info('POST', `/api/v1/namespaces/ns/pods/p/${sub}`)).verb, 'create', sub);
+    }
+    assert.equal(authorizationInfo(info('GET', '/api/v1/namespaces/ns/pods/p/log')).verb, 'get');
+    assert.equal(authorizationInfo(info('GET', '/api/v1/namespaces/ns/pods/p')).verb, 'get');
+    assert.equal(authorizationInfo(info('GET', '/api/v1/namespaces/ns/services/p/exec')).verb, 'get');
   });
 });

@@ -144,3 +144,16 @@ export function isTrue(value: string | null | undefined): boolean {
 export function isBool(value: string): boolean {
   return ['1', 't', 'T', 'TRUE', 'true', 'True', '0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value);
 }
+
+const STREAMING_POD_SUBRESOURCES = new Set(['exec', 'attach', 'portforward']);
+
+/**
+ * The attributes authorization sees. A pod's exec, attach and portforward open a stream that
+ * writes into the pod whatever the method: WebSocket clients (kubectl 1.30+) send GET, so
+ * Kubernetes authorizes these as `create` (AuthorizePodWebsocketUpgradeCreatePermission, on
+ * since 1.30), and a role with only `get pods/exec` no longer lets anyone in.
+ */
+export function authorizationInfo(info: RequestInfo): RequestInfo {
+  if (info.resource === 'pods' && info.verb === 'get' && STREAMING_POD_SUBRESOURCES.has(info.subresource)) return { ...info, verb: 'create' };
+  return info;
+}

@@ -14,7 +14,7 @@ import type { ApiContext } from './handlers/context.ts';
 import type { Request } from './http/body.ts';
 import { holdUpgrade } from './http/upgrade.ts';
 import { send, sendError, sendText, type Response } from './http/respond.ts';
-import { BadPathError, parseRequestInfo, type RequestInfo } from './requestinfo.ts';
+import { authorizationInfo, BadPathError, parseRequestInfo, type RequestInfo } from './requestinfo.ts';
 import { notFoundPath, serveResource } from './router.ts';
 
 const log = logger('apiserver');
@@ -106,7 +106,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
       throw apiErrors.unauthorized();
     }
     const user = opts.impersonate ? opts.impersonate(authenticated, req) : authenticated;
-    const denied = opts.authorizer.authorize(user, info);
+    const denied = opts.authorizer.authorize(user, authorizationInfo(info));
     if (denied !== undefined) throw denied;
     if (info.isResourceRequest) return serveResource(opts.ctx, req, res, info, user, query);
     return serveNonResource(opts, req, res, path, query, user);
