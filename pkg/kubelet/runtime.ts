@@ -262,6 +262,8 @@ export interface PodVolumes {
   setUp(pod: KObject): Promise<Map<string, Mount[]>>;
   /** Removes what setUp made for the pod (called once its containers stopped); idempotent. */
   tearDown(podUid: string): Promise<void>;
+  /** UIDs of pods with something set up on disk: after a restart, those of deleted pods are torn down. */
+  podUidsOnDisk?(): string[];
 }
 
 /**

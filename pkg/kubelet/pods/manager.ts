@@ -128,6 +128,10 @@ export class PodManager {
     await this.informer.waitForSync();
     if (this.stopped) return;
     await this.relist();
+    // Pods deleted while the agent was down may have left volumes (tmpfs mounts) and no containers.
+    for (const uid of this.deps.volumes.podUidsOnDisk?.() ?? []) {
+      if (this.informer.byIndex(UID_INDEX, uid).length === 0) this.queue.add(uid);
+    }
     this.queue.resume();
     this.resyncTimer = setInterval(() => {
       for (const pod of this.informer.list()) this.queue.add(pod.metadata.uid!);

@@ -138,3 +138,13 @@ test('termination messages: what the container wrote to its termination log, or 
   assert.equal(h.containerStatus(uid, 'logged').state.terminated.message, 'starting\npanic: boom\n');
   assert.equal(h.containerStatus(uid, 'quiet').state.terminated.message, undefined);
 });
+
+test('a pod deleted while the agent was down, with no containers left, still has its volumes torn down (once)', async () => {
+  h = new Harness();
+  h.uidsOnDisk = ['gone-while-down'];
+  assert.equal(await h.reconcile('gone-while-down'), true);
+  assert.deepEqual(h.tornDown, ['gone-while-down']);
+  h.uidsOnDisk = [];
+  assert.equal(await h.reconcile('gone-while-down'), true);
+  assert.deepEqual(h.tornDown, ['gone-while-down'], 'nothing on disk: nothing to tear down');
+});

@@ -240,6 +240,10 @@ export class PodWorkers {
       await removePod(this.deps, state, logDirectory);
       await removePodCgroups(this.deps.sandbox.cgroupDriver, this.deps.sandbox.cgroupRoot, uid);
       await this.deps.volumes.tearDown(uid);
+    } else if (this.deps.volumes.podUidsOnDisk?.().includes(uid)) {
+      // Deleted while the agent was down, its containers gone too (a reboot): only volumes are left.
+      this.deps.log.info(`pod ${uid} is gone from the API: removing its volumes`);
+      await this.deps.volumes.tearDown(uid);
     }
     this.deps.probes.stopPod(uid);
     this.deps.syncer.forget(uid);

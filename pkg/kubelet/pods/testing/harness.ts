@@ -49,6 +49,8 @@ export class Harness {
   readonly statusWrites: Json[] = [];
   readonly deleted: string[] = [];
   readonly tornDown: string[] = [];
+  /** What the volume manager says it has on disk. */
+  uidsOnDisk: string[] = [];
   readonly probeWakeups: string[] = [];
   readonly dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubelet-'));
   /** Volume set-up fails with this while set. */
@@ -76,6 +78,7 @@ export class Harness {
           return this.mounts;
         },
         tearDown: async (uid) => void this.tornDown.push(uid),
+        podUidsOnDisk: () => this.uidsOnDisk,
       },
       env: {
         envFor: async (_pod, c) =>
