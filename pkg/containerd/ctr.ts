@@ -40,10 +40,11 @@ export interface Ctr {
  * Runs `ctr --address SOCK [-n NAMESPACE] ARGS…`, feeding `input` on stdin; resolves with stdout,
  * rejects with ctr's last stderr line (its message, without the usage text).
  */
-export function runCtr(ctr: Ctr, args: string[], options: { namespace?: string; input?: Readable } = {}): Promise<string> {
+export function runCtr(ctr: Ctr, args: string[], options: { namespace?: string; input?: Readable; signal?: AbortSignal } = {}): Promise<string> {
   const argv = ['--address', ctr.address, ...(options.namespace ? ['--namespace', options.namespace] : []), ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(ctr.binary, argv, { stdio: [options.input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    // Aborting kills ctr: one whose containerd went away mid-import may otherwise wait for it forever.
+    const child = spawn(ctr.binary, argv, { stdio: [options.input ? 'pipe' : 'ignore', 'pipe', 'pipe'], signal: options.signal, killSignal: 'SIGKILL' });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     child.stdout?.on('data', (b: Buffer) => out.push(b));
@@ -57,7 +58,10 @@ export function runCtr(ctr: Ctr, args: string[], options: { namespace?: string; 
       });
       options.input.pipe(child.stdin);
     }
-    child.on('error', (e) => reject(new ContainerdError('ctr', `cannot run ${ctr.binary}: ${e.message}`, { cause: e })));
+    child.on('error', (e) => {
+      if (e.name === 'AbortError') options.input?.destroy();
+      reject(new ContainerdError('ctr', e.name === 'AbortError' ? `ctr ${args.slice(0, 2).join(' ')}: stopped` : `cannot run ${ctr.binary}: ${e.message}`, { cause: e }));
+    });
     child.on('close', (code, signal) => {
       if (code === 0) return resolve(Buffer.concat(out).toString());
       const lines = Buffer.concat(err).toString().trim().split('\n');

@@ -52,6 +52,8 @@ export class ImageFolder {
   /** Imports run one at a time: each one unpacks layers and the machine is small. */
   private queue: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Ends the imports in flight when the folder stops (their ctr processes with them). */
+  private readonly stopping = new AbortController();
 
   constructor(private readonly options: ImageFolderOptions) {
     this.log = options.log ?? logger('images');
@@ -60,7 +62,7 @@ export class ImageFolder {
 
   /** Imports the pause image and the folder's settled archives, then watches the folder. */
   async start(): Promise<void> {
-    const names = await importImages(this.options.ctr, pauseImageArchive(), this.options.snapshotter);
+    const names = await importImages(this.options.ctr, pauseImageArchive(), this.options.snapshotter, this.stopping.signal);
     this.log.info(`imported the built-in pause image ${names.join(', ')}`);
     fs.mkdirSync(this.options.dir, { recursive: true });
     try {
@@ -76,6 +78,7 @@ export class ImageFolder {
 
   stop(): void {
     this.stopped = true;
+    this.stopping.abort();
     this.watcher?.close();
     clearInterval(this.rescanTimer);
     clearTimeout(this.settleTimer);
@@ -127,7 +130,7 @@ export class ImageFolder {
     if (this.stopped) return;
     const started = Date.now();
     try {
-      const names = await importImages(this.options.ctr, file, this.options.snapshotter);
+      const names = await importImages(this.options.ctr, file, this.options.snapshotter, this.stopping.signal);
       this.imported[file] = seen;
       this.failed.delete(file);
       // Forget files since removed from the folder, so the state stays the folder's size.
@@ -135,6 +138,7 @@ export class ImageFolder {
       writeState(this.options.stateFile, this.imported);
       this.log.info(`imported ${names.join(', ') || 'no image'} from ${file} in ${Date.now() - started} ms`);
     } catch (err) {
+      if (this.stopped) return;
       // With containerd down (restarting) the file is not at fault: the next scan retries it.
       const answering = await runCtr(this.options.ctr, ['version']).then(() => true, () => false);
       if (answering) this.failed.set(file, seen);

@@ -68,9 +68,9 @@ export function normalizeImageName(name: string): string {
 }
 
 /** Imports and unpacks the images in `source` (a file, or the archive's bytes); returns their names. */
-export async function importImages(ctr: Ctr, source: string | Buffer, snapshotter: Snapshotter): Promise<string[]> {
+export async function importImages(ctr: Ctr, source: string | Buffer, snapshotter: Snapshotter, signal?: AbortSignal): Promise<string[]> {
   const input = typeof source === 'string' ? tarStream(source) : Readable.from([source]);
-  const output = await runCtr(ctr, ['images', 'import', '--snapshotter', snapshotter, '-'], { namespace: CRI_NAMESPACE, input });
+  const output = await runCtr(ctr, ['images', 'import', '--snapshotter', snapshotter, '-'], { namespace: CRI_NAMESPACE, input, signal });
   // ctr prints `unpacking NAME (sha256:…)...done` per image it unpacked.
   const names = [...output.matchAll(/^unpacking (\S+) \(sha256:[0-9a-f]+\)\.\.\.done$/gm)].map((m) => m[1]);
   // ctr normalizes docker-save names, but keeps an OCI archive's ref.name as written: rename
@@ -79,8 +79,8 @@ export async function importImages(ctr: Ctr, source: string | Buffer, snapshotte
   for (const name of names) {
     const full = normalizeImageName(name);
     if (full !== name) {
-      await runCtr(ctr, ['images', 'tag', '--force', name, full], { namespace: CRI_NAMESPACE });
-      await runCtr(ctr, ['images', 'rm', name], { namespace: CRI_NAMESPACE });
+      await runCtr(ctr, ['images', 'tag', '--force', name, full], { namespace: CRI_NAMESPACE, signal });
+      await runCtr(ctr, ['images', 'rm', name], { namespace: CRI_NAMESPACE, signal });
     }
     renamed.push(full);
   }
