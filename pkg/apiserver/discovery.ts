@@ -71,6 +71,8 @@ const GROUP_PRIORITY: Record<string, number> = {
   'internal.apiserver.k8s.io': 16000,
   'resource.k8s.io': 15900,
   'storagemigration.k8s.io': 15800,
+  // metrics-server's APIService asks for the lowest priority: after every custom resource group.
+  'metrics.k8s.io': 100,
 };
 
 export function compareGroups(a: string, b: string): number {

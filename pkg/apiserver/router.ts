@@ -9,6 +9,7 @@ import type { ApiContext, Scope } from './handlers/context.ts';
 import { virtualKey } from './handlers/context.ts';
 import { handleGet, handleList } from './handlers/list.ts';
 import { handleKubeletSubresource } from './handlers/nodeproxy.ts';
+import { handleReadOnly } from './handlers/readonly.ts';
 import { handleBinding, handleScale } from './handlers/subresources.ts';
 import { handleWatch } from './handlers/watch.ts';
 import { checkPathSegmentName, dryRunOf, handleCreate, handleDelete, handleDeleteCollection, handlePatch, handleUpdate, readObject } from './handlers/write.ts';
@@ -63,6 +64,15 @@ export async function serveResource(ctx: ApiContext, req: Request, res: Response
     const result = await virtual.handle(scope, body);
     sendObject(res, result.code, result.body, output);
     return;
+  }
+  const readOnly = ctx.readOnly?.get(virtualKey(def.group, def.version, def.plural, info.subresource));
+  if (readOnly) {
+    if (verb !== 'get' && verb !== 'list') throw methodNotAllowed();
+    if (verb === 'get') {
+      if (def.namespaced && info.namespace === '') throw notFoundPath();
+      checkPathSegmentName(info.name);
+    }
+    return handleReadOnly(scope, readOnly);
   }
   if (def.virtual) throw methodNotAllowed();
   if (def.namespaced && info.namespace === '' && !['list', 'watch'].includes(verb)) throw notFoundPath();

@@ -5,12 +5,15 @@
 import { builtinPrinters, defaultPrinter } from '../api/printers/index.ts';
 import { ResourceTable } from '../api/registry.ts';
 import { builtinResources } from '../api/resources/index.ts';
+import { metricsResources } from '../api/resources/metrics/metrics.ts';
+import { metricsSchemas } from '../api/resources/metrics/schemas.ts';
 import type { KObject, ResourceDefinition } from '../api/types.ts';
 import { ensureServiceAccountKey } from '../auth/serviceaccount/key.ts';
 import { DEFAULT_ISSUER } from '../auth/serviceaccount/token.ts';
 import type { ServerConfig } from '../cli/commands.ts';
 import { VERSION } from '../cli/version.ts';
 import { composeApiServer, type ComposedApiServer } from '../apiserver/compose.ts';
+import { metricsHandlers } from '../apiserver/metrics/api.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import type { Backend } from '../kv/types.ts';
 import { logger } from '../log/log.ts';
@@ -63,7 +66,12 @@ export interface RunningApiServer {
 export async function startServerApi(config: ServerConfig, layout: DataDirLayout, backend: Backend): Promise<RunningApiServer> {
   const creds = await ensureCredentials(config, layout);
   const saKey = ensureServiceAccountKey(layout.server.tls);
-  const table = new ResourceTable(builtinResources({ serviceCidr: config.serviceCidr, nodePortRange: [30000, 32767] }));
+  // metrics.k8s.io is what k3s's packaged metrics-server serves; --disable metrics-server drops it.
+  const metrics = !config.disable.includes('metrics-server');
+  const table = new ResourceTable([
+    ...builtinResources({ serviceCidr: config.serviceCidr, nodePortRange: [30000, 32767] }),
+    ...(metrics ? metricsResources() : []),
+  ]);
   const printerFor = (def: ResourceDefinition) => def.printer ?? builtinPrinters.get(`${def.group}/${def.kind}`) ?? defaultPrinter;
   // Filled in once the cache exists: token checks read service accounts, pods and secrets from it.
   let readers: { get(kind: string, ns: string, name: string): KObject | undefined } = { get: () => undefined };
@@ -86,6 +94,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   let clusterAuthorizer: ClusterAuthorizer | undefined;
   let nodePasswords: NodePasswordSecrets | undefined;
   const extras = apiExtras({ table, saKey, apiAudiences, tokens: authenticator.tokens, objects: objectGetter, serverVersion: versionInfo().gitVersion! });
+  if (metrics) extras.schemas.setCustom(metricsSchemas());
   const api = await composeApiServer({
     backend,
     table,
@@ -139,6 +148,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   });
   // Logs, exec and port-forward reach kubelets with the API server's kubelet-client certificate.
   api.ctx.kubelet = { ca: creds.pki.serverCa.certPem, cert: creds.pki.kubeletClient.certPem, key: creds.pki.kubeletClient.keyPem };
+  if (metrics) api.ctx.readOnly = metricsHandlers(api.ctx);
   await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();

@@ -25,6 +25,16 @@ export interface VirtualHandler {
   handle(scope: Scope, body: KObject): Promise<{ code: number; body: unknown }>;
 }
 
+/**
+ * Kinds computed on request and never stored (metrics.k8s.io's NodeMetrics and PodMetrics):
+ * get and list only, answered in every output form the stored kinds have (object, Table,
+ * PartialObjectMetadata). Filtering by the request's selectors is the handler's.
+ */
+export interface ReadOnlyHandler {
+  get(scope: Scope): Promise<KObject>;
+  list(scope: Scope): Promise<KObject[]>;
+}
+
 export interface ApiContext {
   table: ResourceTable;
   store: Store;
@@ -46,6 +56,8 @@ export interface ApiContext {
   now(): Date;
   /** How to reach kubelets (logs, exec, port-forward); unset, those answer 503. */
   kubelet?: KubeletClientTls;
+  /** group/version/resource/subresource → handler for read-only computed kinds (virtual in the table). */
+  readOnly?: Map<string, ReadOnlyHandler>;
 }
 
 export interface Scope {

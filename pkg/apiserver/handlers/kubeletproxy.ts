@@ -96,6 +96,33 @@ export function proxyKubeletGet(target: KubeletTarget, path: string, res: Respon
   });
 }
 
+/**
+ * GETs `path` on the kubelet for the API server's own use (resource metrics) and resolves with
+ * the whole answer; a kubelet that does not answer within `timeoutMs` is an error.
+ */
+export function getFromKubelet(target: KubeletTarget, path: string, timeoutMs: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const upstream = https.request({ ...tlsOptions(target), method: 'GET', path, agent: false }, (answer) => {
+      const chunks: Buffer[] = [];
+      answer.on('data', (c: Buffer) => chunks.push(c));
+      answer.on('error', (err) => upstream.destroy(err));
+      answer.on('end', () => {
+        clearTimeout(timer);
+        const body = Buffer.concat(chunks).toString('utf8');
+        const code = answer.statusCode ?? 500;
+        if (code < 200 || code > 206) reject(kubeletError(code, body));
+        else resolve(body);
+      });
+    });
+    const timer = setTimeout(() => upstream.destroy(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    upstream.on('error', (err) => {
+      clearTimeout(timer);
+      reject(dialError(target, err));
+    });
+    upstream.end();
+  });
+}
+
 /** Headers that belong to the client's hop or identity, not the kubelet's business. */
 function forwarded(name: string): boolean {
   const lower = name.toLowerCase();

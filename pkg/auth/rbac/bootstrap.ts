@@ -100,6 +100,12 @@ function userFacingRoles(): ClusterRole[] {
       rule(READ, [POLICY], ['poddisruptionbudgets', 'poddisruptionbudgets/status']),
       rule(READ, [NETWORKING], ['networkpolicies', 'ingresses', 'ingresses/status']),
     ], aggregateLabel('view')),
+    // metrics-server's own role (k3s ships it with its metrics-server): kubectl top for whoever may view.
+    clusterRole('system:aggregated-metrics-reader', [rule(READ, ['metrics.k8s.io'], ['pods', 'nodes'])], {
+      ...aggregateLabel('admin'),
+      ...aggregateLabel('edit'),
+      ...aggregateLabel('view'),
+    }),
   ];
 }
 

@@ -2,8 +2,9 @@
  * The kubelet's HTTPS API on --kubelet-port, with the node's serving certificate. Only the API
  * server (its kubelet-client certificate) and system:masters get in: callers authenticate with
  * a certificate from the cluster's client CA (401 without one), anyone else is refused (403).
- * Paths as the real kubelet spells them: /healthz, /pods, /containerLogs/…, and the upgrades
- * /exec/…, /attach/…, /portForward/….
+ * Paths as the real kubelet spells them: /healthz, /pods, /containerLogs/…, /metrics/resource
+ * (what metrics-server and so `kubectl top` read), and the upgrades /exec/…, /attach/…,
+ * /portForward/….
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -13,6 +14,8 @@ import type { TLSSocket } from 'node:tls';
 import { ADMIN_GROUP, KUBELET_CLIENT_USER } from '../../auth/serverpki.ts';
 import type { CriClient } from '../../cri/client.ts';
 import { logger } from '../../log/log.ts';
+import { PROMETHEUS_TEXT, formatResourceMetrics } from '../stats/prometheus.ts';
+import { collectResourceMetrics } from '../stats/resource.ts';
 import { refuseUpgrade } from '../../streaming/upgrade.ts';
 import { serveContainerLogs } from './containerlogs.ts';
 import { KubeletApiError, type PodSource } from './containers.ts';
@@ -91,6 +94,9 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
     if (first === 'healthz' && rest.length === 0) return reply(res, 200, 'ok');
     if (first === 'pods' && rest.length === 0) {
       return reply(res, 200, JSON.stringify({ kind: 'PodList', apiVersion: 'v1', metadata: {}, items: await deps.pods.list() }), 'application/json');
+    }
+    if (first === 'metrics' && rest.length === 1 && rest[0] === 'resource') {
+      return reply(res, 200, formatResourceMetrics(await collectResourceMetrics(deps.runtime)), PROMETHEUS_TEXT);
     }
     if (first === 'containerLogs' && rest.length === 3) {
       const [namespace, pod, container] = rest as [string, string, string];
