@@ -6,12 +6,13 @@
  * kubectl 1.29 (SPDY). Pods use the host network (no CNI here) and name their node directly.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import pty from 'node-pty';
 import { runtimeMissing } from '../pkg/cri/testkit.ts';
 import { freePort, kubectlBinary, startCluster, type TestCluster } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
@@ -21,6 +22,7 @@ const IMAGE = 'tsk.local/busybox:streams';
 const NS = 'default';
 const LONG_LINE = 20_000; // beyond containerd's 16 KiB line buffer: written as P pieces then F
 const MINORS = [33, 29];
+const PROMPT = /\/ # /; // busybox sh's, as root in /
 
 describe('kubectl streams through the API server and the kubelet', { skip: runtimeMissing, timeout: 600_000 }, () => {
   let cluster: TestCluster;
@@ -44,6 +46,32 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
     return { output: () => out, errors: () => err, stop: () => child.kill('SIGKILL') };
+  };
+  /**
+   * kubectl under a pseudo-terminal (node-pty), as a user's terminal runs it: kubectl sees a
+   * terminal on stdin, puts it in raw mode and sends its size, and again on each resize.
+   */
+  const terminal = (args: string[], minor: number, size: { cols: number; rows: number }) => {
+    const term = pty.spawn(kubectlBinary(minor), ['--kubeconfig', cluster.kubeconfig, ...args], { ...size, env: process.env });
+    let out = '';
+    let seen = 0; // output before this offset was matched by an earlier expect
+    let code: number | undefined;
+    term.onData((d) => (out += d));
+    term.onExit((e) => (code = e.exitCode));
+    const shown = () => JSON.stringify(out.slice(seen).slice(-400));
+    return {
+      output: () => out,
+      type: (text: string) => term.write(text),
+      resize: (s: { cols: number; rows: number }) => term.resize(s.cols, s.rows),
+      /** Waits for `re` in the output not matched yet, and consumes the output up to its end. */
+      expect: (re: RegExp) => until(`${re} in the terminal`, async () => {
+        const m = re.exec(out.slice(seen));
+        if (m) seen += m.index + m[0].length;
+        return m ?? undefined;
+      }).catch((err: Error) => { throw new Error(`${err.message}; it shows ${shown()}`); }),
+      exitCode: () => until('kubectl to exit', async () => code).catch((err: Error) => { throw new Error(`${err.message}; it shows ${shown()}`); }),
+      kill: () => { if (code === undefined) term.kill('SIGKILL'); },
+    };
   };
   const pod = (name: string, containers: object[], extra: object = {}) => JSON.stringify({
     apiVersion: 'v1', kind: 'Pod',
@@ -144,14 +172,39 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
         assert.match(failed.stderr, /oops/);
       });
 
-      it('exec -it: a real terminal whose size the container sees', () => {
-        // The resize reaches the terminal just after the command starts: wait for a size, then print it.
-        const inner = 'until [ "$(stty size 2>/dev/null)" != "" ] && [ "$(stty size)" != "0 0" ]; do sleep 0.1; done; stty size';
-        const script = `stty rows 45 cols 123; ${kubectlBinary(minor)} --kubeconfig ${cluster.kubeconfig} exec -it logs -c main -- sh -c '${inner}'`;
-        // script(1) gives kubectl a pseudo-terminal, as a user's shell would.
-        const r = spawnSync('script', ['-qec', script, '/dev/null'], { encoding: 'utf8', timeout: 60_000, input: '' });
-        assert.equal(r.status, 0, r.stderr + r.stdout);
-        assert.match(r.stdout, /45 123/);
+      it('exec -it: a real terminal: prompt and echo, the size set and resized by the terminal, Ctrl-D ends it with the exit code', async () => {
+        const term = terminal(['exec', '-it', 'logs', '-c', 'main', '--', 'sh'], minor, { cols: 123, rows: 45 });
+        try {
+          // A prompt and the typed line echoed back come only from a shell on a terminal.
+          await term.expect(PROMPT);
+          term.type('echo typed-$((6*7))\r');
+          await term.expect(/echo typed-\$\(\(6\*7\)\)\r\ntyped-42\r\n/);
+          // The size reaches the container on its own channel, independent of typed input:
+          // wait in the container for the size to change from the one given, then print it.
+          term.type('w() { while [ "$(stty size)" = "$1" ]; do sleep 0.1; done; echo "size=$(stty size)"; }\r');
+          term.type('w "0 0"\r');
+          assert.equal((await term.expect(/size=(\d+ \d+)/))[1], '45 123');
+          term.resize({ cols: 99, rows: 33 });
+          term.type('w "45 123"\r');
+          assert.equal((await term.expect(/size=(\d+ \d+)/))[1], '33 99');
+          term.type('(exit 5)\r');
+          await term.expect(PROMPT);
+          term.type('\x04');
+          assert.equal(await term.exitCode(), 5, term.output());
+        } finally {
+          term.kill();
+        }
+      });
+
+      it('exec -it: exit N in the terminal is the exit code of kubectl', async () => {
+        const term = terminal(['exec', '-it', 'logs', '-c', 'main', '--', 'sh'], minor, { cols: 80, rows: 24 });
+        try {
+          await term.expect(PROMPT);
+          term.type('exit 7\r');
+          assert.equal(await term.exitCode(), 7, term.output());
+        } finally {
+          term.kill();
+        }
       });
 
       it('attach: the output of the running container', async () => {
