@@ -2,14 +2,16 @@
  * `kubectl top` end to end: the real `dist/tsk server` with its embedded agent on containerd,
  * a busybox pod of two containers, and kubectl 1.33 and 1.29 reading metrics.k8s.io, which
  * the API server computes from the kubelet's /metrics/resource. Also what metrics-server answers
- * for a pod without figures, who may read them (RBAC through the aggregated view role), and a
- * server started with --disable metrics-server, which serves no metrics API at all.
+ * for a pod without figures, who may read them (RBAC through the aggregated view role), a
+ * simulated node (no kubelet to ask), and a server started with --disable metrics-server,
+ * which serves no metrics API at all.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX_IMAGE, NODE_NAME, startAgentCluster, type AgentCluster } from './lib/agent.ts';
 import { startCluster, type KubectlOptions } from './lib/cluster.ts';
+import { startSimulate } from './lib/simulate.ts';
 import { until } from './lib/until.ts';
 
 /** Host agent tests share containerd's fixed ports and the pod bridge: wait for another test's containerd to end. */
@@ -149,8 +151,25 @@ describe('kubectl top', () => {
   });
 });
 
-describe('--disable metrics-server', () => {
-  it('serves no metrics API, so kubectl top says it is not available', async () => {
+describe('without kubelets to ask', () => {
+  it('a simulated node has no figures; watch is not served', async () => {
+    const cluster = await startCluster();
+    const sim = await startSimulate(cluster, { nodes: 1 });
+    try {
+      const top = await cluster.kubectl(['top', 'node']);
+      assert.notEqual(top.code, 0);
+      assert.match(top.stderr, /metrics not available yet/);
+      const raw = await cluster.kubectl(['get', '--raw', `/apis/metrics.k8s.io/v1beta1/nodes/${sim.nodeNames[0]}`]);
+      assert.match(raw.stderr, new RegExp(`nodemetrics\\.metrics\\.k8s\\.io "${sim.nodeNames[0]}" not found`));
+      const watch = await cluster.kubectl(['get', 'podmetrics', '--watch', '--request-timeout=5s']);
+      assert.match(watch.stderr, /MethodNotAllowed/);
+    } finally {
+      await sim.kill();
+      await cluster.stop();
+    }
+  });
+
+  it('--disable metrics-server serves no metrics API, so kubectl top says it is not available', async () => {
     const plain = await startCluster(['--disable', 'metrics-server']);
     try {
       const resources = await plain.kubectl(['api-resources', '--api-group=metrics.k8s.io', '--no-headers']);

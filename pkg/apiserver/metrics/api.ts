@@ -32,10 +32,14 @@ function coreObjects(ctx: ApiContext, plural: 'nodes' | 'pods') {
   };
 }
 
+/** `tsk simulate`'s nodes have no kubelet; their made-up addresses must not be dialled. */
+const SIMULATED_RUNTIME = 'simulated://';
+
 async function scrapeNode(ctx: ApiContext, name: string): Promise<NodeScrape> {
   if (!ctx.kubelet) throw new Error('the API server has no kubelet client credentials');
   const node = coreObjects(ctx, 'nodes').get('', name);
   if (!node) throw new Error(`node ${name} is gone`);
+  if (String(node.status?.nodeInfo?.containerRuntimeVersion ?? '').startsWith(SIMULATED_RUNTIME)) throw new Error('a simulated node has no kubelet');
   const text = await getFromKubelet(kubeletTarget(node, ctx.kubelet), '/metrics/resource', SCRAPE_TIMEOUT_MS);
   return decodeResourceMetrics(text, Date.now());
 }

@@ -4,9 +4,12 @@
  * are taken (a fake clock and a fake kubelet).
  */
 import assert from 'node:assert/strict';
+import net from 'node:net';
 import { describe, it } from 'node:test';
+import type { KObject } from '../../api/types.ts';
+import type { ApiContext, Scope } from '../handlers/context.ts';
 import { formatResourceMetrics } from '../../kubelet/stats/prometheus.ts';
-import { nodeMetricsObject, podMetricsObject } from './api.ts';
+import { metricsHandlers, nodeMetricsObject, podMetricsObject } from './api.ts';
 import { decodeResourceMetrics, MetricsDecodeError, parseSeries, type NodeScrape } from './decode.ts';
 import { ResourceMetricsSource } from './source.ts';
 import { goDuration, nodeUsage, podUsage, resourceUsage, usageQuantities } from './usage.ts';
@@ -189,5 +192,38 @@ describe('when scrapes are taken', () => {
     k.advance(15_000);
     assert.ok(await k.source.pair('n1'));
     assert.equal(k.calls.length, 3);
+  });
+});
+
+describe('which kubelets are asked', () => {
+  it('the node\'s kubelet, but never a simulated node\'s made-up address', async () => {
+    let connections = 0;
+    const kubelet = net.createServer((socket) => {
+      connections++;
+      socket.destroy();
+    });
+    await new Promise<void>((r) => kubelet.listen(0, '127.0.0.1', r));
+    const port = (kubelet.address() as net.AddressInfo).port;
+    const node = (name: string, runtime: string): KObject => ({
+      metadata: { name },
+      status: { addresses: [{ type: 'InternalIP', address: '127.0.0.1' }], daemonEndpoints: { kubeletEndpoint: { Port: port } }, nodeInfo: { containerRuntimeVersion: runtime } },
+    });
+    const nodes = new Map([['real', node('real', 'containerd://1.6.20')], ['sim-0', node('sim-0', 'simulated://1.0.0')]]);
+    const ctx = {
+      table: { get: () => ({ group: '', version: 'v1', plural: 'nodes', namespaced: false, storagePath: 'minions' }) },
+      cache: { get: (_path: string, key: string) => ({ obj: nodes.get(key.split('/').pop()!) }), list: () => [...nodes.values()].map((obj) => ({ obj })) },
+      kubelet: { ca: '', cert: '', key: '' },
+    } as unknown as ApiContext;
+    const handler = metricsHandlers(ctx).get('metrics.k8s.io/v1beta1/nodes/')!;
+    const get = (name: string) => handler.get({ info: { name } } as unknown as Scope);
+    try {
+      await assert.rejects(get('sim-0'), /nodemetrics\.metrics\.k8s\.io "sim-0" not found/);
+      assert.equal(connections, 0);
+      await assert.rejects(get('real'), /nodemetrics\.metrics\.k8s\.io "real" not found/);
+      assert.equal(connections, 1);
+      await assert.rejects(get('gone'), /node "gone" not found/);
+    } finally {
+      kubelet.close();
+    }
   });
 });
