@@ -38,11 +38,11 @@ describe('kubelet API authentication and authorization', () => {
   after(() => server?.close());
 
   const get = (path: string, client?: CertKey) =>
-    new Promise<{ code: number; body: string }>((resolve, reject) => {
+    new Promise<{ code: number; body: string; type?: string }>((resolve, reject) => {
       const req = https.get({ host: '127.0.0.1', port: server.address.port, path, ca: serverCa.certPem, ...(client ? { cert: client.certPem, key: client.keyPem } : {}), agent: false }, (res) => {
         let body = '';
         res.on('data', (d: Buffer) => (body += d.toString()));
-        res.on('end', () => resolve({ code: res.statusCode!, body }));
+        res.on('end', () => resolve({ code: res.statusCode!, body, type: res.headers['content-type'] }));
       });
       req.on('error', reject);
     });
@@ -59,7 +59,7 @@ describe('kubelet API authentication and authorization', () => {
   });
 
   it('the API server and system:masters get /healthz and /pods', async () => {
-    assert.deepEqual(await get('/healthz', clients.apiserver), { code: 200, body: 'ok' });
+    assert.deepEqual(await get('/healthz', clients.apiserver), { code: 200, body: 'ok', type: 'text/plain; charset=utf-8' });
     const list = JSON.parse((await get('/pods', clients.admin)).body);
     assert.equal(list.kind, 'PodList');
     assert.deepEqual(list.items, pods);
@@ -67,7 +67,18 @@ describe('kubelet API authentication and authorization', () => {
 
   it('a pod it does not run is 404 in the kubelet words; exec without upgrade is 400', async () => {
     const r = await get('/containerLogs/default/nope/main', clients.apiserver);
-    assert.deepEqual(r, { code: 404, body: 'pod "nope" does not exist' });
+    assert.deepEqual({ code: r.code, body: r.body }, { code: 404, body: 'pod "nope" does not exist' });
     assert.equal((await get('/exec/default/p/main?command=ls&stdout=1', clients.apiserver)).code, 400);
+  });
+
+  it('/metrics/resource is Prometheus text; a runtime that does not answer is a scrape error, the node is still there', async () => {
+    assert.equal((await get('/metrics/resource', clients.node)).code, 403);
+    const r = await get('/metrics/resource', clients.apiserver);
+    assert.equal(r.code, 200);
+    assert.equal(r.type, 'text/plain; version=0.0.4; charset=utf-8');
+    assert.match(r.body, /^node_cpu_usage_seconds_total [0-9.e+]+ \d+$/m);
+    assert.match(r.body, /^node_memory_working_set_bytes [0-9.e+]+ \d+$/m);
+    assert.match(r.body, /^resource_scrape_error 1$/m);
+    assert.doesNotMatch(r.body, /^container_/m);
   });
 });
