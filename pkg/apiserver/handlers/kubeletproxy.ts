@@ -32,7 +32,13 @@ export interface KubeletTarget {
 
 const ADDRESS_PREFERENCE = ['InternalIP', 'ExternalIP', 'Hostname'];
 
+/** `tsk simulate`'s nodes have no kubelet: their made-up addresses must never be dialled. */
+export const SIMULATED_RUNTIME = 'simulated://';
+
 export function kubeletTarget(node: KObject, tlsConfig: KubeletClientTls): KubeletTarget {
+  if (String(node.status?.nodeInfo?.containerRuntimeVersion ?? '').startsWith(SIMULATED_RUNTIME)) {
+    throw apiErrors.unavailable(`node "${node.metadata.name}" is simulated (tsk simulate): it has no kubelet to proxy to`);
+  }
   const addresses = (node.status?.addresses ?? []) as { type: string; address: string }[];
   const address = ADDRESS_PREFERENCE.map((t) => addresses.find((a) => a.type === t)?.address).find(Boolean);
   if (!address) {

@@ -12,7 +12,7 @@ import { METRICS_GROUP, METRICS_VERSION } from '../../api/resources/metrics/metr
 import type { KObject } from '../../api/types.ts';
 import { apiErrors } from '../errors.ts';
 import { virtualKey, type ApiContext, type ReadOnlyHandler, type Scope } from '../handlers/context.ts';
-import { getFromKubelet, kubeletTarget } from '../handlers/kubeletproxy.ts';
+import { getFromKubelet, kubeletTarget, SIMULATED_RUNTIME } from '../handlers/kubeletproxy.ts';
 import { matches, parseFilter } from '../handlers/list.ts';
 import { storageKey, storagePrefix } from '../storage/codec.ts';
 import { decodeResourceMetrics, type NodeScrape } from './decode.ts';
@@ -31,9 +31,6 @@ function coreObjects(ctx: ApiContext, plural: 'nodes' | 'pods') {
     list: (namespace: string): KObject[] => ctx.cache.list(def.storagePath, namespace ? storagePrefix(def, namespace) : undefined).map((c) => c.obj),
   };
 }
-
-/** `tsk simulate`'s nodes have no kubelet; their made-up addresses must not be dialled. */
-const SIMULATED_RUNTIME = 'simulated://';
 
 async function scrapeNode(ctx: ApiContext, name: string): Promise<NodeScrape> {
   if (!ctx.kubelet) throw new Error('the API server has no kubelet client credentials');
