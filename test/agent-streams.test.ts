@@ -92,7 +92,9 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
     cluster = await startCluster(['--kubelet-port', String(kubeletPort)], { agent: true, dataDir });
     nodeName = await until('the node', async () => (await ok(['get', 'nodes', '-o', 'jsonpath={.items[0].metadata.name}'])).trim() || undefined, 120_000);
     await ok(['create', '-f', '-'], { input: pod('logs', [
-      sh('main', `echo one; echo two >&2; head -c ${LONG_LINE} /dev/zero | tr '\\0' x; echo; echo last; exec sleep 3600`),
+      // containerd copies stdout and stderr to the log separately: the pause lets `two` land
+      // before what follows, so `last` stays the last line.
+      sh('main', `echo one; echo two >&2; sleep 1; head -c ${LONG_LINE} /dev/zero | tr '\\0' x; echo; echo last; exec sleep 3600`),
       sh('side', 'echo from side; exec sleep 3600'),
     ]) });
     await ok(['create', '-f', '-'], { input: pod('ticker', [sh('tick', 'i=0; while true; do echo tick $i; i=$((i+1)); sleep 0.3; done')]) });
@@ -103,6 +105,7 @@ describe('kubectl streams through the API server and the kubelet', { skip: runti
       sh('httpd', `mkdir -p /tmp/www && echo pong > /tmp/www/index.html && exec httpd -f -p 127.0.0.1:${httpPort} -h /tmp/www`),
     ]) });
     for (const name of ['logs', 'ticker', 'web']) await running(name);
+    await until('the logs pod to write its last line', async () => ((await ok(['logs', 'logs', '-c', 'main'])).endsWith('\nlast\n') ? true : undefined));
   });
 
   after(async () => {
