@@ -12,7 +12,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX_IMAGE, startAgentCluster, type AgentCluster } from './lib/agent.ts';
-import type { KubectlOptions } from './lib/cluster.ts';
+import { freePort, type KubectlOptions } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
 import { until } from './lib/until.ts';
 
@@ -107,6 +107,20 @@ describe('agent end to end on one node', () => {
     const res = await fetch(`http://${pod.status.podIP}:8080/index.html`);
     assert.equal(res.status, 200);
     assert.equal((await res.text()).trim(), 'hello-from-pod');
+  });
+
+  it('publishes a hostPort on the node (CNI portmap)', async () => {
+    const hostPort = await freePort();
+    await create(shellPod('hostport', 'mkdir -p /www && echo via-host-port > /www/index.html && exec httpd -f -p 8081 -h /www', {}, {
+      ports: [{ containerPort: 8081, hostPort }],
+      readinessProbe: { tcpSocket: { port: 8081 }, periodSeconds: 1 },
+    }));
+    await untilPod('hostport', 'Ready', ready);
+    // The node's address is 127.0.0.1 here: portmap also DNATs the host's own connections.
+    const res = await fetch(`http://127.0.0.1:${hostPort}/index.html`);
+    assert.equal((await res.text()).trim(), 'via-host-port');
+    await ok(['delete', 'pod', 'hostport', '--wait=true']);
+    await assert.rejects(fetch(`http://127.0.0.1:${hostPort}/index.html`, { signal: AbortSignal.timeout(5000) }), 'the port is unpublished with the pod');
   });
 
   it('restarts a container whose liveness probe fails, with events', async () => {
