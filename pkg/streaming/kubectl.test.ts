@@ -132,11 +132,7 @@ describe('real kubectl through the bridges', { skip: runtimeMissing, timeout: 24
   }
 
   for (const minor of [29, 33]) {
-    // Known bug (kubectl 1.33 only, about one run in five): after all 3 MB of stdout the
-    // client's WebSocket closes abnormally (1006) before containerd's status arrives, the
-    // bridge tears the SPDY session down, and kubectl keeps waiting. Skipped until fixed.
-    const flaky = minor === 33 ? 'kubectl 1.33 large output: WebSocket 1006 before the status (intermittent)' : false;
-    it(`kubectl 1.${minor}: megabytes both ways`, { skip: flaky }, async () => {
+    it(`kubectl 1.${minor}: megabytes both ways`, async () => {
       const size = 3_000_000;
       const out = await kubectl(minor, ['exec', 'web', '--', 'sh', '-c', `head -c ${size} /dev/zero | tr '\\0' a`]);
       assert.equal(out.status, 0, out.stderr);

@@ -3,10 +3,11 @@ import { once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import { after, test } from 'node:test';
+import { Duplex } from 'node:stream';
 import { text } from 'node:stream/consumers';
 import { until } from '../../../test/lib/until.ts';
 import { UpgradeRefusedError } from '../upgrade.ts';
-import { encodeFrame, FrameReader, SETTINGS_INITIAL_WINDOW_SIZE, type Frame } from './frames.ts';
+import { encodeFrame, FLAG_FIN, FrameReader, SETTINGS_INITIAL_WINDOW_SIZE, type Frame } from './frames.ts';
 import { HeaderCompressor } from './headers.ts';
 import { SpdySession } from './session.ts';
 import type { SpdyStream } from './stream.ts';
@@ -195,4 +196,29 @@ test('WINDOW_UPDATE goes only to a peer that showed it counts windows (sent SETT
   assert.ok(received.some((f) => f.type === 'window_update' && f.streamId === 0), 'no session WINDOW_UPDATE');
   client.destroy();
   raw.destroy();
+});
+
+test('a stream that ended with a full buffer does not keep the transport paused for the others', async () => {
+  // A hand-fed transport, so that each push is one 'data' chunk for the session.
+  const transport = new Duplex({ read() {}, write: (_chunk, _encoding, done) => done() });
+  const client = new SpdySession(transport, { client: true });
+  const compressor = new HeaderCompressor();
+  const stdout = client.openStream({ streamtype: 'stdout' });
+  const error = client.openStream({ streamtype: 'error' });
+  const output = Buffer.alloc(256 * 1024, 'a');
+  // All of stdout with its FIN in one chunk, more than the stream buffers: the session pauses the transport on it.
+  transport.push(Buffer.concat([
+    encodeFrame({ type: 'syn_reply', streamId: stdout.id, flags: 0, headerBlock: compressor.compress({}) }),
+    encodeFrame({ type: 'syn_reply', streamId: error.id, flags: 0, headerBlock: compressor.compress({}) }),
+    encodeFrame({ type: 'data', streamId: stdout.id, flags: FLAG_FIN, data: output }),
+  ]));
+  // The status comes in a later chunk, which the session reads only once the transport resumes.
+  transport.push(encodeFrame({ type: 'data', streamId: error.id, flags: FLAG_FIN, data: Buffer.from('{"status":"Success"}') }));
+  // Read stdout as a pipe does: unlike an async iterator, it leaves the ended stream undestroyed.
+  let received = 0;
+  stdout.on('data', (chunk: Buffer) => (received += chunk.length));
+  await once(stdout, 'end');
+  assert.equal(received, output.length);
+  assert.equal(await text(error), '{"status":"Success"}');
+  client.destroy();
 });

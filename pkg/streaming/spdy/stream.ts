@@ -73,6 +73,10 @@ export class SpdyStream extends Duplex {
     if (this.remoteDone) return;
     this.remoteDone = true;
     this.push(null);
+    // Nothing more can arrive here, and an ended stream never asks to read again (_read):
+    // if its full buffer had paused the transport, release it now, or the other streams
+    // (the exit status) would wait forever behind it.
+    this.owner.readResumed(this);
     this.maybeForget();
   }
 
