@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { KObject } from '../pkg/api/types.ts';
 import { Client } from '../pkg/client/client.ts';
 import { DEFAULT_BRIDGE_NAME } from '../pkg/network/cni.ts';
-import { BUSYBOX_IMAGE, cleanUpHost } from '../test/lib/agent.ts';
+import { BUSYBOX_IMAGE, cleanUpHost, runtimeProcessesOf } from '../test/lib/agent.ts';
 import { freePort, startCluster } from '../test/lib/cluster.ts';
 import { buildBusyboxImage } from '../test/lib/images.ts';
 import { startTsk } from '../test/lib/tsk.ts';
@@ -68,24 +68,6 @@ async function waitFor(what: string, check: () => boolean | Promise<boolean>, ti
   }
 }
 
-/** PIDs whose command line names `dir`, split into containerd and its shims. */
-function runtimePids(dir: string): { containerd: number[]; shims: number[] } {
-  const out = { containerd: [] as number[], shims: [] as number[] };
-  for (const entry of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const argv = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      if (!argv.join(' ').includes(dir)) continue;
-      const program = path.basename(argv[0]!);
-      if (program === 'containerd') out.containerd.push(Number(entry));
-      else if (program.startsWith('containerd-shim')) out.shims.push(Number(entry));
-    } catch {
-      // Gone while we looked.
-    }
-  }
-  return out;
-}
-
 async function latencies(client: Client, readyAt: Map<string, number>, names: string[], oneAtATime: boolean): Promise<number[]> {
   const sent = new Map<string, number>();
   const create = async (name: string) => {
@@ -132,8 +114,7 @@ async function main(): Promise<void> {
     await deleteAll(client, Array.from({ length: PODS }, (_, i) => `serial-${i}`));
     const burst = await latencies(client, watch.readyAt, Array.from({ length: BURST }, (_, i) => `burst-${i}`), false);
     await sleep(SETTLE_S * 1000);
-    // Shims name containerd's socket, under the data dir, on their command line.
-    const { containerd, shims } = runtimePids(dataDir);
+    const { containerd, shims } = runtimeProcessesOf(dataDir);
     const sum = (pids: number[]) => pids.reduce((s, p) => s + rssBytes(p), 0);
 
     const row = (label: string, sample: number[]) => [label, String(sample.length), fmt(Math.min(...sample), 0), fmt(percentile(sample, 50), 0), fmt(percentile(sample, 99), 0), fmt(Math.max(...sample), 0)];

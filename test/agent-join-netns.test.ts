@@ -14,6 +14,7 @@ import { after, before, describe, test } from 'node:test';
 import { cidrContains } from '../pkg/cli/cidr.ts';
 import { CNI_CONFIG_FILE, cniPaths } from '../pkg/network/cni.ts';
 import { cniMissing } from '../pkg/network/testkit.ts';
+import { cleanUpHost, runtimeProcessesOf } from './lib/agent.ts';
 import { freePort, startCluster, type TestCluster } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
 import { createTestNetns, type TestNetns } from './lib/netns.ts';
@@ -55,39 +56,6 @@ async function finished(p: TskProcess): Promise<{ code: number | string; stderr:
   return { code, stderr: p.stderr() };
 }
 
-/** PIDs whose command line names `dir`: the agent's containerd and its shims. */
-function processesNaming(dir: string): number[] {
-  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid).map(Number).filter((pid) => {
-    try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(dir);
-    } catch {
-      return false; // Ended while we looked.
-    }
-  });
-}
-
-/** Whatever a joined agent left running: its runc containers (by its own runc root), then its containerd and shims. */
-function killLeftovers(dataDir: string): void {
-  const runcRoot = path.join(dataDir, 'agent', 'containerd', 'runc');
-  for (const ns of fs.existsSync(runcRoot) ? fs.readdirSync(runcRoot) : []) {
-    const root = path.join(runcRoot, ns);
-    const ids = spawnSync('runc', ['--root', root, 'list', '-q'], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean);
-    for (const id of ids) spawnSync('runc', ['--root', root, 'delete', '--force', id]);
-  }
-  for (const pid of processesNaming(dataDir)) {
-    try {
-      process.kill(pid, 'SIGKILL');
-    } catch {
-      // Already gone.
-    }
-  }
-  // containerd's rootfs, shm and pod netns mounts and the kubelet's tmpfs volumes, deepest first.
-  const points = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((l) => l.split(' ')[4] ?? '');
-  for (const point of points.filter((p) => p.startsWith(`${dataDir}/`)).sort((a, b) => b.length - a.length)) {
-    if (spawnSync('umount', [point]).status !== 0) spawnSync('umount', ['-l', point]);
-  }
-}
-
 function containerIds(dataDir: string): string[] {
   const socket = path.join(dataDir, 'agent', 'containerd', 'containerd.sock');
   return execFileSync('ctr', ['--address', socket, '-n', 'k8s.io', 'containers', 'ls', '-q'], { encoding: 'utf8' }).split('\n').filter(Boolean);
@@ -103,9 +71,9 @@ before(async () => {
 
 after(async () => {
   await cluster?.stop();
-  for (const dir of dataDirs) killLeftovers(dir);
+  // Whatever a joined agent left: its runc containers, containerd and shims, mounts, then its folder.
+  for (const dir of dataDirs) cleanUpHost(dir);
   netns?.remove();
-  for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a node joined from a network namespace', { skip: cniMissing }, () => {
@@ -145,7 +113,7 @@ describe('a node joined from a network namespace', { skip: cniMissing }, () => {
     assert.deepEqual(addresses.find((a: { type: string }) => a.type === 'InternalIP'), { type: 'InternalIP', address: netns.nsIp });
     // The agent and its own containerd (configured under its data dir) live in the namespace.
     assert.ok(netns.holds(agent.pid), 'the agent runs in the namespace');
-    const containerd = processesNaming(dataDir).filter((pid) => path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0]!) === 'containerd');
+    const { containerd } = runtimeProcessesOf(dataDir);
     assert.equal(containerd.length, 1, 'one containerd of its own');
     assert.ok(netns.holds(containerd[0]!), 'its containerd runs in the namespace');
   });

@@ -50,7 +50,7 @@ async function waitNodeReady(cluster: TestCluster): Promise<void> {
 }
 
 /** PIDs whose command line names `dir` (managed containerd and its shims). */
-function processesNaming(dir: string): number[] {
+export function processesNaming(dir: string): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
@@ -61,6 +61,21 @@ function processesNaming(dir: string): number[] {
     }
   }
   return pids;
+}
+
+/** The containerd and the shims of the agent whose data dir is `dir` (shims name its socket). */
+export function runtimeProcessesOf(dir: string): { containerd: number[]; shims: number[] } {
+  const byProgram = { containerd: [] as number[], shims: [] as number[] };
+  for (const pid of processesNaming(dir)) {
+    try {
+      const program = path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
+      if (program === 'containerd') byProgram.containerd.push(pid);
+      else if (program.startsWith('containerd-shim')) byProgram.shims.push(pid);
+    } catch {
+      // Ended while we looked.
+    }
+  }
+  return byProgram;
 }
 
 /** Force-deletes every container in the agent's runc roots (one folder per containerd namespace). */
@@ -141,15 +156,7 @@ export async function startAgentCluster(): Promise<AgentCluster> {
       cluster = await startCluster(args, options);
       await waitNodeReady(cluster);
     },
-    runtimeProcesses: () => {
-      const byProgram = { containerd: [] as number[], shims: [] as number[] };
-      for (const pid of processesNaming(dataDir)) {
-        const program = path.basename(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0')[0] ?? '');
-        if (program === 'containerd') byProgram.containerd.push(pid);
-        else if (program.startsWith('containerd-shim')) byProgram.shims.push(pid);
-      }
-      return byProgram;
-    },
+    runtimeProcesses: () => runtimeProcessesOf(dataDir),
     stop: async () => {
       try {
         // Owners first, so no controller makes new pods while the old ones go.
