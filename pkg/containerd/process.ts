@@ -8,7 +8,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import fs from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Logger, logger } from '../log/log.ts';
-import { type ContainerdConfigOptions, type ContainerdPaths, type Snapshotter, writeContainerdConfig } from './config.ts';
+import { type ContainerdConfigOptions, containerdPaths, type ContainerdPaths, type Snapshotter, writeContainerdConfig } from './config.ts';
 import { type Ctr, findExecutable, INSTALL_HINT, runCtr, searchPath } from './ctr.ts';
 import { ContainerdError } from './errors.ts';
 import { pauseImageName } from './pause.ts';
@@ -63,7 +63,8 @@ export class ManagedContainerd {
     this.binary = binary;
     this.log = options.log ?? logger('containerd');
     this.snapshotter = options.snapshotter ?? probeSnapshotter(options.dir);
-    this.paths = writeContainerdConfig({ ...options, sandboxImage: options.sandboxImage ?? pauseImageName(), snapshotter: this.snapshotter });
+    // The config itself is written at every (re)start: its streaming port is chosen then.
+    this.paths = containerdPaths(options.dir);
     this.ctr = { binary: ctr, address: this.paths.socket };
   }
 
@@ -103,11 +104,9 @@ export class ManagedContainerd {
   }
 
   private async spawnAndWait(): Promise<void> {
-    if (this.options.streamServerPort === undefined) {
-      // Chosen again at every (re)start: the port free last time may be taken now.
-      const streamServerPort = await pickStreamServerPort();
-      writeContainerdConfig({ ...this.options, sandboxImage: this.options.sandboxImage ?? pauseImageName(), snapshotter: this.snapshotter, streamServerPort });
-    }
+    // Chosen again at every (re)start: the port free last time may be taken now.
+    const streamServerPort = this.options.streamServerPort ?? (await pickStreamServerPort());
+    writeContainerdConfig({ ...this.options, sandboxImage: this.options.sandboxImage ?? pauseImageName(), snapshotter: this.snapshotter, streamServerPort });
     rotateLog(this.paths.log);
     const logFd = fs.openSync(this.paths.log, 'a', 0o600);
     const started = Date.now();
