@@ -4,6 +4,7 @@ export type NetworkErrorCode =
   | 'bad-bridge-name' // not a Linux interface name
   | 'bad-mtu'
   | 'write-failed' // the CNI conf dir cannot be written
+  | 'iptables-failed' // an iptables tool is missing or refused the rules
   | 'no-pod-cidr'; // the Node never got a podCIDR (stopped waiting)
 
 export class NetworkError extends Error {
