@@ -9,6 +9,7 @@ import https from 'node:https';
 import { pemDecodeAll, pemEncode, type PemLabel } from '../auth/pem.ts';
 import { caHash } from '../auth/token.ts';
 import type { AgentJoinToken } from '../auth/node/token.ts';
+import { parseClusterNetworkConfig, type ClusterNetworkConfig } from '../network/clusterconfig.ts';
 
 /** One line for the user; main prints it as `tsk: <message>`. */
 export class JoinError extends Error {}
@@ -103,4 +104,16 @@ export async function requestCertificate(
   const pair = splitCertAndKey(issued.body);
   if (!pair) throw new JoinError(`the server at ${server} answered a certificate request without a certificate and key`);
   return pair;
+}
+
+/** The network settings the server's nodes share (cluster range, DNS, backend). */
+export async function fetchClusterNetwork(server: string, ca: string, token: AgentJoinToken): Promise<ClusterNetworkConfig> {
+  const answer = await fetchFrom(server, '/v1-tsk/config', { ca, headers: { authorization: basicAuth(token) } });
+  if (answer.status === 401) throw new JoinError(`--token: the server refused the join token (HTTP ${answer.status})`);
+  if (answer.status !== 200) throw new JoinError(`the server at ${server} did not serve the cluster's network settings (GET /v1-tsk/config answered ${answer.status})`);
+  try {
+    return parseClusterNetworkConfig(answer.body);
+  } catch (err) {
+    throw new JoinError(`the server at ${server} served unusable network settings: ${(err as Error).message}`);
+  }
 }

@@ -9,16 +9,48 @@ import { dataDirLayout, prepareDataDir } from '../datadir/layout.ts';
 import { logger, setLogLevel } from '../log/log.ts';
 import { hostAddresses } from '../server/credentials.ts';
 import { onShutdownSignal, type ShutdownSignal } from '../server/shutdown.ts';
-import { agentFiles, ensureNodePasswordFile, readStoredAgent, writeAgentCredentials, writeNodeConfig, type AgentCredentials, type StoredNodeConfig } from './files.ts';
+import type { ClusterNetworkConfig } from '../network/clusterconfig.ts';
+import { fetchClusterNetwork, ServerUnavailable } from './bootstrap.ts';
+import {
+  agentFiles, ensureNodePasswordFile, readClusterNetwork, readStoredAgent, writeAgentCredentials, writeClusterNetwork, writeNodeConfig,
+  type AgentCredentials, type StoredNodeConfig,
+} from './files.ts';
 import { agentToken, fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
 import { renewIfExpiring, scheduleRenewal, type Renewal } from './renew.ts';
 import { startAgent } from './run.ts';
 
 const log = logger('agent');
 
+/**
+ * The server's network settings, fetched at every start (the server may have been restarted
+ * with other flags) and stored; a server that cannot be reached leaves the stored ones in
+ * force, so a node rebooting while its server is down keeps its pods' network.
+ */
+async function clusterNetwork(renewal: Renewal, credentials: AgentCredentials, signal: ShutdownSignal): Promise<ClusterNetworkConfig | undefined> {
+  const fetch = () => fetchClusterNetwork(renewal.node.server, credentials.client.ca, renewal.token);
+  const stored = readClusterNetwork(renewal.files);
+  let network: ClusterNetworkConfig | undefined;
+  if (stored) {
+    try {
+      network = await fetch();
+    } catch (err) {
+      if (!(err instanceof ServerUnavailable)) throw err;
+      log.warn(`${err.message}; using the network settings stored in ${renewal.files.clusterNetwork}`);
+      return stored;
+    }
+  } else {
+    network = await retryWhileUnavailable(fetch, signal.received);
+    if (!network) return undefined;
+  }
+  writeClusterNetwork(renewal.files, network);
+  return network;
+}
+
 async function runUntilSignal(dataDir: string, renewal: Renewal, credentials: AgentCredentials, debug: boolean, signal: ShutdownSignal): Promise<number> {
   const layout = prepareDataDir(dataDir, { server: false, agent: true }).agent;
-  const running = await startAgent({ layout, files: renewal.files, node: renewal.node, credentials, debug });
+  const network = await clusterNetwork(renewal, credentials, signal);
+  if (!network) return 0;
+  const running = await startAgent({ layout, files: renewal.files, node: renewal.node, credentials, debug, network });
   const stopRenewal = scheduleRenewal(renewal, credentials, signal.received, (fresh) => running.credentialsRenewed(fresh));
   await signal.received;
   stopRenewal();
@@ -39,6 +71,7 @@ export async function runAgentJoin(config: AgentJoinConfig): Promise<number> {
     nodeTaints: config.node.nodeTaints,
     kubeletPort: config.node.kubeletPort,
     containerRuntimeEndpoint: config.node.containerRuntimeEndpoint,
+    flannelIface: config.node.flannelIface,
   };
   const password = ensureNodePasswordFile(files);
   const signal = onShutdownSignal(log);

@@ -10,12 +10,15 @@
  *   node-config.json                       server URL, node name, IP, labels, taints, kubelet port
  *   node-password                          made up once; proves this machine owns the node name
  *   token                                  the join token, to renew certificates later
+ *   cluster-network.json                   the server's network settings as last fetched, so a
+ *                                          restart while the server is down keeps its routes
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
 import { readIfExists, writeFileAtomic } from '../auth/files.ts';
 import { writeKubeconfig } from '../auth/kubeconfig.ts';
 import type { ClientCredentials } from '../client/client.ts';
+import { parseClusterNetworkConfig, type ClusterNetworkConfig } from '../network/clusterconfig.ts';
 import { JoinError } from './bootstrap.ts';
 
 const SECRET = 0o600;
@@ -32,6 +35,7 @@ export interface AgentFiles {
   nodeConfig: string;
   nodePassword: string;
   token: string;
+  clusterNetwork: string;
 }
 
 export function agentFiles(agentDir: string): AgentFiles {
@@ -48,6 +52,7 @@ export function agentFiles(agentDir: string): AgentFiles {
     nodeConfig: file('node-config.json'),
     nodePassword: file('node-password'),
     token: file('token'),
+    clusterNetwork: file('cluster-network.json'),
   };
 }
 
@@ -60,6 +65,8 @@ export interface StoredNodeConfig {
   nodeTaints: string[];
   kubeletPort: number;
   containerRuntimeEndpoint?: string;
+  /** --flannel-iface: the interface other nodes reach this one through. */
+  flannelIface?: string;
 }
 
 /** Everything an agent runs from. */
@@ -124,6 +131,21 @@ export function readStoredAgent(files: AgentFiles): { config: StoredNodeConfig; 
       clientCa: readIfExists(files.clientCa),
     },
   };
+}
+
+export function writeClusterNetwork(files: AgentFiles, network: ClusterNetworkConfig): void {
+  writeFileAtomic(files.clusterNetwork, `${JSON.stringify(network, null, 2)}\n`, SECRET);
+}
+
+/** The settings stored by the last join or start; undefined when there are none (or they are unreadable). */
+export function readClusterNetwork(files: AgentFiles): ClusterNetworkConfig | undefined {
+  const text = readIfExists(files.clusterNetwork);
+  if (text === undefined) return undefined;
+  try {
+    return parseClusterNetworkConfig(text);
+  } catch {
+    return undefined;
+  }
 }
 
 /** Days until the certificate expires (negative once expired). */

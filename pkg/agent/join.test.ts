@@ -12,8 +12,10 @@ import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { createCa, issueServingCert, type CertKey } from '../auth/pki.ts';
 import { formatJoinToken } from '../auth/token.ts';
 import { setLogSink } from '../log/log.ts';
+import { DEFAULT_CLUSTER_NETWORK } from '../network/clusterconfig.ts';
 import { supervisorPaths } from '../server/supervisor.ts';
-import { agentFiles, readStoredAgent, writeAgentCredentials, writeNodeConfig } from './files.ts';
+import { fetchClusterNetwork } from './bootstrap.ts';
+import { agentFiles, readClusterNetwork, readStoredAgent, writeAgentCredentials, writeClusterNetwork, writeNodeConfig } from './files.ts';
 import { fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
 import { renewIfExpiring } from './renew.ts';
 
@@ -33,6 +35,7 @@ describe('agent credentials from the supervisor', () => {
   let server: https.Server;
   let url: string;
   let unavailable = 0;
+  const network = { ...DEFAULT_CLUSTER_NETWORK, clusterCidr: '10.60.0.0/16', flannelBackend: 'host-gw' as const, disabled: ['servicelb'] };
   const secret = 'sekret';
   const logged: string[] = [];
   let restoreLog: (line: string) => void;
@@ -43,7 +46,7 @@ describe('agent credentials from the supervisor', () => {
     clientCa = await createCa('tsk-client-ca');
     const serving = await issueServingCert(serverCa, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
     const passwords = memorySecrets();
-    const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret, nodePasswords: () => passwords });
+    const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret, network, nodePasswords: () => passwords });
     server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
       if (unavailable > 0) {
         unavailable--;
@@ -63,6 +66,22 @@ describe('agent credentials from the supervisor', () => {
   });
 
   const token = () => parseAgentJoinToken(formatJoinToken(serverCa.certPem, secret))!;
+
+  test('the server\'s network settings come with the join secret, and are stored for restarts', async () => {
+    const fetched = await fetchClusterNetwork(url, serverCa.certPem, token());
+    assert.deepEqual(fetched, network);
+    await assert.rejects(fetchClusterNetwork(url, serverCa.certPem, parseAgentJoinToken('K10::server:wrong')!), /--token: the server refused the join token/);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-net-'));
+    try {
+      const files = agentFiles(dir);
+      assert.equal(readClusterNetwork(files), undefined);
+      writeClusterNetwork(files, fetched);
+      assert.deepEqual(readClusterNetwork(files), network);
+      assert.equal(fs.statSync(files.clusterNetwork).mode & 0o777, 0o600);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
   const node = { nodeName: 'pi-1', nodeIp: '10.1.2.3', password: 'pw' };
 
   test('a server answering 503 is retried with back-off, each retry logged', async () => {

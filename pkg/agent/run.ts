@@ -12,14 +12,12 @@ import { CriClient } from '../cri/client.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.ts';
 import { logger } from '../log/log.ts';
+import type { ClusterNetworkConfig } from '../network/clusterconfig.ts';
 import { startPodNetwork } from '../network/podnetwork.ts';
 import type { AgentCredentials, AgentFiles, StoredNodeConfig } from './files.ts';
 
 const log = logger('agent');
 const RUNTIME_READY_TIMEOUT_MS = 60_000;
-/** k3s's defaults; the server passes its own --cluster-dns/--cluster-domain. */
-const DEFAULT_CLUSTER_DNS = '10.43.0.10';
-const DEFAULT_CLUSTER_DOMAIN = 'cluster.local';
 
 export interface AgentRuntimeConfig {
   /** DATA_DIR/agent's folders: images, containerd, pod logs. */
@@ -31,8 +29,8 @@ export interface AgentRuntimeConfig {
   /** The kubelet's client identity (system:node:NAME) and its serving certificate. */
   credentials: AgentCredentials;
   debug: boolean;
-  clusterDns?: string;
-  clusterDomain?: string;
+  /** The server's network settings (cluster range, DNS address and domain, backend). */
+  network: ClusterNetworkConfig;
   /** The server's own agent: its Node gets the control-plane role (labelled by the server). */
   controlPlane?: boolean;
 }
@@ -91,8 +89,8 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
       nodeTaints: config.node.nodeTaints,
       kubeletPort: config.node.kubeletPort,
       agentDir: config.layout.root,
-      clusterDns: config.clusterDns ?? DEFAULT_CLUSTER_DNS,
-      clusterDomain: config.clusterDomain ?? DEFAULT_CLUSTER_DOMAIN,
+      clusterDns: config.network.clusterDns,
+      clusterDomain: config.network.clusterDomain,
       serving: config.credentials.serving,
       clientCa: config.credentials.clientCa,
       networkReadiness: network.readiness,

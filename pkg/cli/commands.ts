@@ -8,6 +8,7 @@ import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
 import { cidrContains, cidrsOverlap } from './cidr.ts';
 import { ConfigError } from './errors.ts';
+import type { FLANNEL_BACKENDS } from './values.ts';
 import { envVarsOf, flagSpec, flagsOf, type CommandName, type FlagName } from './flags.ts';
 import { resolveFlags, type CliValues, type ResolvedFlags } from './resolve.ts';
 
@@ -19,6 +20,8 @@ export interface CommonConfig {
 }
 
 /** The node this process runs a kubelet for. */
+export type FlannelBackend = (typeof FLANNEL_BACKENDS)[number];
+
 export interface NodeConfig {
   nodeName: string;
   nodeLabels: string[];
@@ -27,6 +30,8 @@ export interface NodeConfig {
   kubeletPort: number;
   /** A CRI socket to use instead of a managed containerd. */
   containerRuntimeEndpoint: string | undefined;
+  /** The interface other nodes reach this one through (VXLAN, host-gw); default: the one holding the node IP. */
+  flannelIface: string | undefined;
 }
 
 export interface ServerConfig extends CommonConfig {
@@ -45,6 +50,10 @@ export interface ServerConfig extends CommonConfig {
   clusterDomain: string;
   /** Components not to deploy (--disable). */
   disable: string[];
+  /** How nodes route pod traffic to each other. */
+  flannelBackend: FlannelBackend;
+  disableNetworkPolicy: boolean;
+  disableKubeProxy: boolean;
   /** The raw --datastore-endpoint (undefined = embedded sqlite), and what it designates. */
   datastoreEndpoint: string | undefined;
   datastore: DatastoreEndpoint;
@@ -98,6 +107,7 @@ function nodeConfig(f: ResolvedFlags): NodeConfig {
     nodeIp: f.get('node-ip'),
     kubeletPort: f.get('kubelet-port'),
     containerRuntimeEndpoint: f.get('container-runtime-endpoint'),
+    flannelIface: f.get('flannel-iface'),
   };
 }
 
@@ -174,6 +184,9 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     clusterDns,
     clusterDomain: f.get('cluster-domain'),
     disable: [...new Set(f.get('disable'))],
+    flannelBackend: f.get('flannel-backend') as FlannelBackend,
+    disableNetworkPolicy: f.get('disable-network-policy'),
+    disableKubeProxy: f.get('disable-kube-proxy'),
     datastoreEndpoint: f.get('datastore-endpoint'),
     datastore: parseDatastoreEndpoint(f.get('datastore-endpoint'), dataDir),
     etcdListenClientUrl: etcdUrl,

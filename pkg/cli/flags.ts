@@ -6,7 +6,7 @@
  */
 import { parseDatastoreEndpoint } from '../kv/open.ts';
 import {
-  checkComponent, checkDnsSubdomain, checkNodeLabel, checkNodeTaint, checkSan, ValueError,
+  checkComponent, checkDnsSubdomain, checkFlannelBackend, checkInterfaceName, checkNodeLabel, checkNodeTaint, checkSan, ValueError,
 } from './values.ts';
 
 export type CommandName = 'server' | 'agent' | 'agent join' | 'simulate';
@@ -89,6 +89,9 @@ export const FLAGS = [
   { name: 'cluster-domain', commands: ['server'], category: 'cluster', kind: 'string', default: 'cluster.local', placeholder: 'DOMAIN', check: checkDnsSubdomain, help: 'cluster DNS domain' },
   { name: 'disable-agent', commands: ['server'], category: 'cluster', kind: 'bool', default: 'false', help: 'run the control plane only, no kubelet on this machine' },
   { name: 'disable', commands: ['server'], category: 'cluster', kind: 'list', default: [], placeholder: 'COMPONENT', check: checkComponent, help: 'do not deploy this packaged component (repeatable)' },
+  { name: 'flannel-backend', commands: ['server'], category: 'cluster', kind: 'string', default: 'vxlan', placeholder: 'BACKEND', check: checkFlannelBackend, help: 'how pods reach pods of other nodes: vxlan (works across routed networks), host-gw (routes; nodes on one L2 segment), none (bring your own)' },
+  { name: 'disable-network-policy', commands: ['server'], category: 'cluster', kind: 'bool', default: 'false', help: 'do not enforce NetworkPolicies on the nodes' },
+  { name: 'disable-kube-proxy', commands: ['server'], category: 'cluster', kind: 'bool', default: 'false', help: 'do not run the service proxy on the nodes (bring your own)' },
 
   // Datastore
   { name: 'datastore-endpoint', commands: ['server'], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
@@ -110,6 +113,7 @@ export const FLAGS = [
   { name: 'node-ip', commands: NODE, category: 'node', kind: 'ip', defaultText: 'address of the default route', placeholder: 'IP', agentOnly: true, help: 'IP address of this node' },
   { name: 'kubelet-port', commands: NODE, category: 'node', kind: 'port', default: '10250', placeholder: 'PORT', agentOnly: true, help: 'port of the kubelet API' },
   { name: 'container-runtime-endpoint', commands: NODE, category: 'node', kind: 'string', defaultText: 'a managed containerd', placeholder: 'SOCKET', check: checkSocket, agentOnly: true, help: 'use this CRI socket instead of managing containerd' },
+  { name: 'flannel-iface', commands: NODE, category: 'node', kind: 'string', defaultText: 'the interface holding node-ip', placeholder: 'NAME', check: checkInterfaceName, agentOnly: true, help: 'interface other nodes reach this one through (its address carries VXLAN traffic)' },
 
   // Joining
   { name: 'server', env: ['TSK_URL'], commands: ['agent join', 'simulate'], category: 'join', kind: 'url', placeholder: 'URL', help: 'URL of the server to join, https://host:6443' },

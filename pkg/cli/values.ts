@@ -155,6 +155,19 @@ export function checkComponent(raw: string): void {
   }
 }
 
+export const FLANNEL_BACKENDS = ['vxlan', 'host-gw', 'none'] as const;
+
+export function checkFlannelBackend(raw: string): void {
+  if (!(FLANNEL_BACKENDS as readonly string[]).includes(raw)) {
+    throw new ValueError(`"${raw}" is not a backend tsk has (${FLANNEL_BACKENDS.join(', ')})`);
+  }
+}
+
+/** Linux interface names: 1–15 bytes, no slash, colon or white space. */
+export function checkInterfaceName(raw: string): void {
+  if (!/^[^/:\s]{1,15}$/.test(raw) || raw === '.' || raw === '..') throw new ValueError(`"${raw}" is not a network interface name`);
+}
+
 /** Splits list items given with commas (env vars, `--tls-san a,b`) and drops empty ones. */
 export function splitList(raws: readonly string[]): string[] {
   return raws.flatMap((r) => r.split(',')).map((s) => s.trim()).filter((s) => s !== '');

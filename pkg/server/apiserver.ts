@@ -28,6 +28,7 @@ import { ensureBootstrapObjects } from './bootstrap.ts';
 import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
 import { apiExtras } from './extras.ts';
+import { clusterNetworkOf } from './clusternetwork.ts';
 import { followNodeDeletions, storeNodePasswords, supervisorPaths } from './supervisor.ts';
 import type { NodePasswordSecrets } from '../auth/node/password.ts';
 
@@ -141,7 +142,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,
-    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, nodePasswords: () => nodePasswords }),
+    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, network: clusterNetworkOf(config), nodePasswords: () => nodePasswords }),
     impersonate: (user, req) => extras.impersonate(user, req),
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,

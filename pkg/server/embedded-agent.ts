@@ -13,6 +13,7 @@ import type { NodeConfig, ServerConfig } from '../cli/commands.ts';
 import { Client, resourcePath } from '../client/client.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import { logger } from '../log/log.ts';
+import { clusterNetworkOf } from './clusternetwork.ts';
 import { hostAddresses } from './credentials.ts';
 
 const log = logger('agent');
@@ -32,6 +33,7 @@ export async function startEmbeddedAgent(config: ServerConfig, node: NodeConfig,
       nodeTaints: node.nodeTaints,
       kubeletPort: node.kubeletPort,
       containerRuntimeEndpoint: node.containerRuntimeEndpoint,
+      flannelIface: node.flannelIface,
     },
     credentials: {
       client: { server: apiUrl, ca: pki.serverCa.certPem, cert: clientCert.certPem, key: clientCert.keyPem },
@@ -39,8 +41,7 @@ export async function startEmbeddedAgent(config: ServerConfig, node: NodeConfig,
       clientCa: pki.clientCa.certPem,
     },
     debug: config.debug,
-    clusterDns: config.clusterDns,
-    clusterDomain: config.clusterDomain,
+    network: clusterNetworkOf(config),
     controlPlane: true,
   });
   await labelControlPlane(apiUrl, pki, node.nodeName).catch((err: Error) => log.warn(`could not label node ${node.nodeName} as control plane: ${err.message}`));

@@ -15,6 +15,9 @@
  *                                      password decides who may have a node name
  *   GET /v1-tsk/client-ca.crt          the client CA PEM (join secret required), which kubelets
  *                                      check the API server's client certificate against
+ *   GET /v1-tsk/config                 the network settings every node must share (JSON, join
+ *                                      secret required): cluster and service ranges, DNS,
+ *                                      the flannel backend, node-side parts turned off
  */
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -28,6 +31,7 @@ import type { ApiContext } from '../apiserver/handlers/context.ts';
 import type { Request } from '../apiserver/http/body.ts';
 import type { PathHandler } from '../apiserver/server.ts';
 import { logger } from '../log/log.ts';
+import type { ClusterNetworkConfig } from '../network/clusterconfig.ts';
 
 const log = logger('supervisor');
 
@@ -45,6 +49,8 @@ export interface SupervisorOptions {
   pki: Pick<ServerPki, 'serverCa' | 'clientCa'>;
   /** The join secret (the part after `server:` in the join token). */
   secret: string;
+  /** Handed to agents at /v1-tsk/config. */
+  network: ClusterNetworkConfig;
   /** Where node password hashes live; undefined until the API server's store is up (503 meanwhile). */
   nodePasswords?: () => NodePasswordSecrets | undefined;
 }
@@ -76,6 +82,13 @@ export function supervisorPaths(opts: SupervisorOptions): Map<string, PathHandle
     reply(res, 200, opts.pki.serverCa.certPem, 'application/x-pem-file');
   });
   paths.set('/v1-tsk', async (req, res, path) => {
+    if (path === '/v1-tsk/config') {
+      if (req.method !== 'GET') return reply(res, 405, 'method not allowed\n');
+      if (!hasJoinSecret(req, opts.secret)) {
+        return reply(res, 401, 'Unauthorized: the join token is not valid for this server\n', undefined, { 'www-authenticate': 'Basic realm="tsk"' });
+      }
+      return reply(res, 200, `${JSON.stringify(opts.network)}\n`, 'application/json');
+    }
     const name = /^\/v1-tsk\/([a-z]+-[a-z0-9-]+)\.crt$/.exec(path)?.[1] ?? '';
     const kubelet = /^(client|serving)-kubelet$/.exec(name)?.[1] as KubeletCertKind | undefined;
     const subject = name.startsWith('client-') ? IDENTITIES[name.slice('client-'.length)] : undefined;

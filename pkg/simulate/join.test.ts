@@ -8,6 +8,7 @@ import { formatJoinToken, parseJoinToken } from '../auth/token.ts';
 import { SIMULATOR_USER, supervisorPaths } from '../server/supervisor.ts';
 import { JoinError, splitCertAndKey } from '../agent/bootstrap.ts';
 import { joinCredentials } from './join.ts';
+import { DEFAULT_CLUSTER_NETWORK } from '../network/clusterconfig.ts';
 
 /** The supervisor's paths alone on an HTTPS port, as the API server serves them ahead of authentication. */
 describe('joining with a token', () => {
@@ -21,7 +22,7 @@ describe('joining with a token', () => {
     serverCa = await createCa('tsk-server-ca');
     clientCa = await createCa('tsk-client-ca');
     const serving = await issueServingCert(serverCa, { commonName: 'kube-apiserver', dnsNames: ['localhost'], ips: ['127.0.0.1'] });
-    const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret });
+    const paths = supervisorPaths({ pki: { serverCa, clientCa }, secret, network: DEFAULT_CLUSTER_NETWORK });
     server = https.createServer({ cert: serving.certPem, key: serving.keyPem }, (req, res) => {
       const path = req.url!.split('?')[0]!;
       const handler = [...paths].find(([prefix]) => path === prefix || path.startsWith(`${prefix}/`))?.[1];
