@@ -17,10 +17,16 @@ describe('forwarding names outside the cluster', () => {
   let server: DnsServer;
   let forwarder: Forwarder;
   let port = 0;
+  /** The EDNS each query for signed.example carried upstream: "payload do". */
+  const ednsSeen: string[] = [];
 
   before(async () => {
     upstream = await fakeUpstream((q, proto) => {
       const name = q.questions![0]!.name;
+      if (name === 'signed.example') {
+        const opt = q.additionals?.find((a) => a.type === 'OPT') as { udpPayloadSize?: number; flag_do?: boolean } | undefined;
+        ednsSeen.push(`${opt?.udpPayloadSize} ${opt?.flag_do}`);
+      }
       if (name === 'missing.example') return { flags: 3, authorities: [SOA] };
       if (name === 'big.example' && proto === 'udp') return { flags: 1 << 9 };
       if (name === 'big.example') return { answers: Array.from({ length: 40 }, (_, i) => ({ type: 'A', name, ttl: 60, data: `192.0.2.${i}` })) };
@@ -85,6 +91,16 @@ describe('forwarding names outside the cluster', () => {
     const sentBefore = forwarder.sent;
     await Promise.all([1, 2, 3, 4].map((id) => query(port, 'same.example', 'AAAA', { id })));
     assert.equal(forwarder.sent - sentBefore, 1); // the server that answered before is asked first
+  });
+
+  it('asks with EDNS and the client\'s DO bit, caches DO answers apart, and echoes DO', async () => {
+    await query(port, 'signed.example', 'A');
+    const withDo = await query(port, 'signed.example', 'A', { edns: 1232, dnssecOk: true });
+    await query(port, 'signed.example', 'A', { edns: 1232, dnssecOk: true });
+    assert.deepEqual(ednsSeen, ['1232 false', '1232 true']);
+    const opt = withDo.additionals?.find((a) => a.type === 'OPT') as { flag_do?: boolean } | undefined;
+    assert.equal(opt?.flag_do, true);
+    assert.deepEqual(withDo.answers?.map((a) => dataOf(a)), ['192.0.2.1']);
   });
 
   it('answers SERVFAIL when no upstream answers', async () => {

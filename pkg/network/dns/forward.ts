@@ -1,13 +1,14 @@
 /**
  * Forwards questions outside the cluster zone to the node's resolvers: UDP first over one shared
  * socket per address family, TCP when the answer comes back truncated, the next server when one
- * does not answer in time. Identical questions in flight share one upstream query, and answers
- * are cached (cache.ts).
+ * does not answer in time. Queries carry EDNS (payload 1232, so most answers fit one datagram),
+ * with the DO and CD bits of the client's query; answers are cached per question and those
+ * bits (cache.ts), and identical questions in flight share one upstream query.
  */
 import dgram from 'node:dgram';
 import net from 'node:net';
 import * as packet from 'dns-packet';
-import type { Packet, Question } from 'dns-packet';
+import type { Answer, Packet, Question } from 'dns-packet';
 import { AnswerCache, type CachedAnswer } from './cache.ts';
 import { DnsError } from './errors.ts';
 import { frame, frameReader } from './tcp.ts';
@@ -33,6 +34,17 @@ export function parseUpstream(spec: string): Upstream {
 
 interface Pending { resolve: (p: Packet) => void; reject: (e: Error) => void; name: string }
 
+/** What of the client's query travels upstream besides the question. */
+export interface ForwardBits {
+  /** EDNS DO: the client wants DNSSEC records. */
+  dnssecOk?: boolean;
+  /** CD: the client checks signatures itself. */
+  checkingDisabled?: boolean;
+}
+
+/** The EDNS payload size asked of upstreams (the DNS flag day 2020 value: no IP fragmentation). */
+const UPSTREAM_PAYLOAD = 1232;
+
 export class Forwarder {
   readonly upstreams: Upstream[];
   readonly cache: AnswerCache;
@@ -53,13 +65,13 @@ export class Forwarder {
   }
 
   /** The answer to one question, from the cache or an upstream; rejects with DnsError when none answers. */
-  async resolve(q: Question, flags = packet.RECURSION_DESIRED): Promise<CachedAnswer> {
-    const key = AnswerCache.key(q.name, q.type, q.class ?? 'IN');
+  async resolve(q: Question, bits: ForwardBits = {}): Promise<CachedAnswer> {
+    const key = AnswerCache.key(q.name, q.type, q.class ?? 'IN') + (bits.dnssecOk ? '|do' : '') + (bits.checkingDisabled ? '|cd' : '');
     const hit = this.cache.get(key);
     if (hit) return hit;
     let p = this.inflight.get(key);
     if (!p) {
-      p = this.ask(q, flags).then((res) => {
+      p = this.ask(q, bits).then((res) => {
         this.cache.put(key, res);
         return { flags: res.flags ?? 0, answers: res.answers ?? [], authorities: res.authorities ?? [], additionals: (res.additionals ?? []).filter((a) => a.type !== 'OPT') };
       });
@@ -76,15 +88,15 @@ export class Forwarder {
     this.pending.clear();
   }
 
-  private async ask(q: Question, flags: number): Promise<Packet> {
+  private async ask(q: Question, bits: ForwardBits): Promise<Packet> {
     if (this.upstreams.length === 0) throw new DnsError('no-upstream', 'no upstream DNS server configured');
     let last: Error | undefined;
     for (let i = 0; i < this.upstreams.length; i++) {
       const at = (this.preferred + i) % this.upstreams.length;
       const up = this.upstreams[at]!;
       try {
-        const udp = await this.udp(up, q, flags);
-        const res = (udp.flags ?? 0) & packet.TRUNCATED_RESPONSE ? await this.tcp(up, q, flags) : udp;
+        const udp = await this.udp(up, q, bits);
+        const res = (udp.flags ?? 0) & packet.TRUNCATED_RESPONSE ? await this.tcp(up, q, bits) : udp;
         this.preferred = at;
         return res;
       } catch (err) {
@@ -94,8 +106,10 @@ export class Forwarder {
     throw last!;
   }
 
-  private query(id: number, q: Question, flags: number): Buffer {
-    return packet.encode({ type: 'query', id, flags, questions: [q] });
+  private query(id: number, q: Question, bits: ForwardBits): Buffer {
+    const flags = packet.RECURSION_DESIRED | (bits.checkingDisabled ? packet.CHECKING_DISABLED : 0);
+    const opt = { type: 'OPT', name: '.', udpPayloadSize: UPSTREAM_PAYLOAD, flags: bits.dnssecOk ? packet.DNSSEC_OK : 0, options: [] };
+    return packet.encode({ type: 'query', id, flags, questions: [q], additionals: [opt as unknown as Answer] });
   }
 
   private allocId(): number {
@@ -129,7 +143,7 @@ export class Forwarder {
     return s;
   }
 
-  private udp(up: Upstream, q: Question, flags: number): Promise<Packet> {
+  private udp(up: Upstream, q: Question, bits: ForwardBits): Promise<Packet> {
     const id = this.allocId();
     const sock = this.socket(net.isIPv6(up.host) ? 6 : 4);
     this.sent++;
@@ -140,13 +154,13 @@ export class Forwarder {
       }, this.timeoutMs);
       const done = <T>(fn: (v: T) => void) => (v: T) => { clearTimeout(timer); fn(v); };
       this.pending.set(id, { resolve: done(resolve), reject: done(reject), name: q.name.toLowerCase() });
-      sock.send(this.query(id, q, flags), up.port, up.host, (err) => {
+      sock.send(this.query(id, q, bits), up.port, up.host, (err) => {
         if (err && this.pending.delete(id)) done(reject)(new DnsError('upstream-failed', `sending to ${up.host}:${up.port}: ${err.message}`, { cause: err }));
       });
     });
   }
 
-  private tcp(up: Upstream, q: Question, flags: number): Promise<Packet> {
+  private tcp(up: Upstream, q: Question, bits: ForwardBits): Promise<Packet> {
     const id = this.allocId();
     this.sent++;
     return new Promise<Packet>((resolve, reject) => {
@@ -169,7 +183,7 @@ export class Forwarder {
           fail(err as Error);
         }
       }));
-      conn.write(frame(this.query(id, q, flags)));
+      conn.write(frame(this.query(id, q, bits)));
     });
   }
 }

@@ -78,13 +78,15 @@ describe('cluster DNS answers', () => {
     const nx = await ask(`nope.default.svc.${Z}`, 'A');
     assert.equal(nx.rcode, 'NXDOMAIN');
     assert.equal(nx.authorities?.[0]?.type, 'SOA');
-    for (const [name, type] of [[`web.default.svc.${Z}`, 'TXT'], [`db.svc.${Z}`, 'A'], [`empty.db.svc.${Z}`, 'A'], [`pg.db.svc.${Z}`, 'AAAA'], [`svc.${Z}`, 'A']] as const) {
+    for (const [name, type] of [[`web.default.svc.${Z}`, 'TXT'], [`db.svc.${Z}`, 'A'], [`pg.db.svc.${Z}`, 'AAAA'], [`svc.${Z}`, 'A']] as const) {
       const res = await ask(name, type);
       assert.equal(res.rcode, 'NOERROR', name);
       assert.equal(res.answers?.length, 0, name);
       assert.equal(res.authorities?.[0]?.type, 'SOA', name);
     }
     assert.equal((await ask(`nothing.svc.${Z}`, 'A')).rcode, 'NXDOMAIN');
+    // Spec 2.4.1: a headless Service without ready endpoints answers NXDOMAIN (CoreDNS too).
+    assert.equal((await ask(`empty.db.svc.${Z}`, 'A')).rcode, 'NXDOMAIN');
   });
 
   it('answers ExternalName with a CNAME and dashed pod names with their address', async () => {

@@ -96,14 +96,14 @@ export async function fakeUpstream(answer: (q: Packet, proto: 'udp' | 'tcp') => 
 export const dataOf = (a: packet.Answer): unknown => (a as { data?: unknown }).data;
 export const ttlOf = (a: packet.Answer): number | undefined => (a as { ttl?: number }).ttl;
 
-export interface QueryOptions { proto?: 'udp' | 'tcp'; edns?: number; id?: number }
+export interface QueryOptions { proto?: 'udp' | 'tcp'; edns?: number; id?: number; dnssecOk?: boolean }
 
 /** One query to a DNS server on 127.0.0.1, decoded. */
 export function query(port: number, name: string, type: RecordType | 'ANY', opts: QueryOptions = {}): Promise<packet.DecodedPacket & { rcode?: string }> {
   const msg = packet.encode({
     type: 'query', id: opts.id ?? 4242, flags: packet.RECURSION_DESIRED,
     questions: [{ name, type: type as RecordType, class: 'IN' }],
-    additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, flags: 0, options: [] } as unknown as packet.Answer] : [],
+    additionals: opts.edns ? [{ type: 'OPT', name: '.', udpPayloadSize: opts.edns, flags: opts.dnssecOk ? packet.DNSSEC_OK : 0, options: [] } as unknown as packet.Answer] : [],
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => { cleanup(); reject(new Error(`no answer for ${name} ${type}`)); }, 5000);
