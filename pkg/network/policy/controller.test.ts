@@ -1,0 +1,151 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { until } from '../../../test/lib/until.ts';
+import { FakeSource } from '../dns/testkit.ts';
+import { NetworkError } from '../errors.ts';
+import type { Table } from '../iptables.ts';
+import { removeNetworkPolicyRules, ruleArgs, startNetworkPolicy, type PolicyIptables } from './controller.ts';
+import { podChainName, policyChainName, TOP_CHAIN } from './rules.ts';
+import { podFingerprint } from './model.ts';
+import { namespace, pod, policy } from './testkit.ts';
+
+/** Records what would reach iptables; keeps a model of the filter table's chains and jumps. */
+class FakeIptables implements PolicyIptables {
+  restores: string[] = [];
+  chainSet = new Set(['INPUT', 'FORWARD', 'OUTPUT']);
+  jumps: string[] = [];
+  failNext = 0;
+
+  async restore(_table: Table, rules: string): Promise<void> {
+    if (this.failNext > 0) {
+      this.failNext--;
+      throw new NetworkError('iptables-failed', 'iptables-restore (filter): injected');
+    }
+    this.restores.push(rules);
+    for (const line of rules.split('\n')) {
+      if (line.startsWith(':')) this.chainSet.add(line.slice(1).split(' ')[0]!);
+      if (line.startsWith('-X ')) this.chainSet.delete(line.slice(3));
+    }
+  }
+  async save(): Promise<string> {
+    return `*filter\n${[...this.chainSet].map((c) => `:${c} - [0:0]`).join('\n')}\n${this.jumps.join('\n')}\nCOMMIT\n`;
+  }
+  async chains(): Promise<Set<string>> {
+    return new Set(this.chainSet);
+  }
+  async ensureRule(_table: Table, chain: string, rule: string[]): Promise<boolean> {
+    const line = `-A ${chain} ${rule.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`;
+    if (this.jumps.includes(line)) return false;
+    this.jumps.push(line);
+    return true;
+  }
+  async deleteRule(_table: Table, chain: string, rule: string[]): Promise<void> {
+    this.jumps = this.jumps.filter((j) => j !== `-A ${chain} ${rule.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
+  }
+}
+
+function setup(iptables = new FakeIptables()) {
+  const policies = new FakeSource();
+  const pods = new FakeSource([pod('a', 'a1', '10.42.0.11', { app: 'web' }), pod('a', 'a2', '10.42.0.12', { app: 'client' })]);
+  const namespaces = new FakeSource([namespace('a')]);
+  const handle = startNetworkPolicy({ nodeName: 'node1', iptables, policies, pods, namespaces, coalesceMs: 20, bridgeName: 'tsk9' });
+  return { iptables, policies, pods, namespaces, handle };
+}
+
+describe('startNetworkPolicy', () => {
+  it('starts with a full sync that removes policy chains left by an earlier run, and jumps in from FORWARD and OUTPUT once', async () => {
+    const iptables = new FakeIptables();
+    iptables.chainSet.add('TSK-POL-OLD0000000000000').add('TSK-POD-FW-OLD00000000000').add('TSK-SERVICES');
+    const { handle } = setup(iptables);
+    await handle.synced;
+    assert.equal(iptables.restores.length, 1);
+    assert.match(iptables.restores[0]!, /^-X TSK-POL-OLD0000000000000$/m);
+    assert.match(iptables.restores[0]!, /^-X TSK-POD-FW-OLD00000000000$/m);
+    assert.doesNotMatch(iptables.restores[0]!, /TSK-SERVICES/, 'another component\'s chain');
+    assert.ok(iptables.chainSet.has(TOP_CHAIN));
+    assert.deepEqual(iptables.jumps, [
+      '-A FORWARD -i tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
+      '-A FORWARD ! -i tsk9 -o tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
+      '-A OUTPUT -o tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
+    ]);
+    await handle.stop();
+  });
+
+  it('turns a burst of events into one sync; pod updates that change nothing it reads are not events', async () => {
+    const { iptables, policies, pods, handle } = setup();
+    await handle.synced;
+    policies.set(policy('a', 'deny', { podSelector: {} }));
+    for (let i = 0; i < 50; i++) pods.set(pod('a', `p${i}`, `10.42.0.${100 + i}`, { app: 'web' }));
+    await until('one sync', async () => (iptables.restores.length === 2 ? true : undefined));
+    const written = iptables.restores[1]!;
+    assert.match(written, new RegExp(`^:${podChainName({ namespace: 'a', name: 'p49' }, 'ingress')} `, 'm'));
+    // A status heartbeat (same labels, address, phase, node and ports) is not worth a sync.
+    const a1 = pods.list().find((p) => p.metadata.name === 'a1')!;
+    assert.equal(podFingerprint({ ...a1, status: { ...a1.status, conditions: [{ type: 'Ready', status: 'True' }] } }), podFingerprint(a1));
+    assert.notEqual(podFingerprint({ ...a1, metadata: { ...a1.metadata, labels: { app: 'changed' } } }), podFingerprint(a1));
+    await handle.stop();
+  });
+
+  it('rewrites only the chains that changed and deletes those of a removed policy', async () => {
+    const { iptables, policies, handle } = setup();
+    await handle.synced;
+    policies.set(policy('a', 'web', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] }));
+    policies.set(policy('a', 'client', { podSelector: { matchLabels: { app: 'client' } }, ingress: [{ ports: [{ port: 80 }] }] }));
+    await until('policies synced', async () => (iptables.restores.length === 2 ? true : undefined));
+    const webChain = policyChainName({ namespace: 'a', name: 'web' }, 'ingress');
+    const clientChain = policyChainName({ namespace: 'a', name: 'client' }, 'ingress');
+    policies.set(policy('a', 'client', { podSelector: { matchLabels: { app: 'client' } }, ingress: [{ ports: [{ port: 443 }] }] }));
+    await until('change synced', async () => (iptables.restores.length === 3 ? true : undefined));
+    const change = iptables.restores[2]!;
+    assert.match(change, new RegExp(`^:${clientChain} `, 'm'));
+    assert.match(change, /--dport 443/);
+    assert.doesNotMatch(change, new RegExp(webChain), 'the other policy\'s chain is left alone');
+    assert.doesNotMatch(change, new RegExp(TOP_CHAIN), 'no pod became isolated or free');
+    policies.remove(policy('a', 'client', {}));
+    await until('removal synced', async () => (iptables.restores.length === 4 ? true : undefined));
+    assert.match(iptables.restores[3]!, new RegExp(`^-X ${clientChain}$`, 'm'));
+    assert.match(iptables.restores[3]!, new RegExp(`^-X ${podChainName({ namespace: 'a', name: 'a2' }, 'ingress')}$`, 'm'));
+    assert.equal(iptables.chainSet.has(clientChain), false);
+    await handle.stop();
+  });
+
+  it('reports a failed first sync through synced and retries it in full', async () => {
+    const iptables = new FakeIptables();
+    iptables.failNext = 1;
+    iptables.chainSet.add('TSK-POL-OLD0000000000000');
+    const { handle } = setup(iptables);
+    await assert.rejects(handle.synced, (err: unknown) => err instanceof NetworkError && err.code === 'iptables-failed');
+    await until('the retry', async () => (iptables.restores.length === 1 ? true : undefined));
+    assert.match(iptables.restores[0]!, /^-X TSK-POL-OLD0000000000000$/m);
+    await handle.stop();
+  });
+
+  it('stops reacting to events once stopped', async () => {
+    const { iptables, policies, handle } = setup();
+    await handle.synced;
+    await handle.stop();
+    policies.set(policy('a', 'deny', { podSelector: {} }));
+    // The next sync would have come after coalesceMs; a later event round trip shows none did.
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(iptables.restores.length, 1);
+  });
+});
+
+describe('removeNetworkPolicyRules', () => {
+  it('removes the jumps (whatever bridge they name) and every policy chain, and nothing else', async () => {
+    const { iptables, policies, handle } = setup();
+    policies.set(policy('a', 'deny', { podSelector: {} }));
+    await handle.synced;
+    await until('policy synced', async () => (iptables.chainSet.size > 5 ? true : undefined));
+    await handle.stop();
+    iptables.chainSet.add('TSK-SERVICES');
+    iptables.jumps.push('-A FORWARD -j TSK-SERVICES');
+    await removeNetworkPolicyRules(iptables);
+    assert.deepEqual(iptables.jumps, ['-A FORWARD -j TSK-SERVICES']);
+    assert.deepEqual([...iptables.chainSet].sort(), ['FORWARD', 'INPUT', 'OUTPUT', 'TSK-SERVICES']);
+  });
+
+  it('reads quoted arguments of saved rules as one', () => {
+    assert.deepEqual(ruleArgs('-i tsk0 -m comment --comment "tsk network policy" -j TSK-NWPLCY'), ['-i', 'tsk0', '-m', 'comment', '--comment', 'tsk network policy', '-j', 'TSK-NWPLCY']);
+  });
+});
