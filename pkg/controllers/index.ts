@@ -9,6 +9,7 @@ import { endpointSliceController } from './endpointslice/controller.ts';
 import { endpointSliceMirroringController } from './endpointslice/mirroring.ts';
 import { endpointsController } from './endpoints/controller.ts';
 import { garbageCollector } from './garbagecollector/controller.ts';
+import { clusterDnsController } from './clusterdns/controller.ts';
 import { cronJobController } from './cronjob/controller.ts';
 import { jobController } from './job/controller.ts';
 import { namespaceController } from './namespace/controller.ts';
@@ -17,6 +18,7 @@ import { nodeLifecycleController } from './nodelifecycle/controller.ts';
 import { podGarbageCollector } from './podgc/controller.ts';
 import { taintEvictionController } from './nodelifecycle/tainteviction.ts';
 import { rootCaPublisher } from './namespacedefaults/rootca.ts';
+import { serviceLbController } from './servicelb/controller.ts';
 import { serviceAccountController } from './namespacedefaults/serviceaccounts.ts';
 import { ttlAfterFinishedController } from './ttlafterfinished/controller.ts';
 import { statefulSetController } from './statefulset/controller.ts';
@@ -45,4 +47,6 @@ export const builtinControllers: ControllerFactory[] = [
   nodeIpamController,
   nodeLifecycleController,
   taintEvictionController,
+  clusterDnsController,
+  serviceLbController,
 ];

@@ -29,6 +29,10 @@ export interface ControllerConfig {
   defaultUnreachableTolerationSeconds: number;
   /** PEM of the CA that signs the API server's certificate (kube-root-ca.crt). */
   rootCaPem: string;
+  /** --cluster-dns: the kube-dns Service's ClusterIP. */
+  clusterDns: string;
+  /** Controllers not to run, by name (--disable servicelb, --disable coredns). */
+  disabled: string[];
 }
 
 export interface ControllerContext {
@@ -101,7 +105,7 @@ export class ControllerManager {
     const informers = new InformerFactory(this.client);
     const clients = new Map<string, Client>();
     const timers: NodeJS.Timeout[] = [];
-    const controllers = this.factories.map((f) => f());
+    const controllers = this.factories.map((f) => f()).filter((c) => !this.config.disabled.includes(c.name));
     this.running = { controllers, informers, clients, timers };
     const pending: Promise<void>[] = [];
     const clientFor = (serviceAccount: string): Client => {

@@ -44,6 +44,11 @@ export function componentsSpec(config: ServerConfig, pki: ServerPki, apiUrl: str
         defaultNotReadyTolerationSeconds: config.defaultNotReadyTolerationSeconds,
         defaultUnreachableTolerationSeconds: config.defaultUnreachableTolerationSeconds,
         rootCaPem: pki.serverCa.certPem,
+        clusterDns: config.clusterDns,
+        disabled: [
+          ...(config.disable.includes('servicelb') ? ['service-lb-controller'] : []),
+          ...(config.disable.includes('coredns') ? ['cluster-dns-controller'] : []),
+        ],
       },
     },
     scheduler: config.disableScheduler ? undefined : { identity: pki.scheduler },

@@ -6,6 +6,12 @@ import { APPS, BATCH, CORE, DISCOVERY, eventsRule, EXTENSIONS, POLICY, READ, rul
 import { RBAC_GROUP, type PolicyRule } from './types.ts';
 
 export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
+  // tsk's own: the kube-dns Service and each node's DNS endpoint (pkg/controllers/clusterdns).
+  'cluster-dns-controller': [
+    rule(['list', 'watch'], [CORE], ['nodes']),
+    rule(['get', 'list', 'watch', 'create', 'patch'], [CORE], ['services', 'endpoints']),
+    rule(['get', 'list', 'watch', 'create', 'patch', 'delete'], [DISCOVERY], ['endpointslices']),
+  ],
   'clusterrole-aggregation-controller': [rule(['escalate', 'get', 'list', 'watch', 'update', 'patch'], [RBAC_GROUP], ['clusterroles'])],
   'cronjob-controller': [
     rule(['get', 'list', 'watch', 'update'], [BATCH], ['cronjobs']),
@@ -107,6 +113,12 @@ export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
   ],
   'resourcequota-controller': [rule(['list', 'watch'], ['*'], ['*']), rule(['update'], [CORE], ['resourcequotas/status']), eventsRule()],
   'root-ca-cert-publisher': [rule(['create', 'update'], [CORE], ['configmaps']), eventsRule()],
+  // tsk's ServiceLB (pkg/controllers/servicelb): LoadBalancer status from node addresses.
+  'service-lb-controller': [
+    rule(['list', 'watch'], [CORE], ['nodes', 'services']),
+    rule(['patch', 'update'], [CORE], ['services/status']),
+    eventsRule(),
+  ],
   'service-account-controller': [rule(['create'], [CORE], ['serviceaccounts']), eventsRule()],
   'service-controller': [
     rule(READ, [CORE], ['services']),

@@ -183,6 +183,14 @@ function systemRoles(): ClusterRole[] {
       rule(READ, [STORAGE], ['storageclasses']),
       rule(['get', 'list', 'watch', 'patch', 'update'], [CORE], ['persistentvolumeclaims']),
     ]),
+    // What each node's service proxy, DNS server, routes and NetworkPolicy enforcement read,
+    // under the kubelet's identity (k3s gives its agents the same through system:k3s-controller).
+    clusterRole('system:tsk-node-network', [
+      rule(['list', 'watch'], [CORE], ['services', 'endpoints', 'pods', 'namespaces']),
+      rule(READ, [CORE], ['nodes']),
+      rule(['list', 'watch'], [DISCOVERY], ['endpointslices']),
+      rule(['list', 'watch'], [NETWORKING], ['networkpolicies']),
+    ]),
     clusterRole('system:node-proxier', [
       rule(['list', 'watch'], [CORE], ['services', 'endpoints']),
       rule(READ, [CORE], ['nodes']),
@@ -246,6 +254,7 @@ export function bootstrapClusterRoleBindings(): ClusterRoleBinding[] {
     clusterBinding('system:tsk-simulator', [user('system:tsk-simulator')]),
     // Nodes get their permissions from the node authorizer; the binding exists without subjects.
     clusterBinding('system:node', []),
+    clusterBinding('system:tsk-node-network', [group('system:nodes')]),
     clusterBinding('system:service-account-issuer-discovery', [group('system:serviceaccounts')]),
     ...Object.keys(CONTROLLER_RULES).map((name) => clusterBinding(`${CONTROLLER_ROLE_PREFIX}${name}`, [kubeSystemSa(name)])),
   ];

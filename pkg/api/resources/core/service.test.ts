@@ -134,6 +134,27 @@ test('updates keep allocated values and refuse a new cluster IP', async () => {
   assert.equal(toNodePort.spec.ports[0].nodePort, 30000);
 });
 
+test('leaving LoadBalancer drops the fields only it may carry, unless the write set them', async () => {
+  const { strategy, lookup } = newStrategy();
+  const old = exposed('lb', { type: 'LoadBalancer' });
+  await create(strategy, old, lookup);
+  lookup.add('services', old);
+  assert.equal(old.spec.externalTrafficPolicy, 'Cluster');
+  assert.equal(old.spec.allocateLoadBalancerNodePorts, true);
+  const plain = structuredClone(old);
+  plain.spec.type = 'ClusterIP';
+  await strategy.prepareForUpdate!(plain, old, ctx({ lookup }));
+  assert.deepEqual(strategy.validateUpdate!(plain, old, ctx({ lookup })), []);
+  assert.equal(plain.spec.externalTrafficPolicy, undefined);
+  assert.equal(plain.spec.allocateLoadBalancerNodePorts, undefined);
+  assert.equal(plain.spec.ports[0].nodePort, undefined);
+  const insisting = structuredClone(old);
+  insisting.spec.type = 'ClusterIP';
+  insisting.spec.externalTrafficPolicy = 'Local';
+  await strategy.prepareForUpdate!(insisting, old, ctx({ lookup }));
+  assert.ok(messages(strategy.validateUpdate!(insisting, old, ctx({ lookup }))).some((m) => m.startsWith('spec.externalTrafficPolicy')));
+});
+
 test('validation messages for bad service specs', async () => {
   const { strategy, lookup } = newStrategy();
   const svc = exposed('bad', { type: 'Magic', sessionAffinity: 'Sticky', ports: [{ port: 0, name: 'a' }, { port: 80, name: 'a', protocol: 'HTTP' }] });

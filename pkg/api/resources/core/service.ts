@@ -154,6 +154,23 @@ function keepAllocated(spec: Obj, old: Obj): void {
   }
 }
 
+/**
+ * Kubernetes' dropTypeDependentFields: a type change clears the fields the new type may not
+ * carry, unless the write changed them itself (then validation speaks). Without it,
+ * `kubectl patch -p '{"spec":{"type":"ClusterIP"}}'` on a LoadBalancer would be refused for
+ * the externalTrafficPolicy the API server defaulted.
+ */
+function dropTypeDependentFields(spec: Obj, old: Obj): void {
+  if (spec.type === old.type) return;
+  const external = spec.type === 'NodePort' || spec.type === 'LoadBalancer' || list(spec.externalIPs).length > 0;
+  if (!external && spec.externalTrafficPolicy !== undefined && spec.externalTrafficPolicy === old.externalTrafficPolicy) delete spec.externalTrafficPolicy;
+  if (spec.type !== 'LoadBalancer') {
+    for (const field of ['healthCheckNodePort', 'allocateLoadBalancerNodePorts', 'loadBalancerClass']) {
+      if (spec[field] !== undefined && jsonEqual(spec[field], old[field])) delete spec[field];
+    }
+  }
+}
+
 /** Allocation errors found in prepare hooks are reported by validate (the hooks cannot fail). */
 const pendingErrors = new WeakMap<KObject, FieldError[]>();
 
@@ -171,6 +188,7 @@ export function serviceStrategy(allocator: ServiceAllocator): Strategy {
       separateStatus(obj, old, ctx);
       if (ctx.subresource !== '') return;
       keepAllocated(obj.spec ?? {}, old.spec ?? {});
+      dropTypeDependentFields(obj.spec ?? {}, old.spec ?? {});
       const spec = obj.spec as Obj;
       const gainsIP = old.spec?.type === 'ExternalName' && spec.type !== 'ExternalName' && !spec.clusterIP;
       defaultIPFamilies(spec, family);
