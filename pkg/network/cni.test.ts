@@ -26,7 +26,7 @@ describe('CNI config', () => {
     const bridge = list.plugins[0] as Plugin;
     assert.equal(bridge.bridge, 'tsk0');
     assert.equal(bridge.isGateway, true);
-    assert.equal(bridge.ipMasq, true);
+    assert.equal(bridge.ipMasq, false, 'the overlay masquerades only what leaves the cluster CIDR');
     assert.equal(bridge.hairpinMode, true);
     assert.equal('mtu' in bridge, false);
     assert.deepEqual(bridge.ipam, {
@@ -43,11 +43,11 @@ describe('CNI config', () => {
     assert.deepEqual(cniPaths('/var/lib/tsk/agent'), { confDir: '/var/lib/tsk/agent/etc/cni/net.d', ipamDataDir: '/var/lib/tsk/agent/cni/networks' });
   });
 
-  it('takes a bridge name, an MTU, no masquerading, and IPv6 ranges', () => {
-    const bridge = cniConfigList(options('v6', { podCidr: 'fd00:42:0:3::/64', bridgeName: 'tsk-n2', mtu: 1450, ipMasq: false })).plugins[0] as Plugin;
+  it('takes a bridge name, an MTU, the bridge plugin masquerading, and IPv6 ranges', () => {
+    const bridge = cniConfigList(options('v6', { podCidr: 'fd00:42:0:3::/64', bridgeName: 'tsk-n2', mtu: 1450, ipMasq: true })).plugins[0] as Plugin;
     assert.equal(bridge.bridge, 'tsk-n2');
     assert.equal(bridge.mtu, 1450);
-    assert.equal(bridge.ipMasq, false);
+    assert.equal(bridge.ipMasq, true);
     assert.deepEqual(bridge.ipam?.routes, [{ dst: '::/0' }]);
   });
 

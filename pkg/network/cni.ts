@@ -46,12 +46,16 @@ export interface CniConfigOptions {
   podCidr: string;
   ipamDataDir: string;
   bridgeName?: string;
-  /** Of the bridge and the pods' interfaces; default: the kernel's (1500). */
+  /**
+   * Of the bridge and the pods' interfaces: the overlay's (startNodeRoutes().mtu(): the
+   * interface's, less 50 for VXLAN); default: the kernel's (1500).
+   */
   mtu?: number;
   /**
-   * Masquerade traffic from pods to anything outside the podCIDR (default true). Issue 6's
-   * cross-node routing wants pod-to-pod traffic unmasqueraded: it will turn this off and
-   * masquerade only what leaves the cluster CIDR.
+   * Have the bridge plugin masquerade everything from pods to outside the podCIDR (default
+   * false): that would hide pods' addresses from pods of other nodes too. The overlay's
+   * masquerade (masquerade.ts) rewrites only what leaves the cluster CIDR. True only where
+   * nothing else masquerades (--flannel-backend none with this conflist kept).
    */
   ipMasq?: boolean;
 }
@@ -90,7 +94,7 @@ export function cniConfigList(options: CniConfigOptions): CniConfigList {
         bridge,
         // The bridge holds the range's gateway address, so the host reaches its pods directly.
         isGateway: true,
-        ipMasq: options.ipMasq ?? true,
+        ipMasq: options.ipMasq ?? false,
         // A pod reaching itself through a Service's address comes back over its own port.
         hairpinMode: true,
         ...(options.mtu !== undefined ? { mtu: options.mtu } : {}),
