@@ -30,6 +30,16 @@ function formErr(raw: Buffer): Buffer | undefined {
   return packet.encode({ type: 'response', id: raw.readUInt16BE(0), flags: RCODE.FORMERR });
 }
 
+/** One line on why a bind failed, for the errors an operator meets. */
+function why(err: NodeJS.ErrnoException): string {
+  switch (err.code) {
+    case 'EADDRNOTAVAIL': return 'the address is not on this host (EADDRNOTAVAIL)';
+    case 'EADDRINUSE': return 'the port is taken (EADDRINUSE)';
+    case 'EACCES': return 'ports below 1024 need root or CAP_NET_BIND_SERVICE (EACCES)';
+    default: return err.message;
+  }
+}
+
 function udpLimit(query: Packet): number {
   const opt = query.additionals?.find((a) => a.type === 'OPT');
   const size = opt && 'udpPayloadSize' in opt ? opt.udpPayloadSize : MIN_UDP;
@@ -49,12 +59,14 @@ export class DnsServer {
     const { host } = this.options;
     for (let attempt = 0; ; attempt++) {
       const udp = dgram.createSocket({ type: net.isIPv6(host) ? 'udp6' : 'udp4' });
+      let proto = 'udp';
       try {
         await new Promise<void>((resolve, reject) => {
           udp.once('error', reject);
           udp.bind(this.options.port, host, () => { udp.off('error', reject); resolve(); });
         });
         const port = udp.address().port;
+        proto = 'tcp';
         const tcp = net.createServer((c) => this.serveTcp(c));
         await new Promise<void>((resolve, reject) => {
           tcp.once('error', reject);
@@ -69,7 +81,8 @@ export class DnsServer {
         udp.close();
         // The free UDP port may be taken for TCP: pick another, but only when we chose the port.
         if (this.options.port !== 0 || attempt >= 5) {
-          throw new DnsError('listen-failed', `cannot serve DNS on ${host}:${this.options.port}: ${(err as Error).message}`, { cause: err });
+          const where = net.isIPv6(host) ? `[${host}]:${this.options.port}` : `${host}:${this.options.port}`;
+          throw new DnsError('listen-failed', `cannot serve DNS on ${where}/${proto}: ${why(err as NodeJS.ErrnoException)}`, { cause: err });
         }
       }
     }

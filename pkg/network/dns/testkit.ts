@@ -96,9 +96,9 @@ export async function fakeUpstream(answer: (q: Packet, proto: 'udp' | 'tcp') => 
 export const dataOf = (a: packet.Answer): unknown => (a as { data?: unknown }).data;
 export const ttlOf = (a: packet.Answer): number | undefined => (a as { ttl?: number }).ttl;
 
-export interface QueryOptions { proto?: 'udp' | 'tcp'; edns?: number; id?: number; dnssecOk?: boolean }
+export interface QueryOptions { proto?: 'udp' | 'tcp'; edns?: number; id?: number; dnssecOk?: boolean; /** IPv4, default 127.0.0.1. */ host?: string }
 
-/** One query to a DNS server on 127.0.0.1, decoded. */
+/** One query to a DNS server (on 127.0.0.1 unless told), decoded. */
 export function query(port: number, name: string, type: RecordType | 'ANY', opts: QueryOptions = {}): Promise<packet.DecodedPacket & { rcode?: string }> {
   const msg = packet.encode({
     type: 'query', id: opts.id ?? 4242, flags: packet.RECURSION_DESIRED,
@@ -109,7 +109,7 @@ export function query(port: number, name: string, type: RecordType | 'ANY', opts
     const timer = setTimeout(() => { cleanup(); reject(new Error(`no answer for ${name} ${type}`)); }, 5000);
     let cleanup = () => clearTimeout(timer);
     if (opts.proto === 'tcp') {
-      const c = net.connect(port, '127.0.0.1');
+      const c = net.connect(port, opts.host ?? '127.0.0.1');
       cleanup = () => { clearTimeout(timer); c.destroy(); };
       c.on('error', (e) => { cleanup(); reject(e); });
       c.on('data', frameReader((m) => { cleanup(); resolve(packet.decode(m)); }));
@@ -118,7 +118,7 @@ export function query(port: number, name: string, type: RecordType | 'ANY', opts
       const s = dgram.createSocket('udp4');
       cleanup = () => { clearTimeout(timer); s.close(); };
       s.on('message', (m) => { cleanup(); resolve(packet.decode(m)); });
-      s.send(msg, port, '127.0.0.1');
+      s.send(msg, port, opts.host ?? '127.0.0.1');
     }
   });
 }
