@@ -28,6 +28,8 @@ describe('forwarding names outside the cluster', () => {
         ednsSeen.push(`${opt?.udpPayloadSize} ${opt?.flag_do}`);
       }
       if (name === 'missing.example') return { flags: 3, authorities: [SOA] };
+      // A server from before EDNS.
+      if (name === 'old.example' && q.additionals?.some((a) => a.type === 'OPT')) return { flags: 1 };
       if (name === 'big.example' && proto === 'udp') return { flags: 1 << 9 };
       if (name === 'big.example') return { answers: Array.from({ length: 40 }, (_, i) => ({ type: 'A', name, ttl: 60, data: `192.0.2.${i}` })) };
       return { flags: 0, answers: [{ type: 'A', name, ttl: 30, data: '192.0.2.1' }] };
@@ -101,6 +103,13 @@ describe('forwarding names outside the cluster', () => {
     const opt = withDo.additionals?.find((a) => a.type === 'OPT') as { flag_do?: boolean } | undefined;
     assert.equal(opt?.flag_do, true);
     assert.deepEqual(withDo.answers?.map((a) => dataOf(a)), ['192.0.2.1']);
+  });
+
+  it('asks again without EDNS when the upstream answers FORMERR to it', async () => {
+    const res = await query(port, 'old.example', 'A');
+    assert.equal(res.rcode, 'NOERROR');
+    assert.deepEqual(res.answers?.map((a) => dataOf(a)), ['192.0.2.1']);
+    assert.deepEqual(upstream.seen.filter((s) => s.startsWith('old.example')), ['old.example A udp', 'old.example A udp']);
   });
 
   it('answers SERVFAIL when no upstream answers', async () => {

@@ -44,6 +44,10 @@ export interface ForwardBits {
 
 /** The EDNS payload size asked of upstreams (the DNS flag day 2020 value: no IP fragmentation). */
 const UPSTREAM_PAYLOAD = 1232;
+const FORMERR = 1;
+
+/** One query as sent: the client's bits, with or without an OPT record. */
+type Sent = ForwardBits & { edns: boolean };
 
 export class Forwarder {
   readonly upstreams: Upstream[];
@@ -95,8 +99,14 @@ export class Forwarder {
       const at = (this.preferred + i) % this.upstreams.length;
       const up = this.upstreams[at]!;
       try {
-        const udp = await this.udp(up, q, bits);
-        const res = (udp.flags ?? 0) & packet.TRUNCATED_RESPONSE ? await this.tcp(up, q, bits) : udp;
+        let sent: Sent = { ...bits, edns: true };
+        let udp = await this.udp(up, q, sent);
+        // A server from before EDNS answers FORMERR to the OPT record: ask again without one (RFC 6891 7).
+        if (((udp.flags ?? 0) & 0xf) === FORMERR) {
+          sent = { ...bits, edns: false };
+          udp = await this.udp(up, q, sent);
+        }
+        const res = (udp.flags ?? 0) & packet.TRUNCATED_RESPONSE ? await this.tcp(up, q, sent) : udp;
         this.preferred = at;
         return res;
       } catch (err) {
@@ -106,10 +116,10 @@ export class Forwarder {
     throw last!;
   }
 
-  private query(id: number, q: Question, bits: ForwardBits): Buffer {
-    const flags = packet.RECURSION_DESIRED | (bits.checkingDisabled ? packet.CHECKING_DISABLED : 0);
-    const opt = { type: 'OPT', name: '.', udpPayloadSize: UPSTREAM_PAYLOAD, flags: bits.dnssecOk ? packet.DNSSEC_OK : 0, options: [] };
-    return packet.encode({ type: 'query', id, flags, questions: [q], additionals: [opt as unknown as Answer] });
+  private query(id: number, q: Question, sent: Sent): Buffer {
+    const flags = packet.RECURSION_DESIRED | (sent.checkingDisabled ? packet.CHECKING_DISABLED : 0);
+    const opt = { type: 'OPT', name: '.', udpPayloadSize: UPSTREAM_PAYLOAD, flags: sent.dnssecOk ? packet.DNSSEC_OK : 0, options: [] };
+    return packet.encode({ type: 'query', id, flags, questions: [q], additionals: sent.edns ? [opt as unknown as Answer] : [] });
   }
 
   private allocId(): number {
@@ -143,7 +153,7 @@ export class Forwarder {
     return s;
   }
 
-  private udp(up: Upstream, q: Question, bits: ForwardBits): Promise<Packet> {
+  private udp(up: Upstream, q: Question, sent: Sent): Promise<Packet> {
     const id = this.allocId();
     const sock = this.socket(net.isIPv6(up.host) ? 6 : 4);
     this.sent++;
@@ -154,13 +164,13 @@ export class Forwarder {
       }, this.timeoutMs);
       const done = <T>(fn: (v: T) => void) => (v: T) => { clearTimeout(timer); fn(v); };
       this.pending.set(id, { resolve: done(resolve), reject: done(reject), name: q.name.toLowerCase() });
-      sock.send(this.query(id, q, bits), up.port, up.host, (err) => {
+      sock.send(this.query(id, q, sent), up.port, up.host, (err) => {
         if (err && this.pending.delete(id)) done(reject)(new DnsError('upstream-failed', `sending to ${up.host}:${up.port}: ${err.message}`, { cause: err }));
       });
     });
   }
 
-  private tcp(up: Upstream, q: Question, bits: ForwardBits): Promise<Packet> {
+  private tcp(up: Upstream, q: Question, sent: Sent): Promise<Packet> {
     const id = this.allocId();
     this.sent++;
     return new Promise<Packet>((resolve, reject) => {
@@ -183,7 +193,7 @@ export class Forwarder {
           fail(err as Error);
         }
       }));
-      conn.write(frame(this.query(id, q, bits)));
+      conn.write(frame(this.query(id, q, sent)));
     });
   }
 }
