@@ -17,7 +17,7 @@ import type { Source } from '../dns/records.ts';
 import { NetworkError } from '../errors.ts';
 import { ensureJumps, proxyChainsIn, type ProxyIptables } from './jumps.ts';
 import { servicePorts } from './model.ts';
-import { renderRules, type Chains } from './rules.ts';
+import { renderRules, type Chains, type RenderCache } from './rules.ts';
 
 const log = logger('proxy');
 
@@ -77,8 +77,9 @@ class Proxier implements ServiceProxy {
   private rejectSynced!: (err: Error) => void;
   private readonly family: 4 | 6;
   private readonly debounceMs: number;
-  /** What iptables holds, as last written: chain → its rules joined. */
-  private written: Record<ProxyTable, Map<string, string>> = { nat: new Map(), filter: new Map() };
+  /** What iptables holds, as last written: chain → its rules. */
+  private written: Record<ProxyTable, Chains> = { nat: new Map(), filter: new Map() };
+  private readonly cache: RenderCache = new Map();
   private needFull = true;
   private generation = 0;
   private syncedGeneration = -1;
@@ -188,7 +189,7 @@ class Proxier implements ServiceProxy {
       family: this.family,
       serveLoadBalancerIPs: options.serveLoadBalancerIPs ?? true,
     });
-    const desired = renderRules(ports, { clusterCidr: options.clusterCidr, family: this.family });
+    const desired = renderRules(ports, { clusterCidr: options.clusterCidr, family: this.family }, this.cache);
     let changed = 0;
     // nat first: a Service that gains endpoints is DNATed before its REJECT goes.
     for (const table of TABLES) changed += await this.syncTable(table, desired[table], full);
@@ -197,11 +198,10 @@ class Proxier implements ServiceProxy {
   }
 
   private async syncTable(table: ProxyTable, chains: Chains, full: boolean): Promise<number> {
-    const wanted = new Map([...chains].map(([name, rules]) => [name, rules.join('\n')]));
     const previous = this.written[table];
     const existing = full ? proxyChainsIn(await this.options.iptables.save(table), table) : [...previous.keys()];
-    const gone = existing.filter((name) => !wanted.has(name));
-    const write = [...wanted.keys()].filter((name) => full || previous.get(name) !== wanted.get(name));
+    const gone = existing.filter((name) => !chains.has(name));
+    const write = [...chains.keys()].filter((name) => full || !sameRules(previous.get(name), chains.get(name)!));
     if (write.length + gone.length === 0) return 0;
     const lines = [
       ...[...write, ...gone].map((name) => `:${name} - [0:0]`),
@@ -209,9 +209,14 @@ class Proxier implements ServiceProxy {
       ...gone.map((name) => `-X ${name}`),
     ];
     await this.options.iptables.restore(table, lines.join('\n'));
-    this.written[table] = wanted;
+    this.written[table] = chains;
     return write.length + gone.length;
   }
+}
+
+/** Unchanged service ports' chains are the very arrays written last time (see RenderCache). */
+function sameRules(before: string[] | undefined, now: string[]): boolean {
+  return before === now || (before !== undefined && before.length === now.length && before.every((rule, i) => rule === now[i]));
 }
 
 /** Starts syncing at once; await `synced` for the first full sync. */

@@ -6,7 +6,7 @@ import { Iptables } from '../iptables.ts';
 import { cniMissing, Netns } from '../testkit.ts';
 import { chainName } from './chains.ts';
 import { servicePorts, type ModelOptions } from './model.ts';
-import { probability, renderRules, restoreText, type RuleSet } from './rules.ts';
+import { probability, renderRules, restoreText, type RenderCache, type RuleSet } from './rules.ts';
 
 const NODE = 'node-a';
 const model: ModelOptions = { nodeName: NODE, family: 4, serveLoadBalancerIPs: true };
@@ -183,6 +183,21 @@ describe('renderRules', () => {
     const after = rules([web(), other], [webSlice(ep('10.42.0.5')), otherSlice]);
     const diff = (a: RuleSet, b: RuleSet) => [...new Set([...a.nat.keys(), ...b.nat.keys()])].filter((c) => a.nat.get(c)?.join() !== b.nat.get(c)?.join());
     assert.deepEqual(diff(before, after).sort(), [SVC, sep('10.42.0.6')].sort());
+  });
+
+  it('renders again only the service ports that changed when given a cache, and forgets the others', () => {
+    const other = service('default', 'api', { clusterIP: '10.43.0.11', ports: [{ name: 'http', port: 80 }] });
+    const otherSlice = endpointSlice('default', 'api', [ep('10.42.0.9')], [{ name: 'http', port: 8080 }]);
+    const cache: RenderCache = new Map();
+    const render = (slices: KObject[], services = [web(), other]) => renderRules(servicePorts(services, slices, model), { clusterCidr: '10.42.0.0/16', family: 4 }, cache);
+    const first = render([webSlice(ep('10.42.0.5'), ep('10.42.0.6')), otherSlice]);
+    const second = render([webSlice(ep('10.42.0.5')), otherSlice]);
+    const API = chainName('SVC', 'default/api:http', 'TCP');
+    assert.equal(second.nat.get(API), first.nat.get(API), 'the same array: not rendered again');
+    assert.notEqual(second.nat.get(SVC), first.nat.get(SVC));
+    assert.deepEqual(second, rules([web(), other], [webSlice(ep('10.42.0.5')), otherSlice]));
+    render([otherSlice], [other]);
+    assert.equal(cache.size, 1);
   });
 });
 

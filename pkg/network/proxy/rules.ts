@@ -117,7 +117,8 @@ function balance(nat: Chains, chain: string, sp: ServicePort, endpoints: Endpoin
   });
 }
 
-function servicePortRules(set: RuleSet, sp: ServicePort, options: RuleOptions): void {
+function servicePortRules(sp: ServicePort, options: RuleOptions): RuleSet {
+  const set: RuleSet = { nat: new Map(), filter: new Map() };
   const { nat, filter } = set;
   const { family } = options;
   const proto = sp.protocol.toLowerCase();
@@ -181,11 +182,43 @@ function servicePortRules(set: RuleSet, sp: ServicePort, options: RuleOptions): 
     const affinity = sp.affinitySeconds !== undefined ? ` -m recent --name ${sep} --set` : '';
     add(nat, sep, `${comment(sp.id)} ${match}${affinity} -j DNAT --to-destination ${endpointAddress(e, family)}`);
   }
+  return set;
 }
 
-export function renderRules(ports: ServicePort[], options: RuleOptions): RuleSet {
+/**
+ * Rendered service ports by their content. A sync renders only the ports that changed; the
+ * others' chains come back as the same arrays, which the proxier compares by reference.
+ */
+export type RenderCache = Map<string, RuleSet>;
+
+const TOP = new Set<string>([SERVICES, NODEPORTS, POSTROUTING, MARK_MASQ, EXTERNAL_SERVICES, FORWARD]);
+
+/** Appends a service port's rules to the shared chains, and takes its own chains as they are. */
+function merge(into: RuleSet, part: RuleSet): void {
+  for (const table of ['nat', 'filter'] as const) {
+    for (const [chain, rules] of part[table]) {
+      if (TOP.has(chain)) into[table].get(chain)!.push(...rules);
+      else into[table].set(chain, rules);
+    }
+  }
+}
+
+/** `cache` (kept by the caller across calls with the same options) ends up holding exactly `ports`. */
+export function renderRules(ports: ServicePort[], options: RuleOptions, cache?: RenderCache): RuleSet {
   const set = baseChains();
-  for (const sp of ports) servicePortRules(set, sp, options);
+  const used = new Set<string>();
+  for (const sp of ports) {
+    if (!cache) {
+      merge(set, servicePortRules(sp, options));
+      continue;
+    }
+    const key = JSON.stringify(sp);
+    used.add(key);
+    let part = cache.get(key);
+    if (!part) cache.set(key, (part = servicePortRules(sp, options)));
+    merge(set, part);
+  }
+  if (cache) for (const key of cache.keys()) if (!used.has(key)) cache.delete(key);
   // Last: NodePorts are any local address's port, so every virtual IP must be matched before.
   const loopback = options.family === 4 ? '127.0.0.0/8' : '::1/128';
   add(set.nat, SERVICES, `${comment('tsk service nodeports; NOTE: this must be the last rule in this chain')} -m addrtype --dst-type LOCAL ! -d ${loopback} -j ${NODEPORTS}`);
