@@ -1,20 +1,15 @@
 /**
- * The cluster's DNS records, derived from Services, EndpointSlices and Pods as the Kubernetes
- * DNS specification lays them out (CoreDNS's kubernetes plugin is the reference):
- *   svc.ns.svc.zone            A/AAAA: the ClusterIPs; headless: the ready endpoints' addresses (no
- *                              ready endpoint: the name does not exist, NXDOMAIN as the spec says)
- *   ep.svc.ns.svc.zone         an endpoint by its hostname, or by its dashed address (10-42-0-5)
- *   _port._proto.svc.ns.svc.zone  SRV per named port, target the Service (headless: each endpoint)
- *   svc.ns.svc.zone SRV        every port, named or not, as CoreDNS answers the bare name;
- *                              ep.svc.ns.svc.zone SRV: that endpoint's ports
- *   host.sub.ns.svc.zone       a pod with spec.hostname and spec.subdomain naming a headless Service
- *   ExternalName               CNAME (an IP address as externalName gives nothing, as in CoreDNS)
- * Any change only marks the index stale; it is rebuilt on the next lookup, so a burst of
- * informer events costs one rebuild.
+ * The cluster's DNS records, kept per Service (servicerecords.ts builds one Service's part).
+ * Informer events only file the object and mark its Service dirty; the next lookup rebuilds
+ * the dirty Services' parts and swaps them in, so a burst of events costs one pass and a change
+ * costs that Service's endpoints, not the cluster's. Pods matter only with spec.hostname and
+ * spec.subdomain: the status churn of other pods touches nothing.
  */
-import net from 'node:net';
 import type { KObject } from '../../api/types.ts';
-import { canonicalIp, dashedIp, normalize } from './names.ts';
+import { canonicalIp, normalize } from './names.ts';
+import { serviceRecords, type NameRecords, type ServicePart } from './servicerecords.ts';
+
+export type { NameRecords, SrvRecord } from './servicerecords.ts';
 
 /** What the index reads; pkg/client's Informer has this shape, tests pass fakes. */
 export interface Source<T> {
@@ -36,222 +31,161 @@ export interface ClusterSources {
   namespaces?: Source<KObject>;
 }
 
-export interface SrvRecord { port: number; target: string }
-
-export interface NameRecords {
-  a: string[];
-  aaaa: string[];
-  srv: SrvRecord[];
-  cname?: string;
-}
-
-interface Built {
-  names: Map<string, NameRecords>;
-  /** Every name that owns records, and every name above one up to the zone (empty non-terminals). */
-  exists: Set<string>;
-  ptr: Map<string, string[]>;
-  /** Namespaces from the namespaces source, or undefined without one. */
-  namespaces: Set<string> | undefined;
-}
-
-type Obj = Record<string, any>;
 const SERVICE_NAME_LABEL = 'kubernetes.io/service-name';
+type Obj = Record<string, any>;
+/** Objects filed per Service key ("ns/name"), each by its own name. */
+type Filed = Map<string, Map<string, Obj>>;
+
+const sliceKey = (s: Obj) => {
+  const svc = s.metadata?.labels?.[SERVICE_NAME_LABEL];
+  return svc && s.addressType !== 'FQDN' ? `${s.metadata.namespace}/${svc}` : undefined;
+};
+const podKey = (p: Obj) => (p.spec?.hostname && p.spec?.subdomain ? `${p.metadata.namespace}/${p.spec.subdomain}` : undefined);
+
+function file(into: Filed, key: string | undefined, obj: Obj, keep: boolean): void {
+  if (!key) return;
+  let m = into.get(key);
+  if (keep) {
+    if (!m) into.set(key, (m = new Map()));
+    m.set(obj.metadata.name, obj);
+  } else if (m?.delete(obj.metadata.name) && m.size === 0) {
+    into.delete(key);
+  }
+}
 
 export class RecordIndex {
-  private built: Built | undefined;
-  /** How many times the records were rebuilt (tests check that a burst of events costs one). */
+  readonly zone: string;
+  /** Lookups that had changes to apply (a burst of events costs one). */
   rebuilds = 0;
+  /** Service parts rebuilt in all (a change costs the Services it touches). */
+  partsBuilt = 0;
   /** Unix seconds of the last change seen: the zone's SOA serial, as CoreDNS's. */
   modified: number;
-  readonly zone: string;
 
-  constructor(private readonly sources: ClusterSources, zone: string, options: { now?: () => number } = {}) {
+  private readonly services = new Map<string, Obj>();
+  private readonly slices: Filed = new Map();
+  private readonly pods: Filed = new Map();
+  private readonly namespaces: Set<string> | undefined;
+  /** Services per namespace, for namespace nodes without a namespaces source. */
+  private readonly perNamespace = new Map<string, number>();
+  private readonly dirty = new Set<string>();
+  private readonly parts = new Map<string, ServicePart>();
+  private readonly names = new Map<string, NameRecords>();
+  private readonly nodes = new Set<string>();
+  private readonly ptrs = new Map<string, Set<string>>();
+  private readonly now: () => number;
+
+  constructor(sources: ClusterSources, zone: string, options: { now?: () => number } = {}) {
     this.zone = normalize(zone);
-    const now = options.now ?? Date.now;
-    this.modified = Math.floor(now() / 1000);
-    const stale = () => {
-      this.built = undefined;
-      this.modified = Math.floor(now() / 1000);
+    this.now = options.now ?? Date.now;
+    this.modified = Math.floor(this.now() / 1000);
+    const svc = (o: Obj, keep: boolean) => {
+      const key = `${o.metadata.namespace}/${o.metadata.name}`;
+      const had = this.services.has(key);
+      if (keep) this.services.set(key, o);
+      else this.services.delete(key);
+      if (had !== keep) this.perNamespace.set(o.metadata.namespace, (this.perNamespace.get(o.metadata.namespace) ?? 0) + (keep ? 1 : -1));
+      this.touch(key);
     };
-    for (const s of [sources.services, sources.endpointSlices, sources.pods, ...(sources.namespaces ? [sources.namespaces] : [])]) {
-      s.onAdd(stale);
-      s.onUpdate(stale);
-      s.onDelete(stale);
+    const filed = (into: Filed, keyOf: (o: Obj) => string | undefined) => (o: Obj, keep: boolean) => {
+      const key = keyOf(o);
+      file(into, key, o, keep);
+      if (key) this.touch(key);
+    };
+    const slice = filed(this.slices, sliceKey);
+    const pod = filed(this.pods, podKey);
+    watch(sources.services, svc);
+    watch(sources.endpointSlices, slice);
+    watch(sources.pods, pod);
+    if (sources.namespaces) {
+      const set = (this.namespaces = new Set());
+      watch(sources.namespaces, (o, keep) => {
+        if (keep) set.add(o.metadata.name);
+        else set.delete(o.metadata.name);
+        this.touch(undefined);
+      });
     }
   }
 
   /** The records a name owns, or undefined. `name` is normalized (lower case, no trailing dot). */
   lookup(name: string): NameRecords | undefined {
-    return this.current().names.get(name);
+    this.refresh();
+    return this.names.get(name);
   }
 
   /** True when the name exists in the zone (with or without records of any type). */
   exists(name: string): boolean {
-    return this.current().exists.has(name);
+    this.refresh();
+    if (this.nodes.has(name) || name === this.zone || name === `svc.${this.zone}` || name === `pod.${this.zone}`) return true;
+    const suffix = `.svc.${this.zone}`;
+    const ns = name.endsWith(suffix) ? name.slice(0, -suffix.length) : '';
+    if (!ns || ns.includes('.')) return false;
+    // A namespace holding a Service exists even before the namespaces source has caught up.
+    return (this.perNamespace.get(ns) ?? 0) > 0 || (this.namespaces?.has(ns) ?? false);
   }
 
   /** Names for an address: a Service's ClusterIP, an endpoint, a pod with hostname and subdomain. */
   ptr(ip: string): string[] {
-    return this.current().ptr.get(canonicalIp(ip)) ?? [];
+    this.refresh();
+    return [...(this.ptrs.get(canonicalIp(ip)) ?? [])];
   }
 
   /** Whether `a-b-c-d.<ns>.pod.zone` may answer: the namespace exists (always true without a namespaces source). */
   podNamespace(ns: string): boolean {
-    return this.current().namespaces?.has(ns) ?? true;
+    return this.namespaces?.has(ns) ?? true;
   }
 
-  private current(): Built {
-    if (!this.built) {
-      this.built = build(this.sources, this.zone);
-      this.rebuilds++;
-    }
-    return this.built;
-  }
-}
-
-class Builder {
-  readonly names = new Map<string, { a: Set<string>; aaaa: Set<string>; srv: Map<string, SrvRecord>; cname?: string }>();
-  readonly exists = new Set<string>();
-  readonly ptrs = new Map<string, Set<string>>();
-
-  constructor(private readonly zone: string) {
-    for (const n of [zone, `svc.${zone}`, `pod.${zone}`]) this.exists.add(n);
+  private touch(key: string | undefined): void {
+    if (key) this.dirty.add(key);
+    this.modified = Math.floor(this.now() / 1000);
   }
 
-  /** Makes the name exist (a headless Service with no ready endpoint answers NODATA, not NXDOMAIN). */
-  entry(name: string) {
-    let e = this.names.get(name);
-    if (!e) {
-      e = { a: new Set(), aaaa: new Set(), srv: new Map() };
-      this.names.set(name, e);
-      for (let n = name; n.length > this.zone.length && !this.exists.has(n); n = n.slice(n.indexOf('.') + 1)) this.exists.add(n);
-    }
-    return e;
-  }
-
-  address(name: string, ip: string): void {
-    const e = this.entry(name);
-    if (net.isIPv4(ip)) e.a.add(ip);
-    else if (net.isIPv6(ip)) e.aaaa.add(canonicalIp(ip));
-  }
-
-  srv(name: string, port: number, target: string): void {
-    this.entry(name).srv.set(`${port} ${target}`, { port, target });
-  }
-
-  cname(name: string, target: string): void {
-    this.entry(name).cname = target.toLowerCase().replace(/\.$/, '');
-  }
-
-  /** A name that exists without records of its own (a namespace: NODATA, not NXDOMAIN). */
-  node(name: string): void {
-    this.exists.add(name);
-  }
-
-  ptr(ip: string, name: string): void {
-    const key = canonicalIp(ip);
-    if (!this.ptrs.has(key)) this.ptrs.set(key, new Set());
-    this.ptrs.get(key)!.add(name);
-  }
-
-  done(namespaces: Set<string> | undefined): Built {
-    const names = new Map<string, NameRecords>();
-    for (const [n, e] of this.names) {
-      names.set(n, { a: [...e.a], aaaa: [...e.aaaa], srv: [...e.srv.values()], ...(e.cname ? { cname: e.cname } : {}) });
-    }
-    const ptr = new Map<string, string[]>();
-    for (const [ip, set] of this.ptrs) ptr.set(ip, [...set]);
-    return { names, exists: this.exists, ptr, namespaces };
-  }
-}
-
-function clusterIps(spec: Obj): string[] {
-  const ips: string[] = spec.clusterIPs?.length ? spec.clusterIPs : spec.clusterIP ? [spec.clusterIP] : [];
-  return ips.filter((ip) => ip && ip !== 'None');
-}
-
-function podReady(pod: Obj): boolean {
-  return (pod.status?.conditions ?? []).some((c: Obj) => c.type === 'Ready' && c.status === 'True');
-}
-
-const proto = (p: Obj) => String(p.protocol ?? 'TCP').toLowerCase();
-const portName = (p: Obj, base: string) => `_${String(p.name).toLowerCase()}._${proto(p)}.${base}`;
-
-function build(sources: ClusterSources, zone: string): Built {
-  const b = new Builder(zone);
-  const namespaces = sources.namespaces ? new Set(sources.namespaces.list().map((n) => n.metadata.name as string)) : undefined;
-  for (const ns of namespaces ?? []) b.node(`${ns}.svc.${zone}`.toLowerCase());
-  const slices = new Map<string, Obj[]>();
-  for (const slice of sources.endpointSlices.list() as Obj[]) {
-    const svc = slice.metadata?.labels?.[SERVICE_NAME_LABEL];
-    if (!svc || slice.addressType === 'FQDN') continue;
-    const key = `${slice.metadata.namespace}/${svc}`;
-    if (!slices.has(key)) slices.set(key, []);
-    slices.get(key)!.push(slice);
-  }
-  const headless = new Map<string, Obj>();
-  for (const svc of sources.services.list() as Obj[]) {
-    const ns: string = svc.metadata.namespace;
-    const name: string = svc.metadata.name;
-    const spec: Obj = svc.spec ?? {};
-    const base = `${name}.${ns}.svc.${zone}`.toLowerCase();
-    if (!namespaces) b.node(`${ns}.svc.${zone}`.toLowerCase());
-    if (spec.type === 'ExternalName') {
-      if (spec.externalName && !net.isIP(spec.externalName)) b.cname(base, spec.externalName);
-      continue;
-    }
-    const noVip = spec.clusterIP === 'None';
-    if (noVip) {
-      headless.set(`${ns}/${name}`, svc);
-    } else {
-      const ips = clusterIps(spec);
-      // The API server allocates the ClusterIP on create: a Service without one is not served yet.
-      if (ips.length === 0) continue;
-      for (const ip of ips) {
-        b.address(base, ip);
-        b.ptr(ip, base);
+  private refresh(): void {
+    if (this.dirty.size === 0) return;
+    this.rebuilds++;
+    for (const key of this.dirty) {
+      const old = this.parts.get(key);
+      if (old) this.remove(old);
+      const svc = this.services.get(key);
+      if (!svc) {
+        this.parts.delete(key);
+        continue;
       }
-      for (const p of spec.ports ?? []) {
-        b.srv(base, p.port, base);
-        if (p.name) b.srv(portName(p, base), p.port, base);
-      }
+      const part = serviceRecords(svc, this.slices.get(key)?.values() ?? [], this.pods.get(key)?.values() ?? [], this.zone);
+      this.partsBuilt++;
+      this.parts.set(key, part);
+      this.add(part);
     }
-    for (const slice of slices.get(`${ns}/${name}`) ?? []) {
-      // A slice port without a number stands for "all ports" (a Service without selector may say so): no SRV.
-      const ports = ((slice.ports ?? []) as Obj[]).filter((p) => p.port);
-      for (const ep of slice.endpoints ?? []) {
-        // An unset ready condition counts as ready, as the EndpointSlice API says.
-        if (ep.conditions?.ready === false && !spec.publishNotReadyAddresses) continue;
-        for (const ip of ep.addresses ?? []) {
-          const epName = `${(ep.hostname ?? dashedIp(canonicalIp(ip))).toLowerCase()}.${base}`;
-          b.address(epName, ip);
-          b.ptr(ip, epName);
-          for (const p of ports) b.srv(epName, p.port, epName);
-          if (!noVip) continue;
-          b.address(base, ip);
-          for (const p of ports) {
-            b.srv(base, p.port, epName);
-            if (p.name) b.srv(portName(p, base), p.port, epName);
-          }
-        }
-      }
+    this.dirty.clear();
+  }
+
+  private add(part: ServicePart): void {
+    for (const [n, r] of part.names) this.names.set(n, r);
+    for (const n of part.nodes) this.nodes.add(n);
+    for (const [ip, n] of part.ptrs) {
+      let set = this.ptrs.get(ip);
+      if (!set) this.ptrs.set(ip, (set = new Set()));
+      set.add(n);
     }
   }
-  // A pod names itself host.sub.ns.svc.zone when a headless Service called `sub` exists; the
-  // EndpointSlice controller gives the same name as the endpoint's hostname, but only once the
-  // slice is written, and the pod may be outside the Service's selector.
-  for (const pod of sources.pods.list() as Obj[]) {
-    const { hostname, subdomain } = pod.spec ?? {};
-    if (!hostname || !subdomain) continue;
-    const svc = headless.get(`${pod.metadata.namespace}/${subdomain}`);
-    if (!svc || (!podReady(pod) && !svc.spec?.publishNotReadyAddresses)) continue;
-    const ips: string[] = (pod.status?.podIPs ?? []).map((p: Obj) => p.ip).filter(Boolean);
-    if (ips.length === 0 && pod.status?.podIP) ips.push(pod.status.podIP);
-    const name = `${hostname}.${subdomain}.${pod.metadata.namespace}.svc.${zone}`.toLowerCase();
-    for (const ip of ips) {
-      b.address(name, ip);
-      b.ptr(ip, name);
+
+  private remove(part: ServicePart): void {
+    for (const n of part.names.keys()) this.names.delete(n);
+    for (const n of part.nodes) this.nodes.delete(n);
+    for (const [ip, n] of part.ptrs) {
+      const set = this.ptrs.get(ip);
+      if (set?.delete(n) && set.size === 0) this.ptrs.delete(ip);
     }
   }
-  return b.done(namespaces);
+}
+
+/** Files what the source holds now and every change after: `keep` false for a deletion. */
+function watch(source: Source<KObject>, apply: (o: Obj, keep: boolean) => void): void {
+  source.onAdd((o) => apply(o, true));
+  source.onUpdate((old, o) => {
+    apply(old, false);
+    apply(o, true);
+  });
+  source.onDelete((o) => apply(o, false));
+  for (const o of source.list()) apply(o, true);
 }

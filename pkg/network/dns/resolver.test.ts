@@ -112,6 +112,27 @@ describe('cluster DNS answers', () => {
     assert.equal((await ask(`new.default.svc.${Z}`, 'A')).rcode, 'NXDOMAIN');
   });
 
+  it('rebuilds only the Services a change touches; other pods\' churn touches nothing', async () => {
+    await ask(`web.default.svc.${Z}`, 'A');
+    const { rebuilds, partsBuilt } = index;
+    pods.set(pod('default', 'busy', '10.42.0.30', {}, false));
+    pods.set(pod('default', 'busy', '10.42.0.30', {}));
+    await ask(`web.default.svc.${Z}`, 'A');
+    assert.deepEqual([index.rebuilds, index.partsBuilt], [rebuilds, partsBuilt]);
+    // w2 turns ready: only pg's part is rebuilt, and w2 gets its name.
+    pods.set(pod('db', 'unready', '10.42.0.12', { hostname: 'w2', subdomain: 'pg' }));
+    assert.deepEqual(data(await ask(`w2.pg.db.svc.${Z}`, 'A')), ['10.42.0.12']);
+    assert.deepEqual([index.rebuilds, index.partsBuilt], [rebuilds + 1, partsBuilt + 1]);
+    // A slice relabelled to another Service moves its endpoints (both Services rebuilt).
+    const moved = endpointSlice('db', 'empty', [{ addresses: ['10.42.0.8'], conditions: { ready: true } }]);
+    slices.set({ ...moved, metadata: { ...moved.metadata, name: 'pg-abcde' } });
+    assert.deepEqual(data(await ask(`empty.db.svc.${Z}`, 'A')), ['10.42.0.8']);
+    assert.equal((await ask(`pg.db.svc.${Z}`, 'A')).rcode, 'NOERROR');
+    assert.deepEqual(data(await ask(`pg.db.svc.${Z}`, 'A')), []);
+    assert.equal(index.partsBuilt, partsBuilt + 3);
+    assert.deepEqual(data(await ask('8.0.42.10.in-addr.arpa', 'PTR')), [`10-42-0-8.empty.db.svc.${Z}`]);
+  });
+
   it('refuses names outside the cluster when it has no forwarder', async () => {
     assert.equal((await ask('example.org', 'A')).rcode, 'REFUSED');
   });
