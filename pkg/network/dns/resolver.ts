@@ -128,7 +128,8 @@ export class Resolver {
    * An ExternalName: the CNAME, then the target's records of the type asked — from the zone, or
    * through the forwarder — so that a stub resolver gets addresses in one answer. When the
    * target cannot be resolved the CNAME still goes back alone (CoreDNS drops it then; the
-   * client can still follow it). A chain that loops stops at the name seen twice.
+   * client can still follow it). Every type is followed, SRV too (CoreDNS answers NODATA to SRV
+   * on an ExternalName; a CNAME answers for all types in DNS). A loop stops at the name seen twice.
    */
   private async alias(q: Question, target: string, chain: Set<string>): Promise<Reply> {
     const reply: Reply = { rcode: 0, aa: true, answers: [this.rr(q.name, 'CNAME', target)], authorities: [], additionals: [] };
