@@ -15,8 +15,9 @@ import type { KObject } from '../../api/types.ts';
 import { logger } from '../../log/log.ts';
 import type { Source } from '../dns/records.ts';
 import { NetworkError } from '../errors.ts';
+import { staleUdpFlows, type FlowCleaner } from './conntrack.ts';
 import { ensureJumps, proxyChainsIn, type ProxyIptables } from './jumps.ts';
-import { servicePorts } from './model.ts';
+import { servicePorts, type ServicePort } from './model.ts';
 import { renderRules, type Chains, type RenderCache } from './rules.ts';
 
 const log = logger('proxy');
@@ -29,6 +30,11 @@ export interface ServiceProxyOptions {
   /** The pod range (--cluster-cidr); its family is the proxy's, and the Iptables' must match. */
   clusterCidr: string;
   iptables: ProxyIptables;
+  /**
+   * Clears UDP conntrack entries that would keep going to removed endpoints (the agent passes
+   * `new Conntrack()`; tests one for their namespace). Without it such flows last until idle.
+   */
+  conntrack?: FlowCleaner;
   /** Program status.loadBalancer.ingress IPs (ServiceLB's node addresses). Default true. */
   serveLoadBalancerIPs?: boolean;
   /** How long after an event the sync starts; events meanwhile join it. Default 30 ms. */
@@ -53,7 +59,7 @@ export interface ServiceProxy {
   /** The first full sync is done (rejects if stop() comes first). */
   readonly synced: Promise<void>;
   lastSync(): SyncInfo | undefined;
-  /** Resolves once every event seen so far is in iptables. */
+  /** Resolves once every event seen so far is in iptables (and stale UDP flows are cleared). */
   flushed(): Promise<void>;
   /** Stops syncing; the rules stay. */
   stop(): Promise<void>;
@@ -80,6 +86,8 @@ class Proxier implements ServiceProxy {
   /** What iptables holds, as last written: chain → its rules. */
   private written: Record<ProxyTable, Chains> = { nat: new Map(), filter: new Map() };
   private readonly cache: RenderCache = new Map();
+  /** The service ports of the last successful sync (what the conntrack cleanup compares with). */
+  private ports: ServicePort[] = [];
   private needFull = true;
   private generation = 0;
   private syncedGeneration = -1;
@@ -162,7 +170,7 @@ class Proxier implements ServiceProxy {
     const full = this.needFull;
     const started = performance.now();
     try {
-      const changedChains = await this.sync(full);
+      const { changedChains, ports } = await this.sync(full);
       const durationMs = performance.now() - started;
       this.last = { at: Date.now(), durationMs, changedChains, full };
       if (this.failures > 0) log.info(`service proxy rules in place again after ${this.failures} failed sync(s)`);
@@ -171,6 +179,10 @@ class Proxier implements ServiceProxy {
       this.needFull = false;
       this.syncedGeneration = generation;
       this.resolveSynced();
+      const before = this.ports;
+      this.ports = ports;
+      const stale = this.options.conntrack ? staleUdpFlows(before, ports, this.family) : [];
+      if (stale.length > 0) await this.options.conntrack!.deleteFlows(stale);
       this.waiters = this.waiters.filter((w) => (w.generation <= generation ? (w.resolve(), false) : true));
     } catch (err) {
       this.failures++;
@@ -182,7 +194,7 @@ class Proxier implements ServiceProxy {
   }
 
   /** Writes what changed; returns how many chains were written or deleted. */
-  private async sync(full: boolean): Promise<number> {
+  private async sync(full: boolean): Promise<{ changedChains: number; ports: ServicePort[] }> {
     const { options } = this;
     const ports = servicePorts(options.services.list(), options.endpointSlices.list(), {
       nodeName: options.nodeName,
@@ -194,7 +206,7 @@ class Proxier implements ServiceProxy {
     // nat first: a Service that gains endpoints is DNATed before its REJECT goes.
     for (const table of TABLES) changed += await this.syncTable(table, desired[table], full);
     if (full) await ensureJumps(options.iptables);
-    return changed;
+    return { changedChains: changed, ports };
   }
 
   private async syncTable(table: ProxyTable, chains: Chains, full: boolean): Promise<number> {
@@ -225,3 +237,4 @@ export function startServiceProxy(options: ServiceProxyOptions): ServiceProxy {
 }
 
 export { removeServiceProxyRules } from './jumps.ts';
+export { Conntrack } from './conntrack.ts';

@@ -5,16 +5,26 @@
  * node itself, and outside the cluster (see testkit.ts for the layout).
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
 import type { KObject } from '../../api/types.ts';
 import { endpointSlice, FakeSource, service } from '../dns/testkit.ts';
 import { Iptables } from '../iptables.ts';
 import { cniMissing } from '../testkit.ts';
 import { chainName } from './chains.ts';
-import { startServiceProxy, type ServiceProxy } from './proxier.ts';
+import { Conntrack, startServiceProxy, type ServiceProxy } from './proxier.ts';
 import { CLUSTER_CIDR, GATEWAY, NODE_IP, OUTSIDE_IP, ProxyLab, SERVER_PORT, seenFrom, who, type Answer } from './testkit.ts';
 
 const NODE = 'node-a';
+
+function conntrackMissing(): string | false {
+  try {
+    execFileSync('conntrack', ['--version'], { stdio: 'ignore' });
+    return false;
+  } catch {
+    return 'no conntrack tool (Debian package conntrack)';
+  }
+}
 const BACKENDS = ['a', 'b', 'c'];
 
 function tally(answers: Answer[]): Record<string, number> {
@@ -50,7 +60,7 @@ describe('service proxy in network namespaces', { skip: cniMissing }, () => {
     services.set(svc('empty', '10.43.0.14', { type: 'NodePort' }, { nodePort: 30084 }));
     services.set(svc('dns', '10.43.0.15', {}, { protocol: 'UDP' }));
     slices.set(slice('dns', [endpoint('b')], 'UDP'));
-    proxy = startServiceProxy({ services, endpointSlices: slices, nodeName: NODE, clusterCidr: CLUSTER_CIDR, iptables });
+    proxy = startServiceProxy({ services, endpointSlices: slices, nodeName: NODE, clusterCidr: CLUSTER_CIDR, iptables, conntrack: new Conntrack({ netns: lab.node.name }) });
     await proxy.synced;
   });
 
@@ -69,6 +79,17 @@ describe('service proxy in network namespaces', { skip: cniMissing }, () => {
   it('answers UDP through a ClusterIP', async () => {
     const answers = await lab!.request(lab!.pod('client').netns, '10.43.0.15', 80, 5, { udp: true });
     assert.deepEqual(tally(answers), { b: 5 });
+  });
+
+  it('moves a UDP flow off an endpoint that goes, by deleting its conntrack entry', { skip: conntrackMissing() }, async () => {
+    // One socket: every datagram is the same conntrack flow, NATed the way its first one was.
+    const client = lab!.request(lab!.pod('client').netns, '10.43.0.15', 80, 30, { udp: 'socket', intervalMs: 50 });
+    await new Promise((r) => setTimeout(r, 400));
+    slices.set(slice('dns', [endpoint('a')], 'UDP'));
+    await proxy!.flushed();
+    const answers = await client;
+    assert.equal(who(answers[0]!), 'b');
+    assert.deepEqual(answers.slice(-5).map(who), ['a', 'a', 'a', 'a', 'a'], JSON.stringify(answers.map(who)));
   });
 
   it('keeps a client on one backend with sessionAffinity ClientIP', async () => {

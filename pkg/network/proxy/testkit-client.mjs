@@ -2,7 +2,8 @@
 // HOST:PORT over HTTP (a new connection each, so each goes through conntrack NAT) or UDP (a new
 // socket each), CONCURRENCY at a time, INTERVAL ms apart per worker. Prints one JSON array:
 // per request its start (Date.now()), latency in ms, and the answer or the error code.
-// Usage: node testkit-client.mjs http|udp HOST PORT COUNT [CONCURRENCY] [INTERVAL_MS] [TIMEOUT_MS]
+// Mode udp-socket sends every datagram from one socket (one conntrack flow).
+// Usage: node testkit-client.mjs http|udp|udp-socket HOST PORT COUNT [CONCURRENCY] [INTERVAL_MS] [TIMEOUT_MS]
 import dgram from 'node:dgram';
 import http from 'node:http';
 
@@ -30,6 +31,20 @@ function udpOnce() {
   });
 }
 
+let shared;
+function udpSocketOnce() {
+  if (!shared) {
+    shared = dgram.createSocket('udp4');
+    shared.on('message', (msg) => shared.pending?.({ answer: msg.toString() }));
+  }
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => { shared.pending = undefined; resolve({ error: 'ETIMEDOUT' }); }, timeoutMs);
+    shared.pending = (r) => { clearTimeout(timer); shared.pending = undefined; resolve(r); };
+    shared.send('?', Number(port), host);
+  });
+}
+
+const once = mode === 'udp' ? udpOnce : mode === 'udp-socket' ? udpSocketOnce : httpOnce;
 const results = [];
 let next = 0;
 async function worker() {
@@ -37,10 +52,11 @@ async function worker() {
     next++;
     const t = Date.now();
     const t0 = process.hrtime.bigint();
-    const r = await (mode === 'udp' ? udpOnce() : httpOnce());
+    const r = await once();
     results.push({ t, ms: Number(process.hrtime.bigint() - t0) / 1e6, ...r });
     if (Number(interval) > 0) await new Promise((r) => setTimeout(r, Number(interval)));
   }
 }
 await Promise.all(Array.from({ length: Number(concurrency) }, worker));
+shared?.close();
 process.stdout.write(JSON.stringify(results));

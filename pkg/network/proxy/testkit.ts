@@ -42,7 +42,8 @@ export interface Answer {
 }
 
 export interface RequestOptions {
-  udp?: boolean;
+  /** UDP, a new socket per request; 'socket': every datagram from one socket (one flow). */
+  udp?: boolean | 'socket';
   concurrency?: number;
   intervalMs?: number;
   timeoutMs?: number;
@@ -110,9 +111,9 @@ export class ProxyLab {
     return pod;
   }
 
-  /** `count` requests from inside `from` to host:port (HTTP unless options.udp). */
+  /** `count` requests from inside `from` to host:port, one after the other per worker (HTTP unless options.udp). */
   request(from: Netns, host: string, port: number, count: number, options: RequestOptions = {}): Promise<Answer[]> {
-    const args = [CLIENT, options.udp ? 'udp' : 'http', host, String(port), String(count), String(options.concurrency ?? 1), String(options.intervalMs ?? 0), String(options.timeoutMs ?? 2000)];
+    const args = [CLIENT, options.udp === 'socket' ? 'udp-socket' : options.udp ? 'udp' : 'http', host, String(port), String(count), String(options.concurrency ?? 1), String(options.intervalMs ?? 0), String(options.timeoutMs ?? 2000)];
     return new Promise((resolve, reject) => {
       const child = spawn('ip', ['netns', 'exec', from.name, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
       let out = '';
