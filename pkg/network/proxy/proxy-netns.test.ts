@@ -12,7 +12,7 @@ import { endpointSlice, FakeSource, service } from '../dns/testkit.ts';
 import { Iptables } from '../iptables.ts';
 import { cniMissing } from '../testkit.ts';
 import { chainName } from './chains.ts';
-import { Conntrack, startServiceProxy, type ServiceProxy } from './proxier.ts';
+import { Conntrack, removeServiceProxyRules, startServiceProxy, type ServiceProxy } from './proxier.ts';
 import { CLUSTER_CIDR, GATEWAY, NODE_IP, OUTSIDE_IP, ProxyLab, SERVER_PORT, seenFrom, who, type Answer } from './testkit.ts';
 
 const NODE = 'node-a';
@@ -176,5 +176,27 @@ describe('service proxy in network namespaces', { skip: cniMissing }, () => {
     assert.equal(saved.includes('10.43.0.10'), false);
     const answers = await lab!.request(lab!.pod('client').netns, '10.43.0.10', 80, 2, { timeoutMs: 800 });
     assert.equal(answers.filter((a) => a.answer).length, 0);
+  });
+
+  it('leaves the rules working when stopped; a restarted proxy removes what went meanwhile; uninstall removes everything', async () => {
+    await proxy!.stop();
+    const sticky = chainName('SVC', 'default/sticky:p', 'TCP');
+    services.remove(svc('sticky', '10.43.0.11'));
+    assert.deepEqual(tally(await lab!.request(lab!.pod('client').netns, '10.43.0.12', 80, 3)), { a: 3 }, 'served while no proxy runs');
+    assert.ok((await iptables.save('nat')).includes(`:${sticky} `));
+
+    proxy = startServiceProxy({ services, endpointSlices: slices, nodeName: NODE, clusterCidr: CLUSTER_CIDR, iptables });
+    await proxy.synced;
+    assert.equal(proxy.lastSync()!.full, true);
+    assert.equal((await iptables.save('nat')).includes(`:${sticky} `), false);
+    assert.deepEqual(tally(await lab!.request(lab!.pod('client').netns, '10.43.0.12', 80, 3)), { a: 3 });
+    const jumps = (await iptables.save('nat')).split('\n').filter((l) => /^-A (PREROUTING|OUTPUT|POSTROUTING) .*TSK-/.test(l));
+    assert.equal(jumps.length, 3, `one jump each, not doubled by the restart: ${jumps.join(' | ')}`);
+
+    await proxy.stop();
+    await removeServiceProxyRules(iptables);
+    for (const table of ['nat', 'filter'] as const) assert.doesNotMatch(await iptables.save(table), /TSK-/, table);
+    const after = await lab!.request(lab!.pod('client').netns, '10.43.0.12', 80, 1, { timeoutMs: 800 });
+    assert.equal(after[0]!.answer, undefined);
   });
 });
