@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { until } from '../../../test/lib/until.ts';
 import { FakeSource } from '../dns/testkit.ts';
 import { NetworkError } from '../errors.ts';
 import type { Table } from '../iptables.ts';
@@ -76,7 +75,8 @@ describe('startNetworkPolicy', () => {
     await handle.synced;
     policies.set(policy('a', 'deny', { podSelector: {} }));
     for (let i = 0; i < 50; i++) pods.set(pod('a', `p${i}`, `10.42.0.${100 + i}`, { app: 'web' }));
-    await until('one sync', async () => (iptables.restores.length === 2 ? true : undefined));
+    await handle.settled();
+    assert.equal(iptables.restores.length, 2);
     const written = iptables.restores[1]!;
     assert.match(written, new RegExp(`^:${podChainName({ namespace: 'a', name: 'p49' }, 'ingress')} `, 'm'));
     // A status heartbeat (same labels, address, phase, node and ports) is not worth a sync.
@@ -91,18 +91,21 @@ describe('startNetworkPolicy', () => {
     await handle.synced;
     policies.set(policy('a', 'web', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] }));
     policies.set(policy('a', 'client', { podSelector: { matchLabels: { app: 'client' } }, ingress: [{ ports: [{ port: 80 }] }] }));
-    await until('policies synced', async () => (iptables.restores.length === 2 ? true : undefined));
+    await handle.settled();
+    assert.equal(iptables.restores.length, 2);
     const webChain = policyChainName({ namespace: 'a', name: 'web' }, 'ingress');
     const clientChain = policyChainName({ namespace: 'a', name: 'client' }, 'ingress');
     policies.set(policy('a', 'client', { podSelector: { matchLabels: { app: 'client' } }, ingress: [{ ports: [{ port: 443 }] }] }));
-    await until('change synced', async () => (iptables.restores.length === 3 ? true : undefined));
+    await handle.settled();
+    assert.equal(iptables.restores.length, 3);
     const change = iptables.restores[2]!;
     assert.match(change, new RegExp(`^:${clientChain} `, 'm'));
     assert.match(change, /--dport 443/);
     assert.doesNotMatch(change, new RegExp(webChain), 'the other policy\'s chain is left alone');
     assert.doesNotMatch(change, new RegExp(TOP_CHAIN), 'no pod became isolated or free');
     policies.remove(policy('a', 'client', {}));
-    await until('removal synced', async () => (iptables.restores.length === 4 ? true : undefined));
+    await handle.settled();
+    assert.equal(iptables.restores.length, 4);
     assert.match(iptables.restores[3]!, new RegExp(`^-X ${clientChain}$`, 'm'));
     assert.match(iptables.restores[3]!, new RegExp(`^-X ${podChainName({ namespace: 'a', name: 'a2' }, 'ingress')}$`, 'm'));
     assert.equal(iptables.chainSet.has(clientChain), false);
@@ -115,7 +118,8 @@ describe('startNetworkPolicy', () => {
     iptables.chainSet.add('TSK-POL-OLD0000000000000');
     const { handle } = setup(iptables);
     await assert.rejects(handle.synced, (err: unknown) => err instanceof NetworkError && err.code === 'iptables-failed');
-    await until('the retry', async () => (iptables.restores.length === 1 ? true : undefined));
+    await handle.settled();
+    assert.equal(iptables.restores.length, 1);
     assert.match(iptables.restores[0]!, /^-X TSK-POL-OLD0000000000000$/m);
     await handle.stop();
   });
@@ -135,8 +139,8 @@ describe('removeNetworkPolicyRules', () => {
   it('removes the jumps (whatever bridge they name) and every policy chain, and nothing else', async () => {
     const { iptables, policies, handle } = setup();
     policies.set(policy('a', 'deny', { podSelector: {} }));
-    await handle.synced;
-    await until('policy synced', async () => (iptables.chainSet.size > 5 ? true : undefined));
+    await handle.settled();
+    assert.ok(iptables.chainSet.size > 5);
     await handle.stop();
     iptables.chainSet.add('TSK-SERVICES');
     iptables.jumps.push('-A FORWARD -j TSK-SERVICES');

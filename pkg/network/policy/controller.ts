@@ -44,6 +44,11 @@ export interface NetworkPolicyOptions {
 export interface NetworkPolicyHandle {
   /** Settles after the first sync: resolves once the rules are in place, rejects when it failed (retries go on). */
   synced: Promise<void>;
+  /**
+   * Resolves once every event seen before the call is in the kernel (at once when nothing is
+   * pending), or when the controller stops.
+   */
+  settled(): Promise<void>;
   /** Stops reacting to events (after a sync under way); the rules stay, as kube-router leaves them. */
   stop(): Promise<void>;
   /** For tests and the bench: the chains last written, by name. */
@@ -76,6 +81,10 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let failures = 0;
+  // Events counted, and the count the last good sync had seen: settled() waits on these.
+  let wanted = 1;
+  let done = 0;
+  let waiters: { gen: number; resolve: () => void }[] = [];
   let settle: { resolve: () => void; reject: (err: unknown) => void } | undefined;
   const synced = new Promise<void>((resolve, reject) => { settle = { resolve, reject }; });
   synced.catch(() => undefined);
@@ -119,9 +128,13 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
   const run = () => {
     timer = undefined;
     dirty = false;
+    const gen = wanted;
     running = sync().then(
       () => {
         failures = 0;
+        done = gen;
+        for (const w of waiters.filter((w) => w.gen <= done)) w.resolve();
+        waiters = waiters.filter((w) => w.gen > done);
         settle?.resolve();
         settle = undefined;
       },
@@ -140,6 +153,7 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
   };
 
   const request = () => {
+    wanted++;
     dirty = true;
     schedule(coalesceMs);
   };
@@ -162,12 +176,18 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
   return {
     synced,
     applied,
+    settled() {
+      if (done >= wanted || stopped) return Promise.resolve();
+      return new Promise((resolve) => waiters.push({ gen: wanted, resolve }));
+    },
     async stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
       if (resync) clearInterval(resync);
       await running;
+      for (const w of waiters) w.resolve();
+      waiters = [];
     },
   };
 }

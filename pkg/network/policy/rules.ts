@@ -6,8 +6,9 @@
  *   FORWARD/OUTPUT → TSK-NWPLCY      replies pass; then one jump per isolated local pod:
  *                                     -s pod → its egress chain, -d pod → its ingress chain
  *   TSK-POD-FW-<hash>  (pod, direction)  node→pod and pod→itself pass; jumps to each policy that
- *                                     selects the pod; unmarked packets are REJECTed (as
- *                                     kube-router does: the client fails at once, no timeout)
+ *                                     selects the pod; unmarked packets are REJECTed as
+ *                                     kube-router does (the client fails at once), TCP with a
+ *                                     reset
  *   TSK-POL-<hash>     (policy, direction)  one rule per allowed peer × port: sets the mark
  *   TSK-POL-<hash>     (ipBlock exceptions)  RETURN for each except, then the mark
  *
@@ -191,7 +192,10 @@ class ChainBuilder {
       for (const ip of pod.ips) lines.push(`-A ${name} -d ${ip} -j RETURN`);
     }
     policyChains.forEach((chain, i) => lines.push(`-A ${name}${i > 0 ? ` -m mark ! --mark ${ALLOWED_MARK}` : ''} -j ${chain}`));
-    const what = `${direction} of ${pod.namespace}/${pod.name}`;
+    // xt_comment holds 255 bytes; names can be longer.
+    const what = `${direction} of ${pod.namespace}/${pod.name}`.slice(0, 200);
+    // TCP gets a reset (never rate-limited, unlike the kernel's ICMP errors), the rest port-unreachable.
+    lines.push(`-A ${name} -p tcp -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT --reject-with tcp-reset`);
     lines.push(`-A ${name} -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT`);
     lines.push(`-A ${name} -j MARK --set-xmark 0x0/0x10000`);
     this.chains.set(name, lines);
