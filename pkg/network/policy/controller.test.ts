@@ -3,16 +3,19 @@ import { describe, it } from 'node:test';
 import { FakeSource } from '../dns/testkit.ts';
 import { NetworkError } from '../errors.ts';
 import type { Table } from '../iptables.ts';
-import { removeNetworkPolicyRules, ruleArgs, startNetworkPolicy, type PolicyIptables } from './controller.ts';
+import { removeNetworkPolicyRules, startNetworkPolicy, type PolicyIptables } from './controller.ts';
+import { ruleArgs } from './jumps.ts';
 import { podChainName, policyChainName, TOP_CHAIN } from './rules.ts';
 import { podFingerprint } from './model.ts';
 import { namespace, pod, policy } from './testkit.ts';
 
-/** Records what would reach iptables; keeps a model of the filter table's chains and jumps. */
+const quoted = (rule: string[]) => rule.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ');
+
+/** Records what would reach iptables; keeps a model of the filter table's chains and built-in rules. */
 class FakeIptables implements PolicyIptables {
   restores: string[] = [];
   chainSet = new Set(['INPUT', 'FORWARD', 'OUTPUT']);
-  jumps: string[] = [];
+  builtin = new Map<string, string[]>([['INPUT', []], ['FORWARD', []], ['OUTPUT', []]]);
   failNext = 0;
 
   async restore(_table: Table, rules: string): Promise<void> {
@@ -27,19 +30,21 @@ class FakeIptables implements PolicyIptables {
     }
   }
   async save(): Promise<string> {
-    return `*filter\n${[...this.chainSet].map((c) => `:${c} - [0:0]`).join('\n')}\n${this.jumps.join('\n')}\nCOMMIT\n`;
+    const rules = [...this.builtin].flatMap(([chain, list]) => list.map((r) => `-A ${chain} ${r}`));
+    return `*filter\n${[...this.chainSet].map((c) => `:${c} - [0:0]`).join('\n')}\n${rules.join('\n')}\nCOMMIT\n`;
   }
   async chains(): Promise<Set<string>> {
     return new Set(this.chainSet);
   }
-  async ensureRule(_table: Table, chain: string, rule: string[]): Promise<boolean> {
-    const line = `-A ${chain} ${rule.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`;
-    if (this.jumps.includes(line)) return false;
-    this.jumps.push(line);
+  async ensureRule(_table: Table, chain: string, rule: string[], position: 'first' | 'last' = 'first'): Promise<boolean> {
+    const list = this.builtin.get(chain)!;
+    if (list.includes(quoted(rule))) return false;
+    if (position === 'first') list.unshift(quoted(rule));
+    else list.push(quoted(rule));
     return true;
   }
   async deleteRule(_table: Table, chain: string, rule: string[]): Promise<void> {
-    this.jumps = this.jumps.filter((j) => j !== `-A ${chain} ${rule.map((a) => (a.includes(' ') ? `"${a}"` : a)).join(' ')}`);
+    this.builtin.set(chain, this.builtin.get(chain)!.filter((r) => r !== quoted(rule)));
   }
 }
 
@@ -62,11 +67,24 @@ describe('startNetworkPolicy', () => {
     assert.match(iptables.restores[0]!, /^-X TSK-POD-FW-OLD00000000000$/m);
     assert.doesNotMatch(iptables.restores[0]!, /TSK-SERVICES/, 'another component\'s chain');
     assert.ok(iptables.chainSet.has(TOP_CHAIN));
-    assert.deepEqual(iptables.jumps, [
-      '-A FORWARD -i tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
-      '-A FORWARD ! -i tsk9 -o tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
-      '-A OUTPUT -o tsk9 -m comment --comment "tsk network policy" -j TSK-NWPLCY',
-    ]);
+    const jump = (rule: string) => `${rule} -m comment --comment "tsk network policy" -j TSK-NWPLCY`;
+    assert.deepEqual(iptables.builtin.get('FORWARD'), [jump('-i tsk9'), jump('! -i tsk9 -o tsk9')]);
+    assert.deepEqual(iptables.builtin.get('OUTPUT'), [jump('-o tsk9')]);
+    await handle.stop();
+  });
+
+  it('puts its jumps back on top when another rule got above them, and drops jumps naming another bridge', async () => {
+    const iptables = new FakeIptables();
+    iptables.builtin.get('FORWARD')!.push('-o tsk0 -m comment --comment "tsk network policy" -j TSK-NWPLCY', '-j DOCKER-USER');
+    const { handle, policies } = setup(iptables);
+    await handle.synced;
+    iptables.builtin.get('FORWARD')!.unshift('-m mark --mark 0x4000/0x4000 -j ACCEPT');
+    policies.set(policy('a', 'deny', { podSelector: {} }));
+    await handle.settled();
+    const forward = iptables.builtin.get('FORWARD')!;
+    assert.match(forward[0]!, /^-i tsk9 .*-j TSK-NWPLCY$/);
+    assert.match(forward[1]!, /^! -i tsk9 -o tsk9 .*-j TSK-NWPLCY$/);
+    assert.deepEqual(forward.slice(2), ['-m mark --mark 0x4000/0x4000 -j ACCEPT', '-j DOCKER-USER']);
     await handle.stop();
   });
 
@@ -143,9 +161,11 @@ describe('removeNetworkPolicyRules', () => {
     assert.ok(iptables.chainSet.size > 5);
     await handle.stop();
     iptables.chainSet.add('TSK-SERVICES');
-    iptables.jumps.push('-A FORWARD -j TSK-SERVICES');
+    iptables.builtin.get('FORWARD')!.push('-j TSK-SERVICES');
+    iptables.builtin.get('OUTPUT')!.push('-o tsk0 -m comment --comment "tsk network policy" -j TSK-NWPLCY');
     await removeNetworkPolicyRules(iptables);
-    assert.deepEqual(iptables.jumps, ['-A FORWARD -j TSK-SERVICES']);
+    assert.deepEqual(iptables.builtin.get('FORWARD'), ['-j TSK-SERVICES']);
+    assert.deepEqual(iptables.builtin.get('OUTPUT'), []);
     assert.deepEqual([...iptables.chainSet].sort(), ['FORWARD', 'INPUT', 'OUTPUT', 'TSK-SERVICES']);
   });
 

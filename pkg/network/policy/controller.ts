@@ -2,9 +2,10 @@
  * NetworkPolicy enforcement on one node (k3s runs kube-router's policy controller for this):
  * informer events only mark the state dirty; one sync, at most every `coalesceMs`, computes
  * every chain the node needs (rules.ts), writes those whose rules changed and deletes those no
- * longer wanted in one iptables-restore transaction, then checks the jumps from FORWARD and
- * OUTPUT. The first sync (and a periodic one) rewrites everything and also deletes TSK- policy
- * chains an earlier run left behind. A failed sync is retried with backoff, in full.
+ * longer wanted in one iptables-restore transaction, then makes sure the jumps from FORWARD
+ * and OUTPUT come first (jumps.ts). The first sync (and a periodic one) rewrites everything
+ * and also deletes TSK- policy chains an earlier run left behind. A failed sync is retried
+ * with backoff, in full.
  *
  * Pod traffic crosses the node's bridge; with br_netfilter on (the agent sets
  * bridge-nf-call-iptables) packets between two pods of the bridge pass filter FORWARD, as do
@@ -17,7 +18,8 @@ import type { Source } from '../dns/records.ts';
 import { NetworkError } from '../errors.ts';
 import type { Iptables } from '../iptables.ts';
 import { namespaceLabels, podFingerprint, podInfo, policyInfo, type PodInfo } from './model.ts';
-import { desiredChains, isPolicyChain, TOP_CHAIN, type DesiredChains } from './rules.ts';
+import { ensureJumpsFirst, removeJumps } from './jumps.ts';
+import { desiredChains, isPolicyChain, type DesiredChains } from './rules.ts';
 
 const log = logger('netpol');
 
@@ -56,16 +58,6 @@ export interface NetworkPolicyHandle {
 }
 
 const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
-const COMMENT = ['-m', 'comment', '--comment', 'tsk network policy'];
-
-/** The jumps into TSK-NWPLCY: packets that come from or go to the bridge, each once. */
-function jumps(bridge: string): { chain: string; rule: string[] }[] {
-  return [
-    { chain: 'FORWARD', rule: ['-i', bridge, ...COMMENT, '-j', TOP_CHAIN] },
-    { chain: 'FORWARD', rule: ['!', '-i', bridge, '-o', bridge, ...COMMENT, '-j', TOP_CHAIN] },
-    { chain: 'OUTPUT', rule: ['-o', bridge, ...COMMENT, '-j', TOP_CHAIN] },
-  ];
-}
 
 export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicyHandle {
   const bridge = options.bridgeName ?? 'tsk0';
@@ -113,7 +105,7 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
       full = true;
       await iptables.restore('filter', text);
     }
-    for (const j of jumps(bridge)) await iptables.ensureRule('filter', j.chain, j.rule, 'first');
+    await ensureJumpsFirst(iptables, bridge);
     applied.clear();
     for (const [name, lines] of desired) applied.set(name, lines.join('\n'));
     full = false;
@@ -192,21 +184,9 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
   };
 }
 
-/** Splits an iptables-save rule into arguments ("quoted comments" stay one). */
-export function ruleArgs(line: string): string[] {
-  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1') : m[2]!));
-}
-
-/**
- * Uninstall: every jump from a built-in chain into TSK-NWPLCY (whatever bridge it names), then
- * every TSK- policy chain.
- */
+/** Uninstall: every jump into TSK-NWPLCY (whatever bridge it names), then every TSK- policy chain. */
 export async function removeNetworkPolicyRules(iptables: PolicyIptables): Promise<void> {
-  const saved = await iptables.save('filter');
-  for (const line of saved.split('\n')) {
-    const m = /^-A (FORWARD|OUTPUT|INPUT) (.*-j TSK-NWPLCY)\s*$/.exec(line);
-    if (m) await iptables.deleteRule('filter', m[1]!, ruleArgs(m[2]!));
-  }
+  await removeJumps(iptables);
   const doomed = [...(await iptables.chains('filter'))].filter(isPolicyChain);
   if (doomed.length === 0) return;
   await iptables.restore('filter', [...doomed.map((name) => `:${name} - [0:0]`), ...doomed.map((name) => `-X ${name}`)].join('\n'));

@@ -18,6 +18,7 @@ import { FakeSource } from '../dns/testkit.ts';
 import { Iptables } from '../iptables.ts';
 import { cniAdd, cniDel, cniMissing, Netns, type CniInvocation, type CniResult } from '../testkit.ts';
 import { removeNetworkPolicyRules, startNetworkPolicy, type NetworkPolicyHandle } from './controller.ts';
+import { ensureJumpsFirst } from './jumps.ts';
 import { isPolicyChain } from './rules.ts';
 import { namespace, pod, policy } from './testkit.ts';
 
@@ -158,12 +159,16 @@ describe('network policy in namespaces of the test', { skip: cniMissing }, () =>
     assert.equal(probe('b1', 'a1', 53, 'udp'), 'refused');
   });
 
-  it('allow from a podSelector: that peer only', async () => {
+  it('allow from a podSelector: that peer only (with a foreign ACCEPT put above the jumps)', async () => {
+    // As kube-proxy's "accept what is marked for masquerade" or Docker's chains would be.
+    node.exec('iptables', ['-I', 'FORWARD', '1', '-o', bridge, '-j', 'ACCEPT']);
     policies.set(policy('a', 'allow', { podSelector: { matchLabels: { app: 'web' } }, ingress: [{ from: [{ podSelector: { matchLabels: { app: 'client' } } }] }] }));
     await handle!.settled();
     assert.equal(probe('a2', 'a1'), 'ok');
     assert.equal(probe('b1', 'a1'), 'refused', 'b1 has the label but lives in another namespace');
     assert.equal(probe('a2', 'a1', 8080), 'ok');
+    assert.match(await iptables.save('filter'), /^-A FORWARD -i \S+ .*-j TSK-NWPLCY\n-A FORWARD ! -i \S+ -o \S+ .*-j TSK-NWPLCY\n-A FORWARD -o \S+ -j ACCEPT$/m);
+    assert.equal(await ensureJumpsFirst(iptables, bridge), false, 'iptables-save prints the jumps as they were written: no churn');
   });
 
   it('allow from a namespaceSelector: every pod of that namespace', async () => {

@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { KObject } from '../../api/types.ts';
-import { ruleArgs } from './controller.ts';
+import { ruleArgs } from './jumps.ts';
 import { TOP_CHAIN, type DesiredChains } from './rules.ts';
 
 export function pod(ns: string, name: string, ip: string | undefined, labels: Record<string, string> = {}, extra: { node?: string; ports?: unknown[]; hostNetwork?: boolean; phase?: string } = {}): KObject {
