@@ -14,6 +14,7 @@
  */
 import type { KObject } from '../../api/types.ts';
 import { logger } from '../../log/log.ts';
+import { DEFAULT_BRIDGE_NAME } from '../cni.ts';
 import type { Source } from '../dns/records.ts';
 import { NetworkError } from '../errors.ts';
 import type { Iptables } from '../iptables.ts';
@@ -53,14 +54,12 @@ export interface NetworkPolicyHandle {
   settled(): Promise<void>;
   /** Stops reacting to events (after a sync under way); the rules stay, as kube-router leaves them. */
   stop(): Promise<void>;
-  /** For tests and the bench: the chains last written, by name. */
-  readonly applied: ReadonlyMap<string, string>;
 }
 
 const INTERFACE_NAME = /^[A-Za-z0-9_.-]{1,15}$/;
 
 export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicyHandle {
-  const bridge = options.bridgeName ?? 'tsk0';
+  const bridge = options.bridgeName ?? DEFAULT_BRIDGE_NAME;
   if (!INTERFACE_NAME.test(bridge)) throw new NetworkError('bad-bridge-name', `bridge name "${bridge}" is not a Linux interface name (1 to 15 of A-Z a-z 0-9 _ . -)`);
   const family = options.family ?? 4;
   const coalesceMs = options.coalesceMs ?? 100;
@@ -167,7 +166,6 @@ export function startNetworkPolicy(options: NetworkPolicyOptions): NetworkPolicy
 
   return {
     synced,
-    applied,
     settled() {
       if (done >= wanted || stopped) return Promise.resolve();
       return new Promise((resolve) => waiters.push({ gen: wanted, resolve }));

@@ -143,8 +143,8 @@ class ChainBuilder {
         }
       } else {
         // The name is a port of the destination: each destination pod the peers cover.
-        for (const ip of this.namedDestinations(p, allPeers ? undefined : { pods, blocks })) {
-          lines.push(`-A ${chain} -d ${ip} -j MARK --set-xmark ${ALLOWED_MARK}`);
+        for (const dest of this.namedDestinations(p, allPeers ? undefined : { pods, blocks })) {
+          lines.push(`-A ${chain} -d ${dest} -j MARK --set-xmark ${ALLOWED_MARK}`);
         }
       }
     }
