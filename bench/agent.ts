@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { KObject } from '../pkg/api/types.ts';
 import { Client } from '../pkg/client/client.ts';
 import { DEFAULT_BRIDGE_NAME } from '../pkg/network/cni.ts';
-import { BUSYBOX_IMAGE, cleanUpHost, runtimeProcessesOf } from '../test/lib/agent.ts';
+import { BUSYBOX_IMAGE, cleanUpHost, cleanUpHostNetwork, runtimeProcessesOf } from '../test/lib/agent.ts';
 import { freePort, startCluster } from '../test/lib/cluster.ts';
 import { buildBusyboxImage } from '../test/lib/images.ts';
 import { startTsk } from '../test/lib/tsk.ts';
@@ -135,6 +135,7 @@ async function main(): Promise<void> {
     await agent.exited;
     await cluster.stop();
     cleanUpHost(dataDir, DEFAULT_BRIDGE_NAME);
+    await cleanUpHostNetwork();
   }
 }
 

@@ -7,39 +7,21 @@
  * which serves no metrics API at all.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { BUSYBOX_IMAGE, NODE_NAME, startAgentCluster, type AgentCluster } from './lib/agent.ts';
+import { BUSYBOX_IMAGE, kubectlOk, NODE_NAME, startAgentCluster, type AgentCluster } from './lib/agent.ts';
 import { startCluster, type KubectlOptions } from './lib/cluster.ts';
 import { startSimulate } from './lib/simulate.ts';
 import { until } from './lib/until.ts';
 
-/** Host agent tests share containerd's fixed ports and the pod bridge: wait for another test's containerd to end. */
-async function waitForNoOtherContainerd(): Promise<void> {
-  await until('no other test to run a managed containerd', async () => {
-    try {
-      execFileSync('pgrep', ['-f', 'containerd --config'], { encoding: 'utf8' });
-      return undefined;
-    } catch {
-      return true;
-    }
-  }, 600_000);
-}
-
 let c: AgentCluster;
 before(async () => {
-  await waitForNoOtherContainerd();
   c = await startAgentCluster();
 });
 after(async () => {
   await c?.stop();
 });
 
-async function ok(args: string[], opts: KubectlOptions = {}): Promise<string> {
-  const r = await c.kubectl(args, opts);
-  assert.equal(r.code, 0, `kubectl ${args.join(' ')} failed:\n${r.stderr}${r.stdout}`);
-  return r.stdout;
-}
+const ok = (args: string[], opts: KubectlOptions = {}) => kubectlOk(c, args, opts);
 
 /** Retries `kubectl args` until it succeeds: the first figures need two scrapes of a running container. */
 function untilOk(args: string[], opts: KubectlOptions = {}): Promise<string> {

@@ -13,7 +13,7 @@ import type { DataDirLayout } from '../datadir/layout.ts';
 import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.ts';
 import { logger } from '../log/log.ts';
 import type { ClusterNetworkConfig } from '../network/clusterconfig.ts';
-import { startPodNetwork } from '../network/podnetwork.ts';
+import { startNodeNetwork } from './network.ts';
 import type { AgentCredentials, AgentFiles, StoredNodeConfig } from './files.ts';
 
 const log = logger('agent');
@@ -78,7 +78,14 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
     const client = new Client({ server: identity.server, ca: identity.ca, cert: identity.cert, key: identity.key }, { userAgent: `tsk-kubelet/${config.node.nodeName}` });
     stops.push(() => client.close());
     // Waits for the podCIDR the server gives the Node the kubelet registers just below.
-    const network = startPodNetwork({ client, nodeName: config.node.nodeName, agentDir: config.layout.root });
+    const network = startNodeNetwork({
+      client,
+      nodeName: config.node.nodeName,
+      nodeIp: config.node.nodeIp,
+      flannelIface: config.node.flannelIface,
+      network: config.network,
+      agentDir: config.layout.root,
+    });
     stops.push(() => network.stop());
     const kubelet = await startKubelet({
       client,

@@ -66,14 +66,17 @@ describe('waitForPodCidr', () => {
       const procSys = path.join(tmp, 'proc-sys');
       fs.mkdirSync(path.join(procSys, 'net', 'ipv4'), { recursive: true });
       fs.writeFileSync(path.join(procSys, 'net', 'ipv4', 'ip_forward'), '0\n');
-      const network = startPodNetwork({ client, nodeName: 'cidr-agent', agentDir: path.join(tmp, 'agent'), procSys });
+      // No bridge here: this test is about the conflist (bridge.test.ts makes one in a namespace).
+      const network = startPodNetwork({ client, nodeName: 'cidr-agent', agentDir: path.join(tmp, 'agent'), procSys, makeBridge: false, mtu: async () => 1450 });
       assert.equal(network.readiness().ready, false);
       await ok(['apply', '-f', '-'], nodeYaml('cidr-agent'));
-      const cidr = await network.ready;
+      const { podCidr: cidr, gateway } = await network.ready;
+      assert.equal(gateway, cidr.replace(/0\/24$/, '1'));
       assert.equal(await ok(['get', 'node', 'cidr-agent', '-o', 'jsonpath={.spec.podCIDR}']), cidr);
       assert.deepEqual(network.readiness(), { ready: true });
       const written = JSON.parse(fs.readFileSync(path.join(network.paths.confDir, '10-tsk.conflist'), 'utf8'));
       assert.deepEqual(written.plugins[0].ipam.ranges, [[{ subnet: cidr }]]);
+      assert.equal(written.plugins[0].mtu, 1450, 'the backend\'s MTU');
       assert.equal(fs.readFileSync(path.join(procSys, 'net', 'ipv4', 'ip_forward'), 'utf8'), '1');
       network.stop();
     } finally {

@@ -13,6 +13,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { removeNodeNetwork } from '../../pkg/network/cleanup.ts';
 import { DEFAULT_BRIDGE_NAME } from '../../pkg/network/cni.ts';
 import { freePort, startCluster, type KubectlOptions, type KubectlResult, type TestCluster } from './cluster.ts';
 import { buildBusyboxImage } from './images.ts';
@@ -114,7 +115,55 @@ export function cleanUpHost(dataDir: string, bridgeName?: string): void {
   fs.rmSync(dataDir, { recursive: true, force: true });
 }
 
-export async function startAgentCluster(): Promise<AgentCluster> {
+/**
+ * What an agent on the host leaves in the kernel on purpose (pods keep working across agent
+ * restarts): proxy, policy and masquerade chains, the VXLAN device and routes, the bridge.
+ * Tests that run an agent on the host remove it all afterwards, as uninstalling does.
+ */
+export async function cleanUpHostNetwork(bridgeName = DEFAULT_BRIDGE_NAME): Promise<void> {
+  try {
+    await removeNodeNetwork({ bridgeName });
+  } catch (err) {
+    console.error(`cleaning up the host's network: ${(err as Error).message}`);
+  }
+}
+
+/** The address of the interface the default route leaves through (no packet is sent). */
+export function defaultRouteAddress(): string {
+  const [route] = JSON.parse(execFileSync('ip', ['-4', '-j', 'route', 'show', 'default'], { encoding: 'utf8' })) as { dev: string }[];
+  if (!route) throw new Error('this machine has no IPv4 default route');
+  const [link] = JSON.parse(execFileSync('ip', ['-4', '-j', 'addr', 'show', 'dev', route.dev], { encoding: 'utf8' })) as { addr_info: { local: string }[] }[];
+  const address = link?.addr_info[0]?.local;
+  if (!address) throw new Error(`${route.dev} has no IPv4 address`);
+  return address;
+}
+
+/** Host agent tests share containerd's fixed ports, the pod bridge and the host's TSK- chains: one at a time. */
+async function waitForNoOtherContainerd(): Promise<void> {
+  await until('no other test to run a managed containerd', async () => {
+    try {
+      execFileSync('pgrep', ['-f', 'containerd --config'], { encoding: 'utf8' });
+      return undefined;
+    } catch {
+      return true;
+    }
+  }, 600_000);
+}
+
+/** Runs kubectl on `c`; must succeed; its stdout. */
+export async function kubectlOk(c: Pick<AgentCluster, 'kubectl'>, args: string[], opts: KubectlOptions = {}): Promise<string> {
+  const r = await c.kubectl(args, opts);
+  if (r.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (exit ${r.code}):\n${r.stderr}${r.stdout}`);
+  return r.stdout;
+}
+
+export interface AgentClusterOptions {
+  /** The node's address (default 127.0.0.1); NodePorts and ServiceLB need a non-loopback one. */
+  nodeIp?: string;
+}
+
+export async function startAgentCluster(agentOptions: AgentClusterOptions = {}): Promise<AgentCluster> {
+  await waitForNoOtherContainerd();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-e2e-'));
   // The agent's own bridge: the tests that run an agent on the host run one at a time.
   const bridgeName = DEFAULT_BRIDGE_NAME;
@@ -122,10 +171,11 @@ export async function startAgentCluster(): Promise<AgentCluster> {
   const port = await freePort();
   // A cluster CIDR of its own: another test's leftover bridge on k3s's 10.42.0.0/24 would take the pods' route.
   const clusterCidr = `10.${100 + (process.pid % 100)}.0.0/16`;
-  const args = ['--node-name', NODE_NAME, '--node-ip', '127.0.0.1', '--kubelet-port', String(await freePort()), '--cluster-cidr', clusterCidr];
+  const args = ['--node-name', NODE_NAME, '--node-ip', agentOptions.nodeIp ?? '127.0.0.1', '--kubelet-port', String(await freePort()), '--cluster-cidr', clusterCidr];
   const options = { agent: true, dataDir, port };
-  let cluster = await startCluster(args, options).catch((err: Error) => {
+  let cluster = await startCluster(args, options).catch(async (err: Error) => {
     cleanUpHost(dataDir, bridgeName);
+    await cleanUpHostNetwork(bridgeName);
     throw err;
   });
   try {
@@ -134,6 +184,7 @@ export async function startAgentCluster(): Promise<AgentCluster> {
     const log = cluster.server.stderr().split('\n').slice(-30).join('\n');
     await cluster.stop();
     cleanUpHost(dataDir, bridgeName);
+    await cleanUpHostNetwork(bridgeName);
     throw new Error(`${(err as Error).message}; the server's last log lines:\n${log}`);
   }
   const containerdSocket = path.join(dataDir, 'agent', 'containerd', 'containerd.sock');
@@ -172,6 +223,7 @@ export async function startAgentCluster(): Promise<AgentCluster> {
       clearTimeout(timer);
       await cluster.stop();
       cleanUpHost(dataDir, bridgeName);
+      await cleanUpHostNetwork(bridgeName);
     },
   };
 }

@@ -13,8 +13,15 @@ const endpoints = Array.from({ length: 60 }, (_, i) => ({ addresses: [`10.42.1.$
 
 describe('DNS server over UDP and TCP', () => {
   const index = new RecordIndex({
-    services: new FakeSource([service('default', 'many', { clusterIP: 'None' }), service('default', 'one', { clusterIP: '10.43.0.5' })]),
-    endpointSlices: new FakeSource([endpointSlice('default', 'many', endpoints)]),
+    services: new FakeSource([
+      service('default', 'many', { clusterIP: 'None' }),
+      service('default', 'one', { clusterIP: '10.43.0.5' }),
+      service('default', 'srvsvc', { clusterIP: 'None', ports: [{ name: 'http', port: 80, protocol: 'TCP' }] }),
+    ]),
+    endpointSlices: new FakeSource([
+      endpointSlice('default', 'many', endpoints),
+      endpointSlice('default', 'srvsvc', endpoints.slice(0, 4), [{ name: 'http', port: 8080, protocol: 'TCP' }]),
+    ]),
     pods: new FakeSource(),
   }, 'cluster.local');
   const server = new DnsServer({ resolver: new Resolver({ index }), host: '127.0.0.1', port: 0 });
@@ -28,6 +35,17 @@ describe('DNS server over UDP and TCP', () => {
     assert.equal(res.answers?.length, 0);
     assert.equal(res.questions?.[0]?.name, NAME);
     assert.equal(server.stats.truncated, 1);
+  });
+
+  it('drops the additional records before truncating, so SRV answers fit in 512 bytes', async () => {
+    const before = server.stats.truncated;
+    const res = await query(port, '_http._tcp.srvsvc.default.svc.cluster.local', 'SRV');
+    assert.equal(res.flag_tc, false);
+    assert.equal(res.answers?.length, 4);
+    assert.equal(res.additionals?.length ?? 0, 0, 'the targets\' addresses did not fit');
+    assert.equal(server.stats.truncated, before);
+    const tcp = await query(port, '_http._tcp.srvsvc.default.svc.cluster.local', 'SRV', { proto: 'tcp' });
+    assert.equal(tcp.additionals?.filter((a) => a.type === 'A').length, 4, 'over TCP they come along');
   });
 
   it('sends the whole answer over UDP when EDNS allows it, and over TCP', async () => {

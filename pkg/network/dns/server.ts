@@ -111,8 +111,13 @@ export class DnsServer {
     const res = await this.options.resolver.answer(query);
     const out = packet.encode(res);
     if (!udp || out.length <= udpLimit(query)) return out;
-    this.stats.truncated++;
+    // dns-packet does not compress names, so answers grow fast: first drop the additional
+    // records, which RFC 2181 (9) lets a server leave out without TC (clients that want the
+    // targets' addresses ask for them), and set TC only when the answers alone do not fit.
     const opt = res.additionals?.filter((a) => a.type === 'OPT') ?? [];
+    const lean = packet.encode({ ...res, additionals: opt });
+    if (lean.length <= udpLimit(query)) return lean;
+    this.stats.truncated++;
     return packet.encode({ type: 'response', id: res.id, flags: (res.flags ?? 0) | packet.TRUNCATED_RESPONSE, questions: res.questions, additionals: opt });
   }
 
