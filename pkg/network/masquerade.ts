@@ -41,13 +41,13 @@ export function masqueradeRules(options: MasqueradeOptions): { nat: string; filt
   const cluster = options.clusterCidr;
   const nat = [
     `:${MASQ_CHAIN} - [0:0]`,
-    `-A ${MASQ_CHAIN} -s ${cluster} -d ${cluster} -m comment --comment "pod to pod: keep the pod's address" -j RETURN`,
+    `-A ${MASQ_CHAIN} -s ${cluster} -d ${cluster} -m comment --comment "pod to pod: keep the pod address" -j RETURN`,
     // Multicast stays on the local segment and needs no reply path.
     `-A ${MASQ_CHAIN} -s ${cluster} ! -d 224.0.0.0/4 -m comment --comment "pod leaving the cluster" -j MASQUERADE --random-fully`,
     // From outside the cluster to this node's pods (NodePort with externalTrafficPolicy Local): keep the client's address.
     `-A ${MASQ_CHAIN} ! -s ${cluster} -d ${options.podCidr} -j RETURN`,
     // From outside the cluster to another node's pods: the reply must come back through this node.
-    `-A ${MASQ_CHAIN} ! -s ${cluster} -d ${cluster} -m comment --comment "outside to another node's pod" -j MASQUERADE --random-fully`,
+    `-A ${MASQ_CHAIN} ! -s ${cluster} -d ${cluster} -m comment --comment "outside to a pod of another node" -j MASQUERADE --random-fully`,
   ];
   const filter = [
     `:${MASQ_FORWARD_CHAIN} - [0:0]`,

@@ -1,19 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { KObject } from '../../api/types.ts';
 import { parseFdb, parseNeighbours, parseRoutes, planFdb, planNeighbours, planRoutes } from './diff.ts';
 import { desiredState, networkAddress, peerOf, type Self } from './peers.ts';
-
-/** A Node as the API returns it, with the annotations a node running our overlay publishes. */
-export function node(name: string, ip: string | undefined, podCidrs: string[], annotations: Record<string, string> = {}): KObject {
-  return {
-    apiVersion: 'v1',
-    kind: 'Node',
-    metadata: { name, annotations },
-    spec: podCidrs.length > 0 ? { podCIDR: podCidrs[0], podCIDRs: podCidrs } : {},
-    status: { addresses: [...(ip ? [{ type: 'InternalIP', address: ip }] : []), { type: 'Hostname', address: name }] },
-  };
-}
+import { nodeObject as node } from './testkit.ts';
 
 const vx = (mac: string, extra: Record<string, string> = {}) => ({ 'tsk.io/backend': 'vxlan', 'tsk.io/vxlan-mac': mac, ...extra });
 const gw = { 'tsk.io/backend': 'host-gw' };
