@@ -214,5 +214,17 @@ describe('cross-node pod network in namespaces', { skip: cniMissing }, () => {
       assert.doesNotMatch(n2.ns.exec('iptables-save', []), /TSK-/);
       await removeNodeRoutes({ netns: n2.ns.name });
     });
+
+    it('backend none removes what an earlier backend of ours left, and nothing else', async () => {
+      n1.ns.exec('ip', ['route', 'add', '10.42.7.0/24', 'via', '172.31.1.1', 'proto', '116']);
+      n1.ns.exec('ip', ['route', 'add', '10.42.8.0/24', 'via', '172.31.1.1']);
+      assert.match(n1.ns.exec('iptables-save', []), /TSK-MASQ/);
+      const none = start(up.cluster, topology, 0, 'none');
+      await none.ready;
+      assert.equal(none.mtu(), undefined);
+      assert.equal(routesOf(n1.ns), '');
+      assert.match(n1.ns.exec('ip', ['route']), /10\.42\.8\.0\/24 via 172\.31\.1\.1/);
+      assert.doesNotMatch(n1.ns.exec('iptables-save', []), /TSK-/);
+    });
   });
 });

@@ -65,7 +65,11 @@ function relevant(node: KObject): string {
 
 export function startNodeRoutes(options: NodeRoutesOptions): NodeRoutes {
   const parsed = parseFlannelBackend(options.backend);
-  if (parsed === 'none') return { ready: Promise.resolve(), mtu: () => undefined, stop: () => undefined };
+  if (parsed === 'none') {
+    // Bring your own network: what an earlier backend of ours left would fight it.
+    const ready = removeNodeRoutes({ netns: options.netns }).catch((err: unknown) => log.warn(`backend none: could not remove the overlay an earlier backend left: ${(err as Error).message}`));
+    return { ready, mtu: () => undefined, stop: () => undefined };
+  }
   const backend = parsed;
   const ip = new IpRoute2(options.netns);
   const iptables = new Iptables({ netns: options.netns });
@@ -80,6 +84,9 @@ export function startNodeRoutes(options: NodeRoutesOptions): NodeRoutes {
   let retry: NodeJS.Timeout | undefined;
   let isReady = false;
   let waitingLogged = false;
+  /** What the device and the masquerade were last made for: an event sync redoes them only when it changed. */
+  let deviceFor: string | undefined;
+  let masqueradeFor: string | undefined;
   const warned = new Map<string, string>();
   let resolveReady!: () => void;
   let rejectReady!: (err: Error) => void;
@@ -158,13 +165,20 @@ export function startNodeRoutes(options: NodeRoutesOptions): NodeRoutes {
       return;
     }
     const mac = vtepMac(options.nodeName);
-    if (backend === 'vxlan') {
-      const changes = await ensureVxlanDevice(ip, { iface, mac, mtu: podMtu(backend, iface.mtu)!, address: `${networkAddress(podCidrs[0]!)}/32` });
+    const device = { iface, mac, mtu: podMtu(backend, iface.mtu)!, address: `${networkAddress(podCidrs[0]!)}/32` };
+    if (backend === 'vxlan' && (fullSync || deviceFor !== JSON.stringify(device))) {
+      deviceFor = undefined;
+      const changes = await ensureVxlanDevice(ip, device);
       if (changes.length > 0) log.info(`${VXLAN_DEVICE}: ${changes.join(', ')}`);
-    } else if (fullSync && (await deleteLink(ip, VXLAN_DEVICE))) {
+      deviceFor = JSON.stringify(device);
+    } else if (backend === 'host-gw' && fullSync && (await deleteLink(ip, VXLAN_DEVICE))) {
       log.info(`removed ${VXLAN_DEVICE}, left from --flannel-backend vxlan`);
     }
-    if (fullSync) await ensureMasquerade(iptables, { clusterCidr: options.clusterCidr, podCidr: podCidrs[0]! });
+    if (fullSync || masqueradeFor !== podCidrs[0]) {
+      masqueradeFor = undefined;
+      await ensureMasquerade(iptables, { clusterCidr: options.clusterCidr, podCidr: podCidrs[0]! });
+      masqueradeFor = podCidrs[0];
+    }
     const desired = desiredState({ name: options.nodeName, backend, iface: iface.name, ifaceNetworks: iface.networks, ip: iface.ip, podCidrs }, options.nodes.list());
     reportWarnings(desired.warnings);
     const failed = await apply(desired);
