@@ -149,6 +149,18 @@ describe('Services and cluster DNS on one node', () => {
     await until('the endpoint to come back', async () => ((await readyEndpoints('web')).includes(victim!.ip) ? true : undefined));
   });
 
+  it('the API server proxies to a Service and to a pod (kubectl get --raw …/proxy/)', async () => {
+    const names = new Set<string>();
+    for (let i = 0; i < 12; i++) names.add((await ok(['get', '--raw', '/api/v1/namespaces/default/services/web:http/proxy/'])).trim());
+    const pods = (await webPods()).map((p) => p.name);
+    assert.ok([...names].every((n) => pods.includes(n)) && names.size > 1, [...names].join(', '));
+    const [first] = await webPods();
+    assert.equal((await ok(['get', '--raw', `/api/v1/namespaces/default/pods/${first!.name}:8080/proxy/index.html`])).trim(), first!.name);
+    const missing = await c.kubectl(['get', '--raw', `/api/v1/namespaces/default/pods/${first!.name}:8080/proxy/nothing-here`]);
+    assert.notEqual(missing.code, 0);
+    assert.match(missing.stderr, /NotFound|404/);
+  });
+
   it('a NodePort answers on the node\'s address from the host', async () => {
     await apply(service('web-np', { type: 'NodePort' }));
     const port = (await ok(['get', 'service', 'web-np', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).trim();

@@ -6,6 +6,7 @@
  * answer back; upgrades (exec, attach, port-forward) are passed through byte for byte, so
  * the kubelet sees the client's own protocol (WebSocket or SPDY) and bridges it to the runtime.
  */
+import type http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
@@ -68,6 +69,18 @@ function kubeletError(code: number, body: string): ApiError {
   return new ApiError(code, reason, message, {});
 }
 
+/** Streams the body of `answer` into `res` (its head written already) until either side ends; then `done`. */
+export function streamBody(answer: http.IncomingMessage, res: Response, done: () => void): void {
+  const out = res as unknown as { write(chunk: Buffer): boolean };
+  answer.on('data', (c: Buffer) => out.write(c));
+  const finish = () => {
+    res.end();
+    done();
+  };
+  answer.on('end', finish);
+  answer.on('error', finish);
+}
+
 /** GETs `path` on the kubelet and streams the answer into `res` until either side ends. */
 export function proxyKubeletGet(target: KubeletTarget, path: string, res: Response, contentType = 'text/plain'): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -85,15 +98,7 @@ export function proxyKubeletGet(target: KubeletTarget, path: string, res: Respon
       const out = res as unknown as { write(chunk: Buffer): boolean; flushHeaders?: () => void };
       if (out.flushHeaders) out.flushHeaders();
       else out.write(Buffer.alloc(0));
-      answer.on('data', (c: Buffer) => out.write(c));
-      answer.on('end', () => {
-        res.end();
-        resolve();
-      });
-      answer.on('error', () => {
-        res.end();
-        resolve();
-      });
+      streamBody(answer, res, resolve);
     });
     // The client went away (kubectl logs -f ended): stop reading the kubelet.
     res.on('close', () => upstream.destroy());

@@ -1,13 +1,15 @@
 /**
  * The pod subresources a kubelet answers (log, exec, attach, portforward, proxy), node proxy
  * and service proxy. The checks Kubernetes makes before it dials the kubelet are made here, with its
- * messages; kubeletproxy.ts then connects. Pod proxy and service proxy are not served yet (503).
+ * messages; kubeletproxy.ts then connects. Pod proxy and service proxy go straight to the pod
+ * network (podproxy.ts), as in Kubernetes.
  */
 import type { KObject } from '../../api/types.ts';
 import { isTrue } from '../requestinfo.ts';
 import { apiErrors } from '../errors.ts';
 import { isUpgrade, takeUpgrade } from '../http/upgrade.ts';
 import type { Scope } from './context.ts';
+import { handleNetworkProxy } from './podproxy.ts';
 import { kubeletTarget, proxyKubeletGet, proxyKubeletUpgrade, type KubeletTarget } from './kubeletproxy.ts';
 
 function containerNames(pod: KObject): string[] {
@@ -34,20 +36,14 @@ export async function handleKubeletSubresource(scope: Scope): Promise<void> {
   if (def.group === '' && def.plural === 'nodes') {
     return proxyNode(scope, await ctx.store.get(def, '', info.name));
   }
-  if (def.group === '' && def.plural === 'services') {
-    // services/[scheme:]name[:port]/proxy: the service must exist; its endpoints come from the agent's network.
-    const parts = info.name.split(':');
-    const name = parts.length === 3 ? parts[1]! : parts.length === 2 && (parts[0] === 'http' || parts[0] === 'https') ? parts[1]! : parts[0]!;
-    await ctx.store.get(def, info.namespace, name);
-    throw apiErrors.unavailable(`no endpoints available for service "${name}"`);
-  }
+  if (def.group === '' && (def.plural === 'services' || sub === 'proxy')) return handleNetworkProxy(scope);
   const pod = await ctx.store.get(def, info.namespace, info.name);
   const container = sub === 'log' || sub === 'exec' || sub === 'attach' ? resolveContainer(pod, query.get('container')) : '';
   const node = pod.spec?.nodeName;
   if (!node) throw apiErrors.badRequest(`pod ${info.name} does not have a host assigned`);
   const nodes = ctx.table.get('', 'v1', 'nodes');
   const nodeObject = nodes ? await ctx.store.get(nodes, '', node) : undefined;
-  if (!ctx.kubelet || !nodeObject || sub === 'proxy') {
+  if (!ctx.kubelet || !nodeObject) {
     throw apiErrors.unavailable(`no kubelet connection to node "${node}" yet: pod ${sub} is served by the agent`);
   }
   const target = kubeletTarget(nodeObject, ctx.kubelet);
