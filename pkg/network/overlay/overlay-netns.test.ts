@@ -11,8 +11,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from '../../../test/lib/until.ts';
 import { setLogSink } from '../../log/log.ts';
-import type { Netns } from '../testkit.ts';
-import { cniMissing } from '../testkit.ts';
+import { NetworkError } from '../errors.ts';
+import { cniMissing, Netns } from '../testkit.ts';
 import { startNodeRoutes, removeNodeRoutes, type NodeRoutes } from './routes.ts';
 import type { FlannelBackend } from './backend.ts';
 import {
@@ -73,6 +73,18 @@ describe('cross-node pod network in namespaces', { skip: cniMissing }, () => {
     servers.push(await startServers(pods[1].ns, pods[1].ip, pods[0].ns));
     return { cluster, routes, pods };
   }
+
+  it('refuses at start a node IP that no interface holds, or a --flannel-iface that does not exist', async () => {
+    const ns = Netns.create('tsk-ovl-bare');
+    namespaces.push(ns);
+    const cluster = new FakeNodes();
+    cluster.set(nodeObject('n1', '192.0.2.1', ['10.42.1.0/24']));
+    const common = { nodes: cluster.source, patchOwnNode: cluster.patcher('n1'), nodeName: 'n1', nodeIp: '192.0.2.1', backend: 'vxlan' as const, clusterCidr: CLUSTER_CIDR, netns: ns.name };
+    const refused = (pattern: RegExp) => (err: unknown) => err instanceof NetworkError && err.code === 'no-interface' && pattern.test(err.message);
+    await assert.rejects(startNodeRoutes(common).ready, refused(/^no interface holds the node IP 192\.0\.2\.1/));
+    await assert.rejects(startNodeRoutes({ ...common, iface: 'eth7' }).ready, refused(/^--flannel-iface eth7: no such interface/));
+    assert.doesNotMatch(ns.exec('ip', ['link']), /tsk\.1/);
+  });
 
   describe('host-gw, nodes on one L2 segment', () => {
     let topology: Topology;

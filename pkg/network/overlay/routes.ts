@@ -133,8 +133,9 @@ export function startNodeRoutes(options: NodeRoutesOptions): NodeRoutes {
           failures = 0;
         } catch (err) {
           if (stopped) return;
-          if (err instanceof NetworkError && err.code === 'no-interface') {
-            // A configuration error: retrying will not help, and the agent should say so at start (k3s exits).
+          if (!isReady && err instanceof NetworkError && err.code === 'no-interface') {
+            // A configuration error at start: retrying will not help, and the agent should say so (k3s exits).
+            // Later (an interface gone for a while) it is retried like any other failure.
             log.error(err.message);
             rejectReady(err);
             stop();
