@@ -16,12 +16,13 @@ import { formatResult, runCheckConfig } from './run.ts';
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-checkconfig-'));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-const BINARIES = ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'iptables', 'nft'];
+const BINARIES = ['containerd', 'containerd-shim-runc-v2', 'runc', 'ctr', 'iptables', 'iptables-restore', 'ip', 'conntrack'];
 const PLUGINS = ['bridge', 'host-local', 'loopback', 'portmap', 'bandwidth'];
 const GOOD_CONFIG = [
   'CONFIG_OVERLAY_FS=m', 'CONFIG_BRIDGE=y', 'CONFIG_VETH=m', 'CONFIG_BRIDGE_NETFILTER=y', 'CONFIG_NF_CONNTRACK=y', 'CONFIG_NF_NAT=y',
   'CONFIG_VXLAN=m', 'CONFIG_NF_TABLES=y', '# CONFIG_IP_NF_IPTABLES is not set', 'CONFIG_NETFILTER_XT_MATCH_COMMENT=y',
   'CONFIG_NETFILTER_XT_MATCH_ADDRTYPE=y', 'CONFIG_NETFILTER_XT_MATCH_MULTIPORT=y', 'CONFIG_NETFILTER_XT_MARK=y', 'CONFIG_NETFILTER_XT_TARGET_MASQUERADE=m',
+  'CONFIG_NETFILTER_XT_MATCH_STATISTIC=m', 'CONFIG_NETFILTER_XT_MATCH_RECENT=m', 'CONFIG_NETFILTER_XT_MATCH_CONNTRACK=y',
 ].join('\n');
 
 interface FakeHost {
@@ -102,7 +103,8 @@ describe('check-config', () => {
     assert.equal(status('containerd'), 'missing');
     assert.equal(checks.get('containerd')?.fix, 'apt-get install containerd runc containernetworking-plugins');
     assert.equal(status('containerd-shim-runc-v2'), 'missing');
-    assert.equal(status('nft'), 'warning');
+    assert.equal(status('conntrack'), 'warning', 'optional: stale UDP flows age out without it');
+    assert.equal(status('iptables-restore'), 'missing');
     assert.equal(status('runc'), 'ok');
     assert.equal(status('CNI plugin portmap'), 'missing');
     assert.equal(status('CNI plugin bridge'), 'ok');
@@ -110,7 +112,7 @@ describe('check-config', () => {
     let out = '';
     assert.equal(await runCheckConfig((t) => (out += t), host), 1);
     assert.match(out, /^missing containerd: not found in \S+: the container runtime the agent runs -> apt-get install containerd runc containernetworking-plugins$/m);
-    assert.match(out, /\n5 missing, 4 warnings: the agent cannot run pods on this host until the missing parts are fixed\n$/);
+    assert.match(out, /\n7 missing, 4 warnings: the agent cannot run pods on this host until the missing parts are fixed\n$/);
   });
 
   it('says it cannot tell, rather than missing, when the kernel publishes nothing', () => {

@@ -89,8 +89,11 @@ const KERNEL_FEATURES: FeatureCheck[] = [
   { what: 'vxlan', config: 'CONFIG_VXLAN', module: 'vxlan', required: false, without: 'no VXLAN pod network between nodes on different L2 segments' },
 ];
 
-/** iptables' matches and targets the CNI plugins' rules use (bridge ipMasq, portmap). */
+/** iptables' matches and targets the rules use: the CNI plugins' (portmap), the service proxy's, NetworkPolicy's, the masquerade. */
 const XT_EXTENSIONS: KernelFeature[] = [
+  { config: 'CONFIG_NETFILTER_XT_MATCH_STATISTIC', module: 'xt_statistic' },
+  { config: 'CONFIG_NETFILTER_XT_MATCH_RECENT', module: 'xt_recent' },
+  { config: 'CONFIG_NETFILTER_XT_MATCH_CONNTRACK', module: 'xt_conntrack' },
   { config: 'CONFIG_NETFILTER_XT_MATCH_COMMENT', module: 'xt_comment' },
   { config: 'CONFIG_NETFILTER_XT_MATCH_ADDRTYPE', module: 'xt_addrtype' },
   { config: 'CONFIG_NETFILTER_XT_MATCH_MULTIPORT', module: 'xt_multiport' },
@@ -148,8 +151,8 @@ export function checkKernel(host: HostView): CheckResult[] {
   results.push(checkPacketFilter(kernel));
   const lacking = XT_EXTENSIONS.filter((x) => kernel.feature(x) === 'absent').map((x) => x.module);
   results.push(lacking.length === 0
-    ? { status: 'ok', what: 'kernel: iptables extensions', detail: kernel.config ? 'comment, addrtype, multiport, mark, MASQUERADE' : 'not checked (no kernel config)' }
-    : { status: 'missing', what: 'kernel: iptables extensions', detail: `${lacking.join(', ')} not in this kernel: the CNI plugins' rules fail`, fix: 'use a kernel with the NETFILTER_XT options for them' });
+    ? { status: 'ok', what: 'kernel: iptables extensions', detail: kernel.config ? 'statistic, recent, conntrack, comment, addrtype, multiport, mark, MASQUERADE' : 'not checked (no kernel config)' }
+    : { status: 'missing', what: 'kernel: iptables extensions', detail: `${lacking.join(', ')} not in this kernel: the service proxy's or the CNI plugins' rules fail`, fix: 'use a kernel with the NETFILTER_XT options for them' });
   return results;
 }
 
@@ -162,8 +165,10 @@ export function checkBinaries(host: HostView): CheckResult[] {
     { name: 'containerd-shim-runc-v2', required: true, why: 'containerd starts every pod through it', fix: INSTALL_HINT },
     { name: 'runc', required: true, why: 'runs the containers', fix: INSTALL_HINT },
     { name: 'ctr', required: true, why: 'the agent imports images with it', fix: INSTALL_HINT },
-    { name: 'iptables', required: true, why: 'the CNI plugins write masquerade and hostPort rules with it', fix: APT_IPTABLES },
-    { name: 'nft', required: false, why: 'the service proxy can use nftables instead of iptables', fix: 'apt-get install nftables' },
+    { name: 'iptables', required: true, why: 'the CNI plugins write hostPort rules with it', fix: APT_IPTABLES },
+    { name: 'iptables-restore', required: true, why: 'the service proxy, NetworkPolicy and the masquerade write their rules with it', fix: APT_IPTABLES },
+    { name: 'ip', required: true, why: 'the agent makes the pod bridge, the VXLAN device and the routes to other nodes with it', fix: 'apt-get install iproute2' },
+    { name: 'conntrack', required: false, why: 'the service proxy clears UDP flows of removed endpoints with it (else they age out in 30-120 s)', fix: 'apt-get install conntrack' },
   ];
   return binaries.map(({ name, required, why, fix }) => {
     const found = which(host, name);
