@@ -72,6 +72,8 @@ export function startNodeNetwork(options: NodeNetworkOptions): NodeNetwork {
     client,
     nodeName,
     agentDir: options.agentDir,
+    // With backend none nothing installs the cluster masquerade: the bridge keeps pods' way out.
+    ipMasq: network.flannelBackend === 'none',
     mtu: async () => {
       await routes.ready;
       return routes.mtu();

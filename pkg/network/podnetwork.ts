@@ -24,6 +24,8 @@ export interface PodNetworkOptions {
   bridgeName?: string;
   /** The pods' MTU, asked once the podCIDR is known (the VXLAN backend knows it by then); default the kernel's. */
   mtu?: () => Promise<number | undefined>;
+  /** Let the bridge masquerade what leaves the podCIDR: only when nothing else masquerades (--flannel-backend none). */
+  ipMasq?: boolean;
   /** Default /proc/sys (tests hand in a folder). */
   procSys?: string;
   /** Default true: make the bridge before the first pod (tests of the conflist alone turn it off). */
@@ -56,7 +58,7 @@ export function startPodNetwork(options: PodNetworkOptions): PodNetwork {
     const gateway = gatewayOf(podCidr);
     if (!gateway) throw new NetworkError('bad-pod-cidr', `pod CIDR "${podCidr}" has no room for a gateway and pods`);
     if (options.makeBridge !== false) await ensureBridge({ name: bridgeName, address: `${gateway}/${podCidr.split('/')[1]}` });
-    const { file, changed } = writeCniConfig({ ...paths, podCidr, bridgeName, mtu });
+    const { file, changed } = writeCniConfig({ ...paths, podCidr, bridgeName, mtu, ipMasq: options.ipMasq });
     log.info(`pod network: ${podCidr} on bridge ${bridgeName} (${changed ? 'wrote' : 'kept'} ${file}${mtu ? `, MTU ${mtu}` : ''})`);
     return { podCidr, gateway };
   })();
