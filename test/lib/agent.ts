@@ -139,7 +139,7 @@ export function defaultRouteAddress(): string {
 }
 
 /** Host agent tests share containerd's fixed ports, the pod bridge and the host's TSK- chains: one at a time. */
-async function waitForNoOtherContainerd(): Promise<void> {
+export async function waitForNoOtherContainerd(): Promise<void> {
   await until('no other test to run a managed containerd', async () => {
     try {
       execFileSync('pgrep', ['-f', 'containerd --config'], { encoding: 'utf8' });
