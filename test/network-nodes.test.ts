@@ -9,6 +9,8 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -299,6 +301,20 @@ describe('two nodes in network namespaces, VXLAN between them', { skip: cniMissi
     const port = (await env.ok(['get', 'service', 'peer-b-np', '-o', 'jsonpath={.spec.ports[0].nodePort}'])).trim();
     const body = await until('the NodePort to answer', async () => fetch(`http://${env.a.netns.nsIp}:${port}/`).then((r) => r.text(), () => undefined));
     assert.equal(body.trim(), 'peer-b');
+  });
+
+  it('traffic from pods to an address outside the cluster leaves with its node\'s address', async () => {
+    // A server on the host end of node A's veth: outside the cluster CIDR, reached by both nodes.
+    const server = http.createServer((req, res) => res.end(req.socket.remoteAddress));
+    await new Promise<void>((resolve) => server.listen(0, env.a.netns.hostIp, resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      for (const [pod, node] of [[peers[0]!, env.a], [peers[1]!, env.b]] as const) {
+        assert.deepEqual(await answers(env, pod.name, `http://${env.a.netns.hostIp}:${port}/`, 1), [node.netns.nsIp], `from ${pod.name}`);
+      }
+    } finally {
+      server.close();
+    }
   });
 
   it('a node whose agent stopped and whose Node was deleted leaves the other node\'s routes, neighbours and fdb', async () => {
