@@ -25,6 +25,8 @@ import { namespace, pod, policy } from './testkit.ts';
 const POD_CIDR = '10.88.61.0/24';
 const NODE_LINK = '10.88.62.1';
 const OUTSIDE_IP = '10.88.62.2';
+/** A "Service" address the node DNATs to a1. */
+const SERVICE_IP = '10.88.63.10';
 
 /** TCP 80/8080 and UDP 53/5353 echo, in plain JavaScript so it runs under `ip netns exec node`. */
 const SERVER = `
@@ -157,6 +159,16 @@ describe('network policy in namespaces of the test', { skip: cniMissing }, () =>
     assert.deepEqual(matrix(), { ...all('ok'), 'a2→a1': 'refused', 'b1→a1': 'refused' });
     assert.equal(probe('node', 'a1'), 'ok', 'the node (kubelet probes) always gets in');
     assert.equal(probe('b1', 'a1', 53, 'udp'), 'refused');
+  });
+
+  it('a connection to an isolated pod through a DNAT (a Service) is refused at once too', () => {
+    // As the service proxy's DNAT would: the pods route the address to the bridge's gateway.
+    node.exec('iptables', ['-t', 'nat', '-A', 'PREROUTING', '-d', SERVICE_IP, '-p', 'tcp', '--dport', '80', '-j', 'DNAT', '--to-destination', `${byName('a1').ip!}:80`]);
+    const viaService = (from: string) => byName(from).netns.exec(process.execPath, ['-e', PROBE, 'tcp', SERVICE_IP, '80']).trim();
+    // A TCP reset would go back out of the client's bridge port with a1's address, not the
+    // Service's: the client would ignore it and time out.
+    assert.equal(viaService('a2'), 'refused');
+    assert.equal(viaService('b1'), 'refused');
   });
 
   it('allow from a podSelector: that peer only (with a foreign ACCEPT put above the jumps)', async () => {

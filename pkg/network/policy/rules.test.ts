@@ -49,6 +49,7 @@ describe('policy → rules', () => {
     assert.equal(reach(chains, A2, A1), 'reject');
     assert.equal(reach(chains, EXT, A1), 'reject');
     assert.equal(reach(chains, A1, B1), 'pass');
+    assert.equal(reach(chains, B1, A1, 80, { dnat: true }), 'reject', 'through a Service (another REJECT line)');
     assert.equal(reach(chains, B1, A1, 80, { established: true }), 'pass', 'a reply to a1\'s own connection');
     assert.equal(reach(chains, '10.42.0.1', A1, 80, { fromNode: true }), 'pass', 'the node (kubelet probes) always gets in');
     assert.equal(reach(chains, A1, A1), 'pass', 'a pod cannot block itself');

@@ -8,7 +8,7 @@
  *   TSK-POD-FW-<hash>  (pod, direction)  node→pod and pod→itself pass; jumps to each policy that
  *                                     selects the pod; unmarked packets are REJECTed as
  *                                     kube-router does (the client fails at once), TCP with a
- *                                     reset
+ *                                     reset unless a Service's DNAT brought it
  *   TSK-POL-<hash>     (policy, direction)  one rule per allowed peer × port: sets the mark
  *   TSK-POL-<hash>     (ipBlock exceptions)  RETURN for each except, then the mark
  *
@@ -195,7 +195,11 @@ class ChainBuilder {
     // xt_comment holds 255 bytes; names can be longer.
     const what = `${direction} of ${pod.namespace}/${pod.name}`.slice(0, 200);
     // TCP gets a reset (never rate-limited, unlike the kernel's ICMP errors), the rest port-unreachable.
-    lines.push(`-A ${name} -p tcp -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT --reject-with tcp-reset`);
+    // TCP that a Service's DNAT sent here gets the ICMP error instead: for a packet that came in
+    // through a bridge port (br_netfilter) the kernel writes the reset straight back out of that
+    // port, past the reverse NAT, so it carries the pod's address and the client, which dialled
+    // the Service's, ignores it and hangs. The ICMP error goes the routed way and is translated.
+    lines.push(`-A ${name} -p tcp -m conntrack ! --ctstate DNAT -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT --reject-with tcp-reset`);
     lines.push(`-A ${name} -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT`);
     lines.push(`-A ${name} -j MARK --set-xmark 0x0/0x10000`);
     this.chains.set(name, lines);

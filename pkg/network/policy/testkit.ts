@@ -33,6 +33,8 @@ export interface Packet {
   fromNode?: boolean;
   /** A reply or later packet of a connection already allowed. */
   established?: boolean;
+  /** Its destination was rewritten by a Service's DNAT. */
+  dnat?: boolean;
 }
 
 function inCidr(ip: string, cidr: string): boolean {
@@ -63,7 +65,10 @@ export function verdict(chains: DesiredChains, packet: Packet): 'pass' | 'reject
         const [value, mask] = args[++i]!.split('/').map(Number);
         ok = (mark & mask!) === value;
       } else if (a === '--src-type') ok = args[++i] === 'LOCAL' && packet.fromNode === true;
-      else if (a === '--ctstate') ok = packet.established === true && args[++i] === 'RELATED,ESTABLISHED';
+      else if (a === '--ctstate') {
+        const states = args[++i]!.split(',');
+        ok = (packet.established === true && states.includes('ESTABLISHED')) || (packet.dnat === true && states.includes('DNAT'));
+      }
       else if (a === '--comment') { i++; ok = true; }
       else if (a === '-m') { i++; ok = true; }
       else throw new Error(`the test interpreter does not know ${a}`);
