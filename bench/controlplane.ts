@@ -8,6 +8,12 @@
  *   idle           server RSS and CPU while holding that cluster, BENCH_IDLE_S seconds
  *   node death     SIGKILL of the second simulate → its pods replaced and Running elsewhere
  *                  (floor: grace period + toleration seconds, printed beside)
+ * Server CPU per pod (utime+stime of all its threads, and of the main thread alone) is the
+ * figure to compare across runs on a shared machine; wall-clock rates vary with others' load.
+ * Knobs: BENCH_NODES, BENCH_REPLICAS, BENCH_IDLE_S, BENCH_DOOMED (0 skips node death),
+ * BENCH_SERVER_ARGS, BENCH_SERVER_LOG, BENCH_THREADS=1 (CPU seconds of each server thread).
+ * Profiling: TSK_TEST_BIN=a launcher that runs the server from source under
+ * `node --cpu-prof --import tsx cmd/tsk/main.ts` (the worker thread is profiled too).
  */
 import fs from 'node:fs';
 import type { KObject } from '../pkg/api/types.ts';
@@ -28,8 +34,10 @@ const TOLERATION_S = 5;
 
 type Pod = KObject & { spec: { nodeName?: string }; status?: { phase?: string } };
 
-function cpuSeconds(pid: number): number {
-  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+/** utime+stime of a process (all threads), or of one thread with `tid` (the main thread's is the pid). */
+function cpuSeconds(pid: number, tid?: number): number {
+  const file = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
+  const fields = fs.readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
@@ -74,7 +82,9 @@ async function main(): Promise<void> {
     await pods.waitForSync();
 
     const created = Date.now();
-    const burstCpu0 = cpuSeconds(cluster.server.pid);
+    const pid = cluster.server.pid;
+    const burstCpu0 = cpuSeconds(pid);
+    const burstMain0 = cpuSeconds(pid, pid);
     await client.create('/apis/apps/v1/namespaces/default/deployments', {
       apiVersion: 'apps/v1',
       kind: 'Deployment',
@@ -91,8 +101,12 @@ async function main(): Promise<void> {
     const count = (f: (p: Pod) => boolean) => pods.list().filter(f).length;
     const tally = () => `${pods.list().length} pods, ${count((p) => !!p.spec.nodeName)} bound, ${count((p) => p.status?.phase === 'Running')} running`;
     const bound = await until('every pod bound', () => count((p) => !!p.spec.nodeName) >= REPLICAS, 600_000, tally);
-    const burstCpuMs = ((cpuSeconds(cluster.server.pid) - burstCpu0) * 1000) / REPLICAS;
+    const perPodMs = (seconds: number) => (seconds * 1000) / REPLICAS;
+    const burstCpuMs = perPodMs(cpuSeconds(pid) - burstCpu0);
+    const burstMainMs = perPodMs(cpuSeconds(pid, pid) - burstMain0);
     const running = await until('every pod Running', () => count((p) => p.status?.phase === 'Running') >= REPLICAS, 600_000, tally);
+    const runningCpuMs = perPodMs(cpuSeconds(pid) - burstCpu0);
+    if (process.env.BENCH_THREADS) for (const t of fs.readdirSync(`/proc/${pid}/task`)) process.stderr.write(`${fs.readFileSync(`/proc/${pid}/task/${t}/comm`, 'utf8').trim()} ${t} ${cpuSeconds(pid, Number(t))}\n`);
 
     await sleep(5000);
     const serverCpu0 = cpuSeconds(cluster.server.pid);
@@ -114,7 +128,9 @@ async function main(): Promise<void> {
       [`Deployment of ${REPLICAS}: every pod bound (s)`, fmt((bound - created) / 1000, 1)],
       ['bind rate end to end (pods/s)', fmt(REPLICAS / ((bound - created) / 1000), 0)],
       ['server CPU per pod until bound (ms, all threads)', fmt(burstCpuMs, 2)],
+      ['  of which the main thread (ms)', fmt(burstMainMs, 2)],
       ['every pod Running (s)', fmt((running - created) / 1000, 1)],
+      ['server CPU per pod until Running (ms, all threads)', fmt(runningCpuMs, 2)],
       ['server RSS holding the cluster (MiB)', serverRss],
       [`server CPU idle, ${IDLE_S} s (% of a core)`, fmt(serverIdleCpu)],
       ['simulate RSS (MiB)', simRss],

@@ -58,9 +58,11 @@ export function componentsSpec(config: ServerConfig, pki: ServerPki, apiUrl: str
 function spawn(input: WorkerInput): Worker {
   if (sea.isSea()) return new Worker(sea.getAsset(SELF_ASSET, 'utf8'), { eval: true, workerData: input });
   // From source: `--import tsx` does not give a worker its loader, so the worker registers it.
+  // Profiling flags pass on, so `node --cpu-prof` profiles the components too.
   const main = new URL('../../cmd/tsk/main.ts', import.meta.url).href;
   const bootstrap = `import('tsx/esm/api').then((tsx) => { tsx.register(); return import(${JSON.stringify(main)}); });`;
-  return new Worker(bootstrap, { eval: true, workerData: input, execArgv: [] });
+  const execArgv = process.execArgv.filter((arg) => arg.startsWith('--cpu-prof'));
+  return new Worker(bootstrap, { eval: true, workerData: input, execArgv });
 }
 
 /** Starts the components on a worker thread; nothing to do when both are disabled. */
