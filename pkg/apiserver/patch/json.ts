@@ -44,14 +44,16 @@ export function goFormat(v: unknown): string {
  * \u003e, \u0026 (what ends up in annotations such as last-applied-configuration).
  */
 export function goJson(v: unknown): string {
-  const escape = (s: string) =>
-    JSON.stringify(s).replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
-  const walk = (x: unknown): string => {
-    if (x === null || x === undefined) return 'null';
-    if (Array.isArray(x)) return `[${x.map(walk).join(',')}]`;
-    if (isObject(x)) return `{${Object.keys(x).sort().map((k) => `${escape(k)}:${walk(x[k])}`).join(',')}}`;
-    if (typeof x === 'string') return escape(x);
-    return JSON.stringify(x);
-  };
-  return walk(v);
+  if (v === null || v === undefined) return 'null';
+  if (Array.isArray(v)) return `[${v.map(goJson).join(',')}]`;
+  if (isObject(v)) return `{${Object.keys(v).sort().map((k) => `${goJsonString(k)}:${goJson(v[k])}`).join(',')}}`;
+  if (typeof v === 'string') return goJsonString(v);
+  return JSON.stringify(v);
+}
+
+const GO_ESCAPED = /[<>&\u2028\u2029]/;
+
+function goJsonString(s: string): string {
+  const text = JSON.stringify(s);
+  return GO_ESCAPED.test(text) ? text.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`) : text;
 }

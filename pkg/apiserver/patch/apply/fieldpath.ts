@@ -15,12 +15,38 @@ export type PathElement =
 
 export type Path = PathElement[];
 
+/** Key and value elements' texts, computed once per element: every write renders them again and again. */
+const renderedKeys = new WeakMap<PathElement, string>();
+
 /** Canonical text of an element, used both as identity and as the FieldsV1 key. */
 export function elementKey(pe: PathElement): string {
   if ('field' in pe) return `f:${pe.field}`;
-  if ('key' in pe) return `k:${goJson(Object.fromEntries(pe.key))}`;
-  if ('value' in pe) return `v:${goJson(pe.value)}`;
-  return `i:${pe.index}`;
+  if ('index' in pe) return `i:${pe.index}`;
+  let text = renderedKeys.get(pe);
+  if (text === undefined) {
+    text = 'key' in pe ? `k:${goJson(Object.fromEntries(pe.key))}` : `v:${goJson(pe.value)}`;
+    renderedKeys.set(pe, text);
+  }
+  return text;
+}
+
+/**
+ * FieldsV1 keys read back, by their text: the same few keys (`k:{"type":"Ready"}`) come in
+ * with every object, and parsing and rendering them again was a large part of each write.
+ * Elements are never changed, so they can be shared. Cleared when full rather than aged.
+ */
+const parsedKeys = new Map<string, { pe: PathElement; key: string } | null>();
+const PARSED_KEYS_MAX = 10_000;
+
+function parseCanonical(text: string): { pe: PathElement; key: string } | undefined {
+  let parsed = parsedKeys.get(text);
+  if (parsed === undefined) {
+    const pe = parseElementKey(text);
+    parsed = pe === undefined ? null : { pe, key: elementKey(pe) };
+    if (parsedKeys.size >= PARSED_KEYS_MAX) parsedKeys.clear();
+    parsedKeys.set(text, parsed);
+  }
+  return parsed ?? undefined;
 }
 
 export function parseElementKey(text: string): PathElement | undefined {
@@ -131,8 +157,7 @@ export class FieldSet {
     else this.descend(head!).insert(rest);
   }
 
-  descend(pe: PathElement): FieldSet {
-    const key = elementKey(pe);
+  descend(pe: PathElement, key = elementKey(pe)): FieldSet {
     let child = this.children.get(key);
     if (!child) {
       child = { pe, set: new FieldSet() };
@@ -154,7 +179,9 @@ export class FieldSet {
   }
 
   isEmpty(): boolean {
-    return this.members.size === 0 && [...this.children.values()].every((c) => c.set.isEmpty());
+    if (this.members.size > 0) return false;
+    for (const c of this.children.values()) if (!c.set.isEmpty()) return false;
+    return true;
   }
 
   union(other: FieldSet): FieldSet {
@@ -227,10 +254,10 @@ export class FieldSet {
   private emit(includeSelf: boolean): Record<string, unknown> {
     const out: Record<string, unknown> = {};
     if (includeSelf && !this.isEmpty()) out['.'] = {};
-    const keys = new Set([...this.members.keys(), ...[...this.children.entries()].filter(([, c]) => !c.set.isEmpty()).map(([k]) => k)]);
-    const ordered = [...keys].map((k) => ({ k, pe: (this.members.get(k) ?? this.children.get(k)!.pe) }));
-    ordered.sort((a, b) => compareElements(a.pe, b.pe));
-    for (const { k } of ordered) {
+    const ordered: [string, PathElement][] = [...this.members];
+    for (const [k, c] of this.children) if (!this.members.has(k) && !c.set.isEmpty()) ordered.push([k, c.pe]);
+    ordered.sort(byElement);
+    for (const [k] of ordered) {
       const child = this.children.get(k);
       out[k] = child && !child.set.isEmpty() ? child.set.emit(this.members.has(k)) : {};
     }
@@ -240,20 +267,33 @@ export class FieldSet {
   static fromFieldsV1(fields: unknown): FieldSet {
     const out = new FieldSet();
     if (!isObject(fields)) throw new Error('FieldsV1 must be an object');
-    for (const [k, v] of Object.entries(fields)) {
+    for (const k in fields) {
       if (k === '.') continue;
-      const pe = parseElementKey(k);
-      if (pe === undefined) continue;
+      const parsed = parseCanonical(k);
+      if (parsed === undefined) continue;
+      const { pe, key } = parsed;
+      const v = fields[k];
       const sub = isObject(v) ? v : {};
-      const childKeys = Object.keys(sub);
-      if (childKeys.length === 0 || '.' in sub) out.members.set(elementKey(pe), pe);
-      if (childKeys.some((c) => c !== '.')) {
+      let members = 0;
+      let self = false;
+      for (const c in sub) {
+        if (c === '.') self = true;
+        else members++;
+      }
+      if (members === 0 || self) out.members.set(key, pe);
+      if (members > 0) {
         const child = FieldSet.fromFieldsV1(sub);
-        if (!child.isEmpty()) out.children.set(elementKey(pe), { pe, set: child });
+        if (!child.isEmpty()) out.children.set(key, { pe, set: child });
       }
     }
     return out;
   }
+}
+
+/** compareElements on [key, element] pairs; two fields compare as their keys do, without the element walk. */
+function byElement(a: [string, PathElement], b: [string, PathElement]): number {
+  if (a[0].startsWith('f:') && b[0].startsWith('f:')) return compareStrings(a[0], b[0]);
+  return compareElements(a[1], b[1]);
 }
 
 function sortedValues(m: Map<string, PathElement>): PathElement[] {

@@ -6,7 +6,7 @@
 import type { SchemaNode } from '../../../api/schema.ts';
 import type { Json } from '../../../api/types.ts';
 import { deepEqual, isObject, type JsonObject } from '../json.ts';
-import { elementKey, FieldSet, type Path } from './fieldpath.ts';
+import { elementKey, FieldSet, type Path, type PathElement } from './fieldpath.ts';
 import type { SchemaTypes, TypeView } from './schema-type.ts';
 import { listItems, type ListItem } from './typed.ts';
 
@@ -40,51 +40,83 @@ function granularView(types: SchemaTypes, node: SchemaNode | undefined, left: Js
  */
 export function compare(types: SchemaTypes, left: Json, right: Json, node: SchemaNode | undefined, skip?: FieldSet): Comparison {
   const c: Comparison = { added: new FieldSet(), modified: new FieldSet(), removed: new FieldSet() };
-  compareAt(types, left, right, node, [], c, skip);
+  compareAt(types, left, right, node, { key: '', added: c.added, modified: c.modified, removed: c.removed }, skip);
   return c;
 }
 
-function compareAt(types: SchemaTypes, left: Json | undefined, right: Json | undefined, node: SchemaNode | undefined, path: Path, c: Comparison, skip: FieldSet | undefined): void {
+/**
+ * Where the walk stands: the element it came down by and, made when first needed, the three
+ * result sets at that depth. Results are filed level by level instead of inserting whole paths
+ * from the root, which rendered every element's key once per leaf below it.
+ */
+interface Level {
+  parent?: Level;
+  pe?: PathElement;
+  key: string;
+  added?: FieldSet;
+  modified?: FieldSet;
+  removed?: FieldSet;
+}
+
+type Outcome = keyof Comparison;
+
+function setAt(level: Level, outcome: Outcome): FieldSet {
+  let set = level[outcome];
+  if (set === undefined) {
+    set = setAt(level.parent!, outcome).descend(level.pe!, level.key);
+    level[outcome] = set;
+  }
+  return set;
+}
+
+/** Files the level's own path under `outcome` (the root, an empty path, is never a member). */
+function fileAt(level: Level, outcome: Outcome): void {
+  if (level.parent) setAt(level.parent, outcome).members.set(level.key, level.pe!);
+}
+
+function compareAt(types: SchemaTypes, left: Json | undefined, right: Json | undefined, node: SchemaNode | undefined, level: Level, skip: FieldSet | undefined): void {
   const view = granularView(types, node, left, right);
   if (view === undefined) {
-    if (left === undefined) c.added.insert(path);
-    else if (right === undefined) c.removed.insert(path);
-    else if (!deepEqual(left, right)) c.modified.insert(path);
+    if (left === undefined) fileAt(level, 'added');
+    else if (right === undefined) fileAt(level, 'removed');
+    else if (!deepEqual(left, right)) fileAt(level, 'modified');
     return;
   }
   // Equal subtrees hold no change: one structural comparison is far cheaper than the typed walk.
   if (left !== undefined && right !== undefined && deepEqual(left, right)) return;
-  for (const [pe, l, r, childNode] of pairs(types, view, left, right, path)) {
-    if (skip === undefined) compareAt(types, l, r, childNode, [...path, pe], c, undefined);
-    else if (!skip.has([pe])) compareAt(types, l, r, childNode, [...path, pe], c, skip.childAt(pe));
+  for (const [key, pe, l, r, childNode] of pairs(types, view, left, right)) {
+    if (skip === undefined) compareAt(types, l, r, childNode, { parent: level, pe, key }, undefined);
+    else if (!skip.members.has(key)) compareAt(types, l, r, childNode, { parent: level, pe, key }, skip.children.get(key)?.set);
   }
-  if (left === undefined) c.added.insert(path);
-  else if (right === undefined) c.removed.insert(path);
+  if (left === undefined) fileAt(level, 'added');
+  else if (right === undefined) fileAt(level, 'removed');
 }
 
-type Pair = [ListItem['pe'], Json | undefined, Json | undefined, SchemaNode | undefined];
+type Pair = [string, PathElement, Json | undefined, Json | undefined, SchemaNode | undefined];
 
 /** The children of two granular values, matched by path element. */
-function pairs(types: SchemaTypes, view: Granular, left: Json | undefined, right: Json | undefined, path: Path): Pair[] {
+function pairs(types: SchemaTypes, view: Granular, left: Json | undefined, right: Json | undefined): Pair[] {
   const out: Pair[] = [];
   if (view.kind === 'map') {
     const l = (left ?? {}) as JsonObject;
     const r = (right ?? {}) as JsonObject;
-    for (const key of new Set([...Object.keys(l), ...Object.keys(r)])) {
-      out.push([{ field: key }, l[key], r[key], types.child(view, key).node]);
-    }
+    for (const key of Object.keys(l)) out.push([`f:${key}`, { field: key }, l[key], hasOwn(r, key) ? r[key] : undefined, types.child(view, key).node]);
+    for (const key of Object.keys(r)) if (!hasOwn(l, key)) out.push([`f:${key}`, { field: key }, undefined, r[key], types.child(view, key).node]);
     return out;
   }
-  const lItems = indexed(types, view, left, path);
-  const rItems = indexed(types, view, right, path);
-  for (const [key, item] of lItems) out.push([item.pe, item.value, rItems.get(key)?.value, view.element]);
-  for (const [key, item] of rItems) if (!lItems.has(key)) out.push([item.pe, undefined, item.value, view.element]);
+  const lItems = indexed(types, view, left);
+  const rItems = indexed(types, view, right);
+  for (const [key, item] of lItems) out.push([key, item.pe, item.value, rItems.get(key)?.value, view.element]);
+  for (const [key, item] of rItems) if (!lItems.has(key)) out.push([key, item.pe, undefined, item.value, view.element]);
   return out;
 }
 
-function indexed(types: SchemaTypes, view: Extract<TypeView, { kind: 'list' }>, list: Json | undefined, path: Path): Map<string, ListItem> {
+const hasOwn = (o: JsonObject, key: string): boolean => Object.prototype.hasOwnProperty.call(o, key);
+
+function indexed(types: SchemaTypes, view: Extract<TypeView, { kind: 'list' }>, list: Json | undefined): Map<string, ListItem> {
   const m = new Map<string, ListItem>();
-  for (const item of listItems(types, view, (list ?? []) as Json[], path)) if (!m.has(elementKey(item.pe))) m.set(elementKey(item.pe), item);
+  if (list === undefined) return m;
+  for (const item of listItems(types, view, list as Json[], [])) if (!m.has(item.key)) m.set(item.key, item);
   return m;
 }
 

@@ -13,6 +13,8 @@ type MapView = Extract<TypeView, { kind: 'map' }>;
 
 export interface ListItem {
   pe: PathElement;
+  /** elementKey(pe). */
+  key: string;
   value: Json;
 }
 
@@ -34,7 +36,7 @@ export function listItems(types: SchemaTypes, view: ListView, list: Json[], path
     const key = elementKey(pe);
     if (seen.has(key) && problems?.strict) problems.add(path, `duplicate entries for key ${pathString([pe])}`);
     seen.add(key);
-    items.push({ pe, value });
+    items.push({ pe, key, value });
   });
   return items;
 }
