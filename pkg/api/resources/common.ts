@@ -3,6 +3,7 @@
  * status handling Kubernetes' registry strategies repeat for each kind with a status subresource.
  */
 import type { KObject, StrategyContext, Verb } from '../types.ts';
+import { cloneJson } from '../json.ts';
 
 /**
  * Bodies are checked field by field against what Kubernetes accepts, so strategies read them
@@ -33,11 +34,11 @@ export function separateStatus(obj: KObject, old: KObject, ctx: StrategyContext,
   if (ctx.subresource === 'status') {
     for (const f of specFields) {
       if (old[f] === undefined) delete obj[f];
-      else obj[f] = structuredClone(old[f]);
+      else obj[f] = cloneJson(old[f]);
     }
   } else if (ctx.subresource === '') {
     if (old.status === undefined) delete obj.status;
-    else obj.status = structuredClone(old.status);
+    else obj.status = cloneJson(old.status);
   }
 }
 

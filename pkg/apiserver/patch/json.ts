@@ -4,6 +4,7 @@
  * contain declared merge key: name`).
  */
 import type { Json } from '../../api/types.ts';
+import { cloneJson } from '../../api/json.ts';
 
 export type JsonObject = { [key: string]: Json };
 
@@ -25,7 +26,7 @@ export function deepEqual(a: unknown, b: unknown): boolean {
 }
 
 export function clone<T>(v: T): T {
-  return v === undefined ? v : (structuredClone(v) as T);
+  return v === undefined ? v : (cloneJson(v) as T);
 }
 
 /** Go's fmt `%v` of a value decoded by encoding/json: maps print with sorted keys. */

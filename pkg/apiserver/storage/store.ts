@@ -10,6 +10,7 @@ import { ApiError, apiErrors } from '../errors.ts';
 import { decodeFromStorage, encodeForStorage, storageKey } from './codec.ts';
 import { dropEmptyMeta, generateName, prepareCreateMeta, prepareUpdateMeta, sameObject, timestamp, updateGeneration } from './meta.ts';
 import type { WatchCache } from './watchcache.ts';
+import { cloneJson } from '../../api/json.ts';
 
 /** Hooks the server adds around every write: metadata validation, namespace lifecycle, managedFields. */
 export interface WriteHooks {
@@ -149,7 +150,7 @@ export class Store {
   async create(def: ResourceDefinition, obj: KObject, ctx: StrategyContext): Promise<KObject> {
     const generated = !obj.metadata.name && !!obj.metadata.generateName;
     for (let attempt = 0; ; attempt++) {
-      let candidate: KObject = attempt === 0 ? obj : structuredClone(obj);
+      let candidate: KObject = attempt === 0 ? obj : cloneJson(obj);
       if (generated) candidate.metadata.name = generateName(obj.metadata.generateName!);
       if (!candidate.metadata.name) {
         throw invalid(def, candidate, [{ type: 'FieldValueRequired', field: 'metadata.name', detail: 'name or generateName is required' }]);
@@ -208,7 +209,7 @@ export class Store {
   ): Promise<UpdateResult> {
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
       const current = await this.read(def, namespace, name);
-      const desired = await tryUpdate(current ? structuredClone(current.obj) : undefined);
+      const desired = await tryUpdate(current ? cloneJson(current.obj) : undefined);
       if (!current) {
         if (!options.createIfMissing) throw apiErrors.notFound(qr(def), name);
         if (desired.metadata.resourceVersion) throw apiErrors.notFound(qr(def), name);
@@ -290,7 +291,7 @@ export class Store {
       if (pre?.resourceVersion && pre.resourceVersion !== String(current.modRevision)) {
         throw apiErrors.conflict(qr(def), name, `Precondition failed: ResourceVersion in precondition: ${pre.resourceVersion}, ResourceVersion in object meta: ${current.modRevision}`);
       }
-      const next = structuredClone(current.obj);
+      const next = cloneJson(current.obj);
       const finalizers = new Set(pendingFinalizers(def, next));
       if (options.propagationPolicy === 'Foreground') finalizers.add('foregroundDeletion');
       if (options.propagationPolicy === 'Orphan') finalizers.add('orphan');

@@ -4,6 +4,7 @@
  * the controller reference, and the pod a template stamps out.
  */
 import type { KObject, OwnerReference } from '../../api/types.ts';
+import { cloneJson } from '../../api/json.ts';
 
 interface PodCondition {
   type: string;
@@ -59,7 +60,7 @@ export function podFromTemplate(template: KObject['spec'], owner: KObject, ref: 
       namespace: owner.metadata.namespace,
       ownerReferences: [ref],
     },
-    spec: structuredClone(template?.spec ?? {}),
+    spec: cloneJson(template?.spec ?? {}),
   };
   if (meta.labels) pod.metadata.labels = { ...meta.labels };
   if (meta.annotations) pod.metadata.annotations = { ...meta.annotations };

@@ -8,6 +8,7 @@ import { coreDefinition } from './definition.ts';
 import { canonicalizeResourceList, validateResourceList } from './resourcelist.ts';
 import { TAINT_EFFECTS } from './scheduling-validation.ts';
 import { list } from './shape.ts';
+import { cloneJson } from '../../json.ts';
 
 
 export function defaultNode(node: KObject): void {
@@ -18,7 +19,7 @@ export function defaultNode(node: KObject): void {
   if (status && typeof status === 'object') {
     canonicalizeResourceList(status.capacity, false);
     canonicalizeResourceList(status.allocatable, false);
-    if (status.allocatable === undefined && status.capacity) status.allocatable = structuredClone(status.capacity);
+    if (status.allocatable === undefined && status.capacity) status.allocatable = cloneJson(status.capacity);
   }
 }
 
@@ -51,8 +52,8 @@ function validateNode(node: KObject): FieldError[] {
 export const nodeStrategy: Strategy = {
   defaults: defaultNode,
   prepareForUpdate(node: KObject, old: KObject, ctx: StrategyContext) {
-    if (ctx.subresource === 'status') node.spec = structuredClone(old.spec);
-    else node.status = structuredClone(old.status);
+    if (ctx.subresource === 'status') node.spec = cloneJson(old.spec);
+    else node.status = cloneJson(old.status);
   },
   validate: validateNode,
   validateUpdate(node: KObject, old: KObject) {

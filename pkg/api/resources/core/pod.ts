@@ -16,6 +16,7 @@ import {
 import { coreDefinition } from './definition.ts';
 import { defaultPodSpec, validatePodSpec } from './podtemplate.ts';
 import { type Obj, list } from './shape.ts';
+import { cloneJson } from '../../json.ts';
 
 
 /** SetDefaults_Pod: a container with limits but no requests requests its limits. */
@@ -85,7 +86,7 @@ function differences(a: unknown, b: unknown, path: string, out: string[]): void 
 export function validatePodSpecUpdate(spec: Obj, oldSpec: Obj): FieldError[] {
   const errs: FieldError[] = [];
   const old = oldSpec ?? {};
-  const munged = structuredClone(spec ?? {});
+  const munged = cloneJson(spec ?? {});
   // Take over what may change, then whatever still differs may not.
   for (const key of ['containers', 'initContainers']) {
     list(munged[key]).forEach((c, i) => {
@@ -150,13 +151,13 @@ export const podStrategy: Strategy = {
     // The binding handler sets spec.nodeName and the PodScheduled condition itself.
     if (ctx.subresource === 'binding') return;
     if (ctx.subresource === 'status') {
-      pod.spec = structuredClone(old.spec);
+      pod.spec = cloneJson(old.spec);
       return;
     }
-    pod.status = structuredClone(old.status);
+    pod.status = cloneJson(old.status);
     if (ctx.subresource === 'ephemeralcontainers') {
       const ephemeral = pod.spec?.ephemeralContainers;
-      pod.spec = structuredClone(old.spec);
+      pod.spec = cloneJson(old.spec);
       if (ephemeral === undefined) delete pod.spec.ephemeralContainers;
       else pod.spec.ephemeralContainers = ephemeral;
     }

@@ -8,6 +8,7 @@ import type { FieldError, KObject, ResourceDefinition, Strategy } from '../../ty
 import { invalid, jsonEqual, required, validateImmutableField } from '../../validation/index.ts';
 import { validateEvent } from '../core/event.ts';
 import { STANDARD_VERBS } from '../common.ts';
+import { cloneJson } from '../../json.ts';
 
 /** events.k8s.io/v1 field → core/v1 field, for the fields whose names differ. */
 const RENAMED: [string, string][] = [
@@ -22,9 +23,9 @@ const RENAMED: [string, string][] = [
 const SAME = ['eventTime', 'series', 'action', 'reason', 'related', 'reportingInstance', 'type'];
 
 function convert(obj: KObject, apiVersion: string, pairs: [string, string][]): KObject {
-  const out: KObject = { apiVersion, kind: 'Event', metadata: structuredClone(obj.metadata) };
+  const out: KObject = { apiVersion, kind: 'Event', metadata: cloneJson(obj.metadata) };
   for (const [from, to] of [...pairs, ...SAME.map((f): [string, string] => [f, f])]) {
-    if (obj[from] !== undefined) out[to] = structuredClone(obj[from]);
+    if (obj[from] !== undefined) out[to] = cloneJson(obj[from]);
   }
   return out;
 }

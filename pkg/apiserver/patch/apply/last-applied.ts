@@ -10,6 +10,7 @@ import { FieldSet } from './fieldpath.ts';
 import type { UpdaterContext } from './updater.ts';
 import { toFieldSet } from './typed.ts';
 import { compare } from './typed-ops.ts';
+import { cloneJson } from '../../../api/json.ts';
 
 export const LAST_APPLIED_ANNOTATION = 'kubectl.kubernetes.io/last-applied-configuration';
 export const KUBECTL_MANAGER = 'kubectl';
@@ -40,7 +41,7 @@ export function allowedConflictsFromLastApplied(ctx: UpdaterContext, live: KObje
 export function syncLastApplied(result: KObject, applied: KObject): void {
   const annotations = result.metadata?.annotations;
   if (!annotations || !(LAST_APPLIED_ANNOTATION in annotations)) return;
-  const copy = structuredClone(applied) as KObject;
+  const copy = cloneJson(applied) as KObject;
   if (copy.metadata?.annotations) {
     delete copy.metadata.annotations[LAST_APPLIED_ANNOTATION];
   }
@@ -60,7 +61,7 @@ export function readOnlyWithoutManagedFields(obj: KObject): Json {
 }
 
 export function withoutManagedFields(obj: KObject): Json {
-  const copy = structuredClone(obj) as KObject;
+  const copy = cloneJson(obj) as KObject;
   if (copy.metadata) delete copy.metadata.managedFields;
   return copy as unknown as Json;
 }
