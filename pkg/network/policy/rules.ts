@@ -198,7 +198,9 @@ class ChainBuilder {
     // TCP that a Service's DNAT sent here gets the ICMP error instead: for a packet that came in
     // through a bridge port (br_netfilter) the kernel writes the reset straight back out of that
     // port, past the reverse NAT, so it carries the pod's address and the client, which dialled
-    // the Service's, ignores it and hangs. The ICMP error goes the routed way and is translated.
+    // the Service's, ignores it and hangs. The ICMP error goes the routed way and is translated;
+    // a client on this node blocked in connect() only takes it from the SYN's retransmit, a
+    // second later (the first arrives while connect() holds the socket), others at once.
     lines.push(`-A ${name} -p tcp -m conntrack ! --ctstate DNAT -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT --reject-with tcp-reset`);
     lines.push(`-A ${name} -m mark ! --mark ${ALLOWED_MARK} -m comment --comment "network policy: reject ${what}" -j REJECT`);
     lines.push(`-A ${name} -j MARK --set-xmark 0x0/0x10000`);
