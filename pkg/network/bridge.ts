@@ -28,14 +28,20 @@ async function ip(args: string[], netns?: string): Promise<string> {
   }
 }
 
-/** Creates the bridge and its address when missing and brings it up; leaves other addresses alone. */
+/** Creates the bridge and its address when missing, drops addresses of other ranges, brings it up. */
 export async function ensureBridge(options: BridgeOptions): Promise<void> {
   const links = JSON.parse(await ip(['-j', 'link', 'show'], options.netns)) as { ifname: string; linkinfo?: { info_kind?: string } }[];
   const existing = links.find((l) => l.ifname === options.name);
   if (!existing) await ip(['link', 'add', options.name, 'type', 'bridge'], options.netns);
   const [address, prefix] = options.address.split('/');
-  const addrs = JSON.parse(await ip(['-j', 'addr', 'show', 'dev', options.name], options.netns)) as { addr_info?: { local: string; prefixlen: number }[] }[];
-  const has = (addrs[0]?.addr_info ?? []).some((a) => a.local === address && String(a.prefixlen) === prefix);
-  if (!has) await ip(['addr', 'add', options.address, 'dev', options.name], options.netns);
+  const addrs = JSON.parse(await ip(['-j', 'addr', 'show', 'dev', options.name], options.netns)) as { addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[] }[];
+  const family = address!.includes(':') ? 'inet6' : 'inet';
+  const current = (addrs[0]?.addr_info ?? []).filter((a) => a.family === family && a.scope !== 'link');
+  // The bridge is ours: an address of another range (an earlier cluster on this data dir)
+  // would make the bridge plugin refuse every pod.
+  for (const stale of current.filter((a) => !(a.local === address && String(a.prefixlen) === prefix))) {
+    await ip(['addr', 'del', `${stale.local}/${stale.prefixlen}`, 'dev', options.name], options.netns);
+  }
+  if (!current.some((a) => a.local === address && String(a.prefixlen) === prefix)) await ip(['addr', 'add', options.address, 'dev', options.name], options.netns);
   await ip(['link', 'set', options.name, 'up'], options.netns);
 }
