@@ -324,3 +324,37 @@ describe('store: delete', () => {
     assert.equal((await stored(def, 'held'))?.metadata.deletionTimestamp, undefined);
   });
 });
+
+describe('store: updates read from the watch cache', () => {
+  /** A cache that answers every key with what it was handed: stale on purpose. */
+  function storeWithCache(entries: Map<string, { obj: KObject; revision: number }>): Store {
+    const cache = { get: (_path: string, key: string) => { const e = entries.get(key); return e && { key, obj: e.obj, revision: e.revision }; } };
+    return new Store(backend, cache as unknown as WatchCache, { validateMeta: () => [] });
+  }
+
+  it('writes over a current cached copy', async () => {
+    const def = configMaps();
+    const created = await store.create(def, cm('a', { k: 'v1' }), ctx());
+    const cached = storeWithCache(new Map([[storageKey(def, 'ns', 'a'), { obj: created, revision: Number(created.metadata.resourceVersion) }]]));
+    const { obj } = await cached.update(def, 'ns', 'a', (current) => ({ ...current!, data: { k: 'v2' } }), ctx());
+    assert.deepEqual(obj.data, { k: 'v2' });
+    assert.deepEqual((await stored(def, 'a'))?.data, { k: 'v2' });
+    assert.deepEqual(created.data, { k: 'v1' }, 'the cached object is never changed');
+  });
+
+  it('decides again on the datastore copy when the cached one is behind', async () => {
+    const def = configMaps();
+    const old = await store.create(def, cm('a', { k: 'v1' }), ctx());
+    const latest = (await store.update(def, 'ns', 'a', (current) => ({ ...current!, data: { k: 'v2' } }), ctx())).obj;
+    const stale = storeWithCache(new Map([[storageKey(def, 'ns', 'a'), { obj: old, revision: Number(old.metadata.resourceVersion) }]]));
+    // Back to v1: no change on the stale copy, a change on the stored one.
+    const back = await stale.update(def, 'ns', 'a', (current) => ({ ...current!, data: { k: 'v1' } }), ctx());
+    assert.deepEqual(back.obj.data, { k: 'v1' });
+    assert.deepEqual((await stored(def, 'a'))?.data, { k: 'v1' });
+    // The client's resourceVersion is the stored one: no Conflict because the cache is behind.
+    const now = (await stored(def, 'a'))!;
+    const next = await stale.update(def, 'ns', 'a', (current) => ({ ...current!, metadata: { ...current!.metadata, resourceVersion: now.metadata.resourceVersion }, data: { k: 'v3' } }), ctx());
+    assert.deepEqual(next.obj.data, { k: 'v3' });
+    assert.notEqual(latest.metadata.resourceVersion, next.obj.metadata.resourceVersion);
+  });
+});

@@ -115,6 +115,18 @@ export class Store {
     return { obj: decodeFromStorage(kv.value, kv.modRevision, key), modRevision: kv.modRevision };
   }
 
+  /**
+   * The object as the watch cache holds it, copied, when the datastore publishes its writes
+   * before answering them (sqlite: the cache then shows every write of this process that has
+   * completed). A cache behind the datastore (a write through the etcd API, say) costs only a
+   * retry: updates compare-and-put on the revision read. Undefined: ask the datastore.
+   */
+  private cached(def: ResourceDefinition, key: string): Current | undefined {
+    if (!this.backend.currentRevision) return undefined;
+    const c = this.cache.get(def.storagePath, key);
+    return c ? { obj: cloneJson(c.obj), modRevision: c.revision } : undefined;
+  }
+
   /** A page of raw keys at one revision, for paged and exact-revision lists. */
   async rangeAt(start: string, end: string, revision: number, limit: number): Promise<RangeResult> {
     try {
@@ -207,53 +219,75 @@ export class Store {
     ctx: StrategyContext,
     options: { createIfMissing?: boolean },
   ): Promise<UpdateResult> {
+    const cached = this.cached(def, storageKey(def, namespace, name));
+    if (cached) {
+      // Only a write that lands shows the cache was current: any other outcome (no change, a
+      // failed precondition or validation, a lost race) is decided again on the datastore's copy.
+      const outcome = await this.attempt(def, name, cached, tryUpdate, ctx, options).catch(() => undefined);
+      if (outcome?.kind === 'written') return outcome.result;
+    }
     for (let attempt = 0; attempt < MAX_RETRIES; attempt++) {
-      const current = await this.read(def, namespace, name);
-      const desired = await tryUpdate(current ? cloneJson(current.obj) : undefined);
-      if (!current) {
-        if (!options.createIfMissing) throw apiErrors.notFound(qr(def), name);
-        if (desired.metadata.resourceVersion) throw apiErrors.notFound(qr(def), name);
-        desired.metadata.name = name;
-        try {
-          return { obj: await this.create(def, desired, ctx), created: true };
-        } catch (err) {
-          if (err instanceof ApiError && err.reason === 'AlreadyExists') continue;
-          throw err;
-        }
-      }
-      const wanted = desired.metadata.resourceVersion;
-      if (wanted !== undefined && wanted !== '' && wanted !== String(current.modRevision)) {
-        throw apiErrors.conflict(qr(def), name);
-      }
-      if (desired.metadata.uid && desired.metadata.uid !== current.obj.metadata.uid) {
-        throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.obj.metadata.uid}`);
-      }
-      let next = prepareUpdateMeta(def, desired, current.obj, ctx.subresource);
-      def.strategy.defaults?.(next);
-      // Compared after defaulting: omitting a defaulted field is no change of spec.
-      updateGeneration(next, current.obj);
-      await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
-      const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
-      if (errors.length > 0) throw invalid(def, next, errors);
-      await this.hooks.admit?.(def, next, current.obj, ctx);
-      if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
-      dropEmptyMeta(next);
-      next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
-      if (sameObject(next, current.obj)) return { obj: current.obj, created: false };
-      // The last finalizer removed from an object being deleted: it goes now.
-      if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0 && !(def.strategy.gracefulDeletion && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
-        if (ctx.dryRun) return { obj: next, created: false };
-        const gone = await this.deleteAt(def, current, next);
-        if (gone) return { obj: gone, created: false };
-        if (wanted) throw apiErrors.conflict(qr(def), name);
-        continue;
-      }
-      if (ctx.dryRun) return { obj: next, created: false };
-      const stored = await this.putAt(def, current, next);
-      if (stored) return { obj: stored, created: false };
-      if (wanted) throw apiErrors.conflict(qr(def), name);
+      const outcome = await this.attempt(def, name, await this.read(def, namespace, name), tryUpdate, ctx, options);
+      if (outcome.kind !== 'retry') return outcome.result;
     }
     throw apiErrors.conflict(qr(def), name, 'too many concurrent writes, try again');
+  }
+
+  /** One read-modify-write over `current`: written, settled without a write, or to be tried again (the object moved). */
+  private async attempt(
+    def: ResourceDefinition,
+    name: string,
+    current: Current | undefined,
+    tryUpdate: (current: KObject | undefined) => Promise<KObject> | KObject,
+    ctx: StrategyContext,
+    options: { createIfMissing?: boolean },
+  ): Promise<{ kind: 'written' | 'settled'; result: UpdateResult } | { kind: 'retry' }> {
+    const settled = (obj: KObject) => ({ kind: 'settled' as const, result: { obj, created: false } });
+    const written = (obj: KObject) => ({ kind: 'written' as const, result: { obj, created: false } });
+    const desired = await tryUpdate(current ? cloneJson(current.obj) : undefined);
+    if (!current) {
+      if (!options.createIfMissing) throw apiErrors.notFound(qr(def), name);
+      if (desired.metadata.resourceVersion) throw apiErrors.notFound(qr(def), name);
+      desired.metadata.name = name;
+      try {
+        return { kind: 'written', result: { obj: await this.create(def, desired, ctx), created: true } };
+      } catch (err) {
+        if (err instanceof ApiError && err.reason === 'AlreadyExists') return { kind: 'retry' };
+        throw err;
+      }
+    }
+    const wanted = desired.metadata.resourceVersion;
+    if (wanted !== undefined && wanted !== '' && wanted !== String(current.modRevision)) {
+      throw apiErrors.conflict(qr(def), name);
+    }
+    if (desired.metadata.uid && desired.metadata.uid !== current.obj.metadata.uid) {
+      throw apiErrors.conflict(qr(def), name, `Precondition failed: UID in precondition: ${desired.metadata.uid}, UID in object meta: ${current.obj.metadata.uid}`);
+    }
+    let next = prepareUpdateMeta(def, desired, current.obj, ctx.subresource);
+    def.strategy.defaults?.(next);
+    // Compared after defaulting: omitting a defaulted field is no change of spec.
+    updateGeneration(next, current.obj);
+    await def.strategy.prepareForUpdate?.(next, current.obj, ctx);
+    const errors = [...this.hooks.validateMeta(def, next, current.obj), ...(def.strategy.validateUpdate?.(next, current.obj, ctx) ?? [])];
+    if (errors.length > 0) throw invalid(def, next, errors);
+    await this.hooks.admit?.(def, next, current.obj, ctx);
+    if (this.hooks.trackFields) next = this.hooks.trackFields(def, next, current.obj, ctx);
+    dropEmptyMeta(next);
+    next.metadata.resourceVersion = current.obj.metadata.resourceVersion;
+    if (sameObject(next, current.obj)) return settled(current.obj);
+    // The last finalizer removed from an object being deleted: it goes now.
+    if (next.metadata.deletionTimestamp && pendingFinalizers(def, next).length === 0 && !(def.strategy.gracefulDeletion && (next.metadata.deletionGracePeriodSeconds ?? 0) > 0)) {
+      if (ctx.dryRun) return settled(next);
+      const gone = await this.deleteAt(def, current, next);
+      if (gone) return written(gone);
+      if (wanted) throw apiErrors.conflict(qr(def), name);
+      return { kind: 'retry' };
+    }
+    if (ctx.dryRun) return settled(next);
+    const stored = await this.putAt(def, current, next);
+    if (stored) return written(stored);
+    if (wanted) throw apiErrors.conflict(qr(def), name);
+    return { kind: 'retry' };
   }
 
   /** Writes `next` over `current` if it is still at its revision; undefined when it moved. */
