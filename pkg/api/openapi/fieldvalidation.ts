@@ -27,15 +27,26 @@ export function unknownFields(obj: unknown, schemaName: string, resolver: Schema
   const root = resolver.definition(schemaName);
   if (!root) return [];
   const found: string[] = [];
-  walk(obj, root, '', resolver, found);
+  walk(obj, root, [], resolver, found);
   return found;
 }
 
-function walk(value: unknown, schema: SchemaNode, path: string, resolver: SchemaResolver, found: string[]): void {
-  const node = resolver.resolve(schema);
+/** `.key` or `[i]` segments of the path; joined only for an unknown field (every write walks every field). */
+function pathText(segments: string[], last: string): string {
+  const text = segments.join('') + last;
+  return text.startsWith('.') ? text.slice(1) : text;
+}
+
+function walk(value: unknown, schema: SchemaNode, segments: string[], resolver: SchemaResolver, found: string[]): void {
   if (value === null || typeof value !== 'object') return;
+  const node = resolver.resolve(schema);
   if (Array.isArray(value)) {
-    if (node.items) value.forEach((item, i) => walk(item, node.items!, `${path}[${i}]`, resolver, found));
+    if (!node.items) return;
+    for (let i = 0; i < value.length; i++) {
+      segments.push(`[${i}]`);
+      walk(value[i], node.items, segments, resolver, found);
+      segments.pop();
+    }
     return;
   }
   const preserve = node['x-kubernetes-preserve-unknown-fields'] === true;
@@ -44,13 +55,19 @@ function walk(value: unknown, schema: SchemaNode, path: string, resolver: Schema
   const additional = node.additionalProperties;
   // Objects without declared fields (RawExtension, FieldsV1, JSON) hold anything.
   if (!properties && additional === undefined && !embedded) return;
-  for (const [key, child] of Object.entries(value as Record<string, unknown>)) {
-    const childPath = path === '' ? key : `${path}.${key}`;
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
     const known = properties?.[key]
       ?? (embedded ? embeddedField(key) : undefined)
       ?? (typeof additional === 'object' ? additional : undefined);
-    if (known) walk(child, known, childPath, resolver, found);
-    else if (!preserve && additional !== true) found.push(childPath);
+    if (known) {
+      const child = record[key];
+      // Scalars hold no fields: no need to descend (nor to name their path).
+      if (child === null || typeof child !== 'object') continue;
+      segments.push(`.${key}`);
+      walk(child, known, segments, resolver, found);
+      segments.pop();
+    } else if (!preserve && additional !== true) found.push(pathText(segments, `.${key}`));
   }
 }
 

@@ -76,32 +76,35 @@ function refShortOf(schema: SchemaNode, struct: string): string | undefined {
   return short ?? undefined;
 }
 
+/** encoding/json's words for `value` that `schema` (resolved: `node`) cannot take. */
+function mismatch(value: Json, schema: SchemaNode, node: SchemaNode, path: string[], struct: string, resolver: SchemaResolver): string {
+  const where = path.length === 0 ? '' : ` Go struct field ${struct}.${path.join('.')}`;
+  const into = where === '' ? ` Go value` : where;
+  // Go names the literal only when a number does not fit an integer field.
+  const shown = typeof value === 'number' && node.type === 'integer' ? `number ${value}` : jsonKind(value);
+  return `json: cannot unmarshal ${shown} into${into} of type ${goType(schema, resolver)}`;
+}
+
 /** `path` is the field path's segments, joined only when a value does not fit. */
 function check(value: Json, schema: SchemaNode, path: string[], struct: string, resolver: SchemaResolver): string | undefined {
   if (value === null) return undefined;
   const node = resolver.resolve(schema);
   if (node['x-kubernetes-preserve-unknown-fields'] || node['x-kubernetes-int-or-string']) return undefined;
-  const fail = () => {
-    const where = path.length === 0 ? '' : ` Go struct field ${struct}.${path.join('.')}`;
-    const into = where === '' ? ` Go value` : where;
-    // Go names the literal only when a number does not fit an integer field.
-    const shown = typeof value === 'number' && node.type === 'integer' ? `number ${value}` : jsonKind(value);
-    return `json: cannot unmarshal ${shown} into${into} of type ${goType(schema, resolver)}`;
-  };
+  // No closure for the failure: this runs for every value of every write, and it almost never fails.
   const refShort = refShortOf(schema, struct);
   // Quantity and IntOrString take a string or a number.
-  if (refShort === 'Quantity' || refShort === 'IntOrString') return typeof value === 'string' || typeof value === 'number' ? undefined : fail();
+  if (refShort === 'Quantity' || refShort === 'IntOrString') return typeof value === 'string' || typeof value === 'number' ? undefined : mismatch(value, schema, node, path, struct, resolver);
   switch (node.type) {
     case 'string':
-      return typeof value === 'string' ? undefined : fail();
+      return typeof value === 'string' ? undefined : mismatch(value, schema, node, path, struct, resolver);
     case 'boolean':
-      return typeof value === 'boolean' ? undefined : fail();
+      return typeof value === 'boolean' ? undefined : mismatch(value, schema, node, path, struct, resolver);
     case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) ? undefined : fail();
+      return typeof value === 'number' && Number.isInteger(value) ? undefined : mismatch(value, schema, node, path, struct, resolver);
     case 'number':
-      return typeof value === 'number' ? undefined : fail();
+      return typeof value === 'number' ? undefined : mismatch(value, schema, node, path, struct, resolver);
     case 'array':
-      if (!Array.isArray(value)) return fail();
+      if (!Array.isArray(value)) return mismatch(value, schema, node, path, struct, resolver);
       if (!node.items) return undefined;
       for (let i = 0; i < value.length; i++) {
         const problem = check(value[i]!, node.items, path, struct, resolver);
@@ -109,7 +112,7 @@ function check(value: Json, schema: SchemaNode, path: string[], struct: string, 
       }
       return undefined;
     case 'object': {
-      if (typeof value !== 'object' || Array.isArray(value)) return fail();
+      if (typeof value !== 'object' || Array.isArray(value)) return mismatch(value, schema, node, path, struct, resolver);
       const inner = refShort ?? struct;
       const additional = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined;
       for (const key in value) {

@@ -139,6 +139,10 @@ interface Child {
   set: FieldSet;
 }
 
+/**
+ * Built with insert/descend, then never changed: set operations return new sets that share
+ * the subtrees they keep unchanged (or one of their operands when the other is empty).
+ */
 export class FieldSet {
   readonly members = new Map<string, PathElement>();
   readonly children = new Map<string, Child>();
@@ -184,13 +188,18 @@ export class FieldSet {
     return true;
   }
 
+  /** Sets are not changed once built, so results share the subtrees they take over unchanged. */
   union(other: FieldSet): FieldSet {
-    const out = this.copy();
-    for (const [k, pe] of other.members) out.members.set(k, pe);
-    for (const [k, c] of other.children) {
+    if (other.members.size === 0 && other.children.size === 0) return this;
+    if (this.members.size === 0 && this.children.size === 0) return other;
+    const out = new FieldSet();
+    this.members.forEach((pe, k) => out.members.set(k, pe));
+    other.members.forEach((pe, k) => out.members.set(k, pe));
+    this.children.forEach((c, k) => out.children.set(k, c));
+    other.children.forEach((c, k) => {
       const mine = out.children.get(k);
-      out.children.set(k, { pe: c.pe, set: mine ? mine.set.union(c.set) : c.set.copy() });
-    }
+      out.children.set(k, mine ? { pe: c.pe, set: mine.set.union(c.set) } : c);
+    });
     return out;
   }
 
@@ -205,33 +214,35 @@ export class FieldSet {
   }
 
   private subtract(other: FieldSet, recursive: boolean): FieldSet {
+    if (other.members.size === 0 && other.children.size === 0) return this;
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (!other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
-      if (recursive && other.members.has(k)) continue;
+    this.members.forEach((pe, k) => {
+      if (!other.members.has(k)) out.members.set(k, pe);
+    });
+    this.children.forEach((c, k) => {
+      if (recursive && other.members.has(k)) return;
       const theirs = other.children.get(k);
-      const rest = theirs ? c.set.subtract(theirs.set, recursive) : c.set;
+      if (!theirs) {
+        if (!c.set.isEmpty()) out.children.set(k, c);
+        return;
+      }
+      const rest = c.set.subtract(theirs.set, recursive);
       if (!rest.isEmpty()) out.children.set(k, { pe: c.pe, set: rest });
-    }
+    });
     return out;
   }
 
   intersection(other: FieldSet): FieldSet {
     const out = new FieldSet();
-    for (const [k, pe] of this.members) if (other.members.has(k)) out.members.set(k, pe);
-    for (const [k, c] of this.children) {
+    this.members.forEach((pe, k) => {
+      if (other.members.has(k)) out.members.set(k, pe);
+    });
+    this.children.forEach((c, k) => {
       const theirs = other.children.get(k);
-      if (!theirs) continue;
+      if (!theirs) return;
       const both = c.set.intersection(theirs.set);
       if (!both.isEmpty()) out.children.set(k, { pe: c.pe, set: both });
-    }
-    return out;
-  }
-
-  copy(): FieldSet {
-    const out = new FieldSet();
-    for (const [k, pe] of this.members) out.members.set(k, pe);
-    for (const [k, c] of this.children) out.children.set(k, { pe: c.pe, set: c.set.copy() });
+    });
     return out;
   }
 
