@@ -17,7 +17,9 @@
  *      Service deleted → the first that gets none; a pod relabelled out of the Service's selector
  *      → the first request after the last one it answered; relabelled back → the first it
  *      answers; the same with readiness (the readiness file removed/restored in the pod, so this
- *      includes the kubelet's 1 s probe period). The client polls with a new connection every
+ *      includes the kubelet's 1 s probe period; the change's moment is spread over a period). Each
+ *      row but deletion has a second: the time to the EndpointSlice seen on a watch, the control
+ *      plane's part of it. The client polls with a new connection every
  *      ~2 ms. ClusterIPs of the created Services come from 10.43.250.0/24, routed as local
  *      addresses of the host while the bench runs, on a port nothing there listens on: a request
  *      before the rule exists is refused at once by the host's TCP (an `unreachable` route would
@@ -27,6 +29,7 @@
  *      BENCH_DNS_CONCURRENCY (16) in flight: a Service's name, a forwarded name answered from the
  *      cache (example.com if the host's resolver answers it, even NXDOMAIN; else left out), and a
  *      name of the cluster zone that does not exist.
+ * BENCH_VERBOSE=1 prints each change's times on stderr.
  * Everything is removed at the end, on failure and on SIGINT/SIGTERM too.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -203,10 +206,13 @@ async function httpFigures(inPod: PodClient, onHost: PodClient, t: { podIp: stri
   return lines.map(([label], i) => loadRow(label, pooled[i]!));
 }
 
-/** Starts `poll` in the pod, makes the change; when the change was made, and ms from then to what the poll saw. */
-async function timeChange(inPod: PodClient, poll: Record<string, unknown>, change: () => Promise<unknown>): Promise<{ t0: number; ms: number }> {
+/**
+ * Starts `poll` in the pod, makes the change; when the change was made, and ms from then to what
+ * the poll saw. `jitterMs` spreads the change's moment, for changes a periodic probe picks up.
+ */
+async function timeChange(inPod: PodClient, poll: Record<string, unknown>, change: () => Promise<unknown>, jitterMs = 0): Promise<{ t0: number; ms: number }> {
   const seen = inPod.run<{ at: number }>({ op: 'until', timeoutMs: 60_000, ...poll });
-  await sleep(100);
+  await sleep(100 + Math.random() * jitterMs);
   const t0 = now();
   await change();
   return { t0, ms: Math.max(0, (await seen).at - t0) };
@@ -233,40 +239,50 @@ function watchSlices(api: Client): { seen(service: string, ready: number, after:
 }
 
 async function changeFigures(c: AgentCluster, api: Client, inPod: PodClient, webIp: string, pods: KObject[]): Promise<string[][]> {
-  const s = { create: [] as number[], createSlice: [] as number[], remove: [] as number[], out: [] as number[], outSlice: [] as number[], back: [] as number[], unready: [] as number[], ready: [] as number[] };
   const slices = watchSlices(api);
+  const s: Record<string, number[]> = {};
+  const add = (key: string, ms: number) => (s[key] ??= []).push(ms);
+  /** The change's time, and the time to the EndpointSlice with `ready` endpoints on the watch. */
+  const both = async (key: string, change: Promise<{ t0: number; ms: number }>, service: string, ready: number) => {
+    const { t0, ms } = await change;
+    add(key, ms);
+    add(`${key} slice`, (await slices.seen(service, ready, t0)) - t0);
+  };
   const port = await freePortOn(`${PROBE_NET}.1`);
   try {
     for (let i = 0; i < CHANGES; i++) {
       const ip = `${PROBE_NET}.${10 + i}`;
       const name = `probe-${i}`;
-      const created = await timeChange(inPod, { host: ip, port, want: 'answer' }, () => api.create(`${NS}/services`, serviceOf(name, { app: 'web', bench: 'in' }, { clusterIP: ip }, port)));
-      s.create.push(created.ms);
-      s.createSlice.push((await slices.seen(name, pods.length, created.t0)) - created.t0);
-      s.remove.push((await timeChange(inPod, { host: ip, port, want: 'refused' }, () => api.delete(`${NS}/services/${name}`))).ms);
+      await both('create', timeChange(inPod, { host: ip, port, want: 'answer' }, () => api.create(`${NS}/services`, serviceOf(name, { app: 'web', bench: 'in' }, { clusterIP: ip }, port))), name, pods.length);
+      add('remove', (await timeChange(inPod, { host: ip, port, want: 'refused' }, () => api.delete(`${NS}/services/${name}`))).ms);
       const victim = pods[i % pods.length]!;
       const who = victim.metadata.name!;
+      const gone = { host: webIp, port: 80, want: 'gone', name: who };
+      const back = { host: webIp, port: 80, want: 'answer', name: who };
       const label = (bench: string) => () => api.patch(`${NS}/pods/${who}`, { metadata: { labels: { bench } } }, 'merge');
-      const out = await timeChange(inPod, { host: webIp, port: 80, want: 'gone', name: who }, label('out'));
-      s.out.push(out.ms);
-      s.outSlice.push((await slices.seen('web', pods.length - 1, out.t0)) - out.t0);
-      s.back.push((await timeChange(inPod, { host: webIp, port: 80, want: 'answer', name: who }, label('in'))).ms);
+      await both('out', timeChange(inPod, gone, label('out')), 'web', pods.length - 1);
+      await both('back', timeChange(inPod, back, label('in')), 'web', pods.length);
       const readyFile = `/proc/${containerPid(c, victim)}/root/tmp/ready`;
-      s.unready.push((await timeChange(inPod, { host: webIp, port: 80, want: 'gone', name: who }, async () => fs.rmSync(readyFile))).ms);
-      s.ready.push((await timeChange(inPod, { host: webIp, port: 80, want: 'answer', name: who }, async () => fs.writeFileSync(readyFile, ''))).ms);
+      await both('unready', timeChange(inPod, gone, async () => fs.rmSync(readyFile), 1000), 'web', pods.length - 1);
+      await both('ready', timeChange(inPod, back, async () => fs.writeFileSync(readyFile, ''), 1000), 'web', pods.length);
     }
   } finally {
     slices.stop();
   }
+  if (process.env.BENCH_VERBOSE) for (const [key, sample] of Object.entries(s)) console.error(`${key}: ${sample.map((v) => v.toFixed(0)).join(' ')}`);
+  const slice = (key: string) => changeRow('  of which: → the EndpointSlice seen on a watch', s[`${key} slice`]!);
   return [
-    changeRow('Service created → its ClusterIP answers', s.create),
-    changeRow('  of which: → its EndpointSlice seen on a watch', s.createSlice),
-    changeRow('Service deleted → its ClusterIP refuses', s.remove),
-    changeRow('pod relabelled out of the selector → no more requests reach it', s.out),
-    changeRow('  of which: → the EndpointSlice seen on a watch', s.outSlice),
-    changeRow('pod relabelled back → requests reach it', s.back),
-    changeRow('pod turns unready (probe period 1 s) → no more requests reach it', s.unready),
-    changeRow('pod turns ready again (probe period 1 s) → requests reach it', s.ready),
+    changeRow('Service created → its ClusterIP answers', s.create!),
+    slice('create'),
+    changeRow('Service deleted → its ClusterIP refuses', s.remove!),
+    changeRow('pod relabelled out of the selector → no more requests reach it', s.out!),
+    slice('out'),
+    changeRow('pod relabelled back → requests reach it', s.back!),
+    slice('back'),
+    changeRow('pod turns unready (probe period 1 s) → no more requests reach it', s.unready!),
+    slice('unready'),
+    changeRow('pod turns ready again (probe period 1 s) → requests reach it', s.ready!),
+    slice('ready'),
   ];
 }
 
