@@ -32,16 +32,15 @@
  * BENCH_VERBOSE=1 prints each change's times on stderr.
  * Everything is removed at the end, on failure and on SIGINT/SIGTERM too.
  */
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import type { KObject } from '../pkg/api/types.ts';
 import { Client } from '../pkg/client/client.ts';
 import { BUSYBOX_IMAGE, defaultRouteAddress, startAgentCluster, type AgentCluster } from '../test/lib/agent.ts';
+import { PodClient, type Load } from './lib/inpod.ts';
 import { fmt, percentile, printTable } from './lib/stats.ts';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 2000);
@@ -53,47 +52,9 @@ const DNS_CONCURRENCY = Number(process.env.BENCH_DNS_CONCURRENCY ?? 16);
 const PROBE_NET = '10.43.250';
 const CLUSTER_DNS = '10.43.0.10';
 const NS = '/api/v1/namespaces/default';
-const CLIENT_SCRIPT = fileURLToPath(new URL('./lib/podclient.mjs', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const now = () => performance.timeOrigin + performance.now();
-
-/** lib/podclient.mjs in a network namespace (a process's), or on the host; one command at a time. */
-class PodClient {
-  private readonly replies: ((line: string) => void)[] = [];
-  private constructor(private readonly child: ChildProcess) {
-    readline.createInterface({ input: child.stdout! }).on('line', (line) => this.replies.shift()?.(line));
-  }
-
-  static async start(netnsOfPid?: number): Promise<PodClient> {
-    const child = netnsOfPid === undefined
-      ? spawn(process.execPath, [CLIENT_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn('nsenter', [`--net=/proc/${netnsOfPid}/ns/net`, process.execPath, CLIENT_SCRIPT], { stdio: ['pipe', 'pipe', 'inherit'] });
-    const client = new PodClient(child);
-    await new Promise<string>((resolve, reject) => {
-      client.replies.push(resolve);
-      child.once('exit', (code) => reject(new Error(`the load client exited ${code}`)));
-    });
-    return client;
-  }
-
-  run<T>(command: Record<string, unknown>): Promise<T> {
-    return new Promise((resolve, reject) => {
-      this.replies.push((line) => {
-        const reply = JSON.parse(line);
-        if (typeof reply.error === 'string') reject(new Error(`${command.op}: ${reply.error}`));
-        else resolve(reply as T);
-      });
-      this.child.stdin!.write(`${JSON.stringify(command)}\n`);
-    });
-  }
-
-  stop(): void {
-    if (this.child.exitCode === null && this.child.pid) process.kill(this.child.pid, 'SIGKILL');
-  }
-}
-
-interface Load { seconds: number; ms: number[]; errors?: number; timeouts?: number; rcodes?: Record<string, number> }
 
 /** The dynamic loader and library folder of the host's node, for running it from a /usr mount. */
 function nodeLoader(): { loader: string; libs: string } {
