@@ -16,7 +16,7 @@ import path from 'node:path';
 import type { KObject } from '../pkg/api/types.ts';
 import { Client } from '../pkg/client/client.ts';
 import { DEFAULT_BRIDGE_NAME } from '../pkg/network/cni.ts';
-import { BUSYBOX_IMAGE, cleanUpHost, cleanUpHostNetwork, runtimeProcessesOf } from '../test/lib/agent.ts';
+import { BUSYBOX_IMAGE, cleanUpHost, cleanUpHostNetwork, runtimeProcessesOf, takeHostAgentTurn } from '../test/lib/agent.ts';
 import { freePort, startCluster } from '../test/lib/cluster.ts';
 import { buildBusyboxImage } from '../test/lib/images.ts';
 import { startTsk } from '../test/lib/tsk.ts';
@@ -93,6 +93,7 @@ async function deleteAll(client: Client, names: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   if (os.userInfo().uid !== 0) throw new Error('bench/agent.ts runs containers: run it as root');
+  const releaseTurn = await takeHostAgentTurn();
   const cluster = await startCluster([]);
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-bench-agent-'));
   buildBusyboxImage({ name: BUSYBOX_IMAGE, dir: path.join(dataDir, 'agent', 'images') });
@@ -136,6 +137,7 @@ async function main(): Promise<void> {
     await cluster.stop();
     cleanUpHost(dataDir, DEFAULT_BRIDGE_NAME);
     await cleanUpHostNetwork();
+    await releaseTurn();
   }
 }
 

@@ -16,7 +16,7 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { cidrContains } from '../pkg/cli/cidr.ts';
 import { cniMissing } from '../pkg/network/testkit.ts';
-import { cleanUpHost, runtimeProcessesOf, waitForNoOtherContainerd } from './lib/agent.ts';
+import { cleanUpHost, runtimeProcessesOf, takeHostAgentTurn } from './lib/agent.ts';
 import { freePort, startCluster, type KubectlOptions, type TestCluster } from './lib/cluster.ts';
 import { buildBusyboxImage } from './lib/images.ts';
 import { createTestNetns, createTestSegment, type TestNetns, type TestSegment } from './lib/netns.ts';
@@ -58,7 +58,7 @@ async function stopAgent(node: JoinedNode): Promise<void> {
 
 async function startTwoNodes(options: { serverArgs?: string[]; segment?: TestSegment } = {}): Promise<TwoNodes> {
   // Other tests with agents use the same containerd ports and host chains: one at a time.
-  await waitForNoOtherContainerd();
+  const releaseTurn = await takeHostAgentTurn();
   const namespaces: TestNetns[] = [];
   const nodes: JoinedNode[] = [];
   const dataDirs: string[] = [];
@@ -84,6 +84,7 @@ async function startTwoNodes(options: { serverArgs?: string[]; segment?: TestSeg
     for (const dir of dataDirs) cleanUpHost(dir);
     for (const netns of namespaces) netns.remove();
     options.segment?.remove();
+    await releaseTurn();
   };
   try {
     namespaces.push(createTestNetns({ segment: options.segment }), createTestNetns({ segment: options.segment }));

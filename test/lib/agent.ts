@@ -11,6 +11,7 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { removeNodeNetwork } from '../../pkg/network/cleanup.ts';
@@ -138,16 +139,46 @@ export function defaultRouteAddress(): string {
   return address;
 }
 
-/** Host agent tests share containerd's fixed ports, the pod bridge and the host's TSK- chains: one at a time. */
-export async function waitForNoOtherContainerd(): Promise<void> {
-  await until('no other test to run a managed containerd', async () => {
-    try {
-      execFileSync('pgrep', ['-f', 'containerd --config'], { encoding: 'utf8' });
-      return undefined;
-    } catch {
-      return true;
-    }
-  }, 600_000);
+const HOST_AGENT_LOCK = '\0tsk-test-host-agent';
+const TURN_WAIT_MS = 30 * 60_000;
+
+/** Listens on the abstract socket that marks the host's agent turn; false when another process holds it. */
+function listenLock(): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once('error', (err: NodeJS.ErrnoException) => (err.code === 'EADDRINUSE' ? resolve(undefined) : reject(err)));
+    server.listen(HOST_AGENT_LOCK, () => {
+      server.unref();
+      resolve(server);
+    });
+  });
+}
+
+/**
+ * Host agent tests share containerd's fixed ports, the pod bridge tsk0, the VXLAN device and
+ * the host's TSK- chains: one at a time. The turn is an abstract unix socket (the kernel frees
+ * it when its holder dies, kill -9 included), so two runs cannot both see the host free and
+ * start together; once it is ours, a containerd someone started by hand is waited out too.
+ * Resolves with the function that gives the turn back.
+ */
+export async function takeHostAgentTurn(): Promise<() => Promise<void>> {
+  let lock: net.Server | undefined;
+  await until('the host agent turn (another test runs an agent on this host)', async () => (lock = await listenLock()) ? true : undefined, TURN_WAIT_MS);
+  const release = () => new Promise<void>((resolve) => lock!.close(() => resolve()));
+  try {
+    await until('no other managed containerd on this host', async () => {
+      try {
+        execFileSync('pgrep', ['-f', 'containerd --config'], { encoding: 'utf8' });
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, TURN_WAIT_MS);
+  } catch (err) {
+    await release();
+    throw err;
+  }
+  return release;
 }
 
 /** Runs kubectl on `c`; must succeed; its stdout. */
@@ -163,7 +194,7 @@ export interface AgentClusterOptions {
 }
 
 export async function startAgentCluster(agentOptions: AgentClusterOptions = {}): Promise<AgentCluster> {
-  await waitForNoOtherContainerd();
+  const releaseTurn = await takeHostAgentTurn();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-agent-e2e-'));
   // The agent's own bridge: the tests that run an agent on the host run one at a time.
   const bridgeName = DEFAULT_BRIDGE_NAME;
@@ -176,6 +207,7 @@ export async function startAgentCluster(agentOptions: AgentClusterOptions = {}):
   let cluster = await startCluster(args, options).catch(async (err: Error) => {
     cleanUpHost(dataDir, bridgeName);
     await cleanUpHostNetwork(bridgeName);
+    await releaseTurn();
     throw err;
   });
   try {
@@ -185,6 +217,7 @@ export async function startAgentCluster(agentOptions: AgentClusterOptions = {}):
     await cluster.stop();
     cleanUpHost(dataDir, bridgeName);
     await cleanUpHostNetwork(bridgeName);
+    await releaseTurn();
     throw new Error(`${(err as Error).message}; the server's last log lines:\n${log}`);
   }
   const containerdSocket = path.join(dataDir, 'agent', 'containerd', 'containerd.sock');
@@ -224,6 +257,7 @@ export async function startAgentCluster(agentOptions: AgentClusterOptions = {}):
       await cluster.stop();
       cleanUpHost(dataDir, bridgeName);
       await cleanUpHostNetwork(bridgeName);
+      await releaseTurn();
     },
   };
 }
