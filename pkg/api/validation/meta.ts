@@ -181,8 +181,11 @@ export function validateLabelSelector(
 export function labelSelectorMatches(selector: LabelSelector | undefined | null, labels: Record<string, string> | undefined): boolean {
   if (!selector) return false;
   const have = labels ?? {};
-  for (const [k, v] of Object.entries(selector.matchLabels ?? {})) if (have[k] !== v) return false;
-  for (const req of selector.matchExpressions ?? []) {
+  // Controllers call this for every pod they own on every pass: no entry arrays.
+  const wanted = selector.matchLabels;
+  if (wanted) for (const k in wanted) if (!Object.prototype.hasOwnProperty.call(have, k) || have[k] !== wanted[k]) return false;
+  if (!selector.matchExpressions) return true;
+  for (const req of selector.matchExpressions) {
     const present = Object.prototype.hasOwnProperty.call(have, req.key);
     const inValues = present && (req.values ?? []).includes(have[req.key]!);
     const ok =

@@ -153,7 +153,8 @@ export class ReplicaSetController implements Controller {
       return true;
     }
     const namespace = rs.metadata.namespace!;
-    const candidates = [...this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!), ...this.pods.byIndex(ORPHAN_INDEX, namespace)].filter(isPodActive);
+    const candidates = this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!).filter(isPodActive);
+    for (const orphan of this.pods.byIndex(ORPHAN_INDEX, namespace)) if (isPodActive(orphan)) candidates.push(orphan);
     const rsPath = resourcePath({ group: 'apps', version: 'v1', resource: 'replicasets', namespace, name: rs.metadata.name });
     const pods = await claim(candidates, {
       owner: rs,

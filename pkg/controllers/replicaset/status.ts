@@ -30,16 +30,18 @@ export function rfc3339(ms: number): string {
 }
 
 export function calculateStatus(rs: KObject, pods: KObject[], manageError: unknown, now: number): ReplicaSetStatus {
-  const templateLabels: Record<string, string> = rs.spec?.template?.metadata?.labels ?? {};
+  const templateLabels = Object.entries<string>(rs.spec?.template?.metadata?.labels ?? {});
+  const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
+  // Every pass visits every pod of the ReplicaSet: nothing here allocates per pod.
   for (const pod of pods) {
     const labels = pod.metadata.labels ?? {};
-    if (Object.entries(templateLabels).every(([k, v]) => labels[k] === v)) fullyLabeled++;
+    if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
     if (isPodReady(pod)) {
       ready++;
-      if (isPodAvailable(pod, rs.spec?.minReadySeconds ?? 0, now)) available++;
+      if (isPodAvailable(pod, minReadySeconds, now)) available++;
     }
   }
   const old: ReplicaSetStatus = rs.status ?? { replicas: 0 };
