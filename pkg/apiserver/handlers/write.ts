@@ -8,7 +8,8 @@ import { ApiError, apiErrors } from '../errors.ts';
 import { bodyFormat, decodeObject, mediaType, readBody } from '../http/body.ts';
 import { sendObject } from '../http/respond.ts';
 import { isTrue } from '../requestinfo.ts';
-import { apiVersionOf, storagePrefix, toVersion } from '../storage/codec.ts';
+import { apiVersionOf, storageKey, storagePrefix, toVersion } from '../storage/codec.ts';
+import { jsonOf } from '../storage/watchcache.ts';
 import type { DeleteOptions } from '../storage/store.ts';
 import { strategyContext, type Scope } from './context.ts';
 import { matches, parseFilter, sendOne } from './list.ts';
@@ -86,12 +87,28 @@ function toStored(def: ResourceDefinition, obj: KObject): KObject {
   return def.conversion ? def.conversion.toStored(obj) : obj;
 }
 
+/**
+ * A write's answer. When the watch cache holds exactly the stored revision (sqlite publishes
+ * before answering), its JSON is sent: serialized once for this answer and every watcher.
+ */
+function sendWritten(scope: Scope, code: number, stored: KObject, dryRun: boolean, headers: Record<string, string>): void {
+  const { ctx, def, output } = scope;
+  if (!dryRun && output.kind === 'object' && !output.yaml && !def.conversion) {
+    const cached = ctx.cache.get(def.storagePath, storageKey(def, stored.metadata.namespace ?? '', stored.metadata.name ?? ''));
+    if (cached && String(cached.revision) === stored.metadata.resourceVersion && cached.obj.apiVersion === apiVersionOf(def) && cached.obj.kind === def.kind) {
+      sendObject(scope.res, code, jsonOf(cached), output, headers);
+      return;
+    }
+  }
+  sendOne(scope, code, toVersion(def, stored), headers);
+}
+
 export async function handleCreate(scope: Scope): Promise<void> {
   const { ctx, def } = scope;
   const { obj, rawJson, yamlDuplicates, options } = await readObjectWithText(scope);
   const warnings = checkFields(scope, obj, rawJson, yamlDuplicates);
   const created = await ctx.store.create(def, toStored(def, obj), strategyContext(scope, options.dryRun));
-  sendOne(scope, 201, toVersion(def, created), warnings);
+  sendWritten(scope, 201, created, options.dryRun, warnings);
 }
 
 export async function handleUpdate(scope: Scope): Promise<void> {
@@ -103,7 +120,7 @@ export async function handleUpdate(scope: Scope): Promise<void> {
   const result = await ctx.store.update(def, info.namespace, info.name, () => toStored(def, obj), strategyContext(scope, options.dryRun), {
     createIfMissing: def.strategy.allowCreateOnUpdate === true && info.subresource === '',
   });
-  sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj), warnings);
+  sendWritten(scope, result.created ? 201 : 200, result.obj, options.dryRun, warnings);
 }
 
 export async function handlePatch(scope: Scope): Promise<void> {
@@ -144,7 +161,7 @@ export async function handlePatch(scope: Scope): Promise<void> {
     strategyContext(scope, dryRun, isApply),
     { createIfMissing: isApply && info.subresource === '' },
   );
-  sendOne(scope, result.created ? 201 : 200, toVersion(def, result.obj), warnings);
+  sendWritten(scope, result.created ? 201 : 200, result.obj, dryRun, warnings);
 }
 
 async function deleteOptionsFrom(scope: Scope, body: Buffer): Promise<DeleteOptions> {
