@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { KObject } from '../api/types.ts';
 import type { Client } from './client.ts';
-import { byNodeName, byOwnerUid, InformerFactory } from './factory.ts';
+import { byNodeName, byOwnerUid, InformerFactory, InformerPool } from './factory.ts';
 
 type Event = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; object: KObject };
 
@@ -78,5 +78,49 @@ describe('InformerFactory', () => {
     await gone;
     assert.deepEqual(pods.byIndex('owner', 'u1').map((p) => p.metadata.name), ['a']);
     assert.throws(() => pods.byIndex('missing', 'x'), /has no index missing/);
+  });
+});
+
+describe('InformerPool', () => {
+  it('serves factories from one list+watch, each with its own handlers, until the last one stops', async (t) => {
+    const { client, listed, push } = fakeClient([pod('a', '1', 'n1')]);
+    const keepAlive = setInterval(() => {}, 1000);
+    const pool = new InformerPool(client);
+    const first = new InformerFactory(client, pool);
+    const second = new InformerFactory(client, pool);
+    t.after(() => {
+      clearInterval(keepAlive);
+      first.stop();
+      second.stop();
+    });
+    const seen = { first: [] as string[], second: [] as string[] };
+    const p1 = first.informerFor({ version: 'v1', resource: 'pods' }).onAdd((p) => seen.first.push(p.metadata.name!));
+    first.start();
+    await first.waitForSync();
+    // A factory that starts later gets what the shared cache holds as adds, like a late client-go handler.
+    const p2 = second.informerFor({ version: 'v1', resource: 'pods' });
+    p2.onAdd((p) => seen.second.push(p.metadata.name!)).addIndex('node', byNodeName);
+    second.start();
+    await second.waitForSync();
+    assert.deepEqual(seen, { first: ['a'], second: ['a'] });
+    assert.deepEqual(listed, ['/api/v1/pods'], 'one list for both');
+    assert.deepEqual(p1.byIndex('node', 'n1').map((p) => p.metadata.name), ['a'], 'indexes are shared too');
+
+    first.stop();
+    const added = new Promise<void>((resolve) => p2.onAdd((p) => p.metadata.name === 'b' && resolve()));
+    push({ type: 'ADDED', object: pod('b', '2') });
+    await added;
+    assert.deepEqual(seen.first, ['a'], 'a stopped factory hears nothing more');
+    assert.deepEqual(seen.second, ['a', 'b']);
+    assert.equal(p1.get('ns/b')?.metadata.name, 'b', 'a stopped view still reads the shared cache');
+
+    // Nobody follows any more: the next factory gets a new list+watch.
+    second.stop();
+    const third = new InformerFactory(client, pool);
+    t.after(() => third.stop());
+    third.informerFor({ version: 'v1', resource: 'pods' });
+    third.start();
+    await third.waitForSync();
+    assert.deepEqual(listed, ['/api/v1/pods', '/api/v1/pods']);
   });
 });

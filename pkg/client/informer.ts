@@ -56,13 +56,40 @@ export class Informer<T extends KObject = KObject> {
   listCount = 0;
   /** How many watches were opened. */
   watchCount = 0;
+  /** Views fed by this informer (attached while started), how many are not stopped, and what to do when none is left. */
+  private readonly followers = new Set<Informer<T>>();
+  private views = 0;
+  private onUnfollowed: (() => void) | undefined;
 
-  constructor(private readonly client: Client, private readonly options: InformerOptions) {
+  /**
+   * `leader`: this informer is a view of that one (see follow()): its cache, indexes and
+   * sync are the leader's; its handlers are its own.
+   */
+  constructor(private readonly client: Client, private readonly options: InformerOptions, private readonly leader?: Informer<T>) {
     this.log = logger(options.name ?? `informer ${options.path}`);
+  }
+
+  /**
+   * A view of this informer for one consumer, as client-go's shared informers hand out: it
+   * lists and watches nothing itself; while started it receives this informer's events
+   * (objects already cached arrive as adds, as for a handler added late in client-go), and
+   * stop() detaches only it.
+   */
+  follow(): Informer<T> {
+    this.views++;
+    return new Informer<T>(this.client, this.options, this);
+  }
+
+  /** `fn` runs once every view made by follow() has stopped (its owner may then stop this informer). */
+  whenUnfollowed(fn: () => void): this {
+    this.onUnfollowed = fn;
+    return this;
   }
 
   onAdd(handler: AddHandler<T>): this {
     this.adds.push(handler);
+    // A view already attached gets what its leader holds, as a late client-go handler does.
+    if (this.leader?.followers.has(this)) for (const obj of this.leader.store.values()) this.emit([handler], (h) => h(obj));
     return this;
   }
 
@@ -78,6 +105,10 @@ export class Informer<T extends KObject = KObject> {
 
   /** Files every object under the values `fn` gives; add indexes before start(). */
   addIndex(name: string, fn: IndexFunc<T>): this {
+    if (this.leader) {
+      this.leader.addIndex(name, fn);
+      return this;
+    }
     if (this.indexers.has(name)) return this;
     this.indexers.set(name, fn);
     const index = new Map<string, Map<string, T>>();
@@ -88,6 +119,7 @@ export class Informer<T extends KObject = KObject> {
 
   /** The objects filed under `value` in index `name` (an unknown index throws). */
   byIndex(name: string, value: string): T[] {
+    if (this.leader) return this.leader.byIndex(name, value);
     const index = this.indexes.get(name);
     if (!index) throw new Error(`informer ${this.options.path} has no index ${name}`);
     const bucket = index.get(value);
@@ -96,6 +128,13 @@ export class Informer<T extends KObject = KObject> {
 
   /** Starts listing and watching in the background; idempotent. */
   start(): this {
+    if (this.leader) {
+      if (this.stopped || this.leader.followers.has(this)) return this;
+      this.leader.followers.add(this);
+      for (const obj of this.leader.store.values()) this.emit(this.adds, (h) => h(obj));
+      this.leader.start();
+      return this;
+    }
     if (!this.started) {
       this.started = true;
       void this.run();
@@ -104,6 +143,13 @@ export class Informer<T extends KObject = KObject> {
   }
 
   stop(): void {
+    if (this.leader) {
+      if (this.stopped) return;
+      this.stopped = true;
+      this.leader.followers.delete(this);
+      if (--this.leader.views === 0) this.leader.onUnfollowed?.();
+      return;
+    }
     this.stopped = true;
     this.stopCurrent?.();
     if (this.sleeping) {
@@ -113,30 +159,31 @@ export class Informer<T extends KObject = KObject> {
   }
 
   hasSynced(): boolean {
-    return this.synced;
+    return this.leader ? this.leader.hasSynced() : this.synced;
   }
 
   /** Resolves once the first list is in the store (never if stopped before). */
   waitForSync(): Promise<void> {
+    if (this.leader) return this.leader.waitForSync();
     if (this.synced) return Promise.resolve();
     return new Promise((resolve) => this.syncWaiters.push(resolve));
   }
 
   get(key: string): T | undefined {
-    return this.store.get(key);
+    return (this.leader ?? this).store.get(key);
   }
 
   list(): T[] {
-    return [...this.store.values()];
+    return [...(this.leader ?? this).store.values()];
   }
 
   keys(): string[] {
-    return [...this.store.keys()];
+    return [...(this.leader ?? this).store.keys()];
   }
 
   /** The resourceVersion the informer is current to. */
   get resourceVersion(): string {
-    return this.lastResourceVersion;
+    return this.leader ? this.leader.resourceVersion : this.lastResourceVersion;
   }
 
   private async run(): Promise<void> {
@@ -234,15 +281,21 @@ export class Informer<T extends KObject = KObject> {
     this.store.set(key, obj);
     if (old) this.unindex(key, old);
     this.index(key, obj);
-    if (old) this.emit(this.updates, (h) => h(old, obj));
-    else this.emit(this.adds, (h) => h(obj));
+    if (old) this.emitAll((i) => i.emit(i.updates, (h) => h(old, obj)));
+    else this.emitAll((i) => i.emit(i.adds, (h) => h(obj)));
   }
 
   private remove(key: string, old: T | undefined, last?: T): void {
     this.store.delete(key);
     if (old) this.unindex(key, old);
     const gone = last ?? old;
-    if (gone) this.emit(this.deletes, (h) => h(gone));
+    if (gone) this.emitAll((i) => i.emit(i.deletes, (h) => h(gone)));
+  }
+
+  /** To this informer's handlers, then to each attached view's. */
+  private emitAll(deliver: (informer: Informer<T>) => void): void {
+    deliver(this);
+    for (const f of this.followers) deliver(f);
   }
 
   private index(key: string, obj: T): void {

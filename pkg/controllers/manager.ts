@@ -12,7 +12,7 @@ import type { KObject } from '../api/types.ts';
 import { Client, type ClientCredentials } from '../client/client.ts';
 import { isClientError } from '../client/errors.ts';
 import { EventRecorder, type EventSink } from '../client/events.ts';
-import { InformerFactory } from '../client/factory.ts';
+import { InformerFactory, type InformerPool } from '../client/factory.ts';
 import { LeaderElector } from '../client/leaderelection.ts';
 import { resourcePath } from '../client/paths.ts';
 import { logger } from '../log/log.ts';
@@ -72,7 +72,8 @@ export class ControllerManager {
     private readonly client: Client,
     private readonly config: ControllerConfig,
     private readonly factories: ControllerFactory[],
-    private readonly options: { leaseDurationSeconds?: number } = {},
+    /** `informers`: shared with other components of this thread (default: its own). */
+    private readonly options: { leaseDurationSeconds?: number; informers?: InformerPool } = {},
   ) {}
 
   start(): void {
@@ -102,7 +103,7 @@ export class ControllerManager {
 
   private async lead(generation: number): Promise<void> {
     log.info('leading: starting controllers');
-    const informers = new InformerFactory(this.client);
+    const informers = new InformerFactory(this.client, this.options.informers);
     const clients = new Map<string, Client>();
     const timers: NodeJS.Timeout[] = [];
     const controllers = this.factories.map((f) => f()).filter((c) => !this.config.disabled.includes(c.name));

@@ -11,7 +11,7 @@ import crypto from 'node:crypto';
 import os from 'node:os';
 import type { Client } from '../client/client.ts';
 import { EventRecorder, type EventSink } from '../client/events.ts';
-import { InformerFactory } from '../client/factory.ts';
+import { InformerFactory, type InformerPool } from '../client/factory.ts';
 import { LeaderElector } from '../client/leaderelection.ts';
 import { logger } from '../log/log.ts';
 import { Algorithm } from './algorithm.ts';
@@ -37,6 +37,8 @@ export interface SchedulerOptions {
   bindConcurrency?: number;
   /** Backoff of pods that did not fit, and how long they may stay parked (kube-scheduler: 1 s, 10 s, 5 min). */
   queue?: QueueOptions;
+  /** Informers shared with other components of this thread (default: its own, under its identity). */
+  informers?: InformerPool;
 }
 
 /** Scheduling runs in slices this long, then lets the event loop deliver watch events and answers. */
@@ -78,7 +80,7 @@ export class Scheduler {
 
   private lead(): void {
     log.info('leading: scheduling pods');
-    const informers = new InformerFactory(this.client);
+    const informers = new InformerFactory(this.client, this.options.informers);
     const queue = new SchedulingQueue(this.options.queue);
     const cache = new SchedulerCache();
     const nodes = informers.informerFor<Node>({ version: 'v1', resource: 'nodes' });

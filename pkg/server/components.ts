@@ -8,6 +8,7 @@
  * Kubernetes would.
  */
 import { Client } from '../client/client.ts';
+import { InformerPool } from '../client/factory.ts';
 import { builtinControllers } from '../controllers/index.ts';
 import { ControllerManager, type ControllerConfig } from '../controllers/manager.ts';
 import { logger } from '../log/log.ts';
@@ -38,14 +39,23 @@ export function runComponents(spec: ComponentsSpec): RunningComponents {
   const stops: (() => Promise<void>)[] = [];
   const clientAs = (pair: CertPair, userAgent: string) =>
     new Client({ server: spec.apiUrl, ca: spec.caPem, cert: pair.certPem, key: pair.keyPem }, { userAgent });
+  // With both here, one list+watch per resource serves the two (pods and nodes would otherwise
+  // be decoded and kept twice on this thread); it reads as the controller manager, which may
+  // list and watch everything, while each component still writes as itself.
+  let pool: InformerPool | undefined;
+  if (spec.controllerManager && spec.scheduler) {
+    const poolClient = clientAs(spec.controllerManager.identity, 'tsk-controller-manager/informers');
+    pool = new InformerPool(poolClient);
+    stops.push(async () => poolClient.close());
+  }
   if (spec.controllerManager) {
-    const manager = new ControllerManager(clientAs(spec.controllerManager.identity, 'tsk-controller-manager'), spec.controllerManager.config, builtinControllers);
+    const manager = new ControllerManager(clientAs(spec.controllerManager.identity, 'tsk-controller-manager'), spec.controllerManager.config, builtinControllers, { informers: pool });
     manager.start();
     stops.push(() => manager.stop());
     logger('controller-manager').info('started (acts while it holds the kube-system/kube-controller-manager Lease)');
   }
   if (spec.scheduler) {
-    const scheduler = new Scheduler(clientAs(spec.scheduler.identity, 'tsk-scheduler'), {});
+    const scheduler = new Scheduler(clientAs(spec.scheduler.identity, 'tsk-scheduler'), { informers: pool });
     scheduler.start();
     stops.push(() => scheduler.stop());
     logger('scheduler').info('started (acts while it holds the kube-system/kube-scheduler Lease)');
