@@ -5,7 +5,8 @@
  * second core instead of queueing behind the API server's requests on the main thread. They
  * talk to the API over loopback HTTP/2 with their own client certificates
  * (system:kube-controller-manager, system:kube-scheduler), so RBAC and audit see them as
- * Kubernetes would.
+ * Kubernetes would — except the informers the two share, which list and watch as the
+ * controller manager.
  */
 import { Client } from '../client/client.ts';
 import { InformerPool } from '../client/factory.ts';
