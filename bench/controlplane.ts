@@ -22,7 +22,7 @@ import { Informer } from '../pkg/client/informer.ts';
 import { startCluster } from '../test/lib/cluster.ts';
 import { startSimulate } from '../test/lib/simulate.ts';
 import { fmt, printTable } from './lib/stats.ts';
-import { rssBytes } from './lib/targets.ts';
+import { cpuSeconds, rssBytes } from './lib/targets.ts';
 
 const NODES = Number(process.env.BENCH_NODES ?? 1000);
 const DOOMED = Number(process.env.BENCH_DOOMED ?? 10);
@@ -33,13 +33,6 @@ const GRACE_S = 20;
 const TOLERATION_S = 5;
 
 type Pod = KObject & { spec: { nodeName?: string }; status?: { phase?: string } };
-
-/** utime+stime of a process (all threads), or of one thread with `tid` (the main thread's is the pid). */
-function cpuSeconds(pid: number, tid?: number): number {
-  const file = tid === undefined ? `/proc/${pid}/stat` : `/proc/${pid}/task/${tid}/stat`;
-  const fields = fs.readFileSync(file, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 const mib = (pid: number) => fmt(rssBytes(pid) / 1024 / 1024, 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
