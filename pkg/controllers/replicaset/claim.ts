@@ -6,9 +6,9 @@
  * (canAdopt), so an owner deleted and recreated under the same name never adopts by mistake.
  */
 import type { KObject, OwnerReference } from '../../api/types.ts';
-import { labelSelectorMatches, type LabelSelector } from '../../api/validation/index.ts';
+import type { LabelSelector } from '../../api/validation/index.ts';
 import { isClientError } from '../../client/errors.ts';
-import { controllerOf } from './pods.ts';
+import { factsOf, selectorOf, selects } from './facts.ts';
 
 export interface ClaimOptions {
   owner: KObject;
@@ -30,7 +30,7 @@ export function releasePatch(obj: KObject, ownerUid: string): unknown {
   return { metadata: { ownerReferences: [{ $patch: 'delete', uid: ownerUid }], uid: obj.metadata.uid } };
 }
 
-/** The objects the owner controls after adopting and releasing; throws the first real failure. */
+/** The objects the owner controls after adopting and releasing; throws the first real failure. Candidates come from informers (see facts.ts). */
 export async function claim(candidates: KObject[], opts: ClaimOptions): Promise<KObject[]> {
   const { owner, selector } = opts;
   const uid = owner.metadata.uid;
@@ -39,9 +39,10 @@ export async function claim(candidates: KObject[], opts: ClaimOptions): Promise<
   const errors: unknown[] = [];
   let adoptable: Promise<void> | undefined;
   const jobs: Promise<void>[] = [];
+  const wanted = selectorOf(selector);
   for (const obj of candidates) {
-    const ref = controllerOf(obj);
-    const matches = labelSelectorMatches(selector, obj.metadata.labels);
+    const ref = factsOf(obj).controller;
+    const matches = selects(wanted, obj);
     if (ref) {
       if (ref.uid !== uid) continue;
       if (matches) {

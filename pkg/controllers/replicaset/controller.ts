@@ -20,8 +20,9 @@ import type { Controller, ControllerContext } from '../manager.ts';
 import { inParallel, slowStart } from './batch.ts';
 import { claim } from './claim.ts';
 import { EventBudget } from './eventbudget.ts';
+import { factsOf } from './facts.ts';
 import { Expectations } from './expectations.ts';
-import { controllerOf, controllerRef, isPodActive, isPodReady, keyOf, podFromTemplate } from './pods.ts';
+import { controllerOf, controllerRef, isPodReady, keyOf, podFromTemplate } from './pods.ts';
 import { podsToDelete } from './ranking.ts';
 import { calculateStatus, statusChanged } from './status.ts';
 
@@ -153,8 +154,8 @@ export class ReplicaSetController implements Controller {
       return true;
     }
     const namespace = rs.metadata.namespace!;
-    const candidates = this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!).filter(isPodActive);
-    for (const orphan of this.pods.byIndex(ORPHAN_INDEX, namespace)) if (isPodActive(orphan)) candidates.push(orphan);
+    const candidates = this.pods.byIndex(CONTROLLER_INDEX, rs.metadata.uid!).filter((pod) => factsOf(pod).active);
+    for (const orphan of this.pods.byIndex(ORPHAN_INDEX, namespace)) if (factsOf(orphan).active) candidates.push(orphan);
     const rsPath = resourcePath({ group: 'apps', version: 'v1', resource: 'replicasets', namespace, name: rs.metadata.name });
     const pods = await claim(candidates, {
       owner: rs,

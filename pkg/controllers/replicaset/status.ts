@@ -5,7 +5,7 @@
  * creating or deleting pods fails (quota, admission).
  */
 import type { KObject } from '../../api/types.ts';
-import { isPodAvailable, isPodReady } from './pods.ts';
+import { factsOf, selectorOf, selects } from './facts.ts';
 
 export interface ReplicaSetCondition {
   type: string;
@@ -30,18 +30,19 @@ export function rfc3339(ms: number): string {
 }
 
 export function calculateStatus(rs: KObject, pods: KObject[], manageError: unknown, now: number): ReplicaSetStatus {
-  const templateLabels = Object.entries<string>(rs.spec?.template?.metadata?.labels ?? {});
+  // The template's labels as a selector: a pod carrying them all is fully labeled.
+  const template = selectorOf({ matchLabels: rs.spec?.template?.metadata?.labels ?? {} });
   const minReadySeconds = rs.spec?.minReadySeconds ?? 0;
   let fullyLabeled = 0;
   let ready = 0;
   let available = 0;
-  // Every pass visits every pod of the ReplicaSet: nothing here allocates per pod.
+  // Every pass visits every pod of the ReplicaSet: only remembered facts are read here.
   for (const pod of pods) {
-    const labels = pod.metadata.labels ?? {};
-    if (templateLabels.every(([k, v]) => labels[k] === v)) fullyLabeled++;
-    if (isPodReady(pod)) {
+    const facts = factsOf(pod);
+    if (selects(template, pod)) fullyLabeled++;
+    if (facts.ready) {
       ready++;
-      if (isPodAvailable(pod, minReadySeconds, now)) available++;
+      if (!minReadySeconds || (facts.readySince > 0 && facts.readySince + minReadySeconds * 1000 < now)) available++;
     }
   }
   const old: ReplicaSetStatus = rs.status ?? { replicas: 0 };
