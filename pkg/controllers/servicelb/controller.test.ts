@@ -44,6 +44,10 @@ test('the older LoadBalancer Service keeps a port; other types and protocols do 
   assert.equal(portHolder(first, all), undefined);
   assert.deepEqual(portHolder(second, all)?.port, 'TCP/443');
   assert.equal(portHolder(second, all)?.service.metadata.name, 'first');
+  const sameSecond = service('aaa', '2026-01-01T00:00:00Z', [80]);
+  const holding = { ...service('zzz', '2026-01-01T00:00:00Z', [80]), status: { loadBalancer: { ingress: [{ ip: '192.168.1.10' }] } } } as KObject;
+  assert.equal(portHolder(sameSecond, [sameSecond, holding])?.service.metadata.name, 'zzz', 'created in the same second: the one serving keeps it');
+  assert.equal(portHolder(holding, [sameSecond, holding]), undefined);
   const classed = service('classed', '2025-01-01T00:00:00Z', [443], 'LoadBalancer', { loadBalancerClass: 'example.com/lb' });
   assert.equal(portHolder(second, [classed, second])?.service, undefined, 'another implementation\'s Service holds no node port');
 });

@@ -45,7 +45,9 @@ const portKeys = (svc: KObject): string[] => ((svc.spec as Obj).ports ?? []).map
 
 /** The older LoadBalancer Service holding one of `svc`'s ports on the nodes, if any. */
 export function portHolder(svc: KObject, services: KObject[]): { service: KObject; port: string } | undefined {
-  const order = (s: KObject) => `${s.metadata.creationTimestamp ?? ''}\0${s.metadata.namespace}/${s.metadata.name}`;
+  // Timestamps have whole seconds: within one, the Service already serving keeps the port.
+  const serving = (s: KObject) => (((s.status as Obj | undefined)?.loadBalancer?.ingress ?? []).length > 0 ? '0' : '1');
+  const order = (s: KObject) => `${s.metadata.creationTimestamp ?? ''}\0${serving(s)}\0${s.metadata.namespace}/${s.metadata.name}`;
   const mine = new Set(portKeys(svc));
   for (const other of services) {
     if (other.metadata.uid === svc.metadata.uid || !isLoadBalancer(other) || order(other) >= order(svc)) continue;
