@@ -140,13 +140,3 @@ export function chainsOf(saved: string): Set<string> {
 function firstLine(text: string): string {
   return text.split('\n').find((line) => line.trim() !== '')?.trim() ?? '';
 }
-
-/** Whether the iptables tools are installed (the agent's network needs them). */
-export async function iptablesAvailable(options: IptablesOptions = {}): Promise<boolean> {
-  try {
-    await new Iptables(options).save('nat');
-    return true;
-  } catch {
-    return false;
-  }
-}
