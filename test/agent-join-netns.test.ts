@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { cidrContains } from '../pkg/cli/cidr.ts';
+import { cidrContains } from '../pkg/network/cidr.ts';
 import { CNI_CONFIG_FILE, cniPaths } from '../pkg/network/cni.ts';
 import { cniMissing } from '../pkg/network/testkit.ts';
 import { cleanUpHost, runtimeProcessesOf } from './lib/agent.ts';

@@ -14,7 +14,7 @@ import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { cidrContains } from '../pkg/cli/cidr.ts';
+import { cidrContains } from '../pkg/network/cidr.ts';
 import { cniMissing } from '../pkg/network/testkit.ts';
 import { cleanUpHost, runtimeProcessesOf, takeHostAgentTurn } from './lib/agent.ts';
 import { freePort, startCluster, type KubectlOptions, type TestCluster } from './lib/cluster.ts';

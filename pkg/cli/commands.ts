@@ -6,7 +6,7 @@
 import os from 'node:os';
 import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
-import { cidrContains, cidrsOverlap } from './cidr.ts';
+import { cidrContains, cidrsOverlap } from '../network/cidr.ts';
 import { ConfigError } from './errors.ts';
 import type { FLANNEL_BACKENDS } from './values.ts';
 import { envVarsOf, flagSpec, flagsOf, type CommandName, type FlagName } from './flags.ts';

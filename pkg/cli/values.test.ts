@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cidrContains, cidrsOverlap } from './cidr.ts';
+import { cidrContains, cidrsOverlap } from '../network/cidr.ts';
 import {
   checkNodeLabel, checkNodeTaint, checkSan, parseBool, parseCidr, parseDuration, parseFileMode, parsePort, parseUrl, splitList, ValueError,
 } from './values.ts';

@@ -5,6 +5,7 @@
  * resolve wrongly without any error.
  */
 import net from 'node:net';
+import { isCidr } from './cidr.ts';
 
 export interface ClusterNetworkConfig {
   /** --cluster-cidr: every pod address; traffic leaving it is masqueraded. */
@@ -30,11 +31,6 @@ export const DEFAULT_CLUSTER_NETWORK: ClusterNetworkConfig = {
   disabled: [],
 };
 
-const isCidr = (value: unknown): value is string => {
-  if (typeof value !== 'string') return false;
-  const [ip, bits, ...rest] = value.split('/');
-  return rest.length === 0 && net.isIP(ip ?? '') !== 0 && /^\d{1,3}$/.test(bits ?? '');
-};
 
 /** The config from JSON text (the supervisor's answer or the agent's stored copy); a message says what is wrong. */
 export function parseClusterNetworkConfig(text: string): ClusterNetworkConfig {

@@ -9,9 +9,9 @@
  * agents on one machine, each in its own network namespace, never share addresses.
  */
 import fs from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { NetworkError } from './errors.ts';
+import { gatewayOf, parseCidr } from './cidr.ts';
 
 /** Named like k3s's 10-flannel.conflist; containerd loads the first conf file by name. */
 export const CNI_CONFIG_FILE = '10-tsk.conflist';
@@ -68,14 +68,11 @@ export interface CniConfigList {
 }
 
 function checkPodCidr(cidr: string): 4 | 6 {
-  const [address, prefix, extra] = cidr.split('/');
-  const family = net.isIP(address ?? '');
-  const bits = Number(prefix);
-  const max = family === 6 ? 128 : 32;
-  if (family === 0 || extra !== undefined || !/^\d+$/.test(prefix ?? '') || bits > max - 2) {
+  const range = parseCidr(cidr);
+  if (!range || gatewayOf(cidr) === undefined) {
     throw new NetworkError('bad-pod-cidr', `pod CIDR "${cidr}" is not an IP range with room for a gateway and pods`);
   }
-  return family as 4 | 6;
+  return range.family;
 }
 
 export function cniConfigList(options: CniConfigOptions): CniConfigList {

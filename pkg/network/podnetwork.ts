@@ -10,7 +10,7 @@ import { logger } from '../log/log.ts';
 import { ensureBridge } from './bridge.ts';
 import { cniPaths, cniReadiness, DEFAULT_BRIDGE_NAME, writeCniConfig, type CniPaths, type NetworkReadiness } from './cni.ts';
 import { NetworkError } from './errors.ts';
-import { gatewayOf } from './gateway.ts';
+import { gatewayOf } from './cidr.ts';
 import { waitForPodCidr, type NodeReader } from './podcidr.ts';
 import { enableForwarding } from './sysctl.ts';
 

@@ -17,7 +17,7 @@ import { resourcePath } from '../../client/paths.ts';
 import { WorkQueue } from '../../client/workqueue.ts';
 import type { Client } from '../../client/client.ts';
 import { logger } from '../../log/log.ts';
-import { gatewayOf } from '../../network/gateway.ts';
+import { gatewayOf } from '../../network/cidr.ts';
 import type { Controller, ControllerContext } from '../manager.ts';
 
 const log = logger('cluster-dns-controller');

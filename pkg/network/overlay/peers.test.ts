@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { parseFdb, parseNeighbours, parseRoutes, planFdb, planNeighbours, planRoutes } from './diff.ts';
-import { desiredState, networkAddress, peerOf, type Self } from './peers.ts';
+import { networkAddress } from '../cidr.ts';
+import { desiredState, peerOf, type Self } from './peers.ts';
 import { nodeObject as node } from './testkit.ts';
 
 const vx = (mac: string, extra: Record<string, string> = {}) => ({ 'tsk.io/backend': 'vxlan', 'tsk.io/vxlan-mac': mac, ...extra });

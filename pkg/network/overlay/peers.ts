@@ -5,7 +5,7 @@
  */
 import net from 'node:net';
 import type { KObject } from '../../api/types.ts';
-import { cidrContains, cidrRange } from '../../cli/cidr.ts';
+import { canonicalCidr, cidrContains, networkAddress } from '../cidr.ts';
 import { ANNOTATIONS, VXLAN_DEVICE, type FlannelBackend } from './backend.ts';
 
 /** A node as the overlay sees it. */
@@ -87,17 +87,6 @@ export function peerOf(node: KObject): Peer {
     backend: annotations[ANNOTATIONS.backend],
     vtepMac: mac && MAC.test(mac) ? mac : undefined,
   };
-}
-
-/** The range's network address (10.42.2.0 for 10.42.2.0/24): flannel's VTEP address for it. */
-export function networkAddress(cidr: string): string {
-  const first = cidrRange(cidr).first;
-  return [24n, 16n, 8n, 0n].map((shift) => String((first >> shift) & 255n)).join('.');
-}
-
-/** The CIDR with host bits cleared, as the kernel prints route destinations. */
-export function canonicalCidr(cidr: string): string {
-  return `${networkAddress(cidr)}/${cidr.split('/')[1]}`;
 }
 
 /** Whether `ip` sits in one of the interface's networks: host-gw can only route via such a neighbour. */

@@ -22,7 +22,8 @@ import { ANNOTATIONS, parseFlannelBackend, podMtu, ROUTE_PROTO, VXLAN_DEVICE, vt
 import { parseFdb, parseNeighbours, parseRoutes, planFdb, planNeighbours, planRoutes } from './diff.ts';
 import { IpRoute2 } from './ip.ts';
 import { deleteLink, ensureVxlanDevice, findInterface, type Interface } from './link.ts';
-import { desiredState, networkAddress, podCidrsOf, type Desired } from './peers.ts';
+import { networkAddress } from '../cidr.ts';
+import { desiredState, podCidrsOf, type Desired } from './peers.ts';
 
 const log = logger('overlay');
 

@@ -7,6 +7,7 @@
 import net from 'node:net';
 import type { KObject } from '../../api/types.ts';
 import type { LabelSelector } from '../../api/validation/meta.ts';
+import { parseCidr } from '../cidr.ts';
 
 export type Protocol = 'TCP' | 'UDP' | 'SCTP';
 export type Direction = 'ingress' | 'egress';
@@ -154,10 +155,9 @@ export function policyInfo(obj: KObject): PolicyInfo {
 
 /** A CIDR the kernel accepts, of `family`; a bare address counts as a single host. */
 export function validCidr(cidr: string, family: 4 | 6): boolean {
-  const [address, prefix, extra] = cidr.split('/');
-  if (extra !== undefined || familyOf(address ?? '') !== family) return false;
-  if (prefix === undefined) return true;
-  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  // A bare address is a block of one, as the API accepts it.
+  if (!cidr.includes('/')) return familyOf(cidr) === family;
+  return parseCidr(cidr)?.family === family;
 }
 
 /** Whether `ip` lies in `block` and outside every one of its exceptions. */

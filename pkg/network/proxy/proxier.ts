@@ -10,11 +10,11 @@
  * and once an hour, in case someone flushed the tables under us. stop() leaves the rules in
  * place: pods keep reaching Services while the agent restarts, as with kube-proxy.
  */
-import net from 'node:net';
 import type { KObject } from '../../api/types.ts';
 import { logger } from '../../log/log.ts';
 import type { Source } from '../dns/records.ts';
 import { NetworkError } from '../errors.ts';
+import { parseCidr } from '../cidr.ts';
 import { staleUdpFlows, type FlowCleaner } from './conntrack.ts';
 import { ensureJumps, proxyChainsIn, type ProxyIptables } from './jumps.ts';
 import { servicePorts, type ServicePort } from './model.ts';
@@ -69,12 +69,9 @@ const TABLES = ['nat', 'filter'] as const;
 type ProxyTable = (typeof TABLES)[number];
 
 function familyOf(cidr: string): 4 | 6 {
-  const [ip, bits, extra] = cidr.split('/');
-  const family = net.isIP(ip ?? '');
-  if (family === 0 || extra !== undefined || !/^\d+$/.test(bits ?? '') || Number(bits) > (family === 4 ? 32 : 128)) {
-    throw new NetworkError('bad-pod-cidr', `cluster CIDR "${cidr}" is not an IP range`);
-  }
-  return family as 4 | 6;
+  const range = parseCidr(cidr);
+  if (!range) throw new NetworkError('bad-pod-cidr', `cluster CIDR "${cidr}" is not an IP range`);
+  return range.family;
 }
 
 class Proxier implements ServiceProxy {
