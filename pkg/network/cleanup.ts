@@ -4,16 +4,13 @@
  * our routes, the pod bridge. Each part is tried even when another failed; the errors are
  * reported together. Safe to run when none of it exists.
  */
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { DEFAULT_BRIDGE_NAME } from './cni.ts';
 import { NetworkError } from './errors.ts';
+import { IpRoute2 } from './iproute2.ts';
 import { Iptables } from './iptables.ts';
 import { removeNodeRoutes } from './overlay/routes.ts';
 import { removeNetworkPolicyRules } from './policy/controller.ts';
 import { removeServiceProxyRules } from './proxy/proxier.ts';
-
-const run = promisify(execFile);
 
 export interface RemoveNodeNetworkOptions {
   bridgeName?: string;
@@ -29,8 +26,8 @@ export async function removeNodeNetwork(options: RemoveNodeNetworkOptions = {}):
     ['network policy rules', () => removeNetworkPolicyRules(iptables)],
     ['routes and masquerade', () => removeNodeRoutes({ netns: options.netns })],
     [`bridge ${bridge}`, async () => {
-      const exists = await run('ip', [...(options.netns ? ['-n', options.netns] : []), 'link', 'show', bridge]).then(() => true, () => false);
-      if (exists) await run('ip', [...(options.netns ? ['-n', options.netns] : []), 'link', 'del', bridge]);
+      const ip = new IpRoute2(options.netns);
+      if ((await ip.exec('ip', ['link', 'show', bridge])).code === 0) await ip.run('ip', ['link', 'del', bridge]);
     }],
   ];
   const failures: string[] = [];

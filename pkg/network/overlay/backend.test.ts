@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { NetworkError } from '../errors.ts';
 import { parseFlannelBackend, podMtu, vtepMac } from './backend.ts';
-import { batchFailures } from './ip.ts';
+import { batchFailures } from '../iproute2.ts';
 import { pickInterface, vxlanMismatch } from './link.ts';
 
 describe('--flannel-backend', () => {

@@ -8,7 +8,7 @@
 import net from 'node:net';
 import { NetworkError } from '../errors.ts';
 import { VXLAN_DEVICE, VXLAN_PORT, VXLAN_VNI } from './backend.ts';
-import type { IpRoute2 } from './ip.ts';
+import type { IpRoute2 } from '../iproute2.ts';
 import { canonicalCidr } from '../cidr.ts';
 
 type Obj = Record<string, any>;

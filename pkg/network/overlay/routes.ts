@@ -20,7 +20,7 @@ import { Iptables } from '../iptables.ts';
 import { ensureMasquerade, removeMasquerade } from '../masquerade.ts';
 import { ANNOTATIONS, parseFlannelBackend, podMtu, ROUTE_PROTO, VXLAN_DEVICE, vtepMac, type FlannelBackend } from './backend.ts';
 import { parseFdb, parseNeighbours, parseRoutes, planFdb, planNeighbours, planRoutes } from './diff.ts';
-import { IpRoute2 } from './ip.ts';
+import { IpRoute2 } from '../iproute2.ts';
 import { deleteLink, ensureVxlanDevice, findInterface, type Interface } from './link.ts';
 import { networkAddress } from '../cidr.ts';
 import { desiredState, podCidrsOf, type Desired } from './peers.ts';

@@ -5,7 +5,7 @@
  * that named namespace (`-n NAME`): tests never touch the machine's own routes.
  */
 import { spawn } from 'node:child_process';
-import { NetworkError } from '../errors.ts';
+import { NetworkError } from './errors.ts';
 
 export type Tool = 'ip' | 'bridge';
 
