@@ -361,7 +361,7 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
   const db = new Database(options.file, nativeBinding ? { nativeBinding } : {});
   try {
     configureWriter(db);
-    migrate(db);
+    migrate(db, options.file);
     if ((options.volatilePrefixes ?? []).length > 0) attachMemory(db);
   } catch (err) {
     db.close();

@@ -1,13 +1,33 @@
 import type Database from 'better-sqlite3';
 
 /**
- * The on-disk layout, version 1. One append-only change log (every put and delete is a row; a
+ * The on-disk layout. One append-only change log (every put and delete is a row; a
  * txn that changes several keys writes several rows with one revision) plus a `live` index of
  * each existing key's newest row, so reads at the current revision never scan history.
  * Keys are BLOBs: SQLite compares them with memcmp, which is etcd's byte order, and every
  * range is a `>= AND <` bound on an index (a LIKE prefix query would scan).
  */
-export const SCHEMA_VERSION = 1;
+export const SCHEMA_VERSION = 2;
+
+/**
+ * SQLite's header field for "which application's file is this" (`PRAGMA application_id`):
+ * "tsk1" in ASCII. A file carrying another application's id is refused, not migrated.
+ */
+export const APPLICATION_ID = 0x74736b31;
+
+/**
+ * Forward migrations: MIGRATIONS[n] takes a version-n file to version n+1. They run in the
+ * transaction that also records the new version, so a crash mid-way leaves the old version.
+ * The version is kept in meta.schema_version, which every tsk since version 1 checks (an
+ * older tsk refuses a newer file), and mirrored in the header's user_version for tools.
+ */
+const MIGRATIONS: Record<number, (db: Database.Database) => void> = {
+  // 1 → 2: the file says it is a tsk datastore (application_id), so restore and
+  // --datastore-endpoint sqlite:// can refuse some other program's database.
+  1: (db) => {
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+  },
+};
 
 /** The log and live tables, in the file ('main') and in the attached memory store ('mem'). */
 function logTables(schema: 'main' | 'mem'): string {
@@ -77,16 +97,41 @@ export function configureReader(db: Database.Database): void {
   db.pragma('busy_timeout = 5000');
 }
 
-export function migrate(db: Database.Database): void {
-  db.exec(DDL);
+/**
+ * Creates a new store, or brings an older one forward to SCHEMA_VERSION in one transaction.
+ * `file` only names the store in errors.
+ */
+export function migrate(db: Database.Database, file = 'the datastore'): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new SchemaError(`${file} is not a tsk datastore (SQLite application_id ${appId})`);
+  }
+  db.transaction(() => {
+    const fresh = !(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get());
+    db.exec(DDL);
+    if (fresh) {
+      db.prepare(`INSERT INTO meta(name, value) VALUES ('schema_version', ?)`).run(SCHEMA_VERSION);
+      db.pragma(`application_id = ${APPLICATION_ID}`);
+      db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      return;
+    }
+    const row = db.prepare(`SELECT value FROM meta WHERE name = 'schema_version'`).get() as { value: number } | undefined;
+    let version = row?.value ?? 1;
+    if (version > SCHEMA_VERSION) {
+      throw new SchemaError(`${file}: datastore schema version ${version} is newer than this tsk understands (${SCHEMA_VERSION}); upgrade tsk`);
+    }
+    for (; version < SCHEMA_VERSION; version++) MIGRATIONS[version]!(db);
+    db.prepare(`INSERT INTO meta(name, value) VALUES ('schema_version', ?) ON CONFLICT(name) DO UPDATE SET value = excluded.value`).run(SCHEMA_VERSION);
+    db.pragma(`user_version = ${SCHEMA_VERSION}`);
+  }).immediate();
+}
+
+/** The schema version a store file was written with (0 for a file that is not a tsk store yet). */
+export function schemaVersionOf(db: Database.Database): number {
+  const table = db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get();
+  if (!table) return 0;
   const row = db.prepare(`SELECT value FROM meta WHERE name = 'schema_version'`).get() as { value: number } | undefined;
-  if (!row) {
-    db.prepare(`INSERT INTO meta(name, value) VALUES ('schema_version', ?)`).run(SCHEMA_VERSION);
-    return;
-  }
-  if (row.value > SCHEMA_VERSION) {
-    throw new SchemaError(`database schema version ${row.value} is newer than this tsk understands (${SCHEMA_VERSION}); upgrade tsk`);
-  }
+  return row?.value ?? 1;
 }
 
 export function readMeta(db: Database.Database, name: string): number {
