@@ -25,6 +25,9 @@ import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
 import { resourceQuotaController } from './resourcequota/controller.ts';
 import { deploymentController } from './deployment/controller.ts';
+import { persistentVolumeBinderController } from './persistentvolume/binder.ts';
+import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.ts';
+import { localPathProvisioner } from './localpath/provisioner.ts';
 
 export const builtinControllers: ControllerFactory[] = [
   namespaceController,
@@ -49,4 +52,8 @@ export const builtinControllers: ControllerFactory[] = [
   taintEvictionController,
   clusterDnsController,
   serviceLbController,
+  persistentVolumeBinderController,
+  pvcProtectionController,
+  pvProtectionController,
+  localPathProvisioner,
 ];

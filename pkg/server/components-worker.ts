@@ -48,6 +48,7 @@ export function componentsSpec(config: ServerConfig, pki: ServerPki, apiUrl: str
         disabled: [
           ...(config.disable.includes('servicelb') ? ['service-lb-controller'] : []),
           ...(config.disable.includes('coredns') ? ['cluster-dns-controller'] : []),
+          ...(config.disable.includes('local-storage') ? ['local-path-provisioner'] : []),
         ],
       },
     },

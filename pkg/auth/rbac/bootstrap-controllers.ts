@@ -2,7 +2,7 @@
  * The per-controller ClusterRoles of Kubernetes' controller policy (`system:controller:<name>`),
  * for the controllers tsk runs; each is bound to the service account <name> in kube-system.
  */
-import { APPS, BATCH, CORE, DISCOVERY, eventsRule, EXTENSIONS, POLICY, READ, rule } from './policyrules.ts';
+import { APPS, BATCH, CORE, DISCOVERY, eventsRule, EXTENSIONS, POLICY, READ, rule, STORAGE } from './policyrules.ts';
 import { RBAC_GROUP, type PolicyRule } from './types.ts';
 
 export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
@@ -136,6 +136,26 @@ export const CONTROLLER_RULES: Record<string, PolicyRule[]> = {
     rule(['get', 'create'], [CORE], ['persistentvolumeclaims']),
     // persistentVolumeClaimRetentionPolicy (StatefulSetAutoDeletePVC, GA in 1.32) re-owns claims.
     rule(['update', 'delete'], [CORE], ['persistentvolumeclaims']),
+    eventsRule(),
+  ],
+  'persistent-volume-binder': [
+    rule(['create', 'delete', 'get', 'list', 'update', 'watch'], [CORE], ['persistentvolumes']),
+    rule(['update'], [CORE], ['persistentvolumes/status']),
+    rule(['get', 'list', 'update', 'watch'], [CORE], ['persistentvolumeclaims']),
+    rule(['update'], [CORE], ['persistentvolumeclaims/status']),
+    rule(['create', 'delete', 'get', 'list', 'watch'], [CORE], ['pods']),
+    rule(['get', 'list'], [CORE], ['nodes']),
+    rule(READ, [STORAGE], ['storageclasses']),
+    eventsRule(),
+  ],
+  'pvc-protection-controller': [rule(['get', 'list', 'watch', 'update'], [CORE], ['persistentvolumeclaims']), rule(['list', 'watch', 'get'], [CORE], ['pods']), eventsRule()],
+  'pv-protection-controller': [rule(['get', 'list', 'watch', 'update'], [CORE], ['persistentvolumes']), eventsRule()],
+  // tsk's own (pkg/controllers/localpath): rancher's local-path-provisioner's rights, less its helper pods.
+  'local-path-provisioner': [
+    rule(['get', 'list', 'watch', 'create', 'delete'], [CORE], ['persistentvolumes']),
+    rule(['get', 'list', 'watch', 'update'], [CORE], ['persistentvolumeclaims']),
+    rule(['get', 'list', 'watch'], [CORE], ['nodes']),
+    rule(READ, [STORAGE], ['storageclasses']),
     eventsRule(),
   ],
   // Kubernetes 1.29+ (SeparateTaintEvictionController): evicts pods from NoExecute-tainted nodes.
