@@ -1,0 +1,241 @@
+/**
+ * scripts/install.sh under dash and busybox ash, in a sandbox (test/lib/install.ts): the unit
+ * or OpenRC service it writes, the agent's env file, what it refuses (http URLs, bad
+ * checksums, unknown architectures, no init system), upgrades by rerunning, and uninstall
+ * leaving the root as it was. Releases are served over loopback HTTP from this process.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { createInstallSandbox, listTree, SHELLS, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
+
+const fakeTsk = (version: string) => `#!/bin/sh\necho "tsk ${version} $*"\n`;
+
+/** The release files served: path → body. */
+const release = new Map<string, string>();
+let server: http.Server;
+let releaseUrl: string;
+
+before(async () => {
+  server = http.createServer((req, res) => {
+    const body = release.get(req.url ?? '');
+    res.writeHead(body === undefined ? 404 : 200).end(body);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  releaseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+after(() => server.close());
+
+/** Publishes `binary` as release `version` for amd64 (this machine) with its checksum file. */
+function publish(version: string, binary: string, sum = createHash('sha256').update(binary).digest('hex')): string {
+  release.set(`/${version}/tsk-linux-amd64`, binary);
+  release.set(`/${version}/sha256sum-amd64.txt`, `${'0'.repeat(64)}  tsk-linux-arm64\n${sum}  tsk-linux-amd64\n`);
+  return `${releaseUrl}/${version}`;
+}
+
+function placeBinary(sb: InstallSandbox, version: string): void {
+  fs.mkdirSync(sb.binDir, { recursive: true });
+  fs.writeFileSync(path.join(sb.binDir, 'tsk'), fakeTsk(version), { mode: 0o755 });
+}
+
+/** A sandbox removed when the test ends, whatever happened. */
+function sandbox(t: { after(fn: () => void): void }, init: SandboxOptions['init']): InstallSandbox {
+  const sb = createInstallSandbox({ init });
+  t.after(() => sb.remove());
+  return sb;
+}
+
+const read = (file: string) => fs.readFileSync(file, 'utf8');
+const mode = (file: string) => fs.statSync(file).mode & 0o777;
+
+/** The words of a systemd ExecStart= line (double quotes, \\ \" escapes, $$ and %% specifiers). */
+function execStartWords(unit: string): string[] {
+  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  assert.ok(line, 'the unit has an ExecStart line');
+  const words: string[] = [];
+  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
+    words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1').replace(/\$\$/g, '$').replace(/%%/g, '%') : m[2]!);
+  }
+  return words;
+}
+
+function ok(result: { code: number | null; stderr: string; stdout: string }): void {
+  assert.equal(result.code, 0, `install.sh failed:\n${result.stdout}${result.stderr}`);
+}
+
+for (const [shellName, shell] of Object.entries(SHELLS)) {
+  describe(`install.sh under ${shellName}`, () => {
+    it('installs a server: a systemd unit running `tsk server` with the flags given, enabled and started', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_EXEC: '--disable servicelb', TSK_TOKEN: 'secret' }, ['--node-label', "team=a b'c$%"]);
+      ok(result);
+      const unit = read(path.join(sb.systemdDir, 'tsk.service'));
+      assert.deepEqual(execStartWords(unit), [path.join(sb.binDir, 'tsk'), 'server', '--disable', 'servicelb', '--node-label', "team=a b'c$%"]);
+      for (const line of ['Type=notify', 'NotifyAccess=all', 'KillMode=process', 'Delegate=yes', 'Restart=always', 'RestartSec=5s', 'TimeoutStartSec=0', 'LimitNOFILE=1048576']) {
+        assert.match(unit, new RegExp(`^${line}$`, 'm'));
+      }
+      const envFile = path.join(sb.systemdDir, 'tsk.service.env');
+      assert.match(unit, new RegExp(`^EnvironmentFile=-${envFile}$`, 'm'));
+      assert.equal(mode(envFile), 0o600);
+      assert.equal(read(envFile), "TSK_TOKEN='secret'\n");
+      assert.deepEqual(sb.calls(), ['systemctl daemon-reload', 'systemctl enable tsk', 'systemctl restart tsk']);
+      for (const script of ['tsk-killall.sh', 'tsk-uninstall.sh']) assert.equal(mode(path.join(sb.binDir, script)), 0o755, script);
+      assert.equal(read(path.join(sb.binDir, 'tsk')), fakeTsk('v1'), 'the binary is left as it was');
+      assert.doesNotMatch(result.stderr, /memory cgroup/);
+    });
+
+    it('installs an agent from TSK_URL and TSK_TOKEN: tsk-agent unit that joins once, token in a 0600 env file', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const token = "K10abc::server:s3cr'et";
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', TSK_URL: 'https://10.0.0.1:6443', TSK_TOKEN: token }, ['--node-name', 'pi 4']));
+      const unit = read(path.join(sb.systemdDir, 'tsk-agent.service'));
+      const envFile = path.join(sb.systemdDir, 'tsk-agent.service.env');
+      assert.equal(mode(envFile), 0o600);
+      // The env file is read by systemd and by sh alike: sh gives back the exact values.
+      const sourced = await sb.run([...shell, '-c', `set -a; . '${envFile}'; echo "$TSK_URL"; echo "$TSK_TOKEN"`]);
+      assert.equal(sourced.stdout, `https://10.0.0.1:6443\n${token}\n`);
+      assert.ok(!unit.includes('s3cr'), 'the token is not in the world-readable unit');
+      assert.ok(fs.existsSync(path.join(sb.binDir, 'tsk-agent-uninstall.sh')));
+      assert.ok(!fs.existsSync(path.join(sb.binDir, 'tsk-uninstall.sh')));
+      assert.deepEqual(sb.calls(), ['systemctl daemon-reload', 'systemctl enable tsk-agent', 'systemctl restart tsk-agent']);
+      // Run the unit's command line as systemd would: join first, `tsk agent` once joined.
+      const words = execStartWords(unit);
+      assert.deepEqual(words.slice(0, 2), ['/bin/sh', '-c']);
+      const first = await sb.run(words);
+      assert.equal(first.stdout, 'tsk v1 agent join --node-name pi 4\n');
+      const joined = path.join(sb.root, 'var', 'lib', 'tsk', 'agent', 'node-config.json');
+      fs.mkdirSync(path.dirname(joined), { recursive: true });
+      fs.writeFileSync(joined, '{}');
+      assert.equal((await sb.run(words)).stdout, 'tsk v1 agent --node-name pi 4\n');
+    });
+
+    it('refuses an http:// server URL before writing anything', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const before = listTree(sb.root);
+      const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', TSK_URL: 'http://10.0.0.1:6443', TSK_TOKEN: 't' });
+      assert.notEqual(result.code, 0);
+      assert.match(result.stderr, /TSK_URL must be an https:\/\/ URL \(got http:\/\/10\.0\.0\.1:6443\)/);
+      assert.deepEqual(listTree(sb.root), before);
+      assert.deepEqual(sb.calls(), []);
+      const noToken = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', TSK_URL: 'https://10.0.0.1:6443' });
+      assert.notEqual(noToken.code, 0);
+      assert.match(noToken.stderr, /TSK_TOKEN/);
+    });
+
+    it('downloads and verifies the release, refuses a checksum mismatch, and upgrades on a rerun', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      const bad = publish(`bad-${shellName.replace(' ', '-')}`, fakeTsk('evil'), 'f'.repeat(64));
+      const refused = await sb.install(shell, { INSTALL_TSK_RELEASE_URL: bad });
+      assert.notEqual(refused.code, 0);
+      assert.match(refused.stderr, /checksum mismatch for tsk-linux-amd64: expected f{64}, downloaded [0-9a-f]{64}/);
+      assert.ok(!fs.existsSync(path.join(sb.binDir, 'tsk')), 'nothing installed');
+      assert.deepEqual(sb.calls(), []);
+
+      ok(await sb.install(shell, { INSTALL_TSK_RELEASE_URL: publish('v1', fakeTsk('v1')) }));
+      assert.equal(read(path.join(sb.binDir, 'tsk')), fakeTsk('v1'));
+      assert.equal(mode(path.join(sb.binDir, 'tsk')), 0o755);
+      const again = await sb.install(shell, { INSTALL_TSK_RELEASE_URL: publish('v1', fakeTsk('v1')) });
+      ok(again);
+      assert.match(again.stdout, /already this release/);
+      ok(await sb.install(shell, { INSTALL_TSK_RELEASE_URL: publish('v2', fakeTsk('v2')) }));
+      assert.equal(read(path.join(sb.binDir, 'tsk')), fakeTsk('v2'));
+      assert.deepEqual(sb.calls().filter((c) => c.includes('restart')), ['systemctl restart tsk', 'systemctl restart tsk', 'systemctl restart tsk']);
+      assert.deepEqual(fs.readdirSync(sb.binDir).sort(), ['tsk', 'tsk-killall.sh', 'tsk-uninstall.sh'], 'no temporary files left');
+    });
+
+    it('writes an OpenRC service under supervise-daemon where systemd is not running', async (t) => {
+      const sb = sandbox(t, 'openrc');
+      placeBinary(sb, 'v1');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_NAME: 'edge', TSK_TOKEN: 'tok' }, ['server', '--tls-san', "a'b"]));
+      const script = path.join(sb.initDir, 'tsk-edge');
+      const text = read(script);
+      assert.match(text, /^#!\/sbin\/openrc-run$/m);
+      assert.match(text, /^supervisor=supervise-daemon$/m);
+      assert.match(text, /^respawn_delay=5$/m);
+      assert.match(text, /^respawn_max=0$/m);
+      assert.equal(mode(path.join(sb.initDir, 'tsk-edge.env')), 0o600);
+      assert.ok(!fs.existsSync(sb.systemdDir), 'no systemd unit');
+      // What openrc-run would run: the script's variables, with its env file sourced.
+      const shown = await sb.run([...shell, '-c', `. '${script}'; eval "set -- $command_args"; echo "$command"; printf '%s\\n' "$@"; echo "$TSK_TOKEN"`]);
+      assert.equal(shown.stdout, `${path.join(sb.binDir, 'tsk')}\nserver\n--tls-san\na'b\ntok\n`);
+      assert.deepEqual(sb.calls(), ['rc-update add tsk-edge default', 'rc-service tsk-edge restart']);
+      assert.ok(fs.existsSync(path.join(sb.binDir, 'tsk-edge-uninstall.sh')));
+    });
+
+    it('uninstall stops the service and removes everything install.sh and tsk put there', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const before = listTree(sb.root);
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }));
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_NAME: 'second', INSTALL_TSK_SKIP_START: 'true' }));
+      // What tsk itself writes at run time.
+      for (const dir of ['var/lib/tsk/server/db', 'etc/tsk']) fs.mkdirSync(path.join(sb.root, dir), { recursive: true });
+      fs.writeFileSync(path.join(sb.root, 'var/lib/tsk/server/db/state.db'), 'x');
+      fs.rmSync(path.join(sb.root, 'calls.log'));
+
+      ok(await sb.run([...shell, path.join(sb.binDir, 'tsk-second-uninstall.sh')]));
+      assert.ok(fs.existsSync(path.join(sb.binDir, 'tsk')), 'another service still needs tsk');
+      assert.ok(fs.existsSync(path.join(sb.root, 'var/lib/tsk/server/db/state.db')));
+      assert.ok(!fs.existsSync(path.join(sb.systemdDir, 'tsk-second.service')));
+
+      fs.rmSync(path.join(sb.root, 'calls.log'));
+      ok(await sb.run([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
+      assert.deepEqual(sb.calls(), ['systemctl stop tsk.service', 'systemctl disable tsk', 'systemctl reset-failed tsk', 'systemctl daemon-reload']);
+      fs.rmSync(path.join(sb.root, 'calls.log'));
+      // The folders the installer made stay (like /usr/local/bin); every file in them is gone.
+      assert.deepEqual(listTree(sb.root).filter((p) => !p.endsWith('/')), before.filter((p) => !p.endsWith('/') && p !== 'usr/local/bin/tsk'));
+    });
+
+    it('warns about a missing memory cgroup with the Raspberry Pi advice', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      fs.writeFileSync(path.join(sb.root, 'proc', 'cgroups'), '#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t0\t1\t0\n');
+      const v1 = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true' });
+      ok(v1);
+      assert.match(v1.stderr, /memory cgroup is not enabled/);
+      assert.match(v1.stderr, /cgroup_memory=1 cgroup_enable=memory/);
+      // cgroup v2: the root's controllers decide.
+      fs.mkdirSync(path.join(sb.root, 'sys', 'fs', 'cgroup'), { recursive: true });
+      fs.writeFileSync(path.join(sb.root, 'sys', 'fs', 'cgroup', 'cgroup.controllers'), 'cpuset cpu io pids\n');
+      assert.match((await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true' })).stderr, /memory cgroup is not enabled/);
+      fs.writeFileSync(path.join(sb.root, 'sys', 'fs', 'cgroup', 'cgroup.controllers'), 'cpuset cpu io memory pids\n');
+      assert.doesNotMatch((await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true' })).stderr, /memory cgroup/);
+    });
+
+    it('refuses an unsupported architecture and a host without systemd or OpenRC', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      const bare = sandbox(t, 'none');
+      const arm = await sb.install(shell, { ARCH: 'armv7l', INSTALL_TSK_RELEASE_URL: publish('v1', fakeTsk('v1')) });
+      assert.notEqual(arm.code, 0);
+      assert.match(arm.stderr, /unsupported architecture armv7l: tsk is released for amd64 and arm64 only/);
+      placeBinary(bare, 'v1');
+      const none = await bare.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' });
+      assert.notEqual(none.code, 0);
+      assert.match(none.stderr, /neither systemd nor OpenRC/);
+    });
+
+    it('installs missing runtime packages with the host package manager, and skips them with INSTALL_TSK_SKIP_DEPS', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      // A PATH of busybox tools and the fakes only: no containerd, runc, iptables or conntrack.
+      const tools = path.join(sb.root, 'tools');
+      fs.mkdirSync(tools);
+      for (const tool of ['awk', 'cat', 'chmod', 'cp', 'env', 'grep', 'id', 'mkdir', 'mktemp', 'mv', 'rm', 'sed', 'sort', 'uname']) fs.symlinkSync('/usr/bin/busybox', path.join(tools, tool));
+      sb.fake('apt-get', `echo "apt-get $*" >> '${path.join(sb.root, 'calls.log')}'`);
+      const env = { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true', INSTALL_TSK_SKIP_ENABLE: 'true', PATH: `${sb.fakes}:${tools}` };
+      ok(await sb.install(shell, { ...env, INSTALL_TSK_SKIP_DEPS: '' }));
+      assert.deepEqual(sb.calls(), ['apt-get update -q', 'apt-get install -y -q containerd runc containernetworking-plugins iptables conntrack']);
+      fs.rmSync(path.join(sb.root, 'calls.log'));
+      ok(await sb.install(shell, { ...env, INSTALL_TSK_SKIP_DEPS: 'true' }));
+      assert.deepEqual(sb.calls(), []);
+    });
+  });
+}
