@@ -25,6 +25,7 @@ import { statefulSetController } from './statefulset/controller.ts';
 import { replicaSetController } from './replicaset/controller.ts';
 import { resourceQuotaController } from './resourcequota/controller.ts';
 import { deploymentController } from './deployment/controller.ts';
+import { horizontalPodAutoscalerController } from './podautoscaler/controller.ts';
 import { persistentVolumeBinderController } from './persistentvolume/binder.ts';
 import { pvcProtectionController, pvProtectionController } from './persistentvolume/protection.ts';
 import { localPathProvisioner } from './localpath/provisioner.ts';
@@ -52,6 +53,7 @@ export const builtinControllers: ControllerFactory[] = [
   taintEvictionController,
   clusterDnsController,
   serviceLbController,
+  horizontalPodAutoscalerController,
   persistentVolumeBinderController,
   pvcProtectionController,
   pvProtectionController,
