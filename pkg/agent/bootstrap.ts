@@ -117,3 +117,14 @@ export async function fetchClusterNetwork(server: string, ca: string, token: Age
     throw new JoinError(`the server at ${server} served unusable network settings: ${(err as Error).message}`);
   }
 }
+
+/**
+ * What another server needs to join the cluster as a server (the CAs' keys, the service-account
+ * key), as JSON: pkg/server/join.ts reads it. Only over TLS checked against the token's CA.
+ */
+export async function fetchServerBootstrap(server: string, ca: string, token: AgentJoinToken): Promise<string> {
+  const answer = await fetchFrom(server, '/v1-tsk/server-bootstrap', { ca, headers: { authorization: basicAuth(token) } });
+  if (answer.status === 401) throw new JoinError(`--token: the server at ${server} refused the token (HTTP 401): it is not this cluster's join token`);
+  if (answer.status !== 200) throw new JoinError(`the server at ${server} did not serve the cluster's certificates (GET /v1-tsk/server-bootstrap answered ${answer.status}: ${answer.body.trim().slice(0, 200)})`);
+  return answer.body;
+}

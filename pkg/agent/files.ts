@@ -12,6 +12,8 @@
  *   token                                  the join token, to renew certificates later
  *   cluster-network.json                   the server's network settings as last fetched, so a
  *                                          restart while the server is down keeps its routes
+ *   servers.json                           the API servers last learned (HA), so a restart while
+ *                                          --server is down reaches another one
  */
 import crypto from 'node:crypto';
 import path from 'node:path';
@@ -36,6 +38,7 @@ export interface AgentFiles {
   nodePassword: string;
   token: string;
   clusterNetwork: string;
+  servers: string;
 }
 
 export function agentFiles(agentDir: string): AgentFiles {
@@ -53,6 +56,7 @@ export function agentFiles(agentDir: string): AgentFiles {
     nodePassword: file('node-password'),
     token: file('token'),
     clusterNetwork: file('cluster-network.json'),
+    servers: file('servers.json'),
   };
 }
 
@@ -151,4 +155,18 @@ export function readClusterNetwork(files: AgentFiles): ClusterNetworkConfig | un
 /** Days until the certificate expires (negative once expired). */
 export function daysLeft(certPem: string, now: Date = new Date()): number {
   return (new Date(new crypto.X509Certificate(certPem).validTo).getTime() - now.getTime()) / 86_400_000;
+}
+
+export function writeServers(files: AgentFiles, urls: readonly string[]): void {
+  writeFileAtomic(files.servers, `${JSON.stringify(urls)}\n`, SECRET);
+}
+
+/** The API servers learned before; none when there is no (readable) list. */
+export function readServers(files: AgentFiles): string[] {
+  try {
+    const urls = JSON.parse(readIfExists(files.servers) ?? '[]') as unknown;
+    return Array.isArray(urls) ? urls.filter((u): u is string => typeof u === 'string' && u.startsWith('https://')) : [];
+  } catch {
+    return [];
+  }
 }

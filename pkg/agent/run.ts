@@ -6,6 +6,8 @@
  * kubelet (pkg/kubelet) with the node's own client identity.
  */
 import { Client } from '../client/client.ts';
+import { followServers } from '../client/serverwatch.ts';
+import { ServerList } from '../client/servers.ts';
 import { ImageFolder } from '../containerd/images.ts';
 import { ManagedContainerd } from '../containerd/process.ts';
 import { CriClient } from '../cri/client.ts';
@@ -14,7 +16,7 @@ import { startKubelet, type RunningKubelet } from '../kubelet/kubelet.ts';
 import { logger } from '../log/log.ts';
 import type { ClusterNetworkConfig } from '../network/clusterconfig.ts';
 import { startNodeNetwork } from './network.ts';
-import type { AgentCredentials, AgentFiles, StoredNodeConfig } from './files.ts';
+import { readServers, writeServers, type AgentCredentials, type AgentFiles, type StoredNodeConfig } from './files.ts';
 
 const log = logger('agent');
 const RUNTIME_READY_TIMEOUT_MS = 60_000;
@@ -75,8 +77,15 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
     await runtime.waitForReady(RUNTIME_READY_TIMEOUT_MS);
 
     const { client: identity } = config.credentials;
-    const client = new Client({ server: identity.server, ca: identity.ca, cert: identity.cert, key: identity.key }, { userAgent: `tsk-kubelet/${config.node.nodeName}` });
+    // A joined agent fails over between the cluster's servers; the embedded one has only its own.
+    const files = config.files;
+    const servers = files ? new ServerList(identity.server, readServers(files)) : undefined;
+    const client = new Client({ server: identity.server, ca: identity.ca, cert: identity.cert, key: identity.key }, { userAgent: `tsk-kubelet/${config.node.nodeName}`, servers });
     stops.push(() => client.close());
+    if (files && servers) {
+      const watch = followServers(client, servers, (urls) => writeServers(files, urls));
+      stops.push(() => watch.stop());
+    }
     // Waits for the podCIDR the server gives the Node the kubelet registers just below.
     const network = startNodeNetwork({
       client,

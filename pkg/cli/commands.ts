@@ -42,6 +42,8 @@ export interface ServerConfig extends CommonConfig {
   advertiseAddress: string | undefined;
   tlsSans: string[];
   token: string | undefined;
+  /** --server: another server of the cluster, whose CA and keys this one fetches at its first start (HA). */
+  server: string | undefined;
   writeKubeconfig: string | undefined;
   writeKubeconfigMode: number;
   clusterCidr: string;
@@ -168,6 +170,8 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
   const dataDir = f.get('data-dir');
   const token = f.get('token');
   if (token !== undefined && /\s/.test(token)) throw new ConfigError('bad-value', `${f.describe('token')}: must not contain white space`);
+  const server = f.get('server') === undefined ? undefined : serverUrl(f, '');
+  if (server !== undefined && token === undefined) throw new ConfigError('missing-value', `${f.describe('server')}: a server joins with the cluster's --token (the first server's DATA_DIR/server/node-token)`);
   return {
     command: 'server',
     ...common(f),
@@ -177,6 +181,7 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     advertiseAddress: f.get('advertise-address'),
     tlsSans: f.get('tls-san'),
     token,
+    server,
     writeKubeconfig: f.get('write-kubeconfig'),
     writeKubeconfigMode: f.get('write-kubeconfig-mode'),
     clusterCidr,

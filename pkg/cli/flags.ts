@@ -116,7 +116,7 @@ export const FLAGS = [
   { name: 'flannel-iface', commands: NODE, category: 'node', kind: 'string', defaultText: 'the interface holding node-ip', placeholder: 'NAME', check: checkInterfaceName, agentOnly: true, help: 'interface other nodes reach this one through (its address carries VXLAN traffic)' },
 
   // Joining
-  { name: 'server', env: ['TSK_URL'], commands: ['agent join', 'simulate'], category: 'join', kind: 'url', placeholder: 'URL', help: 'URL of the server to join, https://host:6443' },
+  { name: 'server', env: ['TSK_URL'], commands: ['server', 'agent join', 'simulate'], category: 'join', kind: 'url', placeholder: 'URL', help: 'URL of the server to join, https://host:6443 (on `tsk server`: join that server\'s cluster as another server, sharing its CA; needs --token and the same --datastore-endpoint)' },
 
   // Simulation
   { name: 'nodes', commands: ['simulate'], category: 'simulate', kind: 'count', placeholder: 'N', help: 'number of simulated nodes' },

@@ -8,6 +8,7 @@ import type { KObject } from '../api/types.ts';
 import { ClientError } from './errors.ts';
 import { loadKubeconfig, type ClientCredentials } from './kubeconfig.ts';
 import { withQuery } from './paths.ts';
+import type { ServerList } from './servers.ts';
 import { WatchStream, type WatchEvent } from './watch.ts';
 
 export { ClientError, isClientError, isExpired, type Status } from './errors.ts';
@@ -20,7 +21,15 @@ export interface ClientOptions {
   userAgent?: string;
   /** Per request, not for watches (default 60 s). */
   requestTimeoutMs?: number;
+  /**
+   * The API servers of an HA cluster: connections go to the list's current one and a failed
+   * connection moves to the next (credentials.server is then unused).
+   */
+  servers?: ServerList;
 }
+
+/** A server that has not finished the TLS handshake by then is taken as down (only with `servers`). */
+const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ListOptions {
   labelSelector?: string;
@@ -167,11 +176,20 @@ export class Client {
     if (this.closed) throw new Error('client is closed');
     const current = this.session;
     if (current && !current.closed && !current.destroyed) return current;
-    const { server, ca, cert, key } = this.credentials;
+    const { ca, cert, key } = this.credentials;
+    const servers = this.options.servers;
+    const server = servers?.current() ?? this.credentials.server;
     // Small requests must not wait on Nagle (the server sets TCP_NODELAY for the same reason).
     const session = http2.connect(server, { ca, cert, key, noDelay: true } as http2.SecureClientSessionOptions);
-    // Failures reach the streams; the session itself is replaced on next use.
-    session.on('error', () => {});
+    // Failures reach the streams; the session itself is replaced on next use (with a server list, by the next server's).
+    session.on('error', () => servers?.failed(server));
+    if (servers) {
+      // A host that is gone (not a process that died: its kernel refuses at once) never answers the SYN.
+      const timer = setTimeout(() => session.destroy(new Error(`no TLS connection to ${server} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+      timer.unref();
+      session.once('connect', () => clearTimeout(timer));
+      session.once('close', () => clearTimeout(timer));
+    }
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };

@@ -12,16 +12,20 @@ import type { NodeInfo, PodInfo } from './nodeinfo.ts';
 import type { ResourceList } from './resources.ts';
 import { balancedAllocation, leastAllocated, preferredNodeAffinity, taintToleration, type Scorer } from './scores.ts';
 import { topologySpread } from './spread.ts';
+import type { VolumeCheck } from './volumebinding.ts';
 
 export type ScheduleOutcome =
   | { node: string; feasible: number }
-  | { node?: undefined; numAllNodes: number; failures: Map<string, Failure> };
+  /** preFilterMessage: the pod cannot be placed on any node for a reason of its own (a missing claim). */
+  | { node?: undefined; numAllNodes: number; failures: Map<string, Failure>; preFilterMessage?: string };
 
 export interface AlgorithmOptions {
   /** Fixed share of nodes to score (1–100); adaptive when unset, as kube-scheduler's default 0. */
   percentageOfNodesToScore?: number;
   /** Resources of pods nominated to a node (by preemption) that `info` must leave room for. */
   nominated?: (info: PodInfo, node: NodeInfo) => ResourceList | undefined;
+  /** The VolumeBinding plugin's PreFilter and Filter for this pod (volumebinding.ts). */
+  volumes?: (info: PodInfo) => VolumeCheck;
 }
 
 const MIN_FEASIBLE_NODES = 100;
@@ -35,11 +39,11 @@ export function numFeasibleNodesToFind(numNodes: number, percentage?: number): n
 }
 
 /** What one attempt runs for this pod: its filters in kube-scheduler's order (those with nothing to check left out) and its scorers. */
-export function podPlugins(info: PodInfo, cache: SchedulerCache, nodes: NodeInfo[], options: AlgorithmOptions = {}): { filters: NodeFilter[]; scorers: Scorer[] } {
+export function podPlugins(info: PodInfo, cache: SchedulerCache, nodes: NodeInfo[], options: AlgorithmOptions = {}, volumeFilter?: NodeFilter): { filters: NodeFilter[]; scorers: Scorer[] } {
   const nominated = options.nominated ? (node: NodeInfo) => options.nominated!(info, node) : undefined;
   const spread = topologySpread(info, cache, nodes);
   const interPod = interPodAffinity(info, cache, nodes);
-  const filters = [unschedulableFilter(info), taintFilter(info), nodeAffinityFilter(info), portsFilter(info), resourcesFilter(info, nominated), spread.filter, interPod.filter];
+  const filters = [unschedulableFilter(info), taintFilter(info), nodeAffinityFilter(info), portsFilter(info), resourcesFilter(info, nominated), volumeFilter, spread.filter, interPod.filter];
   const scorers = [taintToleration(info), preferredNodeAffinity(info), spread.scorer, interPod.scorer, leastAllocated(info), balancedAllocation(info)];
   return { filters: filters.filter((f): f is NodeFilter => f !== undefined), scorers: scorers.filter((s): s is Scorer => s !== undefined) };
 }
@@ -61,7 +65,9 @@ export class Algorithm {
     const nodes = this.cache.nodeInfos();
     const failures = new Map<string, Failure>();
     if (nodes.length === 0) return { numAllNodes: 0, failures };
-    const { filters, scorers } = podPlugins(info, this.cache, nodes, this.options);
+    const volumes = this.options.volumes?.(info);
+    if (volumes?.preFilterMessage !== undefined) return { numAllNodes: nodes.length, failures, preFilterMessage: volumes.preFilterMessage };
+    const { filters, scorers } = podPlugins(info, this.cache, nodes, this.options, volumes?.filter);
     const want = numFeasibleNodesToFind(nodes.length, this.options.percentageOfNodesToScore);
     const feasible: NodeInfo[] = [];
     let processed = 0;

@@ -15,7 +15,8 @@ export class Binder {
   private readonly pending: { pod: Pod; node: string }[] = [];
   private inFlight = 0;
 
-  constructor(private readonly client: Client, private readonly concurrency: number, private readonly outcome: BindOutcome) {}
+  /** preBind: runs before the binding is written (volume binding); a rejection fails the binding. */
+  constructor(private readonly client: Client, private readonly concurrency: number, private readonly outcome: BindOutcome, private readonly preBind?: (pod: Pod, node: string) => Promise<void>) {}
 
   bind(pod: Pod, node: string): void {
     this.pending.push({ pod, node });
@@ -40,7 +41,8 @@ export class Binder {
     }
   }
 
-  private write(pod: Pod, node: string): Promise<unknown> {
+  private async write(pod: Pod, node: string): Promise<unknown> {
+    await this.preBind?.(pod, node);
     const { name, namespace, uid } = pod.metadata;
     return this.client.create(resourcePath({ version: 'v1', resource: 'pods', namespace, name, subresource: 'binding' }), {
       apiVersion: 'v1',

@@ -17,12 +17,13 @@ import { logger } from '../log/log.ts';
 import { Algorithm } from './algorithm.ts';
 import { Binder } from './binder.ts';
 import { SchedulerCache } from './cache.ts';
-import { fitErrorMessage, NO_NODES } from './messages.ts';
+import { fitErrorMessage, NO_NODES, PREEMPTION } from './messages.ts';
 import { makePodInfo } from './nodeinfo.ts';
 import { Preemptor } from './preemption.ts';
 import { SchedulingQueue, type QueueOptions } from './queue.ts';
 import { DEFAULT_SCHEDULER, isTerminal, needsScheduling, podKey, type Node, type Pod } from './types.ts';
 import { nodeChangeMayHelp, PodStatusWriter } from './status.ts';
+import { VolumeBindingError, volumeBinding, VolumePreBinder, type VolumeListers } from './volumebinding.ts';
 
 const log = logger('scheduler');
 
@@ -39,6 +40,8 @@ export interface SchedulerOptions {
   queue?: QueueOptions;
   /** Informers shared with other components of this thread (default: its own, under its identity). */
   informers?: InformerPool;
+  /** How long PreBind waits for a pod's claims to be bound (default 120 s). */
+  volumeBindTimeoutMs?: number;
 }
 
 /** Scheduling runs in slices this long, then lets the event loop deliver watch events and answers. */
@@ -88,6 +91,16 @@ export class Scheduler {
     const namespaces = informers.informerFor({ version: 'v1', resource: 'namespaces' });
     const pdbs = informers.informerFor({ group: 'policy', version: 'v1', resource: 'poddisruptionbudgets' });
     cache.namespaceLabels = (ns) => namespaces.get(ns)?.metadata.labels ?? {};
+    const claims = informers.informerFor({ version: 'v1', resource: 'persistentvolumeclaims' });
+    const volumes = informers.informerFor({ version: 'v1', resource: 'persistentvolumes' });
+    const classes = informers.informerFor({ group: 'storage.k8s.io', version: 'v1', resource: 'storageclasses' });
+    const listers: VolumeListers = {
+      claim: (ns, name) => claims.get(`${ns}/${name}`),
+      volume: (name) => volumes.get(name),
+      volumes: () => volumes.list(),
+      storageClass: (name) => classes.get(name),
+    };
+    const preBinder = new VolumePreBinder(this.client, listers, { timeoutMs: this.options.volumeBindTimeoutMs });
 
     const recorder: EventSink = new EventRecorder(this.client, { component: this.name });
     const status = new PodStatusWriter(this.client);
@@ -95,16 +108,20 @@ export class Scheduler {
     const algorithm = new Algorithm(cache, {
       percentageOfNodesToScore: this.options.percentageOfNodesToScore,
       nominated: (info, node) => preemptor.nominatedResources(info, node.name),
+      volumes: (info) => volumeBinding(info, listers),
     });
     const binder = new Binder(this.client, this.options.bindConcurrency ?? 32, {
       bound: (pod, node) => recorder.event(pod, 'Normal', 'Scheduled', `Successfully assigned ${podKey(pod)} to ${node}`),
       failed: (pod, err) => {
         cache.forget(pod);
         log.warn(`binding ${podKey(pod)} failed: ${err.message}`);
+        if (err instanceof VolumeBindingError) recorder.event(pod, 'Warning', 'FailedScheduling', `running PreBind plugin "VolumeBinding": ${err.message}`);
         const latest = pods.get(podKey(pod));
         if (latest && needsScheduling(latest, this.name)) queue.requeue(latest);
       },
-    });
+    }, (pod, node) => preBinder.preBind(pod, { name: node, labels: cache.nodeInfo(node)?.labels ?? {} }));
+    // A claim or volume that appears or changes may make room for pods waiting on volumes.
+    for (const inf of [claims, volumes, classes]) inf.onAdd(() => queue.moveAllToActive()).onUpdate(() => queue.moveAllToActive());
 
     nodes.onAdd((n) => {
       cache.setNode(n);
@@ -157,12 +174,18 @@ export class Scheduler {
       const failures = outcome.failures;
       let postFilter: string | undefined;
       let nominatedNode: string | undefined;
-      if (outcome.numAllNodes > 0) {
+      if (outcome.numAllNodes > 0 && outcome.preFilterMessage === undefined) {
         const result = preemptor.preempt(info, failures, outcome.numAllNodes);
         postFilter = result.message;
         nominatedNode = result.node;
       }
-      const message = outcome.numAllNodes === 0 ? NO_NODES : fitErrorMessage(outcome.numAllNodes, failures.values(), postFilter);
+      if (outcome.preFilterMessage !== undefined) {
+        const n = outcome.numAllNodes;
+        postFilter = `${PREEMPTION.prefix}0/${n} nodes are available: ${n} ${PREEMPTION.notHelpful}.`;
+      }
+      const message = outcome.numAllNodes === 0 ? NO_NODES
+        : outcome.preFilterMessage !== undefined ? `0/${outcome.numAllNodes} nodes are available: ${outcome.preFilterMessage}. ${postFilter}.`
+        : fitErrorMessage(outcome.numAllNodes, failures.values(), postFilter);
       recorder.event(latest, 'Warning', 'FailedScheduling', message);
       status.unschedulable(latest, message, nominatedNode);
       queue.unschedulable(key, cycle);

@@ -25,7 +25,10 @@ import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { limitRangerAdmission } from './limitranger.ts';
 import { quotaAdmission } from './quota.ts';
 import { ensureBootstrapObjects } from './bootstrap.ts';
-import { ensureCredentials, writeAdminKubeconfigs } from './credentials.ts';
+import { ensureCredentials, hostAddresses, kubeconfigServer, writeAdminKubeconfigs } from './credentials.ts';
+import { startEndpointReconciler } from './endpoints.ts';
+import { serverBootstrapOf } from './join.ts';
+import { Client } from '../client/client.ts';
 import type { ServerPki } from '../auth/serverpki.ts';
 import { apiExtras } from './extras.ts';
 import { clusterNetworkOf } from './clusternetwork.ts';
@@ -142,7 +145,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,
-    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, network: clusterNetworkOf(config), nodePasswords: () => nodePasswords }),
+    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, network: clusterNetworkOf(config), nodePasswords: () => nodePasswords, serverBootstrap: () => JSON.stringify(serverBootstrapOf(creds.pki, saKey)) }),
     impersonate: (user, req) => extras.impersonate(user, req),
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
@@ -150,7 +153,12 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   // Logs, exec and port-forward reach kubelets with the API server's kubelet-client certificate.
   api.ctx.kubelet = { ca: creds.pki.serverCa.certPem, cert: creds.pki.kubeletClient.certPem, key: creds.pki.kubeletClient.keyPem };
   if (metrics) api.ctx.readOnly = metricsHandlers(api.ctx);
-  await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port, advertiseAddress: config.advertiseAddress });
+  await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port });
+  const endpoints = await startEndpointReconciler({
+    client: new Client({ server: kubeconfigServer(config, api.server.address.port), ca: creds.pki.serverCa.certPem, cert: creds.pki.admin.certPem, key: creds.pki.admin.keyPem }, { userAgent: 'tsk-apiserver/endpoints' }),
+    address: config.advertiseAddress ?? hostAddresses()[0] ?? '127.0.0.1',
+    port: api.server.address.port,
+  });
   const crds = new CrdController(api.ctx, extras.schemas);
   crds.start();
   nodePasswords = storeNodePasswords(api.ctx);
@@ -158,6 +166,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
   return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
+    await endpoints.stop();
     crds.stop();
     stopNodePasswordCleanup();
     await api.close();

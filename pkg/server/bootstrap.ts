@@ -1,8 +1,8 @@
 /**
  * What every cluster has from its first start: the system namespaces, the `kubernetes`
- * Service in default with its Endpoints and EndpointSlice pointing at this API server, and the
- * default RBAC policy. Created when missing; an existing object a user changed is left alone,
- * except the API server's own endpoints, which follow its address.
+ * Service in default, and the default RBAC policy. Created when missing; an existing object a
+ * user changed is left alone. The Service's endpoints list the live API servers
+ * (endpoints.ts keeps them).
  */
 import type { KObject, StrategyContext } from '../api/types.ts';
 import { ApiError } from '../apiserver/errors.ts';
@@ -12,7 +12,6 @@ import type { ApiContext } from '../apiserver/handlers/context.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from '../auth/rbac/bootstrap.ts';
 import { firstIp } from '../auth/sans.ts';
 import { logger } from '../log/log.ts';
-import { hostAddresses } from './credentials.ts';
 
 const log = logger('apiserver');
 
@@ -35,22 +34,9 @@ async function createIfMissing(ctx: ApiContext, group: string, resource: string,
   }
 }
 
-/** Creates or rewrites an object the API server owns (its own endpoints). */
-async function upsert(ctx: ApiContext, group: string, resource: string, obj: KObject): Promise<void> {
-  const def = ctx.table.get(group, 'v1', resource);
-  if (!def) return;
-  await ctx.store.update(def, obj.metadata.namespace ?? '', obj.metadata.name!, (current) => {
-    if (!current) return obj;
-    const next = { ...current, ...obj, metadata: { ...current.metadata, labels: obj.metadata.labels } };
-    delete next.metadata.resourceVersion;
-    return next;
-  }, systemContext(), { createIfMissing: true });
-}
-
 export interface BootstrapOptions {
   serviceCidr: string;
   port: number;
-  advertiseAddress?: string;
 }
 
 export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOptions): Promise<void> {
@@ -74,7 +60,6 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
     const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
     if (await createIfMissing(ctx, 'scheduling.k8s.io', 'priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KObject)) created++;
   }
-  const address = opts.advertiseAddress ?? hostAddresses()[0] ?? '127.0.0.1';
   const labels = { component: 'apiserver', provider: 'kubernetes' };
   await createIfMissing(ctx, '', 'services', {
     apiVersion: 'v1',
@@ -86,20 +71,6 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
       sessionAffinity: 'None',
       type: 'ClusterIP',
     },
-  });
-  await upsert(ctx, '', 'endpoints', {
-    apiVersion: 'v1',
-    kind: 'Endpoints',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'endpointslice.kubernetes.io/skip-mirror': 'true' } },
-    subsets: [{ addresses: [{ ip: address }], ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }] }],
-  });
-  await upsert(ctx, 'discovery.k8s.io', 'endpointslices', {
-    apiVersion: 'discovery.k8s.io/v1',
-    kind: 'EndpointSlice',
-    metadata: { name: 'kubernetes', namespace: 'default', labels: { 'kubernetes.io/service-name': 'kubernetes' } },
-    addressType: address.includes(':') ? 'IPv6' : 'IPv4',
-    endpoints: [{ addresses: [address], conditions: { ready: true } }],
-    ports: [{ name: 'https', port: opts.port, protocol: 'TCP' }],
   });
   if (created > 0) log.info(`created ${created} bootstrap objects (system namespaces, default RBAC policy, system priority classes)`);
 }

@@ -15,6 +15,7 @@ import { startEtcdFacade } from './etcd.ts';
 import { componentsSpec, startComponentsWorker } from './components-worker.ts';
 import { startEmbeddedAgent } from './embedded-agent.ts';
 import { kubeconfigServer } from './credentials.ts';
+import { joinCluster } from './join.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 type Stop = { component: string; stop: () => Promise<void> };
@@ -102,7 +103,9 @@ export async function runServer(config: ServerConfig): Promise<number> {
       stack.push({ component: 'etcdapi', stop: () => facade.close() });
       logger('etcdapi').info(`serving the etcd v3 API on ${facade.address}`);
     }
-    const apiServer = await step(startServerApi(config, layout, backend), (a) => a.close());
+    // --server: this server joins another's cluster (its CAs and keys, fetched at the first start).
+    const joined = await step(joinCluster(config, layout));
+    const apiServer = await step(startServerApi(joined, layout, backend), (a) => a.close());
     stack.push({ component: 'apiserver', stop: () => apiServer.close() });
     const components = startComponentsWorker(componentsSpec(config, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)));
     stack.push({ component: 'components', stop: () => components.stop() });

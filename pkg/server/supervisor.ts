@@ -18,6 +18,10 @@
  *   GET /v1-tsk/config                 the network settings every node must share (JSON, join
  *                                      secret required): cluster and service ranges, DNS,
  *                                      the flannel backend, node-side parts turned off
+ *   GET /v1-tsk/server-bootstrap       the cluster's CAs with their keys and the service-account
+ *                                      key (JSON, join secret required), for another server
+ *                                      joining with --server (join.ts), as k3s's
+ *                                      /v1-k3s/server-bootstrap
  */
 import crypto from 'node:crypto';
 import type { ServerResponse } from 'node:http';
@@ -53,6 +57,8 @@ export interface SupervisorOptions {
   network: ClusterNetworkConfig;
   /** Where node password hashes live; undefined until the API server's store is up (503 meanwhile). */
   nodePasswords?: () => NodePasswordSecrets | undefined;
+  /** The JSON another server joining the cluster fetches (join.ts); absent: 404. */
+  serverBootstrap?: () => string;
 }
 
 function reply(res: unknown, status: number, body: string, contentType = 'text/plain; charset=utf-8', extra: Record<string, string> = {}): void {
@@ -88,6 +94,15 @@ export function supervisorPaths(opts: SupervisorOptions): Map<string, PathHandle
         return reply(res, 401, 'Unauthorized: the join token is not valid for this server\n', undefined, { 'www-authenticate': 'Basic realm="tsk"' });
       }
       return reply(res, 200, `${JSON.stringify(opts.network)}\n`, 'application/json');
+    }
+    if (path === '/v1-tsk/server-bootstrap' && opts.serverBootstrap) {
+      if (req.method !== 'GET') return reply(res, 405, 'method not allowed\n');
+      if (!hasJoinSecret(req, opts.secret)) {
+        log.warn('refused the cluster\'s certificates to a caller without the join secret');
+        return reply(res, 401, 'Unauthorized: the join token is not valid for this server\n', undefined, { 'www-authenticate': 'Basic realm="tsk"' });
+      }
+      log.info('handed the cluster\'s CAs and service-account key to a joining server');
+      return reply(res, 200, opts.serverBootstrap(), 'application/json');
     }
     const name = /^\/v1-tsk\/([a-z]+-[a-z0-9-]+)\.crt$/.exec(path)?.[1] ?? '';
     const kubelet = /^(client|serving)-kubelet$/.exec(name)?.[1] as KubeletCertKind | undefined;

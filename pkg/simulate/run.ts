@@ -10,6 +10,8 @@ import type { KObject } from '../api/types.ts';
 import type { SimulateConfig } from '../cli/commands.ts';
 import { Client, resourcePath } from '../client/client.ts';
 import { Informer } from '../client/informer.ts';
+import { followServers } from '../client/serverwatch.ts';
+import { ServerList } from '../client/servers.ts';
 import { logger, setLogLevel } from '../log/log.ts';
 import { onShutdownSignal } from '../server/shutdown.ts';
 import { fleetNodes, NodeFleet } from './fleet.ts';
@@ -39,7 +41,10 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
     if (!credentials) signal.dispose();
   }
   if (!credentials) return 0;
-  const client = new Client(credentials, { userAgent: 'tsk-simulate' });
+  // Like an agent, the fleet moves to another API server of an HA cluster when its server dies.
+  const servers = new ServerList(credentials.server);
+  const client = new Client(credentials, { userAgent: 'tsk-simulate', servers });
+  const serverWatch = followServers(client, servers);
   const nodes = fleetNodes(config.namePrefix, config.nodes);
   const byName = new Map(nodes.map((n) => [n.name, n]));
   const nodeInformer = new Informer(client, { path: resourcePath({ version: 'v1', resource: 'nodes' }), name: 'simulate nodes' });
@@ -65,6 +70,7 @@ export async function runSimulate(config: SimulateConfig): Promise<number> {
     log.info(`stopped the heartbeats of ${nodes.length} nodes (they stay registered)`);
     return 0;
   } finally {
+    serverWatch.stop();
     fleet.stop();
     kubelet.stop();
     nodeInformer.stop();

@@ -176,6 +176,8 @@ function systemRoles(): ClusterRole[] {
       rule(['patch', 'update'], [CORE], ['nodes/status']),
       rule(['get', 'list', 'watch', 'delete'], [CORE], ['pods']),
       rule(['patch', 'update'], [CORE], ['pods/status']),
+      // The kubernetes Service's Endpoints: the API servers it fails over between.
+      rule(['get'], [CORE], ['endpoints']),
       eventsRule(),
     ]),
     clusterRole('system:volume-scheduler', [

@@ -75,7 +75,7 @@ describe('VolumeBinder', () => {
     assert.deepEqual(h.writes, ['pv v1', 'pv v1 Bound', 'pvc c', 'pvc c Bound']);
     const claim = h.pvcs.get('ns/c')!;
     assert.equal(claim.spec.volumeName, 'v1');
-    assert.equal(claim.metadata.annotations[ANN_BIND_COMPLETED], 'yes');
+    assert.equal(claim.metadata.annotations?.[ANN_BIND_COMPLETED], 'yes');
     assert.equal(claim.status.capacity.storage, '1Gi');
     assert.equal(h.pvs.get('v1')!.spec.claimRef.uid, 'uid-c');
     h.writes.length = 0;
@@ -89,7 +89,7 @@ describe('VolumeBinder', () => {
     assert.deepEqual(h.events, ['WaitForFirstConsumer: waiting for first consumer to be created before binding']);
     assert.deepEqual(h.writes, []);
     await h.binder.syncClaim(pvc('c', '1Gi', { storageClassName: 'local-path' }, { [ANN_SELECTED_NODE]: 'n1' }));
-    assert.equal(h.pvcs.get('ns/c')!.metadata.annotations[ANN_STORAGE_PROVISIONER], 'tsk.io/local-path');
+    assert.equal(h.pvcs.get('ns/c')!.metadata.annotations?.[ANN_STORAGE_PROVISIONER], 'tsk.io/local-path');
     assert.match(h.events[1]!, /^ExternalProvisioning: .*'tsk\.io\/local-path'/);
   });
 

@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { serverUrlsOfEndpoints, ServerList } from './servers.ts';
+
+describe('ServerList', () => {
+  test('a failed connection moves to the next server, round and round', () => {
+    const list = new ServerList('https://a:6443', ['https://b:6443', 'https://c:6443']);
+    assert.equal(list.current(), 'https://a:6443');
+    list.failed('https://a:6443');
+    assert.equal(list.current(), 'https://b:6443');
+    list.failed('https://b:6443');
+    list.failed('https://c:6443');
+    assert.equal(list.current(), 'https://a:6443');
+  });
+
+  test('a failure of a server no longer in use moves nothing (many streams of one dead session)', () => {
+    const list = new ServerList('https://a:6443', ['https://b:6443', 'https://c:6443']);
+    list.failed('https://a:6443');
+    list.failed('https://a:6443');
+    assert.equal(list.current(), 'https://b:6443');
+  });
+
+  test('learning servers keeps --server first and the one in use in use', () => {
+    const list = new ServerList('https://a:6443/');
+    list.failed('https://a:6443');
+    assert.equal(list.current(), 'https://a:6443', 'alone, it stays');
+    let seen: readonly string[] = [];
+    list.onChange((urls) => (seen = urls));
+    assert.equal(list.update(['https://b:6443', 'https://a:6443']), true);
+    assert.deepEqual(seen, ['https://a:6443', 'https://b:6443']);
+    list.failed('https://a:6443');
+    assert.equal(list.update(['https://c:6443', 'https://b:6443']), true);
+    assert.deepEqual(list.all(), ['https://a:6443', 'https://c:6443', 'https://b:6443']);
+    assert.equal(list.current(), 'https://b:6443');
+    assert.equal(list.update(['https://c:6443', 'https://b:6443']), false);
+  });
+});
+
+test('serverUrlsOfEndpoints: one URL per address and port of the kubernetes Endpoints', () => {
+  const urls = serverUrlsOfEndpoints({
+    subsets: [
+      { addresses: [{ ip: '10.0.0.2' }, { ip: '10.0.0.1' }], ports: [{ name: 'https', port: 6443 }] },
+      { addresses: [{ ip: 'fd00::1' }], ports: [{ name: 'https', port: 7443 }] },
+      { addresses: [{ ip: '10.0.0.9' }], ports: [] },
+    ],
+  });
+  assert.deepEqual(urls, ['https://10.0.0.1:6443', 'https://10.0.0.2:6443', 'https://[fd00::1]:7443']);
+});
