@@ -222,6 +222,14 @@ have_cni_plugins() {
     return 1
 }
 
+# tsk runs `ip -j`, which busybox's ip (Alpine's default) does not have.
+have_iproute2() {
+    for candidate in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do
+        [ -x "$R$candidate" ] && "$R$candidate" -V 2>/dev/null | grep -q iproute2 && return 0
+    done
+    return 1
+}
+
 install_deps() {
     if is_true "${INSTALL_TSK_SKIP_DEPS:-}"; then
         return
@@ -231,17 +239,18 @@ install_deps() {
         command -v "$tool" >/dev/null 2>&1 || missing="$missing $tool"
     done
     have_cni_plugins || missing="$missing cni-plugins"
+    have_iproute2 || missing="$missing iproute2"
     if [ -z "$missing" ]; then
         return
     fi
     info "missing:$missing; installing them"
     if command -v apt-get >/dev/null 2>&1; then
         apt-get update -q
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins iptables conntrack
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -q containerd runc containernetworking-plugins iptables conntrack iproute2
     elif command -v apk >/dev/null 2>&1; then
-        apk add --no-cache containerd runc cni-plugins iptables conntrack-tools
+        apk add --no-cache containerd runc cni-plugins iptables conntrack-tools iproute2
     elif command -v dnf >/dev/null 2>&1; then
-        dnf install -y containerd runc containernetworking-plugins iptables conntrack-tools
+        dnf install -y containerd runc containernetworking-plugins iptables conntrack-tools iproute
     else
         fatal "missing:$missing, and no apt-get, apk or dnf to install them with (or set INSTALL_TSK_SKIP_DEPS=true)"
     fi
@@ -442,10 +451,21 @@ if command -v iptables-save >/dev/null 2>&1; then
         [ -n "$rules" ] && printf '*%s\n%s\nCOMMIT\n' "$table" "$rules" | iptables-restore --noflush --wait
     done
 fi
-if command -v ip >/dev/null 2>&1; then
-    ip link show "$VXLAN_DEVICE" >/dev/null 2>&1 && ip link delete "$VXLAN_DEVICE"
-    ip -4 route flush proto "$ROUTE_PROTO" 2>/dev/null
-    ip link show "$BRIDGE" >/dev/null 2>&1 && ip link delete "$BRIDGE"
+# iproute2's ip by path: busybox's (a shell builtin in busybox ash) ignores "proto" and would
+# flush every route.
+IP=
+for candidate in /usr/sbin/ip /sbin/ip /usr/bin/ip /bin/ip; do
+    if [ -x "$candidate" ] && "$candidate" -V 2>/dev/null | grep -q iproute2; then
+        IP=$candidate
+        break
+    fi
+done
+if [ -n "$IP" ]; then
+    "$IP" link show "$VXLAN_DEVICE" >/dev/null 2>&1 && "$IP" link delete "$VXLAN_DEVICE"
+    "$IP" -4 route flush proto "$ROUTE_PROTO"
+    "$IP" link show "$BRIDGE" >/dev/null 2>&1 && "$IP" link delete "$BRIDGE"
+else
+    echo "iproute2 is not installed: $VXLAN_DEVICE, $BRIDGE and the routes of protocol $ROUTE_PROTO are left in place" >&2
 fi
 exit 0
 EOF

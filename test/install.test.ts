@@ -5,12 +5,14 @@
  * leaving the root as it was. Releases are served over loopback HTTP from this process.
  */
 import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { until } from './lib/until.ts';
 import { createInstallSandbox, listTree, SHELLS, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
 
 const fakeTsk = (version: string) => `#!/bin/sh\necho "tsk ${version} $*"\n`;
@@ -49,6 +51,20 @@ function sandbox(t: { after(fn: () => void): void }, init: SandboxOptions['init'
   t.after(() => sb.remove());
   return sb;
 }
+
+/** The PIDs whose parent is `pid`. */
+function children(pid: number): number[] {
+  return fs.readdirSync('/proc').filter((e) => /^\d+$/.test(e)).filter((e) => {
+    try {
+      return fs.readFileSync(`/proc/${e}/stat`, 'utf8').replace(/^.*\) /s, '').split(' ')[1] === String(pid);
+    } catch {
+      return false;
+    }
+  }).map(Number);
+}
+
+/** Killall and uninstall run in a network namespace of their own (root only). */
+const notRoot = process.getuid?.() !== 0 ? 'needs root' : false;
 
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
@@ -170,7 +186,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.ok(fs.existsSync(path.join(sb.binDir, 'tsk-edge-uninstall.sh')));
     });
 
-    it('uninstall stops the service and removes everything install.sh and tsk put there', async (t) => {
+    it('uninstall stops the service and removes everything install.sh and tsk put there', { skip: notRoot }, async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');
       const before = listTree(sb.root);
@@ -181,17 +197,40 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       fs.writeFileSync(path.join(sb.root, 'var/lib/tsk/server/db/state.db'), 'x');
       fs.rmSync(path.join(sb.root, 'calls.log'));
 
-      ok(await sb.run([...shell, path.join(sb.binDir, 'tsk-second-uninstall.sh')]));
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-second-uninstall.sh')]));
       assert.ok(fs.existsSync(path.join(sb.binDir, 'tsk')), 'another service still needs tsk');
       assert.ok(fs.existsSync(path.join(sb.root, 'var/lib/tsk/server/db/state.db')));
       assert.ok(!fs.existsSync(path.join(sb.systemdDir, 'tsk-second.service')));
 
       fs.rmSync(path.join(sb.root, 'calls.log'));
-      ok(await sb.run([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
       assert.deepEqual(sb.calls(), ['systemctl stop tsk.service', 'systemctl disable tsk', 'systemctl reset-failed tsk', 'systemctl daemon-reload']);
       fs.rmSync(path.join(sb.root, 'calls.log'));
       // The folders the installer made stay (like /usr/local/bin); every file in them is gone.
       assert.deepEqual(listTree(sb.root).filter((p) => !p.endsWith('/')), before.filter((p) => !p.endsWith('/') && p !== 'usr/local/bin/tsk'));
+    });
+
+    it('killall kills the runtime\'s process trees and unmounts what is mounted under the data dir', { skip: notRoot }, async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+      const runtime = path.join(sb.root, 'var', 'lib', 'tsk', 'agent', 'containerd');
+      fs.mkdirSync(path.join(runtime, 'volume'), { recursive: true });
+      // A "shim" naming the runtime's folder, with a pod process below it; and a bystander.
+      const shim = spawn('/bin/sh', ['-c', 'sleep 600 & wait', path.join(runtime, 'containerd.sock')], { stdio: 'ignore' });
+      const bystander = spawn('/bin/sh', ['-c', 'sleep 600 & wait', path.join(sb.root, 'elsewhere')], { stdio: 'ignore' });
+      t.after(() => {
+        for (const p of [shim, bystander]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+        spawnSync('umount', ['-l', path.join(runtime, 'volume')]);
+      });
+      const shimExit = new Promise((resolve) => shim.on('exit', (_code, signal) => resolve(signal)));
+      assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(runtime, 'volume')]).status, 0);
+      const child = await until('the pod process to start', async () => children(shim.pid!)[0]);
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-killall.sh')]));
+      assert.equal(await shimExit, 'SIGKILL');
+      assert.ok(!fs.existsSync(`/proc/${child}`) || /\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8')), 'the pod process is gone');
+      assert.equal(bystander.exitCode, null, 'a process not naming the data dir is left alone');
+      assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(runtime), 'unmounted');
     });
 
     it('warns about a missing memory cgroup with the Raspberry Pi advice', async (t) => {
@@ -232,7 +271,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       sb.fake('apt-get', `echo "apt-get $*" >> '${path.join(sb.root, 'calls.log')}'`);
       const env = { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true', INSTALL_TSK_SKIP_ENABLE: 'true', PATH: `${sb.fakes}:${tools}` };
       ok(await sb.install(shell, { ...env, INSTALL_TSK_SKIP_DEPS: '' }));
-      assert.deepEqual(sb.calls(), ['apt-get update -q', 'apt-get install -y -q containerd runc containernetworking-plugins iptables conntrack']);
+      assert.deepEqual(sb.calls(), ['apt-get update -q', 'apt-get install -y -q containerd runc containernetworking-plugins iptables conntrack iproute2']);
       fs.rmSync(path.join(sb.root, 'calls.log'));
       ok(await sb.install(shell, { ...env, INSTALL_TSK_SKIP_DEPS: 'true' }));
       assert.deepEqual(sb.calls(), []);

@@ -9,6 +9,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { Netns } from '../../pkg/network/testkit.ts';
 import { ROOT } from './tsk.ts';
 
 export const INSTALL_SH = path.join(ROOT, 'scripts', 'install.sh');
@@ -38,6 +39,12 @@ export interface InstallSandbox {
   fake(name: string, body: string): void;
   /** Runs `argv` (a shell and a script, usually) with the sandbox's environment plus `env`. */
   run(argv: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
+  /**
+   * Runs `argv` in a network namespace of its own (mounts shared, as nsenter does): for
+   * tsk-killall.sh and the uninstall scripts, which remove tsk's network state from whatever
+   * namespace they run in and must never touch the host's (another test's agent may use it).
+   */
+  runIsolated(argv: string[], env?: NodeJS.ProcessEnv): Promise<RunResult>;
   /** Runs install.sh under `shell` with `args`. */
   install(shell: string[], env?: NodeJS.ProcessEnv, args?: string[]): Promise<RunResult>;
   remove(): void;
@@ -101,6 +108,14 @@ export function createInstallSandbox(options: SandboxOptions): InstallSandbox {
     calls: () => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8').split('\n').filter(Boolean) : []),
     fake,
     run,
+    runIsolated: async (argv, env = {}) => {
+      const netns = Netns.create('tsk-install');
+      try {
+        return await run(['/usr/bin/nsenter', `--net=${netns.path}`, ...argv], env);
+      } finally {
+        netns.remove();
+      }
+    },
     install: (shell, env = {}, args = []) => run([...shell, INSTALL_SH, ...args], env),
     remove: () => fs.rmSync(root, { recursive: true, force: true }),
   };
