@@ -6,9 +6,11 @@
  * endpoint of that node: a pod's query goes to its own node's server, never across the
  * network, and the service proxy needs no special case for DNS.
  *
- * The Service is put back if deleted (k3s re-applies its coredns manifest the same way); a
+ * The Service itself is an object of the packaged manifest coredns.yaml, applied by the deploy
+ * controller (pkg/server/deploy); this controller only creates the same Service when it is
+ * missing (deleted by hand), never changes an existing one, so an edited coredns.yaml wins. A
  * node counts as ready while its Ready condition is True. `--disable coredns` turns the
- * controller off.
+ * controller off and removes coredns.yaml with its Service.
  */
 import type { KObject } from '../../api/types.ts';
 import { isClientError } from '../../client/errors.ts';
@@ -47,7 +49,11 @@ export function dnsService(clusterIp: string): KObject {
       name: DNS_SERVICE,
       namespace: DNS_NAMESPACE,
       labels: { 'k8s-app': 'kube-dns', 'kubernetes.io/cluster-service': 'true', 'kubernetes.io/name': 'tsk-dns' },
-      annotations: { 'tsk.io/served-by': 'every node\'s agent, at its bridge address' },
+      annotations: {
+        'tsk.io/served-by': 'every node\'s agent, at its bridge address',
+        // It is the packaged coredns.yaml's (pkg/server/deploy), also when put back here, so --disable coredns deletes it.
+        'deploy.tsk.io/source': 'coredns.yaml',
+      },
     },
     spec: {
       clusterIP: clusterIp,

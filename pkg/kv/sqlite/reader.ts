@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { RANGE_END_ALL } from '../keys.ts';
 import type { RangeOptions, RangeResult } from '../types.ts';
 import { Queries } from './queries.ts';
 import { readRange } from './read.ts';
@@ -53,6 +54,33 @@ export class ReaderPool {
         count = readRange(reader.q, key, { end: options.end, countOnly: true }, currentRev, atRev).count;
       }
       return { kvs, count, more: count > kvs.length, revision: currentRev };
+    } finally {
+      if (db.inTransaction) db.exec('COMMIT');
+      this.release(reader);
+    }
+  }
+
+  /**
+   * Every live key of the file, page by page, from one read transaction held until the
+   * generator ends (so the pages agree with each other while writes go on). `onSnapshot` runs
+   * in the tick the transaction's snapshot is taken, with the revision it reflects.
+   */
+  async *allKeys(revisionNow: () => number, pageSize: number, onSnapshot: (rev: number) => void): AsyncGenerator<RangeResult['kvs']> {
+    const reader = await this.acquire();
+    const db = reader.q.db;
+    try {
+      db.exec('BEGIN');
+      const rev = revisionNow();
+      let start = '\0';
+      let first = true;
+      for (;;) {
+        const page = readRange(reader.q, start, { end: RANGE_END_ALL, limit: pageSize }, rev, rev);
+        if (first) onSnapshot(rev);
+        first = false;
+        if (page.kvs.length > 0) yield page.kvs;
+        if (page.kvs.length < pageSize) return;
+        start = page.kvs[page.kvs.length - 1]!.key + '\0';
+      }
     } finally {
       if (db.inTransaction) db.exec('COMMIT');
       this.release(reader);

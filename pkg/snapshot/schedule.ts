@@ -1,0 +1,75 @@
+/**
+ * The server's side of snapshots: the control socket `tsk etcd-snapshot save` talks to, and
+ * scheduled snapshots (--etcd-snapshot-schedule-cron) pruned to --etcd-snapshot-retention.
+ */
+import { logger } from '../log/log.ts';
+import type { Backend } from '../kv/types.ts';
+import { serveSnapshotControl } from './control.ts';
+import { parseCron } from './cron.ts';
+import { pruneSnapshots } from './files.ts';
+import { saveSnapshot } from './save.ts';
+
+export interface ServerSnapshotOptions {
+  /** DATA_DIR/server/db: where the control socket lives. */
+  dbDir: string;
+  dir: string;
+  /** Base name of scheduled snapshots (--etcd-snapshot-name). */
+  name: string;
+  node: string;
+  compress: boolean;
+  cron: string;
+  retention: number;
+  /** --etcd-disable-snapshots: no schedule (saving on request still works). */
+  disableSchedule: boolean;
+}
+
+/** setTimeout takes at most 2^31-1 ms; longer waits are taken in steps. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export async function startServerSnapshots(backend: Backend, options: ServerSnapshotOptions): Promise<{ stop(): Promise<void> }> {
+  const log = logger('snapshot');
+  const control = await serveSnapshotControl(options.dbDir, (req) => saveSnapshot(backend, { ...req, node: options.node }));
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = false;
+  if (!options.disableSchedule) {
+    const schedule = parseCron(options.cron);
+    const arm = () => {
+      if (stopped) return;
+      const due = schedule.next(new Date()).getTime();
+      const wait = () => {
+        const left = due - Date.now();
+        if (left > 0) {
+          timer = setTimeout(wait, Math.min(left, MAX_TIMER_MS));
+          timer.unref();
+          return;
+        }
+        running = takeScheduled().finally(() => {
+          running = undefined;
+          arm();
+        });
+      };
+      wait();
+    };
+    const takeScheduled = async () => {
+      try {
+        const s = await saveSnapshot(backend, { dir: options.dir, name: options.name, node: options.node, compress: options.compress });
+        log.info(`saved scheduled snapshot ${s.name}: ${s.keys} keys at revision ${s.revision}, ${s.size} bytes in ${s.ms} ms`);
+        const pruned = pruneSnapshots(options.dir, options.name, options.node, options.retention);
+        if (pruned.length > 0) log.info(`pruned ${pruned.join(', ')} (retention ${options.retention})`);
+      } catch (err) {
+        log.error(`scheduled snapshot failed: ${(err as Error).message}`);
+      }
+    };
+    arm();
+    log.info(`scheduled snapshots "${options.cron}" into ${options.dir}, keeping ${options.retention}`);
+  }
+  return {
+    async stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+      await running;
+      await control?.close();
+    },
+  };
+}
