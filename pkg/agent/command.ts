@@ -18,6 +18,7 @@ import {
 import { agentToken, fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
 import { renewIfExpiring, scheduleRenewal, type Renewal } from './renew.ts';
 import { startAgent } from './run.ts';
+import { takeNotifySocket } from '../server/notify.ts';
 
 const log = logger('agent');
 
@@ -48,10 +49,13 @@ async function clusterNetwork(renewal: Renewal, credentials: AgentCredentials, s
 
 async function runUntilSignal(dataDir: string, renewal: Renewal, credentials: AgentCredentials, debug: boolean, signal: ShutdownSignal): Promise<number> {
   const layout = prepareDataDir(dataDir, { server: false, agent: true }).agent;
+  // Before startAgent starts containerd, which would otherwise inherit the socket.
+  const notifier = takeNotifySocket();
   const network = await clusterNetwork(renewal, credentials, signal);
   if (!network) return 0;
   const running = await startAgent({ layout, files: renewal.files, node: renewal.node, credentials, debug, network });
   const stopRenewal = scheduleRenewal(renewal, credentials, signal.received, (fresh) => running.credentialsRenewed(fresh));
+  void notifier.ready();
   await signal.received;
   stopRenewal();
   await running.stop();

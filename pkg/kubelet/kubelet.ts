@@ -21,6 +21,8 @@ import { startKubeletServer, type KubeletServer } from './server/server.ts';
 import { VolumeManager } from './volumes/manager.ts';
 import { ClientObjectReader } from './volumes/objects.ts';
 import { ClientTokenSource } from './volumes/tokens.ts';
+import { LocalPathCleaner } from './volumes/localpath.ts';
+import { STORAGE_SUBDIR } from '../controllers/localpath/volume.ts';
 
 const log = logger('kubelet');
 
@@ -66,10 +68,13 @@ async function runtimeReadiness(runtime: CriClient, extra?: () => Readiness): Pr
 
 export async function startKubelet(options: KubeletOptions): Promise<RunningKubelet> {
   const { client, runtime } = options;
+  // DATA_DIR/storage: local-path volumes (k3s: /var/lib/rancher/k3s/storage).
+  const storageDir = path.join(path.dirname(options.agentDir), STORAGE_SUBDIR);
   const node = new NodeAgent({
     client,
     nodeName: options.nodeName,
     dataDir: options.agentDir,
+    storageDir,
     nodeIp: options.nodeIp,
     nodeLabels: options.nodeLabels,
     nodeTaints: options.nodeTaints,
@@ -83,6 +88,8 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
     readiness: () => runtimeReadiness(runtime, options.networkReadiness),
   });
   await node.start();
+  const localPath = new LocalPathCleaner({ client, nodeName: options.nodeName, storageDir });
+  localPath.start();
   // A port taken (another kubelet on this machine) costs logs and exec, not the node's pods.
   const server = options.serving
     ? await startKubeletServer({ port: options.kubeletPort ?? 10250, serving: options.serving, clientCa: options.clientCa, runtime, pods: podsFromApi(client, options.nodeName) })
@@ -120,6 +127,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
       await server?.close();
       pods.stop();
       services.stop();
+      localPath.stop();
       node.stop();
       // Events still queued get a moment, not a hang, when the API server is gone.
       await Promise.race([recorder.flush(), new Promise((r) => setTimeout(r, 2000).unref())]);

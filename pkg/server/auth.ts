@@ -100,9 +100,10 @@ function podGraphOf(cache: WatchCache, table: ResourceTable): PodGraph {
 
 export function createAuthorizer(cache: WatchCache, table: ResourceTable): Authorizer & { cluster: ClusterAuthorizer } {
   const claims = cacheReader(cache, table, '', 'persistentvolumeclaims');
+  const volumes = cacheReader(cache, table, '', 'persistentvolumes');
   const cluster = createClusterAuthorizer({
     rbac: rbacLister(cache, table),
-    nodes: { pods: podGraphOf(cache, table), getPersistentVolumeClaim: (ns, name) => claims.get(ns, name) },
+    nodes: { pods: podGraphOf(cache, table), getPersistentVolumeClaim: (ns, name) => claims.get(ns, name), getPersistentVolume: (name) => volumes.get('', name) },
   });
   return {
     cluster,

@@ -15,8 +15,8 @@ import { startEtcdFacade } from './etcd.ts';
 import { componentsSpec, startComponentsWorker } from './components-worker.ts';
 import { startEmbeddedAgent } from './embedded-agent.ts';
 import { kubeconfigServer } from './credentials.ts';
-import { startDeploy } from './deploy/start.ts';
 import { joinCluster } from './join.ts';
+import { takeNotifySocket } from './notify.ts';
 import { onShutdownSignal } from './shutdown.ts';
 
 type Stop = { component: string; stop: () => Promise<void> };
@@ -62,6 +62,8 @@ export async function runServer(config: ServerConfig): Promise<number> {
   const log = logger('server');
   // Signals are taken over first so that a SIGTERM during startup still shuts down cleanly.
   const signal = onShutdownSignal(log);
+  // Before anything starts a child process (the embedded agent's containerd).
+  const notifier = takeNotifySocket();
   const interrupted = signal.received.then((): never => {
     throw new Interrupted();
   });
@@ -110,21 +112,13 @@ export async function runServer(config: ServerConfig): Promise<number> {
     stack.push({ component: 'apiserver', stop: () => apiServer.close() });
     const components = startComponentsWorker(componentsSpec(config, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)));
     stack.push({ component: 'components', stop: () => components.stop() });
-    const deploy = await step(startDeploy({
-      folder: layout.server.manifests,
-      disables: config.disable,
-      apiUrl: kubeconfigServer(config, apiServer.api.server.address.port),
-      caPem: apiServer.pki.serverCa.certPem,
-      clientCa: apiServer.pki.clientCa,
-      clusterDns: config.clusterDns,
-    }), (d) => d.stop());
-    stack.push({ component: 'deploy', stop: () => deploy.stop() });
     process.stdout.write(`${apiServer.joinToken}\n`);
     if (config.agent !== undefined) {
       const agent = await step(startEmbeddedAgent(config, config.agent, layout, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)), (a) => a.stop());
       stack.push({ component: 'agent', stop: () => agent.stop() });
     }
     log.info('started');
+    void notifier.ready();
   } catch (err) {
     const clean = await stopAll(stack);
     signal.dispose();

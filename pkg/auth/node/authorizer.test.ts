@@ -24,7 +24,14 @@ graph.reset([web]);
 const nodes = new NodeAuthorizer({
   pods: graph,
   getPersistentVolumeClaim: (ns, name) => (ns === 'shop' && name === 'web-data' ? { metadata: { name }, spec: { volumeName: 'pv-1' } } : undefined),
+  getPersistentVolume: (name) => localPathVolumes.find((v) => v.metadata.name === name),
 });
+const localPathVolume = (name: string, node: string, phase: string): KObject => ({
+  metadata: { name, annotations: { 'pv.kubernetes.io/provisioned-by': 'tsk.io/local-path' } },
+  spec: { persistentVolumeReclaimPolicy: 'Delete', nodeAffinity: { required: { nodeSelectorTerms: [{ matchExpressions: [{ key: 'kubernetes.io/hostname', operator: 'In', values: [node] }] }] } } },
+  status: { phase },
+});
+const localPathVolumes = [localPathVolume('released-n1', 'n1', 'Released'), localPathVolume('bound-n1', 'n1', 'Bound')];
 const n1: UserInfo = { username: 'system:node:n1', groups: ['system:nodes', 'system:authenticated'] };
 const n2: UserInfo = { username: 'system:node:n2', groups: ['system:nodes', 'system:authenticated'] };
 const req = (user: UserInfo, verb: string, resource: string, extra: Partial<Attributes> = {}): Attributes => ({ user, verb, resourceRequest: true, apiGroup: '', resource, ...extra });
@@ -49,6 +56,15 @@ describe('NodeAuthorizer', () => {
     assert.equal(nodes.authorize(req(n1, 'watch', 'secrets', { namespace: 'shop', name: 'db-password' })).decision, 'allow');
     assert.equal(nodes.authorize(req(n1, 'get', 'secrets', { namespace: 'other', name: 'db-password' })).decision, 'no-opinion');
     assert.equal(nodes.authorize(req(n1, 'delete', 'secrets', { namespace: 'shop', name: 'db-password' })).reason, 'can only read resources of this type');
+  });
+
+  test('local-path volumes: every node may watch volumes, and delete only the Released local-path ones of its own', () => {
+    assert.equal(nodes.authorize(req(n2, 'watch', 'persistentvolumes')).decision, 'allow');
+    assert.equal(nodes.authorize(req(n1, 'delete', 'persistentvolumes', { name: 'released-n1' })).decision, 'allow');
+    assert.equal(nodes.authorize(req(n2, 'delete', 'persistentvolumes', { name: 'released-n1' })).decision, 'no-opinion');
+    assert.equal(nodes.authorize(req(n1, 'delete', 'persistentvolumes', { name: 'bound-n1' })).decision, 'no-opinion');
+    assert.equal(nodes.authorize(req(n1, 'delete', 'persistentvolumes', { name: 'pv-1' })).decision, 'no-opinion');
+    assert.equal(nodes.authorize(req(n1, 'update', 'persistentvolumes', { name: 'released-n1' })).decision, 'no-opinion');
   });
 
   test('volumes through the claims of its pods; tokens for its pods service accounts', () => {

@@ -7,7 +7,8 @@
  * Decisions come from a PodGraph (map lookups), so they cost the same with 10 pods or 10,000.
  *
  * Beyond Kubernetes: a node may read EndpointSlices, because tsk's agent runs the service proxy
- * under the kubelet's identity (Kubernetes gives kube-proxy its own). Left to NodeRestriction
+ * under the kubelet's identity (Kubernetes gives kube-proxy its own). A node may also list and watch
+ * PersistentVolumes and delete the Released local-path volumes of its own (authorizeLocalPath). Left to NodeRestriction
  * admission (restriction.ts): which Node a node may create, what it may change in it, and
  * which pods it may create (mirror pods only).
  */
@@ -18,11 +19,13 @@ import { NODE_RULES } from '../rbac/bootstrap.ts';
 import type { Attributes, AuthorizationResult, Authorizer } from '../rbac/types.ts';
 import type { PodGraph, RefKind } from './graph.ts';
 import { NODE_LEASE_NAMESPACE, nodeNameOf } from './identity.ts';
+import { awaitsDeletionOn } from '../../controllers/localpath/volume.ts';
 
 /** What the node authorizer reads: the pod graph and the claims (from the watch cache). */
 export interface NodeObjects {
   pods: Pick<PodGraph, 'hasPod' | 'references' | 'claimsOn'>;
   getPersistentVolumeClaim(namespace: string, name: string): KObject | undefined;
+  getPersistentVolume?(name: string): KObject | undefined;
 }
 
 const READ = ['get', 'list', 'watch'];
@@ -55,6 +58,9 @@ export class NodeAuthorizer implements Authorizer {
     if (group === '' && resource === 'persistentvolumeclaims' && sub === 'status') {
       if (!['get', 'update', 'patch'].includes(attrs.verb)) return noOpinion('can only get, update, or patch persistentvolumeclaim status');
       return this.authorizeReferenced(node, resource, { ...attrs, verb: 'get' });
+    }
+    if (group === '' && resource === 'persistentvolumes' && sub === '' && (attrs.verb === 'list' || attrs.verb === 'watch' || attrs.verb === 'delete')) {
+      return this.authorizeLocalPath(node, attrs);
     }
     if (group === '' && (resource === 'persistentvolumeclaims' || resource === 'persistentvolumes')) {
       if (attrs.verb !== 'get') return noOpinion('can only get individual resources of this type');
@@ -103,6 +109,19 @@ export class NodeAuthorizer implements Authorizer {
   private authorizeReferenced(node: string, kind: RefKind, attrs: Attributes): AuthorizationResult {
     if (!attrs.name) return noOpinion('can only get individual resources of this type');
     return this.objects.pods.references(node, kind, attrs.namespace ?? '', attrs.name) ? allow : this.noRelationship(node);
+  }
+
+  /**
+   * Beyond Kubernetes, for tsk's local-path volumes (pkg/controllers/localpath): the kubelet
+   * watches volumes to find the Released ones of its node, removes their folder and deletes
+   * them. Volumes carry no secrets (only references), so list/watch is open to nodes; delete
+   * only of a Released local-path volume pinned to this node.
+   */
+  private authorizeLocalPath(node: string, attrs: Attributes): AuthorizationResult {
+    if (attrs.verb !== 'delete') return allow;
+    const pv = attrs.name ? this.objects.getPersistentVolume?.(attrs.name) : undefined;
+    if (pv && awaitsDeletionOn(pv, node)) return allow;
+    return this.noRelationship(node);
   }
 
   /** A PV is reachable through a claim of one of the node's pods that is bound to it. */

@@ -18,6 +18,7 @@ import {
   ARCH, defaultLabels, EVICTION_MEMORY_BYTES, EVICTION_NODEFS_FRACTION, nodeConditions, nodeImages, nodeObject, parseLabels, parseTaints,
   resources, significant, type CriImage, type Readiness,
 } from './status.ts';
+import { ANN_STORAGE_DIR } from '../../controllers/localpath/volume.ts';
 
 /** kubelet's nodeLeaseRenewInterval (a quarter of the 40 s lease) and nodeStatusUpdateFrequency. */
 export const RENEW_INTERVAL_MS = 10_000;
@@ -39,6 +40,8 @@ export interface NodeAgentDeps {
   nodeTaints?: string[];
   /** The server's embedded agent: node-role.kubernetes.io/control-plane and master labels, as k3s sets them. */
   controlPlane?: boolean;
+  /** Where local-path volumes of this node live (DATA_DIR/storage), published as a Node annotation for the provisioner. */
+  storageDir?: string;
   /** --kubelet-port (daemonEndpoints.kubeletEndpoint.Port). */
   kubeletPort?: number;
   /** CRI Version as `<runtimeName>://<runtimeVersion>`, e.g. containerd://1.6.20. */
@@ -123,7 +126,9 @@ export class NodeAgent {
   private async register(): Promise<void> {
     const name = this.deps.nodeName;
     try {
-      const created = await this.deps.client.create(nodesPath(), nodeObject({ name, labels: this.labels(), taints: parseTaints(this.deps.nodeTaints ?? []) }));
+      const node = nodeObject({ name, labels: this.labels(), taints: parseTaints(this.deps.nodeTaints ?? []) });
+      if (this.deps.storageDir) node.metadata.annotations![ANN_STORAGE_DIR] = this.deps.storageDir;
+      const created = await this.deps.client.create(nodesPath(), node);
       this.nodeUid = created.metadata.uid;
       return;
     } catch (err) {
@@ -134,6 +139,11 @@ export class NodeAgent {
     const defaults = defaultLabels(name);
     if (Object.entries(defaults).some(([k, v]) => existing.metadata.labels?.[k] !== v)) {
       await this.deps.client.patch(nodesPath(name), { metadata: { labels: defaults } }, 'merge');
+    }
+    // The data dir may have moved since the Node was made.
+    const storageDir = this.deps.storageDir;
+    if (storageDir && existing.metadata.annotations?.[ANN_STORAGE_DIR] !== storageDir) {
+      await this.deps.client.patch(nodesPath(name), { metadata: { annotations: { [ANN_STORAGE_DIR]: storageDir } } }, 'merge');
     }
   }
 

@@ -24,6 +24,7 @@ import type { EnvResolver, Mount, PodVolumes } from '../runtime.ts';
 import { writeAtomically } from './atomic.ts';
 import type { Allocatable, ContainerSpec, VolumeSpec } from './downward.ts';
 import { checkHostPath } from './hostpath.ts';
+import { localPathNode } from '../../controllers/localpath/volume.ts';
 import { SystemMounter, type Mounter } from './mounter.ts';
 import { mountsFor, type SetUpVolume } from './mounts.ts';
 import type { ObjectReader } from './objects.ts';
@@ -149,7 +150,7 @@ export class VolumeManager implements PodVolumes {
       checkHostPath(volume.hostPath.path, volume.hostPath.type);
       return { hostPath: volume.hostPath.path, readOnly: false };
     }
-    if (volume.persistentVolumeClaim) return this.claimPath(pod, volume);
+    if (volume.persistentVolumeClaim) return this.claimPath(pod, volume, existed);
     const plugin = Object.keys(PLUGIN_DIRS).find((k) => volume[k]);
     if (!plugin) throw new Error(`volume type not supported by this kubelet: ${Object.keys(volume).filter((k) => k !== 'name').join(', ')}`);
     const dir = path.join(this.podDir(pod.metadata.uid!), 'volumes', PLUGIN_DIRS[plugin]!, volume.name);
@@ -177,14 +178,17 @@ export class VolumeManager implements PodVolumes {
 
   /**
    * A claim bound to a volume with a host path (spec.hostPath or spec.local). An unbound claim
-   * waits (FailedMount event, retried) as kubelet does; k3s's local-path provisioner, which
-   * would bind it, is not there yet.
+   * waits (FailedMount event, retried) as kubelet does, and so does a new pod whose claim is
+   * being deleted (pvc-protection lets the claim go once no started pod uses it). A local-path
+   * volume's folder is made world-writable, as local-path-provisioner's `mkdir -m 0777` does,
+   * so containers running as any user can write to it.
    */
-  private async claimPath(pod: KObject, volume: VolumeSpec): Promise<SetUpVolume> {
+  private async claimPath(pod: KObject, volume: VolumeSpec, existed: boolean): Promise<SetUpVolume> {
     const namespace = pod.metadata.namespace!;
     const claimName: string = volume.persistentVolumeClaim.claimName;
     const claim = await this.deps.objects.persistentVolumeClaim(namespace, claimName);
     if (!claim) throw new Error(`persistentvolumeclaim "${claimName}" not found`);
+    if (claim.metadata.deletionTimestamp && !existed) throw new Error(`can't start pod because PVC ${namespace}/${claimName} is being deleted`);
     const pvName: string | undefined = claim.spec?.volumeName;
     if (claim.status?.phase !== 'Bound' || !pvName) {
       throw new Error(`PVC ${namespace}/${claimName} has non-bound phase ("${claim.status?.phase ?? ''}") or empty pvc.Spec.VolumeName ("${pvName ?? ''}")`);
@@ -193,6 +197,10 @@ export class VolumeManager implements PodVolumes {
     if (!pv) throw new Error(`persistentvolume "${pvName}" not found`);
     const readOnly = !!volume.persistentVolumeClaim.readOnly;
     if (pv.spec?.hostPath) {
+      if (localPathNode(pv) !== undefined && !fs.existsSync(pv.spec.hostPath.path)) {
+        fs.mkdirSync(pv.spec.hostPath.path, { recursive: true });
+        fs.chmodSync(pv.spec.hostPath.path, 0o777);
+      }
       checkHostPath(pv.spec.hostPath.path, pv.spec.hostPath.type);
       return { hostPath: pv.spec.hostPath.path, readOnly };
     }
