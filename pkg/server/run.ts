@@ -15,6 +15,7 @@ import { startEtcdFacade } from './etcd.ts';
 import { componentsSpec, startComponentsWorker } from './components-worker.ts';
 import { startEmbeddedAgent } from './embedded-agent.ts';
 import { kubeconfigServer } from './credentials.ts';
+import { startDeploy } from './deploy/start.ts';
 import { joinCluster } from './join.ts';
 import { takeNotifySocket } from './notify.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -112,6 +113,15 @@ export async function runServer(config: ServerConfig): Promise<number> {
     stack.push({ component: 'apiserver', stop: () => apiServer.close() });
     const components = startComponentsWorker(componentsSpec(config, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)));
     stack.push({ component: 'components', stop: () => components.stop() });
+    const deploy = await step(startDeploy({
+      folder: layout.server.manifests,
+      disables: config.disable,
+      apiUrl: kubeconfigServer(config, apiServer.api.server.address.port),
+      caPem: apiServer.pki.serverCa.certPem,
+      clientCa: apiServer.pki.clientCa,
+      clusterDns: config.clusterDns,
+    }), (d) => d.stop());
+    stack.push({ component: 'deploy', stop: () => deploy.stop() });
     process.stdout.write(`${apiServer.joinToken}\n`);
     if (config.agent !== undefined) {
       const agent = await step(startEmbeddedAgent(config, config.agent, layout, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)), (a) => a.stop());
