@@ -5,7 +5,8 @@
 import { logger } from '../log/log.ts';
 import type { Backend } from '../kv/types.ts';
 import { serveSnapshotControl } from './control.ts';
-import { parseCron } from './cron.ts';
+import { nextTime, parseSchedule, type Schedule } from '../controllers/cronjob/schedule.ts';
+import { SnapshotError } from './errors.ts';
 import { pruneSnapshots } from './files.ts';
 import { saveSnapshot } from './save.ts';
 
@@ -23,6 +24,21 @@ export interface ServerSnapshotOptions {
   disableSchedule: boolean;
 }
 
+/**
+ * --etcd-snapshot-schedule-cron, parsed as the CronJob controller parses schedules (robfig/cron's
+ * standard parser, the one k3s uses): five fields, names, descriptors, local time.
+ */
+export function parseSnapshotCron(expression: string): Schedule {
+  let schedule: Schedule;
+  try {
+    schedule = parseSchedule(expression);
+  } catch (err) {
+    throw new SnapshotError('bad-cron', `--etcd-snapshot-schedule-cron "${expression}": ${(err as Error).message}`);
+  }
+  if (!nextTime(schedule, new Date())) throw new SnapshotError('bad-cron', `--etcd-snapshot-schedule-cron "${expression}": never matches`);
+  return schedule;
+}
+
 /** setTimeout takes at most 2^31-1 ms; longer waits are taken in steps. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -33,10 +49,12 @@ export async function startServerSnapshots(backend: Backend, options: ServerSnap
   let running: Promise<void> | undefined;
   let stopped = false;
   if (!options.disableSchedule) {
-    const schedule = parseCron(options.cron);
+    const schedule = parseSnapshotCron(options.cron);
     const arm = () => {
       if (stopped) return;
-      const due = schedule.next(new Date()).getTime();
+      const next = nextTime(schedule, new Date());
+      if (!next) return;
+      const due = next.getTime();
       const wait = () => {
         const left = due - Date.now();
         if (left > 0) {
