@@ -267,7 +267,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       // A PATH of busybox tools and the fakes only: no containerd, runc, iptables or conntrack.
       const tools = path.join(sb.root, 'tools');
       fs.mkdirSync(tools);
-      for (const tool of ['awk', 'cat', 'chmod', 'cp', 'env', 'grep', 'id', 'mkdir', 'mktemp', 'mv', 'rm', 'sed', 'sort', 'uname']) fs.symlinkSync('/usr/bin/busybox', path.join(tools, tool));
+      for (const tool of ['awk', 'cat', 'chmod', 'cp', 'env', 'grep', 'id', 'mkdir', 'mktemp', 'mv', 'rm', 'sed', 'sort', 'uname']) fs.symlinkSync('/bin/busybox', path.join(tools, tool));
       sb.fake('apt-get', `echo "apt-get $*" >> '${path.join(sb.root, 'calls.log')}'`);
       const env = { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_START: 'true', INSTALL_TSK_SKIP_ENABLE: 'true', PATH: `${sb.fakes}:${tools}` };
       ok(await sb.install(shell, { ...env, INSTALL_TSK_SKIP_DEPS: '' }));

@@ -16,8 +16,8 @@ export const INSTALL_SH = path.join(ROOT, 'scripts', 'install.sh');
 
 /** The shells install.sh must run under, as argv prefixes. */
 export const SHELLS: Record<string, string[]> = {
-  dash: ['/usr/bin/dash'],
-  'busybox ash': ['/usr/bin/busybox', 'ash'],
+  dash: ['/bin/dash'],
+  'busybox ash': ['/bin/busybox', 'ash'],
 };
 
 export interface RunResult {
