@@ -27,7 +27,10 @@ export interface DeployControllerOptions {
   folder: string;
   /** --disable: files named so (or in folders named so) are removed with their objects. */
   disables: readonly string[];
-  /** This server, in records: a file gone from another server's folder is not ours to delete. */
+  /**
+   * This server, in records and the Lease: a file gone from another server's folder is not
+   * ours to delete. Default HOSTNAME:FOLDER (two servers may share a machine).
+   */
   server?: string;
   leaseDurationSeconds?: number;
 }
@@ -44,7 +47,7 @@ export class DeployController {
   private readonly foreign = new Set<string>();
 
   constructor(client: Client, private readonly cluster: DeployCluster, private readonly options: DeployControllerOptions) {
-    this.server = options.server ?? os.hostname();
+    this.server = options.server ?? `${os.hostname()}:${options.folder}`;
     this.elector = new LeaderElector(client, {
       namespace: 'kube-system',
       name: 'tsk-deploy',
