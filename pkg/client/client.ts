@@ -8,7 +8,7 @@ import type { KObject } from '../api/types.ts';
 import { ClientError } from './errors.ts';
 import { loadKubeconfig, type ClientCredentials } from './kubeconfig.ts';
 import { withQuery } from './paths.ts';
-import type { ServerList } from './servers.ts';
+import { guardSession, type ServerList } from './servers.ts';
 import { WatchStream, type WatchEvent } from './watch.ts';
 
 export { ClientError, isClientError, isExpired, type Status } from './errors.ts';
@@ -27,9 +27,6 @@ export interface ClientOptions {
    */
   servers?: ServerList;
 }
-
-/** A server that has not finished the TLS handshake by then is taken as down (only with `servers`). */
-const CONNECT_TIMEOUT_MS = 10_000;
 
 export interface ListOptions {
   labelSelector?: string;
@@ -183,13 +180,7 @@ export class Client {
     const session = http2.connect(server, { ca, cert, key, noDelay: true } as http2.SecureClientSessionOptions);
     // Failures reach the streams; the session itself is replaced on next use (with a server list, by the next server's).
     session.on('error', () => servers?.failed(server));
-    if (servers) {
-      // A host that is gone (not a process that died: its kernel refuses at once) never answers the SYN.
-      const timer = setTimeout(() => session.destroy(new Error(`no TLS connection to ${server} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
-      timer.unref();
-      session.once('connect', () => clearTimeout(timer));
-      session.once('close', () => clearTimeout(timer));
-    }
+    if (servers) guardSession(session, server);
     const forget = () => {
       if (this.session === session) this.session = undefined;
     };

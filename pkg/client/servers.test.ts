@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { serverUrlsOfEndpoints, ServerList } from './servers.ts';
+import http2 from 'node:http2';
+import net from 'node:net';
+import { describe, mock, test } from 'node:test';
+import { guardSession, serverUrlsOfEndpoints, ServerList } from './servers.ts';
 
 describe('ServerList', () => {
   test('a failed connection moves to the next server, round and round', () => {
@@ -45,4 +47,25 @@ test('serverUrlsOfEndpoints: one URL per address and port of the kubernetes Endp
     ],
   });
   assert.deepEqual(urls, ['https://10.0.0.1:6443', 'https://10.0.0.2:6443', 'https://[fd00::1]:7443']);
+});
+
+test('guardSession: a server that stops answering (a host gone, not a process) has its session destroyed', async () => {
+  // A TCP server that accepts and then never says a word: the TLS handshake never completes.
+  const sockets: net.Socket[] = [];
+  const silent = net.createServer((s) => sockets.push(s));
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(silent.address() as net.AddressInfo).port}`;
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  try {
+    const session = http2.connect(url, { rejectUnauthorized: false });
+    const failed = new Promise<Error>((resolve) => session.on('error', resolve));
+    guardSession(session, url);
+    mock.timers.tick(10_000);
+    assert.match((await failed).message, /no TLS connection to .* within 10 s/);
+    assert.equal(session.destroyed, true);
+  } finally {
+    mock.timers.reset();
+    for (const s of sockets) s.destroy();
+    silent.close();
+  }
 });

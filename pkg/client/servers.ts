@@ -11,6 +11,47 @@
  * or a DNS name in front of all servers, and it is what a restart falls back to.
  */
 
+import type http2 from 'node:http2';
+
+/** A server that has not finished the TLS handshake by then is taken as down. */
+export const CONNECT_TIMEOUT_MS = 10_000;
+/** How often an idle-looking session is checked with an HTTP/2 PING, and how long the answer may take. */
+export const PING_INTERVAL_MS = 10_000;
+export const PING_TIMEOUT_MS = 10_000;
+
+/**
+ * Destroys a session whose server is gone without saying so: a process that dies has its
+ * kernel close the connection at once, but a host that is powered off or cut off answers
+ * nothing, and its session (with the agent's watches on it) would hang until TCP gives up,
+ * minutes later. The destroy is an 'error' on the session, which moves the client on.
+ */
+export function guardSession(session: http2.ClientHttp2Session, server: string): void {
+  const connectTimer = setTimeout(() => session.destroy(new Error(`no TLS connection to ${server} within ${CONNECT_TIMEOUT_MS / 1000} s`)), CONNECT_TIMEOUT_MS);
+  connectTimer.unref();
+  let waiting: NodeJS.Timeout | undefined;
+  let connected = false;
+  const pinger = setInterval(() => {
+    if (!connected || waiting || session.destroyed || session.closed) return;
+    waiting = setTimeout(() => session.destroy(new Error(`${server} did not answer a ping within ${PING_TIMEOUT_MS / 1000} s`)), PING_TIMEOUT_MS);
+    waiting.unref();
+    session.ping((err) => {
+      clearTimeout(waiting);
+      waiting = undefined;
+      if (err && !session.destroyed) session.destroy(err);
+    });
+  }, PING_INTERVAL_MS);
+  pinger.unref();
+  session.once('connect', () => {
+    connected = true;
+    clearTimeout(connectTimer);
+  });
+  session.once('close', () => {
+    clearTimeout(connectTimer);
+    clearTimeout(waiting);
+    clearInterval(pinger);
+  });
+}
+
 export class ServerList {
   private urls: string[];
   private index = 0;
