@@ -8,25 +8,13 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { clusterPerFile, startCluster, type TestCluster } from './lib/cluster.ts';
 import { startSimulate, type SimulateProcess } from './lib/simulate.ts';
+import { claim, localPathClass } from './lib/localpath.ts';
 import { until } from './lib/until.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = Record<string, any>;
 
 const STORAGE = '/srv/tsk-sim/storage';
-
-export const localPathClass = (mode = 'WaitForFirstConsumer', name = 'local-path', isDefault = true): Json => ({
-  apiVersion: 'storage.k8s.io/v1',
-  kind: 'StorageClass',
-  metadata: { name, ...(isDefault ? { annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } } : {}) },
-  provisioner: 'tsk.io/local-path',
-  volumeBindingMode: mode,
-  reclaimPolicy: 'Delete',
-});
-
-export const claim = (name: string, spec: Json = {}): Json => ({
-  apiVersion: 'v1', kind: 'PersistentVolumeClaim', metadata: { name }, spec: { accessModes: ['ReadWriteOnce'], resources: { requests: { storage: '64Mi' } }, ...spec },
-});
 
 const podUsing = (name: string, claimName: string, spec: Json = {}): Json => ({
   apiVersion: 'v1', kind: 'Pod', metadata: { name },
