@@ -191,4 +191,18 @@ describe('HorizontalPodAutoscaler controller', () => {
     assert.deepEqual(scales.updates, [3]);
     assert.equal(f.events.events.at(-1)?.message, 'New size: 3; reason: All metrics below target');
   });
+
+  it('refuses to act when another HPA selects the same pods (AmbiguousSelector)', async () => {
+    const t = setup(hpa(), 2, fakeMetrics({ a: 150, b: 150 }));
+    const twin = hpa();
+    twin.metadata = { ...twin.metadata, name: 'twin', uid: 'twin-uid' };
+    t.informers.get('horizontalpodautoscalers')!.upsert(twin);
+    await t.c.reconcile('default/twin');
+    assert.deepEqual(t.scales.updates, [4]);
+    await t.c.reconcile('default/web');
+    assert.deepEqual(t.scales.updates, [4]);
+    const message = 'pods by selector app=web are controlled by multiple HPAs: [default/twin default/web]';
+    assert.deepEqual(t.events.events.at(-2), { type: 'Warning', reason: 'AmbiguousSelector', message, name: 'web' });
+    assert.deepEqual([t.condition('ScalingActive')?.reason, t.condition('ScalingActive')?.message], ['AmbiguousSelector', message]);
+  });
 });

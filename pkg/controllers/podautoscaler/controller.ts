@@ -9,7 +9,7 @@
  */
 import type { KObject } from '../../api/types.ts';
 import { jsonEqual } from '../../api/validation/path.ts';
-import { matchesLabels, parseLabelSelector } from '../../apiserver/selectors.ts';
+import { matchesLabels, parseLabelSelector, type LabelRequirement } from '../../apiserver/selectors.ts';
 import type { Client } from '../../client/client.ts';
 import type { EventSink } from '../../client/events.ts';
 import { byNamespace, NAMESPACE_INDEX } from '../../client/factory.ts';
@@ -54,6 +54,8 @@ export class HorizontalController implements Controller {
   private metrics!: MetricsClient;
   private scales!: ScaleClient;
   private readonly history: ScaleHistory;
+  /** Each HPA's last parsed target selector (none until its first sync), to find overlapping HPAs. */
+  private readonly selectors = new Map<string, LabelRequirement[] | undefined>();
   private readonly now: () => number;
   private readonly syncPeriodMs: number;
 
@@ -75,7 +77,10 @@ export class HorizontalController implements Controller {
     // Our own status writes come back as updates: only a changed spec is worth an early look,
     // the sync period brings every HPA round anyway.
     this.hpas
-      .onAdd((hpa) => this.queue.add(keyOf(hpa)))
+      .onAdd((hpa) => {
+        if (!this.selectors.has(keyOf(hpa))) this.selectors.set(keyOf(hpa), undefined);
+        this.queue.add(keyOf(hpa));
+      })
       .onUpdate((old, hpa) => {
         if (old.metadata.generation !== hpa.metadata.generation) this.queue.add(keyOf(hpa));
       })
@@ -95,6 +100,7 @@ export class HorizontalController implements Controller {
     const hpa = this.hpas.get(key);
     if (!hpa) {
       this.history.forget(key);
+      this.selectors.delete(key);
       return true;
     }
     try {
@@ -192,12 +198,13 @@ export class HorizontalController implements Controller {
 
   /** The pods behind the scale's selector and the metrics' proposal (upstream's validateAndParseSelector first). */
   private async proposal(hpa: KObject, scale: Scale, status: HpaStatus, now: number): Promise<MetricsOutcome> {
-    const fail = (reason: string, event: string, message: string, condition = message): MetricsOutcome => {
+    const fail = (reason: string, event: string, message: string, condition = 'InvalidSelector'): MetricsOutcome => {
       this.events.event(hpa, 'Warning', reason, event);
-      setCondition(status, 'ScalingActive', { status: 'False', reason: 'InvalidSelector', message: condition }, now);
-      return { replicas: -1, metric: '', statuses: [], scalingActive: { status: 'False', reason: 'InvalidSelector', message: condition }, error: new AutoscalerError(event) };
+      const verdict = { status: 'False' as const, reason: condition, message };
+      setCondition(status, 'ScalingActive', verdict, now);
+      return { replicas: -1, metric: '', statuses: [], scalingActive: verdict, error: new AutoscalerError(event) };
     };
-    if (!scale.selector) return fail('SelectorRequired', 'selector is required', 'selector is required', "the HPA target's scale is missing a selector");
+    if (!scale.selector) return fail('SelectorRequired', 'selector is required', "the HPA target's scale is missing a selector");
     let requirements;
     try {
       requirements = parseLabelSelector(scale.selector);
@@ -205,13 +212,31 @@ export class HorizontalController implements Controller {
       const message = `couldn't convert selector into a corresponding internal selector object: ${(err as Error).message}`;
       return fail('InvalidSelector', message, message);
     }
+    const key = keyOf(hpa);
+    if (this.selectors.has(key)) this.selectors.set(key, requirements);
     const pods = this.pods.byIndex(NAMESPACE_INDEX, hpa.metadata.namespace!).filter((p) => matchesLabels(requirements, p.metadata.labels));
+    const selecting = this.hpasSelecting(hpa.metadata.namespace!, pods);
+    if (selecting.length > 1) {
+      // Two HPAs sizing the same pods would fight each other: neither acts.
+      const message = `pods by selector ${scale.selector} are controlled by multiple HPAs: [${selecting.join(' ')}]`;
+      return fail('AmbiguousSelector', message, message, 'AmbiguousSelector');
+    }
     const outcome = await computeReplicasForMetrics(
       { hpa, specReplicas: scale.specReplicas, pods, selector: scale.selector, metrics: this.metrics, events: this.events, calculator: { ...DEFAULT_CALCULATOR, now } },
       (hpa.spec?.metrics ?? []) as MetricSpec[],
     );
     setCondition(status, 'ScalingActive', outcome.scalingActive, now);
     return outcome;
+  }
+
+  /** HPAs of the namespace whose last known selector matches any of the pods, sorted. */
+  private hpasSelecting(namespace: string, pods: KObject[]): string[] {
+    const found: string[] = [];
+    for (const [key, requirements] of this.selectors) {
+      if (!requirements || !key.startsWith(`${namespace}/`)) continue;
+      if (pods.some((p) => matchesLabels(requirements, p.metadata.labels))) found.push(key);
+    }
+    return found.sort();
   }
 
   private normalize(hpa: KObject, key: string, current: number, desired: number, min: number, max: number, now: number): Normalized {

@@ -38,8 +38,9 @@ interface ResourceList {
 
 const DISCOVERY_TTL_MS = 30_000;
 
-/** "apps/v1" → { group: 'apps', version: 'v1' }; "v1" → the core group. */
+/** "apps/v1" → { group: 'apps', version: 'v1' }; "v1" and "" (no apiVersion given) → the core group. */
 export function parseApiVersion(apiVersion: string): { group: string; version: string } {
+  if (apiVersion === '') return { group: '', version: 'v1' };
   const parts = apiVersion.split('/');
   if (parts.length === 1 && parts[0]) return { group: '', version: parts[0] };
   if (parts.length === 2 && parts[0] && parts[1]) return { group: parts[0], version: parts[1] };
