@@ -18,6 +18,16 @@ function flags(entries: Record<string, string | string[]>): Map<string, string |
 }
 
 describe('command configs', () => {
+  it('a server joining another (--server) needs its token and an external datastore', () => {
+    const join = { server: 'https://10.0.0.1:6443', token: TOKEN, 'datastore-endpoint': 'etcd://10.0.0.5:2379' };
+    const c = loadCommandConfig('server', flags(join), {});
+    assert.equal(c.server, 'https://10.0.0.1:6443');
+    assert.equal(loadCommandConfig('server', flags({}), { TSK_URL: 'https://10.0.0.1:6443', TSK_TOKEN: TOKEN, TSK_DATASTORE_ENDPOINT: 'etcd://10.0.0.5:2379' }).server, 'https://10.0.0.1:6443');
+    assert.throws(() => loadCommandConfig('server', flags({ ...join, server: 'http://10.0.0.1:6443' }), {}), /--server: must be an https:\/\/ URL/);
+    assert.throws(() => loadCommandConfig('server', flags({ server: join.server, 'datastore-endpoint': join['datastore-endpoint'] }), {}), (err: Error) => isConfigError(err, 'missing-value') && /--token/.test(err.message));
+    assert.throws(() => loadCommandConfig('server', flags({ server: join.server, token: TOKEN }), {}), (err: Error) => isConfigError(err, 'conflict') && /datastore-endpoint/.test(err.message));
+  });
+
   it('builds the server config with defaults and the embedded sqlite datastore', () => {
     const c = loadCommandConfig('server', flags({ 'data-dir': '/srv/tsk' }), {});
     assert.equal(c.command, 'server');

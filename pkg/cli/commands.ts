@@ -172,6 +172,10 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
   if (token !== undefined && /\s/.test(token)) throw new ConfigError('bad-value', `${f.describe('token')}: must not contain white space`);
   const server = f.get('server') === undefined ? undefined : serverUrl(f, '');
   if (server !== undefined && token === undefined) throw new ConfigError('missing-value', `${f.describe('server')}: a server joins with the cluster's --token (the first server's DATA_DIR/server/node-token)`);
+  // Servers of one cluster share one datastore: each its own sqlite file would be two clusters with one CA.
+  if (server !== undefined && parseDatastoreEndpoint(f.get('datastore-endpoint'), dataDir).kind === 'sqlite') {
+    throw new ConfigError('conflict', `${f.describe('server')}: another server joins the cluster's external datastore: give the first server's --datastore-endpoint etcd://…`);
+  }
   return {
     command: 'server',
     ...common(f),
