@@ -92,6 +92,15 @@ test('objects are applied with the source annotation; namespaced ones default to
   assert.ok(cluster.events.includes('app.yaml Normal AppliedManifest'));
 });
 
+test('fields the server fills in (saved with kubectl get -o yaml) are not applied', async () => {
+  const cluster = new FakeCluster();
+  const d = new Deployer(cluster, 'srv', quietLog(), '/m');
+  await d.load();
+  assert.equal(await d.applyFile('saved.yaml', cm('a', '  resourceVersion: "42"\n  uid: 1f0e\n  creationTimestamp: "2026-01-01T00:00:00Z"\n  generation: 3\n  managedFields: []\n'), false), 'applied');
+  const [obj] = [...cluster.objects.values()];
+  assert.deepEqual(Object.keys(obj!.metadata).sort(), ['annotations', 'name', 'namespace']);
+});
+
 test('an unchanged file is not applied again unless forced; a changed one prunes what it no longer has', async () => {
   const cluster = new FakeCluster();
   const d = new Deployer(cluster, 'srv', quietLog(), '/m');

@@ -108,8 +108,14 @@ export class Deployer {
     return obj.metadata.namespace ? obj : { ...obj, metadata: { ...obj.metadata, namespace: 'default' } };
   }
 
-  private annotated(obj: KObject, source: string): KObject {
-    return { ...obj, metadata: { ...obj.metadata, annotations: { ...obj.metadata.annotations, [SOURCE_ANNOTATION]: source } } };
+  /**
+   * The object as applied: with the source annotation, and without the fields a server fills
+   * in (a manifest saved with `kubectl get -o yaml` has them; a stale resourceVersion would
+   * make every apply a conflict).
+   */
+  private prepared(obj: KObject, source: string): KObject {
+    const { resourceVersion: _rv, uid: _uid, creationTimestamp: _ct, generation: _g, managedFields: _mf, selfLink: _sl, deletionTimestamp: _dt, ...metadata } = obj.metadata as KObject['metadata'] & { selfLink?: string };
+    return { ...obj, metadata: { ...metadata, annotations: { ...obj.metadata.annotations, [SOURCE_ANNOTATION]: source } } };
   }
 
   /**
@@ -144,7 +150,7 @@ export class Deployer {
         await this.save({ ...base, objects: union(union(base.objects, applied), refs) });
         for (const { obj } of applyOrder(resolved.map((obj, i) => ({ obj, ref: refs[i]! })))) {
           try {
-            await this.cluster.apply(this.annotated(obj, source));
+            await this.cluster.apply(this.prepared(obj, source));
           } catch (err) {
             throw new DeployError('apply', `${describeRef(refOf(obj))}: ${(err as Error).message}`, { cause: err });
           }

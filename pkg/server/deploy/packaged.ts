@@ -14,12 +14,11 @@ import path from 'node:path';
 import { stringify } from 'yaml';
 import type { KObject } from '../../api/types.ts';
 import { dnsService } from '../../controllers/clusterdns/controller.ts';
+import { LOCAL_PATH_PROVISIONER } from '../../controllers/localpath/volume.ts';
 import { logger } from '../../log/log.ts';
 
 const log = logger('deploy');
 
-/** The StorageClass's provisioner name; pkg/controllers/localpath provisions for it. */
-export const LOCAL_PATH_PROVISIONER = 'tsk.io/local-path';
 export const LOCAL_PATH_CLASS = 'local-path';
 
 export interface PackagedValues {
@@ -40,6 +39,7 @@ export function localPathStorageClass(): KObject {
     apiVersion: 'storage.k8s.io/v1',
     kind: 'StorageClass',
     metadata: { name: LOCAL_PATH_CLASS, annotations: { 'storageclass.kubernetes.io/is-default-class': 'true' } },
+    // pkg/controllers/localpath provisions the claims of this class.
     provisioner: LOCAL_PATH_PROVISIONER,
     // A local volume can only be made once the scheduler has picked the pod's node.
     volumeBindingMode: 'WaitForFirstConsumer',
