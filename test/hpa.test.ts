@@ -65,7 +65,7 @@ async function specReplicas(): Promise<number> {
 }
 
 async function rescaleEvents(): Promise<string[]> {
-  const out = await ok(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=burn,reason=SuccessfulRescale', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
+  const out = await ok(['get', 'events', '--field-selector', 'involvedObject.kind=HorizontalPodAutoscaler,involvedObject.name=burn,reason=SuccessfulRescale', '--sort-by=.firstTimestamp', '-o', 'jsonpath={range .items[*]}{.message}{"\\n"}{end}']);
   return out.split('\n').filter(Boolean);
 }
 
