@@ -138,6 +138,25 @@ test('the leading server dies: the other serves, its controllers take over, the 
   await until('the dead server out of the endpoints', async () => (JSON.stringify(await endpointPorts(survivor)) === JSON.stringify([survivor.port]) ? true : undefined), 60_000);
 });
 
+test('a server that stops cleanly leaves the endpoints at once', async () => {
+  const alive = survivorOfFailover ?? second;
+  // A third server, joined through whichever server is left.
+  const third = onHost(await startCluster(['--datastore-endpoint', endpoint, '--bind-address', netns.hostIp, '--advertise-address', netns.hostIp, '--server', alive.url, '--token', joinToken(alive)]));
+  try {
+    const lease = /in the kubernetes endpoints \(Lease kube-system\/(apiserver-[0-9a-f]+)/.exec(third.server.stderr())?.[1];
+    assert.ok(lease, third.server.stderr());
+    await until('the third server in the endpoints', async () => ((await endpointPorts(alive)).includes(third.port) ? true : undefined), 30_000);
+    third.server.signal('SIGTERM');
+    assert.equal(await third.server.exited, 0);
+    // Gone right away: a dead server's Lease would stay for a minute before being collected.
+    assert.ok(!(await endpointPorts(alive)).includes(third.port));
+    const r = await alive.kubectl(['get', 'lease', '-n', 'kube-system', lease]);
+    assert.match(r.stderr, /NotFound/);
+  } finally {
+    await third.stop();
+  }
+});
+
 test('one etcd member dies: writes go on', async () => {
   const alive = survivorOfFailover ?? second;
   await etcd.members[0]!.kill();

@@ -205,8 +205,13 @@ export async function startEndpointReconciler(opts: EndpointReconcilerOptions): 
   // Not fatal: the API serves without its endpoints (an address they refuse, e.g. loopback) and the next pass retries.
   await reconcile().catch((err: Error) => log.warn(`could not write this server into the kubernetes endpoints: ${err.message}`));
   log.info(`this server is ${endpoint} in the kubernetes endpoints (Lease kube-system/${name}, ${leaseSeconds} s, renewed every ${(opts.renewMs ?? RENEW_MS) / 1000} s)`);
+  // The same failure every pass (an address the endpoints refuse) is said once, not every few seconds.
+  let lastProblem = '';
   const timer = setInterval(() => {
-    reconcile().catch((err: Error) => log.warn(`could not renew this server's Lease or the kubernetes endpoints: ${err.message}`));
+    reconcile().then(() => (lastProblem = ''), (err: Error) => {
+      if (err.message !== lastProblem) log.warn(`could not renew this server's Lease or the kubernetes endpoints: ${err.message}`);
+      lastProblem = err.message;
+    });
   }, opts.renewMs ?? RENEW_MS);
   timer.unref();
 
