@@ -99,11 +99,12 @@ export class SnapshotWriter {
     this.body.end();
     if (!this.out.writableFinished) await once(this.out, 'finish');
     if (this.failed) throw this.failed;
-    const fd = fs.openSync(this.file, 'r');
+    // On the thread pool: a synchronous fsync of a large file would stall the server.
+    const handle = await fs.promises.open(this.file, 'r');
     try {
-      fs.fsyncSync(fd);
+      await handle.sync();
     } finally {
-      fs.closeSync(fd);
+      await handle.close();
     }
     return { keys: this.keys, leases: this.leases };
   }
