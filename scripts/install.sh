@@ -26,7 +26,8 @@
 #                               the installer reads or writes other than BIN_DIR and SYSTEMD_DIR
 #                               (/etc/init.d, /run/systemd, /var/lib/tsk, /proc/cgroups, ...)
 #
-# Arguments after `sh -s -` are appended to INSTALL_TSK_EXEC.
+# Arguments after `sh -s -` are appended to INSTALL_TSK_EXEC. --server and --token among them
+# are kept in the env file as TSK_URL and TSK_TOKEN rather than in the unit.
 
 set -e
 set -f
@@ -74,35 +75,46 @@ setup_env() {
     if [ -z "$CMD" ]; then
         if [ -n "${TSK_URL:-}" ]; then CMD=agent; else CMD=server; fi
     fi
+    # --server and --token go to the env file (mode 0600) as TSK_URL and TSK_TOKEN, never into
+    # the world-readable unit; `tsk agent` (run once joined) takes neither.
     ARGS_SH=
     ARGS_SYSTEMD=
     DATA_DIR=
-    SERVER_ARG=
+    pending=
     prev=
     for arg in "$@"; do
+        case "$pending" in
+            server) TSK_URL=${TSK_URL:-$arg} ;;
+            token) TSK_TOKEN=${TSK_TOKEN:-$arg} ;;
+        esac
+        if [ -n "$pending" ]; then
+            pending=
+            continue
+        fi
+        case "$arg" in
+            --server) pending=server; continue ;;
+            --token) pending=token; continue ;;
+            --server=*) TSK_URL=${TSK_URL:-${arg#*=}}; continue ;;
+            --token=*) TSK_TOKEN=${TSK_TOKEN:-${arg#*=}}; continue ;;
+            --data-dir=*) DATA_DIR=${arg#*=} ;;
+        esac
+        [ "$prev" = --data-dir ] && DATA_DIR=$arg
         ARGS_SH="$ARGS_SH $(sh_quote "$arg")"
         ARGS_SYSTEMD="$ARGS_SYSTEMD $(systemd_quote "$arg")"
-        case "$prev" in
-            --data-dir | -d) DATA_DIR=$arg ;;
-            --server | -s) SERVER_ARG=$arg ;;
-        esac
-        case "$arg" in
-            --data-dir=* | -d=*) DATA_DIR=${arg#*=} ;;
-            --server=* | -s=*) SERVER_ARG=${arg#*=} ;;
-        esac
         prev=$arg
     done
+    [ -n "${TSK_URL:-}" ] && export TSK_URL
+    [ -n "${TSK_TOKEN:-}" ] && export TSK_TOKEN
     DATA_DIR=${DATA_DIR:-$R/var/lib/tsk}
 
+    case "${TSK_URL:-}" in
+        "" | https://*) ;;
+        http://*) fatal "TSK_URL must be an https:// URL (got $TSK_URL): tsk servers serve only HTTPS, and the join token must not travel in clear" ;;
+        *) fatal "TSK_URL must be an https:// URL (got $TSK_URL)" ;;
+    esac
     if [ "$CMD" = agent ]; then
-        url=${TSK_URL:-$SERVER_ARG}
-        [ -n "$url" ] || fatal "an agent needs the server's address: set TSK_URL=https://SERVER:6443 and TSK_TOKEN"
+        [ -n "${TSK_URL:-}" ] || fatal "an agent needs the server's address: set TSK_URL=https://SERVER:6443 and TSK_TOKEN"
         [ -n "${TSK_TOKEN:-}" ] || fatal "an agent needs TSK_TOKEN (the server's DATA_DIR/server/node-token) besides TSK_URL"
-        case "$url" in
-            https://*) ;;
-            http://*) fatal "TSK_URL must be an https:// URL (got $url): tsk servers serve only HTTPS, and the join token must not travel in clear" ;;
-            *) fatal "TSK_URL must be an https:// URL (got $url)" ;;
-        esac
     fi
 
     if [ -n "${INSTALL_TSK_NAME:-}" ]; then

@@ -132,6 +132,23 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.equal((await sb.run(words)).stdout, 'tsk v1 agent --node-name pi 4\n');
     });
 
+    it('moves --server and --token given as arguments into the env file, out of the unit', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['agent', '--server', 'https://10.0.0.1:6443', '--token=K10abc::server:s3cret', '--node-name', 'pi']));
+      const unit = read(path.join(sb.systemdDir, 'tsk-agent.service'));
+      assert.ok(!unit.includes('s3cret') && !unit.includes('10.0.0.1'), unit);
+      assert.equal(read(path.join(sb.systemdDir, 'tsk-agent.service.env')), "TSK_TOKEN='K10abc::server:s3cret'\nTSK_URL='https://10.0.0.1:6443'\n");
+      assert.equal((await sb.run(execStartWords(unit))).stdout, 'tsk v1 agent join --node-name pi\n');
+      // A server joining another (HA) keeps its command: --server does not make it an agent.
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['--server', 'https://10.0.0.1:6443', '--token', 'secret']));
+      assert.deepEqual(execStartWords(read(path.join(sb.systemdDir, 'tsk.service'))), [path.join(sb.binDir, 'tsk'), 'server']);
+      assert.equal(read(path.join(sb.systemdDir, 'tsk.service.env')), "TSK_TOKEN='secret'\nTSK_URL='https://10.0.0.1:6443'\n");
+      const http = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['server', '--server=http://10.0.0.1:6443']);
+      assert.notEqual(http.code, 0);
+      assert.match(http.stderr, /TSK_URL must be an https:\/\/ URL/);
+    });
+
     it('refuses an http:// server URL before writing anything', async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');
