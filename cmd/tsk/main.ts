@@ -9,6 +9,7 @@ import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
 import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/components-worker.ts';
 import { runServer } from '../../pkg/server/run.ts';
 import { runSimulate } from '../../pkg/simulate/run.ts';
+import { runEtcdSnapshot } from '../../pkg/snapshot/command.ts';
 
 const handlers: CommandHandlers = {
   server: runServer,
@@ -16,6 +17,7 @@ const handlers: CommandHandlers = {
   agentJoin: runAgentJoin,
   simulate: runSimulate,
   checkConfig: () => runCheckConfig(),
+  etcdSnapshot: (config, args) => runEtcdSnapshot(config, args),
 };
 
 async function main(): Promise<number> {

@@ -4,6 +4,7 @@
  * Startup failures are thrown (main prints them as one "tsk: " line) after whatever had
  * started is stopped again.
  */
+import os from 'node:os';
 import type { ServerConfig } from '../cli/commands.ts';
 import { VERSION } from '../cli/version.ts';
 import { lockDataDir } from '../datadir/lock.ts';
@@ -16,6 +17,7 @@ import { componentsSpec, startComponentsWorker } from './components-worker.ts';
 import { startEmbeddedAgent } from './embedded-agent.ts';
 import { kubeconfigServer } from './credentials.ts';
 import { startDeploy } from './deploy/start.ts';
+import { startServerSnapshots } from '../snapshot/schedule.ts';
 import { joinCluster } from './join.ts';
 import { takeNotifySocket } from './notify.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -101,6 +103,9 @@ export async function runServer(config: ServerConfig): Promise<number> {
       const every = Math.round(config.datastoreCheckpointIntervalMs / 1000);
       logger('kv').info(`volatile keys (in memory, checkpointed every ${every}s): ${config.datastoreVolatilePrefixes.join(' ')}`);
     }
+
+    const snapshots = await startServerSnapshots(backend, { ...config.snapshots, dbDir: layout.server.db, node: config.agent?.nodeName ?? os.hostname().toLowerCase(), disableSchedule: config.snapshots.disable });
+    stack.push({ component: 'snapshot', stop: () => snapshots.stop() });
 
     if (config.etcdListenClientUrl !== undefined) {
       const facade = await step(startEtcdFacade(backend, config.etcdListenClientUrl), (f) => f.close());
