@@ -7,9 +7,9 @@ import { runAgent, runAgentJoin } from '../../pkg/agent/command.ts';
 import { runCheckConfig } from '../../pkg/checkconfig/run.ts';
 import { runCli, type CommandHandlers } from '../../pkg/cli/program.ts';
 import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/components-worker.ts';
+import { runCertificate } from '../../pkg/server/certificate-command.ts';
 import { runServer } from '../../pkg/server/run.ts';
 import { runSimulate } from '../../pkg/simulate/run.ts';
-import { runEtcdSnapshot } from '../../pkg/snapshot/command.ts';
 
 const handlers: CommandHandlers = {
   server: runServer,
@@ -17,7 +17,7 @@ const handlers: CommandHandlers = {
   agentJoin: runAgentJoin,
   simulate: runSimulate,
   checkConfig: () => runCheckConfig(),
-  etcdSnapshot: (config, args) => runEtcdSnapshot(config, args),
+  certificate: runCertificate,
 };
 
 async function main(): Promise<number> {

@@ -115,8 +115,12 @@ export async function startAgent(config: AgentRuntimeConfig): Promise<RunningAge
     log.info(`agent for node ${config.node.nodeName} running`);
     return {
       kubelet,
-      // The running client keeps its connection; renewed certificates (90 days ahead of expiry) take effect at the next start.
-      credentialsRenewed: () => log.info('node certificates renewed; the kubelet uses them from its next start'),
+      // No restart: new connections to the API use the new client certificate, new connections to the kubelet's API the new serving one.
+      credentialsRenewed: (renewed) => {
+        client.setClientCertificate(renewed.client.cert, renewed.client.key);
+        kubelet.setServing(renewed.serving);
+        log.info(`node ${config.node.nodeName}: renewed certificates in use`);
+      },
       stop: stopAll,
     };
   } catch (err) {

@@ -52,6 +52,8 @@ export interface ApiServerOptions {
 
 export interface ApiServer {
   address: AddressInfo;
+  /** Serves new connections with this certificate (a renewed one); open connections keep theirs. */
+  setTls(tls: ApiServerOptions['tls']): void;
   close(): Promise<void>;
 }
 
@@ -147,6 +149,7 @@ export async function startApiServer(opts: ApiServerOptions): Promise<ApiServer>
   });
   return {
     address: server.address() as AddressInfo,
+    setTls: (tls) => server.setSecureContext({ cert: tls.certPem, key: tls.keyPem, ca: tls.clientCaPem }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import * as x509 from '@peculiar/x509';
+import { certPolicy } from './certpolicy.ts';
 import { generateKeyPair, keyPairFromPem, privateKeyToPem, SIGNING_ALGORITHM } from './keys.ts';
 
 x509.cryptoProvider.set(crypto.webcrypto as unknown as Crypto);
@@ -67,13 +68,13 @@ export interface LeafOptions {
   now?: Date;
 }
 
-/** A leaf certificate signed by `ca`, valid LEAF_VALIDITY_DAYS (never past the CA's own end). */
+/** A leaf certificate signed by `ca`, valid LEAF_VALIDITY_DAYS (never past the CA's own end; shorter under a test policy, certpolicy.ts). */
 export async function issueCert(ca: CertKey, opts: LeafOptions): Promise<CertKey> {
   const now = opts.now ?? new Date();
   const caCert = new x509.X509Certificate(ca.certPem);
   const caKeys = await keyPairFromPem(ca.keyPem);
   const keys = await generateKeyPair();
-  const notAfter = Math.min(now.getTime() + LEAF_VALIDITY_DAYS * DAY_MS, caCert.notAfter.getTime());
+  const notAfter = Math.min(now.getTime() + certPolicy().leafValidityMs, caCert.notAfter.getTime());
   const sans: x509.JsonGeneralName[] = [
     ...(opts.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
     ...(opts.ips ?? []).map((value) => ({ type: 'ip' as const, value })),

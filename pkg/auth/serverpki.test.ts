@@ -7,10 +7,12 @@ import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { after, before, describe, test } from 'node:test';
-import { createCa, issueClientCert, issueServingCert, type CertKey } from './pki.ts';
+import { describeCerts, formatCertTable } from './certservices.ts';
+import { certSans, createCa, issueClientCert, issueServingCert, type CertKey } from './pki.ts';
 import { ensureServerPki, PKI_FILES, type ServerPki } from './serverpki.ts';
 
 const OPTS = { sans: ['tsk.example.com', '192.0.2.10'], clusterDomain: 'cluster.local', serviceCidr: '10.43.0.0/16', nodeIps: ['192.168.1.5'] };
+const DAY = 86_400_000;
 const dirs: string[] = [];
 function tmp(): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-serverpki-'));
@@ -72,6 +74,53 @@ describe('ensureServerPki', () => {
     for (const h of ['new.example.com', 'tsk.example.com']) assert.equal(c.checkHost(h), h);
     for (const ip of ['192.168.1.6', '192.168.1.5', '192.0.2.10']) assert.equal(c.checkIP(ip), ip);
     assert.deepEqual((await ensureServerPki(dir, { ...OPTS, sans: ['new.example.com'] })).issued, []);
+  });
+
+  test('a leaf due for renewal is re-issued by the same CA, keeping every serving name; CAs are kept', async () => {
+    const dir = tmp();
+    const first = await ensureServerPki(dir, { ...OPTS, sans: [...OPTS.sans, 'old.example.com'] });
+    const policy = { leafValidityMs: 365 * DAY, renewWithinMs: 90 * DAY, checkIntervalMs: DAY };
+    // 274 days on: 91 days left, not due. 276 days on: 89 days left, all leaves due.
+    assert.deepEqual((await ensureServerPki(dir, { ...OPTS, policy, now: new Date(Date.now() + 274 * DAY) })).issued, []);
+    const later = new Date(Date.now() + 276 * DAY);
+    const renewed = await ensureServerPki(dir, { ...OPTS, policy, now: later });
+    assert.deepEqual(renewed.issued, ['serving', 'admin', 'controllerManager', 'scheduler', 'kubeletClient']);
+    assert.equal(renewed.serverCa.certPem, first.serverCa.certPem);
+    assert.equal(renewed.clientCa.certPem, first.clientCa.certPem);
+    const before = new crypto.X509Certificate(first.serving.certPem);
+    const after = new crypto.X509Certificate(renewed.serving.certPem);
+    assert.notEqual(after.serialNumber, before.serialNumber);
+    assert.ok(after.verify(new crypto.X509Certificate(first.serverCa.certPem).publicKey));
+    assert.ok(Date.parse(after.validTo) > Date.parse(before.validTo));
+    assert.deepEqual(certSans(renewed.serving.certPem), certSans(first.serving.certPem), 'old.example.com stays although no longer asked for');
+    assert.equal(new crypto.X509Certificate(renewed.admin.certPem).subject, 'O=system:masters\nCN=system:admin');
+  });
+
+  test('force re-issues exactly the named leaves; servingNames replaces the computed names', async () => {
+    const dir = tmp();
+    const first = await ensureServerPki(dir, OPTS);
+    const p = await ensureServerPki(dir, { ...OPTS, force: ['admin', 'serving'] });
+    assert.deepEqual(p.issued, ['serving', 'admin']);
+    assert.notEqual(p.admin.certPem, first.admin.certPem);
+    assert.equal(p.scheduler.certPem, first.scheduler.certPem);
+    const names = certSans(first.serving.certPem);
+    const q = await ensureServerPki(dir, { servingNames: names, force: ['serving'] });
+    assert.deepEqual(certSans(q.serving.certPem), names, 'no default service IP or domain added');
+  });
+
+  test('describeCerts marks leaves due for renewal, never a CA', async () => {
+    const dir = tmp();
+    await ensureServerPki(dir, OPTS);
+    const policy = { leafValidityMs: 365 * DAY, renewWithinMs: 90 * DAY, checkIntervalMs: DAY };
+    const byFile = (now: Date) => Object.fromEntries(describeCerts(dir, now, policy).map((r) => [path.basename(r.file), r.status]));
+    assert.deepEqual(new Set(Object.values(byFile(new Date()))), new Set(['OK']));
+    const late = byFile(new Date(Date.now() + 300 * DAY));
+    assert.equal(late['server-ca.crt'], 'OK');
+    assert.equal(late['serving-kube-apiserver.crt'], 'RENEW');
+    assert.equal(byFile(new Date(Date.now() + 400 * DAY))['client-admin.crt'], 'EXPIRED');
+    fs.rmSync(path.join(dir, 'client-scheduler.crt'));
+    assert.equal(byFile(new Date())['client-scheduler.crt'], 'MISSING');
+    assert.match(formatCertTable(describeCerts(dir)), /^FILENAME +SUBJECT +USAGE +EXPIRES +RESIDUAL TIME +STATUS\nserver-ca\.crt +CN=tsk-server-ca@\d+ +CA +\d{4}-/);
   });
 
   test('repairs leaves (missing, foreign, mismatched key), refuses a CA without its key', async () => {

@@ -10,18 +10,19 @@
  *
  * A CA is never replaced: one that exists without its key (or with a key not its own) is an
  * error, since a new CA would orphan every joined node. A leaf is re-issued when it is missing,
- * not signed by its CA, not matching its key, expiring within RENEW_WITHIN_DAYS, or (serving)
- * lacking a wanted SAN; the names it already had are kept, so an address is never dropped.
+ * not signed by its CA, not matching its key, due for renewal (certpolicy.ts: 90 days before
+ * expiry), asked for (`force`: `tsk certificate rotate`), or (serving) lacking a wanted SAN;
+ * the names a readable serving certificate of this CA already had are kept, so an address is
+ * never dropped. Renewal makes a new key too (k3s reuses the key when renewing).
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { certPolicy, isDue, type CertPolicy } from './certpolicy.ts';
 import { readIfExists, writeFileAtomic } from './files.ts';
 import { keyMatchesCert } from './keys.ts';
 import { certSans, createCa, isSignedBy, issueClientCert, issueServingCert, type CertKey } from './pki.ts';
 import { missingSans, wantedServingSans, type SanSet, type ServingSanOptions } from './sans.ts';
 
-export const RENEW_WITHIN_DAYS = 90;
 export const ADMIN_USER = 'system:admin';
 export const ADMIN_GROUP = 'system:masters';
 export const SERVING_CN = 'kube-apiserver';
@@ -93,21 +94,35 @@ async function ensureCa(tlsDir: string, name: 'serverCa' | 'clientCa', issued: P
 }
 
 /** Why an existing leaf must be re-issued, or undefined if it is fine. */
-function leafProblem(pair: Partial<CertKey>, ca: CertKey, now: Date): string | undefined {
+export function leafProblem(pair: Partial<CertKey>, ca: CertKey, now: Date, policy: CertPolicy = certPolicy()): string | undefined {
   if (pair.certPem === undefined || pair.keyPem === undefined) return 'missing';
   try {
     if (!isSignedBy(pair.certPem, ca.certPem)) return 'not signed by the CA';
     if (!keyMatchesCert(pair.keyPem, pair.certPem)) return 'key does not match';
-    const validTo = Date.parse(new crypto.X509Certificate(pair.certPem).validTo);
-    if (validTo - now.getTime() < RENEW_WITHIN_DAYS * 86_400_000) return 'expiring';
+    if (isDue(pair.certPem, now, policy)) return 'expiring';
   } catch {
     return 'unreadable';
   }
   return undefined;
 }
 
+/** The SANs of a serving certificate worth keeping: a readable one signed by this CA. */
+function keptSans(pair: Partial<CertKey>, ca: CertKey): SanSet | undefined {
+  if (pair.certPem === undefined) return undefined;
+  try {
+    return isSignedBy(pair.certPem, ca.certPem) ? certSans(pair.certPem) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 export interface EnsureServerPkiOptions extends ServingSanOptions {
   now?: Date;
+  /** Leaves re-issued whatever their state (`tsk certificate rotate`). */
+  force?: readonly PkiName[];
+  policy?: CertPolicy;
+  /** The serving names, instead of those the options above make (`tsk certificate rotate` does not know the server's flags). */
+  servingNames?: SanSet;
 }
 
 /** Loads the PKI from `tlsDir` (0700, created if missing), creating or re-issuing what is needed. */
@@ -118,18 +133,16 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
   const serverCa = await ensureCa(tlsDir, 'serverCa', issued);
   const clientCa = await ensureCa(tlsDir, 'clientCa', issued);
 
-  const want = wantedServingSans(opts);
+  const policy = opts.policy ?? certPolicy();
+  const forced = new Set(opts.force ?? []);
+  const want = opts.servingNames ?? wantedServingSans(opts);
   let serving = readPair(tlsDir, 'serving');
   // The names to issue with: the wanted ones plus any the current certificate already had.
   let names = want;
-  if (leafProblem(serving, serverCa, now) === undefined) {
-    const have = certSans(serving.certPem!);
-    const missing = missingSans(want, have);
-    if (missing.dnsNames.length > 0 || missing.ips.length > 0) {
-      names = { dnsNames: [...have.dnsNames, ...missing.dnsNames], ips: [...have.ips, ...missing.ips] };
-      serving = {};
-    }
-  } else {
+  const have = keptSans(serving, serverCa);
+  const missing = have ? missingSans(want, have) : undefined;
+  if (have && missing) names = { dnsNames: [...have.dnsNames, ...missing.dnsNames], ips: [...have.ips, ...missing.ips] };
+  if (forced.has('serving') || leafProblem(serving, serverCa, now, policy) !== undefined || !missing || missing.dnsNames.length > 0 || missing.ips.length > 0) {
     serving = {};
   }
   if (serving.certPem === undefined || serving.keyPem === undefined) {
@@ -145,7 +158,7 @@ export async function ensureServerPki(tlsDir: string, opts: EnsureServerPkiOptio
 
   const client = async (name: 'admin' | 'controllerManager' | 'scheduler' | 'kubeletClient', commonName: string, groups: string[]): Promise<CertKey> => {
     let pair = readPair(tlsDir, name);
-    if (leafProblem(pair, clientCa, now) !== undefined) {
+    if (forced.has(name) || leafProblem(pair, clientCa, now, policy) !== undefined) {
       pair = await issueClientCert(clientCa, { commonName, groups, now });
       writePair(tlsDir, name, pair as CertKey);
       issued.push(name);

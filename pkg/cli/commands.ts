@@ -4,7 +4,6 @@
  * env vars or the config file themselves.
  */
 import os from 'node:os';
-import path from 'node:path';
 import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
 import { cidrContains, cidrsOverlap } from '../network/cidr.ts';
@@ -71,8 +70,6 @@ export interface ServerConfig extends CommonConfig {
   disableControllerManager: boolean;
   /** The embedded agent's node; undefined with --disable-agent. */
   agent: NodeConfig | undefined;
-  /** Scheduled snapshots (pkg/snapshot/schedule.ts); `tsk etcd-snapshot save` works regardless. */
-  snapshots: { dir: string; name: string; compress: boolean; cron: string; retention: number; disable: boolean };
 }
 
 /** `tsk agent`: runs from the credentials a previous `agent join` stored in dataDir. */
@@ -98,20 +95,15 @@ export interface SimulateConfig extends CommonConfig {
   namePrefix: string;
 }
 
-/** `tsk etcd-snapshot save|ls|delete|prune|restore` (pkg/snapshot/command.ts). */
-export interface EtcdSnapshotConfig extends CommonConfig {
-  command: 'etcd-snapshot save' | 'etcd-snapshot ls' | 'etcd-snapshot delete' | 'etcd-snapshot prune' | 'etcd-snapshot restore';
+/** `tsk certificate rotate` and `tsk certificate check`: the server's certificates in dataDir. */
+export interface CertificateConfig extends CommonConfig {
+  command: 'certificate rotate' | 'certificate check';
   dataDir: string;
-  dir: string;
-  name: string;
-  nodeName: string;
-  compress: boolean;
-  retention: number;
-  datastoreEndpoint: string | undefined;
-  volatilePrefixes: string[];
+  /** --service: empty means all. */
+  services: string[];
 }
 
-export type CommandConfig = ServerConfig | AgentConfig | AgentJoinConfig | SimulateConfig | EtcdSnapshotConfig;
+export type CommandConfig = ServerConfig | AgentConfig | AgentJoinConfig | SimulateConfig | CertificateConfig;
 
 function common(f: ResolvedFlags): CommonConfig {
   return { configFile: f.configFile, debug: f.get('debug'), printConfig: f.get('print-config') };
@@ -223,14 +215,6 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     disableScheduler: f.get('disable-scheduler'),
     disableControllerManager: f.get('disable-controller-manager'),
     agent: disableAgent ? undefined : nodeConfig(f),
-    snapshots: {
-      dir: f.get('etcd-snapshot-dir') ?? path.join(dataDir, 'server', 'db', 'snapshots'),
-      name: f.get('etcd-snapshot-name'),
-      compress: f.get('etcd-snapshot-compress'),
-      cron: f.get('etcd-snapshot-schedule-cron'),
-      retention: f.get('etcd-snapshot-retention'),
-      disable: f.get('etcd-disable-snapshots'),
-    },
   };
 }
 
@@ -272,34 +256,20 @@ export function simulateConfig(f: ResolvedFlags): SimulateConfig {
   };
 }
 
-/** k3s lets the etcd-snapshot commands drop the etcd- prefix: --dir, --snapshot-compress, --snapshot-retention. */
-const etcdSnapshotConfig = (command: EtcdSnapshotConfig['command']) => (f: ResolvedFlags): EtcdSnapshotConfig => {
-  const dataDir = f.get('data-dir');
-  const has = (name: FlagName) => flagSpec(name)!.commands.includes(command);
-  return {
-    command,
-    ...common(f),
-    dataDir,
-    dir: f.get('dir') ?? f.get('etcd-snapshot-dir') ?? path.join(dataDir, 'server', 'db', 'snapshots'),
-    name: has('name') ? f.get('name') : 'on-demand',
-    nodeName: (has('node-name') ? f.get('node-name') : undefined) ?? os.hostname().toLowerCase(),
-    compress: has('snapshot-compress') && (f.get('snapshot-compress') || f.get('etcd-snapshot-compress')),
-    retention: has('etcd-snapshot-retention') ? (f.get('snapshot-retention') ?? f.get('etcd-snapshot-retention')) : 0,
-    datastoreEndpoint: has('datastore-endpoint') ? f.get('datastore-endpoint') : undefined,
-    volatilePrefixes: has('datastore-volatile-prefix') ? volatilePrefixes(f.get('datastore-volatile-prefix')) : [],
-  };
-};
+const certificateConfig = (command: CertificateConfig['command']) => (f: ResolvedFlags): CertificateConfig => ({
+  command,
+  ...common(f),
+  dataDir: f.get('data-dir'),
+  services: command === 'certificate rotate' ? [...new Set(f.get('service'))] : [],
+});
 
 const BUILDERS = {
   server: serverConfig,
   agent: agentConfig,
   'agent join': agentJoinConfig,
   simulate: simulateConfig,
-  'etcd-snapshot save': etcdSnapshotConfig('etcd-snapshot save'),
-  'etcd-snapshot ls': etcdSnapshotConfig('etcd-snapshot ls'),
-  'etcd-snapshot delete': etcdSnapshotConfig('etcd-snapshot delete'),
-  'etcd-snapshot prune': etcdSnapshotConfig('etcd-snapshot prune'),
-  'etcd-snapshot restore': etcdSnapshotConfig('etcd-snapshot restore'),
+  'certificate rotate': certificateConfig('certificate rotate'),
+  'certificate check': certificateConfig('certificate check'),
 } satisfies Record<CommandName, (f: ResolvedFlags) => CommandConfig>;
 
 export type ConfigOf<C extends CommandName> = ReturnType<(typeof BUILDERS)[C]>;

@@ -86,6 +86,19 @@ export class Client {
     this.token = token;
   }
 
+  /**
+   * Replaces the client certificate (a renewed one). The API server refuses a certificate past
+   * its notAfter even on an open connection, so the session that presented the old one is
+   * retired: its open streams (watches) run to their end, new requests go out on a new session.
+   */
+  setClientCertificate(cert: string, key: string): void {
+    this.credentials.cert = cert;
+    this.credentials.key = key;
+    const old = this.session;
+    this.session = undefined;
+    old?.close();
+  }
+
   static fromKubeconfig(file: string, options: ClientOptions & { context?: string } = {}): Client {
     return new Client(loadKubeconfig(file, options.context), options);
   }

@@ -49,6 +49,8 @@ export interface KubeletOptions {
 
 export interface RunningKubelet {
   node: NodeAgent;
+  /** The HTTPS API serves new connections with this certificate (a renewed one). */
+  setServing(serving: { cert: string; key: string }): void;
   stop(): Promise<void>;
 }
 
@@ -123,6 +125,7 @@ export async function startKubelet(options: KubeletOptions): Promise<RunningKube
   log.info(`node ${options.nodeName} registered; running its pods`);
   return {
     node,
+    setServing: (serving) => server?.setServing(serving),
     stop: async () => {
       await server?.close();
       pods.stop();

@@ -64,6 +64,8 @@ export interface RunningApiServer {
   pki: ServerPki;
   joinToken: string;
   adminKubeconfig: string;
+  /** In-process clients acting as system:admin: they switch to a renewed admin certificate (certrotation.ts). */
+  adminClients: Client[];
   close(): Promise<void>;
 }
 
@@ -154,8 +156,9 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   api.ctx.kubelet = { ca: creds.pki.serverCa.certPem, cert: creds.pki.kubeletClient.certPem, key: creds.pki.kubeletClient.keyPem };
   if (metrics) api.ctx.readOnly = metricsHandlers(api.ctx);
   await ensureBootstrapObjects(api.ctx, { serviceCidr: config.serviceCidr, port: api.server.address.port });
+  const endpointsClient = new Client({ server: kubeconfigServer(config, api.server.address.port), ca: creds.pki.serverCa.certPem, cert: creds.pki.admin.certPem, key: creds.pki.admin.keyPem }, { userAgent: 'tsk-apiserver/endpoints' });
   const endpoints = await startEndpointReconciler({
-    client: new Client({ server: kubeconfigServer(config, api.server.address.port), ca: creds.pki.serverCa.certPem, cert: creds.pki.admin.certPem, key: creds.pki.admin.keyPem }, { userAgent: 'tsk-apiserver/endpoints' }),
+    client: endpointsClient,
     address: config.advertiseAddress ?? hostAddresses()[0] ?? '127.0.0.1',
     port: api.server.address.port,
   });
@@ -165,7 +168,7 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
   const stopNodePasswordCleanup = followNodeDeletions(api.ctx, nodePasswords);
   const adminKubeconfig = writeAdminKubeconfigs(config, layout, creds.pki, api.server.address.port);
   log.info(`serving the Kubernetes API on https://${config.bindAddress}:${api.server.address.port}; admin kubeconfig ${adminKubeconfig}`);
-  return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, close: async () => {
+  return { api, pki: creds.pki, joinToken: creds.joinToken, adminKubeconfig, adminClients: [endpointsClient], close: async () => {
     await endpoints.stop();
     crds.stop();
     stopNodePasswordCleanup();

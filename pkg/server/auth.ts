@@ -122,25 +122,32 @@ const TOKEN_CACHE_ENTRIES = 1024;
 /**
  * Adapts the token/certificate authenticator to the HTTP server: 401 for failed credentials.
  * A connection's client certificate cannot change, so it is verified once per TLS socket
- * (HTTP/2 multiplexes every request of a client over one); bearer tokens are remembered
- * briefly, since verifying a signature on every request would cost more than serving it.
+ * (HTTP/2 multiplexes every request of a client over one) and the answer kept until the
+ * certificate's notAfter: past it, requests on that connection are refused as expired, as
+ * kube-apiserver refuses them (which is what makes clients move to renewed certificates);
+ * bearer tokens are remembered briefly, since verifying a signature on every request would
+ * cost more than serving it.
  */
 export function requestAuthenticator(opts: AuthenticatorOptions): Authenticator & { tokens: TokenAuthenticator } {
   const inner = createAuthenticator(opts);
-  const bySocket = new WeakMap<object, { user: UserUnion } | { error: string } | null>();
+  type CertOutcome = { user: UserUnion } | { error: string } | null;
+  const bySocket = new WeakMap<object, { outcome: CertOutcome; until: number }>();
   const tokens = new Map<string, { at: number; outcome: Awaited<ReturnType<TokenAuthenticator['authenticateToken']>> }>();
   const certificateOf = async (req: Request, peer: TLSSocket | undefined) => {
     if (!peer) return null;
     // HTTP/2 hands each request a fresh proxy of the socket: the session is what stays.
     const connection: object = (req as { stream?: { session?: object } }).stream?.session ?? peer;
-    if (bySocket.has(connection)) return bySocket.get(connection)!;
+    const known = bySocket.get(connection);
+    if (known && Date.now() <= known.until) return known.outcome;
     const cert = peer.getPeerCertificate?.(true);
-    let result: { user: UserUnion } | { error: string } | null = null;
+    let result: CertOutcome = null;
+    let until = Infinity;
     if (cert && cert.raw) {
       const outcome = await inner.authenticateRequest({ peerCertificate: cert });
       result = 'error' in outcome ? { error: outcome.error } : { user: outcome.user };
+      if ('user' in outcome) until = Date.parse(cert.valid_to);
     }
-    bySocket.set(connection, result);
+    bySocket.set(connection, { outcome: result, until });
     return result;
   };
   const token = async (value: string) => {

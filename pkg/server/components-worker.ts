@@ -1,6 +1,6 @@
 /**
- * The components' worker thread. The parent sends nothing but "stop"; the worker answers
- * "stopped" once the components let go of their Leases, then exits. A worker that dies is
+ * The components' worker thread. The parent sends "stop", or renewed client certificates
+ * ({ identities }); at "stop" the worker lets go of the components' Leases, then exits. A worker that dies is
  * started again (the components are stateless: they relist), as a supervisor would restart
  * kube-controller-manager.
  *
@@ -14,7 +14,7 @@ import { parentPort, Worker } from 'node:worker_threads';
 import type { ServerPki } from '../auth/serverpki.ts';
 import type { ServerConfig } from '../cli/commands.ts';
 import { logger, logLevel, setLogLevel, type LogLevel } from '../log/log.ts';
-import { runComponents, type ComponentsSpec, type RunningComponents } from './components.ts';
+import { runComponents, type ComponentIdentities, type ComponentsSpec, type RunningComponents } from './components.ts';
 
 /** The SEA asset holding the bundle itself; scripts/build.ts adds it. */
 export const SELF_ASSET = 'tsk.cjs';
@@ -68,7 +68,7 @@ function spawn(input: WorkerInput): Worker {
 
 /** Starts the components on a worker thread; nothing to do when both are disabled. */
 export function startComponentsWorker(spec: ComponentsSpec): RunningComponents {
-  if (!spec.controllerManager && !spec.scheduler) return { stop: async () => {} };
+  if (!spec.controllerManager && !spec.scheduler) return { setIdentities: () => {}, stop: async () => {} };
   let stopping = false;
   let worker: Worker;
   let restartTimer: NodeJS.Timeout | undefined;
@@ -87,6 +87,12 @@ export function startComponentsWorker(spec: ComponentsSpec): RunningComponents {
   };
   start();
   return {
+    setIdentities: (identities: ComponentIdentities) => {
+      // A worker started again later starts with these.
+      if (spec.controllerManager) spec.controllerManager.identity = identities.controllerManager;
+      if (spec.scheduler) spec.scheduler.identity = identities.scheduler;
+      if (worker.threadId !== -1) worker.postMessage({ identities });
+    },
     stop: async () => {
       stopping = true;
       clearTimeout(restartTimer);
@@ -105,7 +111,11 @@ export function startComponentsWorker(spec: ComponentsSpec): RunningComponents {
 export function runComponentsWorker(input: WorkerInput): void {
   setLogLevel(input.logLevel);
   const running = runComponents(input.spec);
-  parentPort!.on('message', (message) => {
+  parentPort!.on('message', (message: unknown) => {
+    if (typeof message === 'object' && message !== null && 'identities' in message) {
+      running.setIdentities((message as { identities: ComponentIdentities }).identities);
+      return;
+    }
     if (message !== 'stop') return;
     void running.stop().finally(() => process.exit(0));
   });

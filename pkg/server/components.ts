@@ -16,12 +16,19 @@ import { logger } from '../log/log.ts';
 import { Scheduler } from '../scheduler/scheduler.ts';
 
 export interface RunningComponents {
+  /** Renewed client certificates: new connections present them (no restart). */
+  setIdentities(identities: ComponentIdentities): void;
   stop(): Promise<void>;
 }
 
 interface CertPair {
   certPem: string;
   keyPem: string;
+}
+
+export interface ComponentIdentities {
+  controllerManager: CertPair;
+  scheduler: CertPair;
 }
 
 /** Everything the components need, as plain data: it crosses into the worker thread. */
@@ -38,30 +45,37 @@ export interface ComponentsSpec {
 /** Runs the components on the calling thread (the worker's, or a test's). */
 export function runComponents(spec: ComponentsSpec): RunningComponents {
   const stops: (() => Promise<void>)[] = [];
-  const clientAs = (pair: CertPair, userAgent: string) =>
-    new Client({ server: spec.apiUrl, ca: spec.caPem, cert: pair.certPem, key: pair.keyPem }, { userAgent });
+  const clients: { role: keyof ComponentIdentities; client: Client }[] = [];
+  const clientAs = (pair: CertPair, userAgent: string, role: keyof ComponentIdentities) => {
+    const client = new Client({ server: spec.apiUrl, ca: spec.caPem, cert: pair.certPem, key: pair.keyPem }, { userAgent });
+    clients.push({ role, client });
+    return client;
+  };
   // With both here, one list+watch per resource serves the two (pods and nodes would otherwise
   // be decoded and kept twice on this thread); it reads as the controller manager, which may
   // list and watch everything, while each component still writes as itself.
   let pool: InformerPool | undefined;
   if (spec.controllerManager && spec.scheduler) {
-    const poolClient = clientAs(spec.controllerManager.identity, 'tsk-controller-manager/informers');
+    const poolClient = clientAs(spec.controllerManager.identity, 'tsk-controller-manager/informers', 'controllerManager');
     pool = new InformerPool(poolClient);
     stops.push(async () => poolClient.close());
   }
   if (spec.controllerManager) {
-    const manager = new ControllerManager(clientAs(spec.controllerManager.identity, 'tsk-controller-manager'), spec.controllerManager.config, builtinControllers, { informers: pool });
+    const manager = new ControllerManager(clientAs(spec.controllerManager.identity, 'tsk-controller-manager', 'controllerManager'), spec.controllerManager.config, builtinControllers, { informers: pool });
     manager.start();
     stops.push(() => manager.stop());
     logger('controller-manager').info('started (acts while it holds the kube-system/kube-controller-manager Lease)');
   }
   if (spec.scheduler) {
-    const scheduler = new Scheduler(clientAs(spec.scheduler.identity, 'tsk-scheduler'), { informers: pool });
+    const scheduler = new Scheduler(clientAs(spec.scheduler.identity, 'tsk-scheduler', 'scheduler'), { informers: pool });
     scheduler.start();
     stops.push(() => scheduler.stop());
     logger('scheduler').info('started (acts while it holds the kube-system/kube-scheduler Lease)');
   }
   return {
+    setIdentities: (identities) => {
+      for (const { role, client } of clients) client.setClientCertificate(identities[role].certPem, identities[role].keyPem);
+    },
     stop: async () => {
       for (const stop of stops.reverse()) await stop();
     },

@@ -10,6 +10,7 @@ import type { ServerConfig } from '../cli/commands.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import { readIfExists, writeFileAtomic } from '../auth/files.ts';
 import { writeKubeconfig } from '../auth/kubeconfig.ts';
+import type { ServingSanOptions } from '../auth/sans.ts';
 import { ensureServerPki, type ServerPki } from '../auth/serverpki.ts';
 import { formatJoinToken } from '../auth/token.ts';
 
@@ -35,14 +36,19 @@ export function kubeconfigServer(config: ServerConfig, port: number): string {
   return `https://${host.includes(':') ? `[${host}]` : host}:${port}`;
 }
 
-export async function ensureCredentials(config: ServerConfig, layout: DataDirLayout): Promise<ServerCredentials> {
+/** The names the serving certificate must carry, from the flags and this machine's addresses. */
+export function servingSanOptions(config: ServerConfig): ServingSanOptions {
   const nodeIps = [...new Set([config.advertiseAddress, config.agent?.nodeIp, ...hostAddresses()].filter((a): a is string => !!a))];
-  const pki = await ensureServerPki(layout.server.tls, {
+  return {
     sans: [...config.tlsSans, ...(config.bindAddress !== '0.0.0.0' && config.bindAddress !== '::' ? [config.bindAddress] : [])],
     clusterDomain: config.clusterDomain,
     serviceCidr: config.serviceCidr,
     nodeIps,
-  });
+  };
+}
+
+export async function ensureCredentials(config: ServerConfig, layout: DataDirLayout): Promise<ServerCredentials> {
+  const pki = await ensureServerPki(layout.server.tls, servingSanOptions(config));
   const tokenFile = path.join(layout.server.root, 'token');
   let secret = config.token ?? readIfExists(tokenFile)?.trim();
   if (!secret) secret = crypto.randomBytes(16).toString('hex');

@@ -4,7 +4,6 @@
  * Startup failures are thrown (main prints them as one "tsk: " line) after whatever had
  * started is stopped again.
  */
-import os from 'node:os';
 import type { ServerConfig } from '../cli/commands.ts';
 import { VERSION } from '../cli/version.ts';
 import { lockDataDir } from '../datadir/lock.ts';
@@ -14,10 +13,10 @@ import { logger, setLogLevel } from '../log/log.ts';
 import { startServerApi } from './apiserver.ts';
 import { startEtcdFacade } from './etcd.ts';
 import { componentsSpec, startComponentsWorker } from './components-worker.ts';
-import { startEmbeddedAgent } from './embedded-agent.ts';
+import { startEmbeddedAgent, type EmbeddedAgent } from './embedded-agent.ts';
+import { startCertRotation } from './certrotation.ts';
 import { kubeconfigServer } from './credentials.ts';
 import { startDeploy } from './deploy/start.ts';
-import { startServerSnapshots } from '../snapshot/schedule.ts';
 import { joinCluster } from './join.ts';
 import { takeNotifySocket } from './notify.ts';
 import { onShutdownSignal } from './shutdown.ts';
@@ -104,9 +103,6 @@ export async function runServer(config: ServerConfig): Promise<number> {
       logger('kv').info(`volatile keys (in memory, checkpointed every ${every}s): ${config.datastoreVolatilePrefixes.join(' ')}`);
     }
 
-    const snapshots = await startServerSnapshots(backend, { ...config.snapshots, dbDir: layout.server.db, node: config.agent?.nodeName ?? os.hostname().toLowerCase(), disableSchedule: config.snapshots.disable });
-    stack.push({ component: 'snapshot', stop: () => snapshots.stop() });
-
     if (config.etcdListenClientUrl !== undefined) {
       const facade = await step(startEtcdFacade(backend, config.etcdListenClientUrl), (f) => f.close());
       stack.push({ component: 'etcdapi', stop: () => facade.close() });
@@ -128,10 +124,14 @@ export async function runServer(config: ServerConfig): Promise<number> {
     }), (d) => d.stop());
     stack.push({ component: 'deploy', stop: () => deploy.stop() });
     process.stdout.write(`${apiServer.joinToken}\n`);
+    let agent: EmbeddedAgent | undefined;
     if (config.agent !== undefined) {
-      const agent = await step(startEmbeddedAgent(config, config.agent, layout, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)), (a) => a.stop());
-      stack.push({ component: 'agent', stop: () => agent.stop() });
+      const started = await step(startEmbeddedAgent(config, config.agent, layout, apiServer.pki, kubeconfigServer(config, apiServer.api.server.address.port)), (a) => a.stop());
+      stack.push({ component: 'agent', stop: () => started.stop() });
+      agent = started;
     }
+    const certificates = startCertRotation(config, layout, { apiServer, components, agent });
+    stack.push({ component: 'certificates', stop: async () => certificates.stop() });
     log.info('started');
     void notifier.ready();
   } catch (err) {

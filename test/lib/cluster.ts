@@ -63,13 +63,15 @@ export interface ClusterOptions {
   dataDir?: string;
   /** Default: a free port. */
   port?: number;
+  /** Extra environment for the server (TSK_* variables pass, unlike the caller's own). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startCluster(extraArgs: string[] = [], options: ClusterOptions = {}): Promise<TestCluster> {
   const dataDir = options.dataDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-e2e-'));
   const port = options.port ?? (await freePort());
   const agentArgs = options.agent ? [] : ['--disable-agent'];
-  const server = startTsk(['server', ...agentArgs, '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', ...extraArgs]);
+  const server = startTsk(['server', ...agentArgs, '--data-dir', dataDir, '--https-listen-port', String(port), '--bind-address', '127.0.0.1', ...extraArgs], { env: cleanEnv(options.env) });
   await server.waitForLog(/serving the Kubernetes API/, 30_000);
   const kubeconfig = path.join(dataDir, 'server', 'cred', 'admin.kubeconfig');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-kubectl-home-'));

@@ -36,6 +36,8 @@ export interface KubeletServerOptions {
 
 export interface KubeletServer {
   address: AddressInfo;
+  /** Serves new connections with this certificate (a renewed one); open connections keep theirs. */
+  setServing(serving: { cert: string; key: string }): void;
   close(): Promise<void>;
 }
 
@@ -145,6 +147,7 @@ export async function startKubeletServer(options: KubeletServerOptions): Promise
   });
   return {
     address: server.address() as AddressInfo,
+    setServing: (serving) => server.setSecureContext({ cert: serving.cert, key: serving.key, ...(options.clientCa !== undefined ? { ca: options.clientCa } : {}) }),
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
