@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { clusterPerFile, watchRows } from './lib/cluster.ts';
+import { until } from './lib/until.ts';
 
 const { cluster, ok, fails } = clusterPerFile();
 
@@ -168,7 +169,8 @@ describe('watching, explaining, server-side apply', () => {
   });
 
   test('a claim or ingress without a class gets the default one', async () => {
-    await ok(['apply', '-f', '-'], 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: local-path\n  annotations: {storageclass.kubernetes.io/is-default-class: "true"}\nprovisioner: rancher.io/local-path\n');
+    // The default class is the packaged local-path one (DATA_DIR/server/manifests/local-storage.yaml).
+    await until('the packaged local-path StorageClass', async () => ((await cluster().kubectl(['get', 'storageclass', 'local-path'])).code === 0 ? true : undefined));
     await ok(['apply', '-f', '-'], 'apiVersion: v1\nkind: PersistentVolumeClaim\nmetadata:\n  name: data\nspec:\n  accessModes: [ReadWriteOnce]\n  resources: {requests: {storage: 1Gi}}\n');
     assert.equal(await ok(['get', 'pvc', 'data', '-o', 'jsonpath={.spec.storageClassName}']), 'local-path');
     await ok(['apply', '-f', '-'], 'apiVersion: networking.k8s.io/v1\nkind: IngressClass\nmetadata:\n  name: traefik\n  annotations: {ingressclass.kubernetes.io/is-default-class: "true"}\nspec:\n  controller: traefik.io/ingress-controller\n');
