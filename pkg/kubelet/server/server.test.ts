@@ -3,6 +3,7 @@
  * API server's kubelet-client identity and system:masters. The runtime is never reached here.
  */
 import assert from 'node:assert/strict';
+import crypto from 'node:crypto';
 import https from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { createCa, issueClientCert, issueServingCert, type CertKey } from '../../auth/pki.ts';
@@ -69,6 +70,24 @@ describe('kubelet API authentication and authorization', () => {
     const r = await get('/containerLogs/default/nope/main', clients.apiserver);
     assert.deepEqual({ code: r.code, body: r.body }, { code: 404, body: 'pod "nope" does not exist' });
     assert.equal((await get('/exec/default/p/main?command=ls&stdout=1', clients.apiserver)).code, 400);
+  });
+
+  it('a renewed serving certificate is served to new connections, client authentication unchanged', async () => {
+    const serial = () => new Promise<string>((resolve, reject) => {
+      const req = https.get({ host: '127.0.0.1', port: server.address.port, path: '/healthz', ca: serverCa.certPem, cert: clients.apiserver!.certPem, key: clients.apiserver!.keyPem, agent: false }, (res) => {
+        const s = (res.socket as import('node:tls').TLSSocket).getPeerCertificate().serialNumber;
+        res.resume();
+        res.on('end', () => (res.statusCode === 200 ? resolve(s) : reject(new Error(`status ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+    });
+    const before = await serial();
+    const renewed = await issueServingCert(serverCa, { commonName: 'node', dnsNames: [], ips: ['127.0.0.1'] });
+    server.setServing({ cert: renewed.certPem, key: renewed.keyPem });
+    const after = await serial();
+    assert.notEqual(after, before);
+    assert.equal(after.toLowerCase(), new crypto.X509Certificate(renewed.certPem).serialNumber.toLowerCase());
+    assert.equal((await get('/healthz', clients.stranger)).code, 401, 'the client CA still applies');
   });
 
   it('/metrics/resource is Prometheus text; a runtime that does not answer is a scrape error, the node is still there', async () => {
