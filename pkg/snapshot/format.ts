@@ -95,6 +95,7 @@ export class SnapshotWriter {
     end.writeDoubleBE(this.keys, 1);
     end.writeDoubleBE(this.leases, 9);
     this.hash.update(end);
+    await this.flushChunk();
     this.body.write(Buffer.concat([end, this.hash.digest()]));
     this.body.end();
     if (!this.out.writableFinished) await once(this.out, 'finish');
@@ -115,10 +116,25 @@ export class SnapshotWriter {
     this.out.destroy();
   }
 
+  /** Records are gathered into chunks of this size: one write per record made gzip crawl. */
+  private static readonly CHUNK = 256 * 1024;
+  private chunk: Buffer[] = [];
+  private chunkBytes = 0;
+
   private async write(b: Buffer): Promise<void> {
     if (this.failed) throw this.failed;
     this.hash.update(b);
-    if (!this.body.write(b)) await once(this.body as NodeJS.EventEmitter, 'drain');
+    this.chunk.push(b);
+    this.chunkBytes += b.length;
+    if (this.chunkBytes >= SnapshotWriter.CHUNK) await this.flushChunk();
+  }
+
+  private async flushChunk(): Promise<void> {
+    if (this.chunk.length === 0) return;
+    const data = Buffer.concat(this.chunk);
+    this.chunk = [];
+    this.chunkBytes = 0;
+    if (!this.body.write(data)) await once(this.body as NodeJS.EventEmitter, 'drain');
   }
 }
 
