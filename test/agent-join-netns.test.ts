@@ -168,6 +168,28 @@ describe('a node joined from a network namespace', { skip: cniMissing }, () => {
     const failed = await kubectl(['exec', POD, '--', 'sh', '-c', 'exit 3']);
     assert.equal(failed.code, 3, failed.stderr);
   });
+
+  test('on SIGTERM the agent leaves its pod running, and `tsk agent` (what the service runs once joined) adopts it', async () => {
+    const earlier = JSON.parse(await ok(['get', 'pod', POD, '-o', 'json']));
+    const { shims } = runtimeProcessesOf(dataDir);
+    assert.ok(shims.length > 0, 'the pod has a shim');
+    agent!.signal('SIGTERM');
+    const code = await finished(agent!);
+    assert.equal(code.code, 0, code.stderr.slice(-3000));
+    for (const pid of shims) assert.ok(fs.existsSync(`/proc/${pid}`), `shim ${pid} outlived the agent`);
+    const answer = spawnSync('ip', ['netns', 'exec', netns.name, '/bin/busybox', 'wget', '-qO-', `http://${earlier.status.podIP}:8080/`], { encoding: 'utf8', timeout: 10_000 });
+    assert.equal(answer.stdout.trim(), `hello from ${POD}`, 'the pod serves while no agent runs');
+
+    agent = netns.startTsk(['agent', '--data-dir', dataDir]);
+    await agent.waitForLog(new RegExp(`agent for node ${NODE} running`), 90_000);
+    // A successful exec goes through the new kubelet, which has synced the pod by then.
+    await until('exec through the new kubelet', async () => ((await kubectl(['exec', POD, '--', 'true'])).code === 0 ? true : undefined), 90_000);
+    const adopted = JSON.parse(await ok(['get', 'pod', POD, '-o', 'json']));
+    assert.equal(adopted.status.phase, 'Running');
+    assert.equal(adopted.status.containerStatuses[0].containerID, earlier.status.containerStatuses[0].containerID, 'the same container');
+    assert.equal(adopted.status.containerStatuses[0].restartCount, 0);
+    assert.deepEqual(runtimeProcessesOf(dataDir).shims.filter((pid) => shims.includes(pid)).sort(), [...shims].sort(), 'the same shims');
+  });
 });
 
 describe('join refusals from the namespace', { skip: cniMissing }, () => {
