@@ -191,6 +191,8 @@ export async function kubectlOk(c: Pick<AgentCluster, 'kubectl'>, args: string[]
 export interface AgentClusterOptions {
   /** The node's address (default 127.0.0.1); NodePorts and ServiceLB need a non-loopback one. */
   nodeIp?: string;
+  /** Extra environment for the server (certificate lifetime for tests). */
+  env?: NodeJS.ProcessEnv;
 }
 
 export async function startAgentCluster(agentOptions: AgentClusterOptions = {}): Promise<AgentCluster> {
@@ -203,7 +205,7 @@ export async function startAgentCluster(agentOptions: AgentClusterOptions = {}):
   // A cluster CIDR of its own: another test's leftover bridge on k3s's 10.42.0.0/24 would take the pods' route.
   const clusterCidr = `10.${100 + (process.pid % 100)}.0.0/16`;
   const args = ['--node-name', NODE_NAME, '--node-ip', agentOptions.nodeIp ?? '127.0.0.1', '--kubelet-port', String(await freePort()), '--cluster-cidr', clusterCidr];
-  const options = { agent: true, dataDir, port };
+  const options = { agent: true, dataDir, port, env: agentOptions.env };
   let cluster = await startCluster(args, options).catch(async (err: Error) => {
     cleanUpHost(dataDir, bridgeName);
     await cleanUpHostNetwork(bridgeName);
