@@ -7,9 +7,9 @@
  * turn; about 70 s.
  */
 import assert from 'node:assert/strict';
-import tls from 'node:tls';
 import { after, before, describe, it } from 'node:test';
 import { BUSYBOX_IMAGE, kubectlOk, NODE_NAME, startAgentCluster, type AgentCluster } from './lib/agent.ts';
+import { servedCert } from './lib/servedcert.ts';
 import { until } from './lib/until.ts';
 
 let c: AgentCluster;
@@ -19,17 +19,6 @@ before(async () => {
 after(async () => {
   await c?.stop();
 });
-
-function servedCert(port: number): Promise<{ serial: string; validTo: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerCertificate();
-      socket.end();
-      resolve({ serial: cert.serialNumber, validTo: Date.parse(cert.valid_to) });
-    });
-    socket.on('error', reject);
-  });
-}
 
 describe('the embedded agent renews its kubelet certificates while running', () => {
   it('new kubelet serving certificate; heartbeats and kubectl logs after the first certificates ended', async () => {

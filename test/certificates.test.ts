@@ -10,28 +10,16 @@ import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import tls from 'node:tls';
 import { after, describe, test } from 'node:test';
 import { startCluster, type TestCluster } from './lib/cluster.ts';
 import { runTsk } from './lib/tsk.ts';
+import { servedCert } from './lib/servedcert.ts';
 import { until } from './lib/until.ts';
 
 const clusters: TestCluster[] = [];
 after(async () => {
   for (const c of clusters) await c.stop();
 });
-
-/** The certificate the API server presents to a new TLS connection. */
-function servedCert(port: number): Promise<{ serial: string; validTo: number }> {
-  return new Promise((resolve, reject) => {
-    const socket = tls.connect({ host: '127.0.0.1', port, rejectUnauthorized: false }, () => {
-      const cert = socket.getPeerCertificate();
-      socket.end();
-      resolve({ serial: cert.serialNumber, validTo: Date.parse(cert.valid_to) });
-    });
-    socket.on('error', reject);
-  });
-}
 
 const fileSerial = (c: TestCluster, name: string) =>
   new crypto.X509Certificate(fs.readFileSync(path.join(c.dataDir, 'server', 'tls', name))).serialNumber;
@@ -62,10 +50,10 @@ describe('short-lived certificates are renewed by the running server', () => {
     // Past the first certificates' end: everything that started with them uses renewed ones.
     await until('the first certificates to expire', async () => (Date.now() > first.validTo + 1000 ? true : undefined), 120_000);
     assert.match(await ok(c, ['get', 'configmap', 'before', '-o', 'name']), /configmap\/before/);
-    // The controller manager, the scheduler (their own client certificates) and the API
-    // server's endpoints reconciler (system:admin) renew Leases: a renewal after the first
-    // certificates ended was made with renewed ones.
-    for (const lease of [/^kube-controller-manager$/, /^kube-scheduler$/, /^apiserver-/]) {
+    // The controller manager, the scheduler (their own client certificates), the API
+    // server's endpoints reconciler (system:admin) and the deploy controller (system:tsk-deploy,
+    // in memory) renew Leases: a renewal after the first certificates ended was made with renewed ones.
+    for (const lease of [/^kube-controller-manager$/, /^kube-scheduler$/, /^apiserver-/, /^tsk-deploy$/]) {
       await until(`Lease ${lease} renewed with a renewed certificate`, async () => {
         const r = await c.kubectl(['get', 'leases', '-n', 'kube-system', '-o', 'json']);
         const items = r.code === 0 ? (JSON.parse(r.stdout) as { items: { metadata: { name: string }; spec: { renewTime?: string } }[] }).items : [];
