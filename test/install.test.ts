@@ -258,26 +258,6 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(runtime), 'unmounted');
     });
 
-    it('links /usr/lib/cni to where Alpine and Fedora keep the CNI plugins, and uninstall removes the link', { skip: notRoot }, async (t) => {
-      const sb = sandbox(t, 'systemd');
-      placeBinary(sb, 'v1');
-      fs.mkdirSync(path.join(sb.root, 'usr', 'libexec', 'cni'), { recursive: true });
-      fs.writeFileSync(path.join(sb.root, 'usr', 'libexec', 'cni', 'bridge'), '', { mode: 0o755 });
-      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
-      assert.equal(fs.readlinkSync(path.join(sb.root, 'usr', 'lib', 'cni')), '/usr/libexec/cni');
-      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
-      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
-      assert.ok(!fs.existsSync(path.join(sb.root, 'usr', 'lib', 'cni')) && !fs.lstatSync(path.join(sb.root, 'usr', 'lib')).isSymbolicLink());
-      assert.ok(fs.existsSync(path.join(sb.root, 'usr', 'libexec', 'cni', 'bridge')), 'the plugins stay');
-      // Debian's own folder is never touched.
-      const debian = sandbox(t, 'systemd');
-      placeBinary(debian, 'v1');
-      fs.mkdirSync(path.join(debian.root, 'usr', 'lib', 'cni'), { recursive: true });
-      ok(await debian.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
-      ok(await debian.runIsolated([...shell, path.join(debian.binDir, 'tsk-uninstall.sh')]));
-      assert.ok(fs.statSync(path.join(debian.root, 'usr', 'lib', 'cni')).isDirectory());
-    });
-
     it('warns about a missing memory cgroup with the Raspberry Pi advice', async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');

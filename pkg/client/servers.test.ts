@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http2 from 'node:http2';
 import net from 'node:net';
 import { describe, mock, test } from 'node:test';
+import { createCa, issueServingCert } from '../auth/pki.ts';
 import { guardSession, serverUrlsOfEndpoints, ServerList } from './servers.ts';
 
 describe('ServerList', () => {
@@ -61,11 +62,54 @@ test('guardSession: a server that stops answering (a host gone, not a process) h
     const failed = new Promise<Error>((resolve) => session.on('error', resolve));
     guardSession(session, url);
     mock.timers.tick(10_000);
-    assert.match((await failed).message, /no TLS connection to .* within 10 s/);
     assert.equal(session.destroyed, true);
+    assert.match((await failed).message, /no TLS connection to .* within 10 s/);
   } finally {
     mock.timers.reset();
     for (const s of sockets) s.destroy();
     silent.close();
+  }
+});
+
+test('guardSession: a connected server whose host stops answering (pings unanswered) has its session destroyed', async () => {
+  const ca = await createCa('test');
+  const serving = await issueServingCert(ca, { commonName: 'test', dnsNames: [], ips: ['127.0.0.1'] });
+  const server = http2.createSecureServer({ cert: serving.certPem, key: serving.keyPem });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  // A TCP relay in between that can go silent, as a host that is cut off does.
+  const relays: net.Socket[] = [];
+  let frozen = false;
+  const relay = net.createServer((inbound) => {
+    const outbound = net.connect((server.address() as net.AddressInfo).port, '127.0.0.1');
+    relays.push(inbound, outbound);
+    inbound.on('data', (d) => !frozen && outbound.write(d));
+    outbound.on('data', (d) => !frozen && inbound.write(d));
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const url = `https://127.0.0.1:${(relay.address() as net.AddressInfo).port}`;
+  mock.timers.enable({ apis: ['setTimeout', 'setInterval'] });
+  try {
+    const session = http2.connect(url, { ca: ca.certPem });
+    const failed = new Promise<Error>((resolve) => session.on('error', resolve));
+    guardSession(session, url);
+    await new Promise((r) => session.once('connect', r));
+    // Ping rounds answered (setImmediate is not mocked: it lets the answers arrive).
+    const answered = () => new Promise<void>((resolve) => session.ping(() => resolve()));
+    for (let i = 0; i < 3; i++) {
+      mock.timers.tick(10_000);
+      await answered();
+    }
+    assert.equal(session.destroyed, false, 'a server that answers keeps its session');
+    frozen = true;
+    mock.timers.tick(10_000);
+    assert.equal(session.destroyed, false, 'a ping is given its time');
+    mock.timers.tick(10_000);
+    assert.equal(session.destroyed, true, 'a ping unanswered for 10 s ends the session');
+    assert.match((await failed).message, /did not answer a ping within 10 s/);
+  } finally {
+    mock.timers.reset();
+    for (const s of relays) s.destroy();
+    relay.close();
+    server.close();
   }
 });
