@@ -53,6 +53,9 @@ describe('local-path provisioner decisions', () => {
 
   it('refuses shared access modes and retries while the node has not published its folder', () => {
     assert.equal(decide(claim({ 'volume.kubernetes.io/selected-node': 'n1' }, ['ReadWriteMany']), view(cls())).kind, 'fail');
+    const block = claim({ 'volume.kubernetes.io/selected-node': 'n1' });
+    block.spec.volumeMode = 'Block';
+    assert.equal(decide(block, view(cls())).kind, 'fail');
     const d = decide(claim({ 'volume.kubernetes.io/selected-node': 'n1' }), view(cls(), {}));
     assert.equal(d.kind, 'fail');
     assert.ok((d as { retryMs?: number }).retryMs);

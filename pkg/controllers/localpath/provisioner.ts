@@ -52,6 +52,7 @@ export function decide(claim: KObject, view: ProvisionerView): Decision {
   if (modes.some((m) => !SUPPORTED_MODES.includes(m))) {
     return { kind: 'fail', message: 'NodePath only supports ReadWriteOnce and ReadWriteOncePod (1.22+) access modes' };
   }
+  if ((claim.spec?.volumeMode ?? 'Filesystem') !== 'Filesystem') return { kind: 'fail', message: 'local-path volumes are folders: only volumeMode Filesystem is supported' };
   const storageDir: string | undefined = view.node(node)?.metadata.annotations?.[ANN_STORAGE_DIR];
   if (!storageDir) {
     return { kind: 'fail', message: `node "${node}" has not published its local storage folder (annotation ${ANN_STORAGE_DIR}): is its agent running?`, retryMs: NODE_RETRY_MS };
