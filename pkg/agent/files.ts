@@ -152,11 +152,6 @@ export function readClusterNetwork(files: AgentFiles): ClusterNetworkConfig | un
   }
 }
 
-/** Days until the certificate expires (negative once expired). */
-export function daysLeft(certPem: string, now: Date = new Date()): number {
-  return (new Date(new crypto.X509Certificate(certPem).validTo).getTime() - now.getTime()) / 86_400_000;
-}
-
 export function writeServers(files: AgentFiles, urls: readonly string[]): void {
   writeFileAtomic(files.servers, `${JSON.stringify(urls)}\n`, SECRET);
 }
