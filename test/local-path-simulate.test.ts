@@ -1,8 +1,8 @@
 /**
  * Volume binding without a runtime: the binder, the protection controllers, the scheduler's
- * VolumeBinding and the local-path provisioner against `tsk simulate` nodes (which publish no
- * storage folder, so the test annotates them as an agent would). What the node does with the
- * folder is test/local-path.test.ts's. Also: `--disable local-storage` leaves the provisioner out.
+ * VolumeBinding and the local-path provisioner against `tsk simulate` nodes (the test gives
+ * them a storage folder of its own to find in the volumes). What the node does with the folder
+ * is test/local-path.test.ts's. Also: `--disable local-storage` leaves the provisioner out.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -31,7 +31,7 @@ describe('volume binding with simulated nodes', () => {
 
   before(async () => {
     sim = await startSimulate(cluster(), { nodes: 2, namePrefix: 'lp-' });
-    for (const n of sim.nodeNames) await ok(['annotate', 'node', n, `tsk.io/local-storage-path=${STORAGE}`]);
+    for (const n of sim.nodeNames) await ok(['annotate', 'node', n, '--overwrite', `tsk.io/local-storage-path=${STORAGE}`]);
     await ok(['apply', '-f', '-'], JSON.stringify(localPathClass()));
   });
   after(async () => {

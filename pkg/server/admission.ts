@@ -67,6 +67,21 @@ export function defaultClassAdmission(ctx: ApiContext) {
 }
 
 /**
+ * StorageObjectInUseProtection: a new claim carries kubernetes.io/pvc-protection and a new
+ * volume kubernetes.io/pv-protection from the start, so one deleted at once is still held
+ * while in use (the protection controllers add them too, and take them off).
+ */
+export function storageProtectionAdmission() {
+  return (def: ResourceDefinition, obj: KObject, old: KObject | undefined): void => {
+    if (old || def.group !== '') return;
+    const finalizer = def.kind === 'PersistentVolumeClaim' ? 'kubernetes.io/pvc-protection' : def.kind === 'PersistentVolume' ? 'kubernetes.io/pv-protection' : undefined;
+    if (!finalizer) return;
+    const list: string[] = (obj.metadata.finalizers ??= []);
+    if (!list.includes(finalizer)) list.push(finalizer);
+  };
+}
+
+/**
  * Priority: a new pod's spec.priority (and preemptionPolicy) come from its PriorityClass, or
  * from the globalDefault class (0 when there is none); a pod may not name a class that does
  * not exist nor set a priority of its own that disagrees, as the Priority admission plugin rules.

@@ -20,7 +20,7 @@ import { logger } from '../log/log.ts';
 import { CrdController } from '../apiserver/crd/controller.ts';
 import type { ClusterAuthorizer } from '../auth/rbac/chain.ts';
 import { nodeRestrictionAdmission } from '../auth/node/restriction.ts';
-import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission } from './admission.ts';
+import { defaultClassAdmission, podAdmission, priorityAdmission, rbacAdmission, storageProtectionAdmission } from './admission.ts';
 import { cacheReader, createAuthorizer, requestAuthenticator } from './auth.ts';
 import { limitRangerAdmission } from './limitranger.ts';
 import { quotaAdmission } from './quota.ts';
@@ -119,10 +119,12 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
       const limitRanger = limitRangerAdmission(ctx);
       const quota = quotaAdmission(ctx);
       const nodeRestriction = nodeRestrictionAdmission();
+      const storageProtection = storageProtectionAdmission();
       return async (def, obj, old, sctx) => {
         nodeRestriction(def, obj, old, sctx);
         limitRanger(def, obj, old);
         defaultClasses(def, obj, old);
+        storageProtection(def, obj, old);
         priority(def, obj, old);
         pods(def, obj, old);
         rbac(def, obj, old, sctx);

@@ -5,6 +5,7 @@
  */
 import crypto from 'node:crypto';
 import type { KObject } from '../api/types.ts';
+import { ANN_STORAGE_DIR } from '../controllers/localpath/volume.ts';
 
 export const KUBELET_VERSION = 'v1.33.0';
 export const LEASE_NAMESPACE = 'kube-node-lease';
@@ -100,7 +101,9 @@ export function nodeObject(node: SimulatedNode, now: number): KObject {
         'beta.kubernetes.io/os': 'linux',
         'beta.kubernetes.io/arch': ARCH,
       },
-      annotations: { 'node.alpha.kubernetes.io/ttl': '0' },
+      // A storage folder as an agent publishes it, so local-path claims of pods sent here are
+      // provisioned (nothing is ever written there: a simulated node has no kubelet).
+      annotations: { 'node.alpha.kubernetes.io/ttl': '0', [ANN_STORAGE_DIR]: `/var/lib/tsk-simulated/${node.name}/storage` },
     },
     spec: {},
     status: nodeStatus(node, now),

@@ -246,11 +246,12 @@ export class PersistentVolumeBinderController implements Controller {
       this.queue.add(`volume:${pv.metadata.name}`);
       const ref: ClaimRef | undefined = pv.spec?.claimRef;
       if (ref?.name) this.queue.add(`claim:${claimKey(ref.namespace ?? '', ref.name)}`);
+      // An unclaimed volume may serve a claim that waits.
+      else this.requeueUnbound();
     };
     this.claims.onAdd(claim).onUpdate((_, c) => claim(c)).onDelete((c) => {
       if (c.spec?.volumeName) this.queue.add(`volume:${c.spec.volumeName}`);
     });
-    // A freed volume may serve a waiting claim: look at the unbound ones again.
     this.volumes.onAdd(volume).onUpdate((_, pv) => volume(pv)).onDelete((pv) => {
       const ref: ClaimRef | undefined = pv.spec?.claimRef;
       if (ref?.name) this.queue.add(`claim:${claimKey(ref.namespace ?? '', ref.name)}`);
