@@ -143,6 +143,9 @@ test('scheduled-style snapshots are pruned to the retention, per name; delete re
   // With the server stopped, save opens the store itself.
   const offline = savedRevision(await tsk(['etcd-snapshot', 'save', '--data-dir', dataDir]));
   assert.ok(offline.revision > 0);
+  // k3s's way to restore: the server restores and exits.
+  const reset = await tsk(['server', '--cluster-reset', '--cluster-reset-restore-path', offline.file, '--data-dir', dataDir, '--disable-agent']);
+  assert.match(reset, /restored \d+ keys from .* start tsk server again without --cluster-reset/);
 });
 
 test('migration both ways through real etcd: a sqlite snapshot into etcd, then that etcd snapshot back into sqlite', async () => {

@@ -10,6 +10,7 @@ import { isComponentsWorkerInput, runComponentsWorker } from '../../pkg/server/c
 import { runCertificate } from '../../pkg/server/certificate-command.ts';
 import { runServer } from '../../pkg/server/run.ts';
 import { runSimulate } from '../../pkg/simulate/run.ts';
+import { runEtcdSnapshot } from '../../pkg/snapshot/command.ts';
 
 const handlers: CommandHandlers = {
   server: runServer,
@@ -18,6 +19,7 @@ const handlers: CommandHandlers = {
   simulate: runSimulate,
   checkConfig: () => runCheckConfig(),
   certificate: runCertificate,
+  etcdSnapshot: (config, args) => runEtcdSnapshot(config, args),
 };
 
 async function main(): Promise<number> {

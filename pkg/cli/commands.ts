@@ -4,6 +4,7 @@
  * env vars or the config file themselves.
  */
 import os from 'node:os';
+import path from 'node:path';
 import { parseAgentJoinToken } from '../auth/node/token.ts';
 import { parseDatastoreEndpoint, type DatastoreEndpoint } from '../kv/open.ts';
 import { cidrContains, cidrsOverlap } from '../network/cidr.ts';
@@ -70,6 +71,10 @@ export interface ServerConfig extends CommonConfig {
   disableControllerManager: boolean;
   /** The embedded agent's node; undefined with --disable-agent. */
   agent: NodeConfig | undefined;
+  /** Scheduled snapshots (pkg/snapshot/schedule.ts); `tsk etcd-snapshot save` works regardless. */
+  snapshots: { dir: string; name: string; compress: boolean; cron: string; retention: number; disable: boolean };
+  /** --cluster-reset --cluster-reset-restore-path FILE: restore FILE and exit instead of serving. */
+  clusterResetRestorePath: string | undefined;
 }
 
 /** `tsk agent`: runs from the credentials a previous `agent join` stored in dataDir. */
@@ -103,7 +108,20 @@ export interface CertificateConfig extends CommonConfig {
   services: string[];
 }
 
-export type CommandConfig = ServerConfig | AgentConfig | AgentJoinConfig | SimulateConfig | CertificateConfig;
+/** `tsk etcd-snapshot save|ls|delete|prune|restore` (pkg/snapshot/command.ts). */
+export interface EtcdSnapshotConfig extends CommonConfig {
+  command: 'etcd-snapshot save' | 'etcd-snapshot ls' | 'etcd-snapshot delete' | 'etcd-snapshot prune' | 'etcd-snapshot restore';
+  dataDir: string;
+  dir: string;
+  name: string;
+  nodeName: string;
+  compress: boolean;
+  retention: number;
+  datastoreEndpoint: string | undefined;
+  volatilePrefixes: string[];
+}
+
+export type CommandConfig = ServerConfig | AgentConfig | AgentJoinConfig | SimulateConfig | CertificateConfig | EtcdSnapshotConfig;
 
 function common(f: ResolvedFlags): CommonConfig {
   return { configFile: f.configFile, debug: f.get('debug'), printConfig: f.get('print-config') };
@@ -215,7 +233,24 @@ export function serverConfig(f: ResolvedFlags): ServerConfig {
     disableScheduler: f.get('disable-scheduler'),
     disableControllerManager: f.get('disable-controller-manager'),
     agent: disableAgent ? undefined : nodeConfig(f),
+    clusterResetRestorePath: clusterReset(f),
+    snapshots: {
+      dir: f.get('etcd-snapshot-dir') ?? path.join(dataDir, 'server', 'db', 'snapshots'),
+      name: f.get('etcd-snapshot-name'),
+      compress: f.get('etcd-snapshot-compress'),
+      cron: f.get('etcd-snapshot-schedule-cron'),
+      retention: f.get('etcd-snapshot-retention'),
+      disable: f.get('etcd-disable-snapshots'),
+    },
   };
+}
+
+/** k3s's pair: --cluster-reset forgets etcd peers, which tsk's datastores do not have, so only the restore remains. */
+function clusterReset(f: ResolvedFlags): string | undefined {
+  const restorePath = f.get('cluster-reset-restore-path');
+  if (restorePath !== undefined && !f.get('cluster-reset')) throw new ConfigError('conflict', `${f.describe('cluster-reset-restore-path')}: needs --cluster-reset as well (as in k3s)`);
+  if (restorePath === undefined && f.get('cluster-reset')) throw new ConfigError('missing-value', '--cluster-reset: tsk has no etcd members to reset; give --cluster-reset-restore-path FILE to restore a snapshot');
+  return restorePath;
 }
 
 function volatilePrefixes(values: string[]): string[] {
@@ -263,6 +298,24 @@ const certificateConfig = (command: CertificateConfig['command']) => (f: Resolve
   services: command === 'certificate rotate' ? [...new Set(f.get('service'))] : [],
 });
 
+/** k3s lets the etcd-snapshot commands drop the etcd- prefix: --dir, --snapshot-compress, --snapshot-retention. */
+const etcdSnapshotConfig = (command: EtcdSnapshotConfig['command']) => (f: ResolvedFlags): EtcdSnapshotConfig => {
+  const dataDir = f.get('data-dir');
+  const has = (name: FlagName) => flagSpec(name)!.commands.includes(command);
+  return {
+    command,
+    ...common(f),
+    dataDir,
+    dir: f.get('dir') ?? f.get('etcd-snapshot-dir') ?? path.join(dataDir, 'server', 'db', 'snapshots'),
+    name: has('name') ? f.get('name') : 'on-demand',
+    nodeName: (has('node-name') ? f.get('node-name') : undefined) ?? os.hostname().toLowerCase(),
+    compress: has('snapshot-compress') && (f.get('snapshot-compress') || f.get('etcd-snapshot-compress')),
+    retention: has('etcd-snapshot-retention') ? (f.get('snapshot-retention') ?? f.get('etcd-snapshot-retention')) : 0,
+    datastoreEndpoint: has('datastore-endpoint') ? f.get('datastore-endpoint') : undefined,
+    volatilePrefixes: has('datastore-volatile-prefix') ? volatilePrefixes(f.get('datastore-volatile-prefix')) : [],
+  };
+};
+
 const BUILDERS = {
   server: serverConfig,
   agent: agentConfig,
@@ -270,6 +323,11 @@ const BUILDERS = {
   simulate: simulateConfig,
   'certificate rotate': certificateConfig('certificate rotate'),
   'certificate check': certificateConfig('certificate check'),
+  'etcd-snapshot save': etcdSnapshotConfig('etcd-snapshot save'),
+  'etcd-snapshot ls': etcdSnapshotConfig('etcd-snapshot ls'),
+  'etcd-snapshot delete': etcdSnapshotConfig('etcd-snapshot delete'),
+  'etcd-snapshot prune': etcdSnapshotConfig('etcd-snapshot prune'),
+  'etcd-snapshot restore': etcdSnapshotConfig('etcd-snapshot restore'),
 } satisfies Record<CommandName, (f: ResolvedFlags) => CommandConfig>;
 
 export type ConfigOf<C extends CommandName> = ReturnType<(typeof BUILDERS)[C]>;

@@ -5,12 +5,14 @@
  * in exactly one place. Names follow k3s (see DESIGN.md, "Command-line contract").
  */
 import { ALL_SERVICES, isCertService } from '../auth/certservices.ts';
+import { parseSchedule } from '../controllers/cronjob/schedule.ts';
 import { parseDatastoreEndpoint } from '../kv/open.ts';
 import {
   checkComponent, checkDnsSubdomain, checkFlannelBackend, checkInterfaceName, checkNodeLabel, checkNodeTaint, checkSan, ValueError,
 } from './values.ts';
 
-export type CommandName = 'server' | 'agent' | 'agent join' | 'simulate' | 'certificate rotate' | 'certificate check';
+export type CommandName = 'server' | 'agent' | 'agent join' | 'simulate' | 'certificate rotate' | 'certificate check'
+  | 'etcd-snapshot save' | 'etcd-snapshot ls' | 'etcd-snapshot delete' | 'etcd-snapshot prune' | 'etcd-snapshot restore';
 
 /** How the raw text of a flag becomes its value (values.ts has one parser per kind). */
 export type FlagKind = 'string' | 'bool' | 'count' | 'port' | 'ip' | 'cidr' | 'duration' | 'mode' | 'url' | 'path' | 'list';
@@ -42,6 +44,7 @@ export const CATEGORIES = {
   join: 'Joining a server:',
   simulate: 'Simulation:',
   certificate: 'Certificates:',
+  snapshot: 'Snapshots:',
 } as const;
 
 export interface FlagSpec {
@@ -65,7 +68,10 @@ export interface FlagSpec {
   readonly agentOnly?: boolean;
 }
 
-const ALL: readonly CommandName[] = ['server', 'agent', 'agent join', 'simulate', 'certificate rotate', 'certificate check'];
+const SNAPSHOT: readonly CommandName[] = ['etcd-snapshot save', 'etcd-snapshot ls', 'etcd-snapshot delete', 'etcd-snapshot prune', 'etcd-snapshot restore'];
+/** The snapshot commands that open a datastore. */
+const SNAPSHOT_STORE: readonly CommandName[] = ['etcd-snapshot save', 'etcd-snapshot restore'];
+const ALL: readonly CommandName[] = ['server', 'agent', 'agent join', 'simulate', 'certificate rotate', 'certificate check', ...SNAPSHOT];
 const NODE: readonly CommandName[] = ['server', 'agent', 'agent join'];
 const CERTIFICATE: readonly CommandName[] = ['certificate rotate', 'certificate check'];
 
@@ -73,7 +79,7 @@ export const FLAGS = [
   // Global
   { name: 'config', env: ['TSK_CONFIG_FILE', 'TSK_CONFIG'], commands: ALL, category: 'global', kind: 'path', default: '/etc/tsk/config.yaml', placeholder: 'FILE', help: 'YAML file whose keys are flag names' },
   { name: 'debug', commands: ALL, category: 'global', kind: 'bool', default: 'false', help: 'log at debug level' },
-  { name: 'data-dir', commands: [...NODE, ...CERTIFICATE], category: 'global', kind: 'path', default: '/var/lib/tsk', placeholder: 'DIR', help: 'folder holding all state' },
+  { name: 'data-dir', commands: [...NODE, ...CERTIFICATE, ...SNAPSHOT], category: 'global', kind: 'path', default: '/var/lib/tsk', placeholder: 'DIR', help: 'folder holding all state' },
   { name: 'print-config', commands: ALL, category: 'global', kind: 'bool', default: 'false', cliOnly: true, help: 'print the resolved configuration as JSON and exit' },
 
   // Listener
@@ -97,9 +103,9 @@ export const FLAGS = [
   { name: 'disable-kube-proxy', commands: ['server'], category: 'cluster', kind: 'bool', default: 'false', help: 'do not run the service proxy on the nodes (bring your own)' },
 
   // Datastore
-  { name: 'datastore-endpoint', commands: ['server'], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
+  { name: 'datastore-endpoint', commands: ['server', ...SNAPSHOT_STORE], category: 'datastore', kind: 'string', defaultText: 'sqlite in DATA_DIR/server/db', placeholder: 'URL', check: checkDatastore, help: 'sqlite:///path.db, or etcd://host:port[,host:port] for an external etcd cluster' },
   { name: 'etcd-listen-client-url', commands: ['server'], category: 'datastore', kind: 'string', placeholder: 'URL', check: checkEtcdListenUrl, help: 'also serve the datastore over the etcd v3 API here: http://IP[:PORT] (port 2379 if absent) or unix:///path' },
-  { name: 'datastore-volatile-prefix', commands: ['server'], category: 'datastore', kind: 'list', default: ['/registry/leases/', '/registry/events/'], placeholder: 'PREFIX', check: checkVolatilePrefix, help: 'keys under this prefix live in memory and are checkpointed to disk, so heartbeats cost the disk nothing; "none" keeps every key durable (repeatable; sqlite only)' },
+  { name: 'datastore-volatile-prefix', commands: ['server', ...SNAPSHOT_STORE], category: 'datastore', kind: 'list', default: ['/registry/leases/', '/registry/events/'], placeholder: 'PREFIX', check: checkVolatilePrefix, help: 'keys under this prefix live in memory and are checkpointed to disk, so heartbeats cost the disk nothing; "none" keeps every key durable (repeatable; sqlite only)' },
   { name: 'datastore-checkpoint-interval', commands: ['server'], category: 'datastore', kind: 'duration', default: '10m', placeholder: 'DURATION', help: 'how often volatile keys are written to disk (also at every clean shutdown)' },
 
   // Kubernetes components
@@ -110,7 +116,7 @@ export const FLAGS = [
   { name: 'node-monitor-grace-period', commands: ['server'], category: 'components', kind: 'duration', default: '40s', placeholder: 'DURATION', help: 'how long a silent node stays Ready' },
 
   // Node
-  { name: 'node-name', commands: NODE, category: 'node', kind: 'string', defaultText: 'host name', placeholder: 'NAME', check: checkDnsSubdomain, agentOnly: true, help: 'name of this node' },
+  { name: 'node-name', commands: [...NODE, 'etcd-snapshot save', 'etcd-snapshot prune'], category: 'node', kind: 'string', defaultText: 'host name', placeholder: 'NAME', check: checkDnsSubdomain, agentOnly: true, help: 'name of this node' },
   { name: 'node-label', commands: NODE, category: 'node', kind: 'list', default: [], placeholder: 'KEY=VALUE', check: checkNodeLabel, agentOnly: true, help: 'label registered on this node (repeatable)' },
   { name: 'node-taint', commands: NODE, category: 'node', kind: 'list', default: [], placeholder: 'KEY=VALUE:EFFECT', check: checkNodeTaint, agentOnly: true, help: 'taint registered on this node (repeatable)' },
   { name: 'node-ip', commands: NODE, category: 'node', kind: 'ip', defaultText: 'address of the default route', placeholder: 'IP', agentOnly: true, help: 'IP address of this node' },
@@ -127,6 +133,20 @@ export const FLAGS = [
 
   // Certificates
   { name: 'service', commands: ['certificate rotate'], category: 'certificate', kind: 'list', default: [], placeholder: 'NAME', check: checkCertService, help: `rotate only this service's certificates (repeatable): ${ALL_SERVICES.join(', ')}` },
+
+  // Snapshots (k3s's names; on the etcd-snapshot commands the etcd- prefix may be left out, as in k3s)
+  { name: 'etcd-snapshot-dir', commands: ['server', ...SNAPSHOT], category: 'snapshot', kind: 'path', defaultText: 'DATA_DIR/server/db/snapshots', placeholder: 'DIR', help: 'folder of the datastore snapshots' },
+  { name: 'dir', env: [], commands: SNAPSHOT, category: 'snapshot', kind: 'path', placeholder: 'DIR', help: 'same as --etcd-snapshot-dir' },
+  { name: 'name', env: [], commands: ['etcd-snapshot save', 'etcd-snapshot prune'], category: 'snapshot', kind: 'string', default: 'on-demand', placeholder: 'NAME', check: checkDnsSubdomain, help: 'base name of the snapshot (save) or of the snapshots to prune' },
+  { name: 'etcd-snapshot-compress', commands: ['server', 'etcd-snapshot save'], category: 'snapshot', kind: 'bool', default: 'false', help: 'gzip the snapshots' },
+  { name: 'snapshot-compress', env: [], commands: ['etcd-snapshot save'], category: 'snapshot', kind: 'bool', default: 'false', help: 'same as --etcd-snapshot-compress' },
+  { name: 'etcd-snapshot-retention', commands: ['server', 'etcd-snapshot prune'], category: 'snapshot', kind: 'count', default: '5', placeholder: 'N', help: 'scheduled snapshots to keep (0: all)' },
+  { name: 'snapshot-retention', env: [], commands: ['etcd-snapshot prune'], category: 'snapshot', kind: 'count', placeholder: 'N', help: 'same as --etcd-snapshot-retention' },
+  { name: 'etcd-snapshot-name', commands: ['server'], category: 'snapshot', kind: 'string', default: 'etcd-snapshot', placeholder: 'NAME', check: checkDnsSubdomain, help: 'base name of scheduled snapshots' },
+  { name: 'etcd-snapshot-schedule-cron', commands: ['server'], category: 'snapshot', kind: 'string', default: '0 */12 * * *', placeholder: 'CRON', check: checkCron, help: 'when scheduled snapshots are taken (cron, local time)' },
+  { name: 'etcd-disable-snapshots', commands: ['server'], category: 'snapshot', kind: 'bool', default: 'false', help: 'take no scheduled snapshots' },
+  { name: 'cluster-reset', commands: ['server'], category: 'snapshot', kind: 'bool', default: 'false', cliOnly: true, help: 'with --cluster-reset-restore-path: restore that snapshot into the datastore and exit (as k3s)' },
+  { name: 'cluster-reset-restore-path', commands: ['server'], category: 'snapshot', kind: 'path', cliOnly: true, placeholder: 'FILE', help: 'the snapshot --cluster-reset restores (same as tsk etcd-snapshot restore FILE)' },
 ] as const satisfies readonly FlagSpec[];
 
 function checkDatastore(value: string): void {
@@ -167,6 +187,14 @@ function checkSocket(value: string): void {
 
 function checkCertService(value: string): void {
   if (!isCertService(value)) throw new ValueError(`"${value}" is not one of ${ALL_SERVICES.join(', ')}`);
+}
+
+function checkCron(value: string): void {
+  try {
+    parseSchedule(value);
+  } catch (err) {
+    throw new ValueError(`"${value}" is not a cron schedule: ${(err as Error).message}`);
+  }
 }
 
 function checkNamePrefix(value: string): void {

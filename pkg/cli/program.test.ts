@@ -27,6 +27,7 @@ async function run(argv: string[], env: NodeJS.ProcessEnv = {}) {
     simulate: async () => (calls.push('simulate'), 0),
     checkConfig: async () => (calls.push('check-config'), 1),
     certificate: async (c) => (calls.push(`${c.command} ${c.dataDir} ${c.services.join(',')}`.trim()), 0),
+    etcdSnapshot: async (c, args) => (calls.push(`${c.command} dir=${c.dir} name=${c.name} gzip=${c.compress} keep=${c.retention} [${args.join(',')}]`), 0),
   };
   const code = await runCli(argv, handlers, { stdout: (s) => (stdout += s), stderr: (s) => (stderr += s), env });
   return { code, stdout, stderr, calls, server };
@@ -67,6 +68,26 @@ describe('command line', () => {
     assert.equal(bad.code, 1);
     assert.match(bad.stderr, /^tsk: --service: "etcd" is not one of admin, api-server, controller-manager, scheduler, kubelet/);
     assert.deepEqual(bad.calls, []);
+  });
+
+  it("runs the etcd-snapshot commands with k3s's flags, with or without the etcd- prefix", async () => {
+    const save = await run(['etcd-snapshot', 'save', '--config', EMPTY, '--data-dir', '/x', '--snapshot-compress', '--name', 'nightly']);
+    assert.equal(save.stderr, '');
+    assert.deepEqual(save.calls, ['etcd-snapshot save dir=/x/server/db/snapshots name=nightly gzip=true keep=0 []']);
+    assert.deepEqual((await run(['etcd-snapshot', 'list', '--config', EMPTY, '--etcd-snapshot-dir', '/s'])).calls, ['etcd-snapshot ls dir=/s name=on-demand gzip=false keep=0 []']);
+    assert.deepEqual((await run(['etcd-snapshot', 'delete', '--config', EMPTY, '--dir', '/s', 'a', 'b'])).calls, ['etcd-snapshot delete dir=/s name=on-demand gzip=false keep=0 [a,b]']);
+    assert.deepEqual((await run(['etcd-snapshot', 'prune', '--config', EMPTY, '--dir', '/s', '--snapshot-retention', '2'])).calls, ['etcd-snapshot prune dir=/s name=on-demand gzip=false keep=2 []']);
+    assert.deepEqual((await run(['etcd-snapshot', 'prune', '--config', EMPTY, '--dir', '/s'])).calls, ['etcd-snapshot prune dir=/s name=on-demand gzip=false keep=5 []']);
+    const restore = await run(['etcd-snapshot', 'restore', '--config', EMPTY, '--data-dir', '/x']);
+    assert.equal(restore.code, 1);
+    assert.match(restore.stderr, /^tsk: missing required argument 'snapshot'/);
+    const reset = await run(['server', '--config', EMPTY, '--cluster-reset-restore-path', '/s/x']);
+    assert.match(reset.stderr, /^tsk: --cluster-reset-restore-path: needs --cluster-reset as well/);
+    const restorePath = await run(['server', '--config', EMPTY, '--cluster-reset', '--cluster-reset-restore-path', '/s/x']);
+    assert.equal(restorePath.server?.clusterResetRestorePath, '/s/x');
+    const cron = await run(['server', '--config', EMPTY, '--etcd-snapshot-schedule-cron', '0 */12 * *']);
+    assert.equal(cron.code, 1);
+    assert.match(cron.stderr, /^tsk: --etcd-snapshot-schedule-cron: "0 \*\/12 \* \*" is not a cron schedule/);
   });
 
   it('prints help and version and exits 0', async () => {

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import {
-  loadCommandConfig, type AgentConfig, type CertificateConfig, type ConfigOf, type AgentJoinConfig, type ServerConfig, type SimulateConfig,
+  loadCommandConfig, type AgentConfig, type CertificateConfig, type ConfigOf, type EtcdSnapshotConfig, type AgentJoinConfig, type ServerConfig, type SimulateConfig,
 } from './commands.ts';
 import { ConfigError } from './errors.ts';
 import { CATEGORIES, envVarsOf, flagsOf, type CommandName, type FlagSpec } from './flags.ts';
@@ -20,6 +20,8 @@ export interface CommandHandlers {
   checkConfig(): Promise<number>;
   /** `tsk certificate rotate|check`. */
   certificate(config: CertificateConfig): Promise<number>;
+  /** `tsk etcd-snapshot save|ls|delete|prune|restore`; `args` are the names or file given. */
+  etcdSnapshot(config: EtcdSnapshotConfig, args: string[]): Promise<number>;
 }
 
 export interface CliIo {
@@ -132,6 +134,23 @@ export function buildProgram(handlers: CommandHandlers, io: CliIo, state: RunSta
       .action(action('certificate check', (c) => handlers.certificate(c))),
   );
   program.addCommand(certificate);
+  const snapshot = configure(new Command('etcd-snapshot'), io, state, 'tsk etcd-snapshot').description('Save, list, prune and restore datastore snapshots');
+  const SNAPSHOT_COMMANDS = [
+    ['save', [], '', 'Save a snapshot of the datastore now (asks the running server, or opens a stopped one)'],
+    ['ls', ['list', 'l'], '', 'List the snapshots in the snapshot folder'],
+    ['delete', [], '<names...>', 'Delete snapshots by name'],
+    ['prune', [], '', 'Delete the oldest snapshots of --name beyond --snapshot-retention'],
+    ['restore', [], '<snapshot>', 'Restore a snapshot (file or name) into the datastore of a stopped server (--datastore-endpoint: sqlite, or an empty etcd), whichever datastore it came from'],
+  ] as const;
+  for (const [name, aliases, args, summary] of SNAPSHOT_COMMANDS) {
+    const command = `etcd-snapshot ${name}` as const;
+    const sub = subcommand(name, command, summary, io, state).aliases([...aliases]);
+    if (args) sub.argument(args);
+    // Commander passes the positional arguments first; the options and the command come last.
+    sub.action((...params: unknown[]) => action(command, (c) => handlers.etcdSnapshot(c, sub.args))(params.at(-2), params.at(-1) as Command));
+    snapshot.addCommand(sub);
+  }
+  program.addCommand(snapshot);
   program.addCommand(
     configure(new Command('check-config'), io, state, 'tsk check-config')
       .description('Report what this host lacks to run the agent (exit code 1 when something required is missing)')

@@ -6,7 +6,7 @@
  * the data dir.
  */
 import fs from 'node:fs';
-import type { EtcdSnapshotConfig } from '../cli/commands.ts';
+import type { EtcdSnapshotConfig, ServerConfig } from '../cli/commands.ts';
 import { DataDirError } from '../datadir/errors.ts';
 import { lockDataDir } from '../datadir/lock.ts';
 import { dataDirLayout } from '../datadir/layout.ts';
@@ -14,7 +14,7 @@ import { openBackend, parseDatastoreEndpoint } from '../kv/open.ts';
 import { requestSnapshot } from './control.ts';
 import { SnapshotError } from './errors.ts';
 import { deleteSnapshots, listSnapshots, pruneSnapshots } from './files.ts';
-import { restoreSnapshot } from './restore.ts';
+import { restoreSnapshot, type RestoreResult } from './restore.ts';
 import { saveSnapshot, type SavedSnapshot } from './save.ts';
 
 type Out = (text: string) => void;
@@ -52,6 +52,17 @@ function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ')).join('\n') + '\n';
 }
 
+function restore(file: string, dataDir: string, datastoreEndpoint: string | undefined, volatilePrefixes: string[]): Promise<RestoreResult> {
+  return restoreSnapshot({ file, dataDir, datastoreEndpoint, volatilePrefixes, openEtcd: (endpoint) => openBackend({ endpoint, dataDir }) });
+}
+
+/** k3s's `server --cluster-reset --cluster-reset-restore-path FILE`: the restore, then exit. */
+export async function clusterResetRestore(config: ServerConfig, file: string, out: Out = (t) => process.stdout.write(t)): Promise<number> {
+  const r = await restore(file, config.dataDir, config.datastoreEndpoint, config.datastoreVolatilePrefixes);
+  out(`restored ${r.keys} keys from ${file} into ${r.target} (revision ${r.revision}); start tsk server again without --cluster-reset\n`);
+  return 0;
+}
+
 export async function runEtcdSnapshot(config: EtcdSnapshotConfig, args: string[], out: Out = (t) => process.stdout.write(t)): Promise<number> {
   switch (config.command) {
     case 'etcd-snapshot save': {
@@ -79,13 +90,7 @@ export async function runEtcdSnapshot(config: EtcdSnapshotConfig, args: string[]
     case 'etcd-snapshot restore': {
       if (args.length !== 1) throw new SnapshotError('not-found', 'restore takes one snapshot: a file path, or a name in the snapshot folder');
       const file = args[0]!.includes('/') ? args[0]! : `${config.dir}/${args[0]}`;
-      const r = await restoreSnapshot({
-        file,
-        dataDir: config.dataDir,
-        datastoreEndpoint: config.datastoreEndpoint,
-        volatilePrefixes: config.volatilePrefixes,
-        openEtcd: (endpoint) => openBackend({ endpoint, dataDir: config.dataDir }),
-      });
+      const r = await restore(file, config.dataDir, config.datastoreEndpoint, config.volatilePrefixes);
       out(`restored ${r.keys} keys and ${r.leases} leases from ${file} (${r.header.source}, revision ${r.header.revision}) into ${r.target}, now at revision ${r.revision}; start the server\n`);
       return 0;
     }
