@@ -138,7 +138,7 @@ export function requestAuthenticator(opts: AuthenticatorOptions): Authenticator 
     // HTTP/2 hands each request a fresh proxy of the socket: the session is what stays.
     const connection: object = (req as { stream?: { session?: object } }).stream?.session ?? peer;
     const known = bySocket.get(connection);
-    if (known && Date.now() <= known.until) return known.outcome;
+    if (known && (opts.now?.() ?? new Date()).getTime() <= known.until) return known.outcome;
     const cert = peer.getPeerCertificate?.(true);
     let result: CertOutcome = null;
     let until = Infinity;
