@@ -58,7 +58,7 @@ export class MaintenanceService {
 
   /** Snapshot streams etcd's bolt database file, which this store does not have. */
   Snapshot(): never {
-    throw new EtcdError(grpcStatus.UNIMPLEMENTED, 'tsk: snapshot is not supported by this datastore; copy the SQLite file (server/db/state.db) while tsk is stopped, or use sqlite3 .backup');
+    throw new EtcdError(grpcStatus.UNIMPLEMENTED, 'tsk: snapshot is not supported by this datastore over the etcd API (it has no bolt file); use tsk etcd-snapshot save, whose snapshots tsk etcd-snapshot restore loads into sqlite or etcd');
   }
 
   async MemberList(): Promise<{ header: WireHeader; members: Array<Record<string, unknown>> }> {
