@@ -28,29 +28,13 @@ import { startNotifyReceiver } from '../pkg/server/notify-testkit.ts';
 import { BUSYBOX_IMAGE, takeHostAgentTurn } from '../test/lib/agent.ts';
 import { buildBusyboxImage } from '../test/lib/images.ts';
 import { freePort } from '../test/lib/cluster.ts';
-import { createInstallSandbox, runProcess, SHELLS } from '../test/lib/install.ts';
+import { createInstallSandbox, readEnvFile, runProcess, SHELLS, unitExecStart } from '../test/lib/install.ts';
 import { cleanEnv, TSK_BIN } from '../test/lib/tsk.ts';
 import { fmt, printTable } from './lib/stats.ts';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const NODE = 'bench-install';
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** The words of the unit's ExecStart (double-quoted words as systemd reads them). */
-function execStart(unit: string): string[] {
-  const line = /^ExecStart=(.*)$/m.exec(unit)![1]!;
-  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1').replace(/\$\$/g, '$').replace(/%%/g, '%') : m[2]!));
-}
-
-/** KEY='value' lines as install.sh writes them (values single-quoted for sh). */
-function envFile(file: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
-    const eq = line.indexOf('=');
-    out[line.slice(0, eq)] = line.slice(eq + 1).replace(/^'|'$/g, '').replace(/'\\''/g, "'");
-  }
-  return out;
-}
 
 /** What the node network left on the host after uninstall (should be nothing). */
 async function leftovers(): Promise<string[]> {
@@ -74,8 +58,8 @@ interface Unit {
 
 /** Starts the unit's ExecStart as systemd would: its env file, NOTIFY_SOCKET. */
 function startUnit(sb: ReturnType<typeof createInstallSandbox>, notifySocket: string): Unit {
-  const argv = execStart(fs.readFileSync(path.join(sb.systemdDir, 'tsk.service'), 'utf8'));
-  const env = { ...cleanEnv(envFile(path.join(sb.systemdDir, 'tsk.service.env'))), NOTIFY_SOCKET: notifySocket };
+  const argv = unitExecStart(fs.readFileSync(path.join(sb.systemdDir, 'tsk.service'), 'utf8'));
+  const env = { ...cleanEnv(readEnvFile(path.join(sb.systemdDir, 'tsk.service.env'))), NOTIFY_SOCKET: notifySocket };
   const child = spawn(argv[0]!, argv.slice(1), { env, stdio: ['ignore', 'ignore', 'pipe'] });
   let log = '';
   child.stderr.on('data', (d: Buffer) => (log += d.toString()));

@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from './lib/until.ts';
-import { createInstallSandbox, listTree, SHELLS, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
+import { createInstallSandbox, listTree, SHELLS, unitExecStart, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
 
 const fakeTsk = (version: string) => `#!/bin/sh\necho "tsk ${version} $*"\n`;
 
@@ -69,17 +69,6 @@ const notRoot = process.getuid?.() !== 0 ? 'needs root' : false;
 const read = (file: string) => fs.readFileSync(file, 'utf8');
 const mode = (file: string) => fs.statSync(file).mode & 0o777;
 
-/** The words of a systemd ExecStart= line (double quotes, \\ \" escapes, $$ and %% specifiers). */
-function execStartWords(unit: string): string[] {
-  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
-  assert.ok(line, 'the unit has an ExecStart line');
-  const words: string[] = [];
-  for (const m of line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)) {
-    words.push(m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1').replace(/\$\$/g, '$').replace(/%%/g, '%') : m[2]!);
-  }
-  return words;
-}
-
 function ok(result: { code: number | null; stderr: string; stdout: string }): void {
   assert.equal(result.code, 0, `install.sh failed:\n${result.stdout}${result.stderr}`);
 }
@@ -92,7 +81,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_EXEC: '--disable servicelb', TSK_TOKEN: 'secret' }, ['--node-label', "team=a b'c$%"]);
       ok(result);
       const unit = read(path.join(sb.systemdDir, 'tsk.service'));
-      assert.deepEqual(execStartWords(unit), [path.join(sb.binDir, 'tsk'), 'server', '--disable', 'servicelb', '--node-label', "team=a b'c$%"]);
+      assert.deepEqual(unitExecStart(unit), [path.join(sb.binDir, 'tsk'), 'server', '--disable', 'servicelb', '--node-label', "team=a b'c$%"]);
       for (const line of ['Type=notify', 'NotifyAccess=all', 'KillMode=process', 'Delegate=yes', 'Restart=always', 'RestartSec=5s', 'TimeoutStartSec=0', 'LimitNOFILE=1048576']) {
         assert.match(unit, new RegExp(`^${line}$`, 'm'));
       }
@@ -122,7 +111,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.ok(!fs.existsSync(path.join(sb.binDir, 'tsk-uninstall.sh')));
       assert.deepEqual(sb.calls(), ['systemctl daemon-reload', 'systemctl enable tsk-agent', 'systemctl restart tsk-agent']);
       // Run the unit's command line as systemd would: join first, `tsk agent` once joined.
-      const words = execStartWords(unit);
+      const words = unitExecStart(unit);
       assert.deepEqual(words.slice(0, 2), ['/bin/sh', '-c']);
       const first = await sb.run(words);
       assert.equal(first.stdout, 'tsk v1 agent join --node-name pi 4\n');
@@ -139,10 +128,10 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       const unit = read(path.join(sb.systemdDir, 'tsk-agent.service'));
       assert.ok(!unit.includes('s3cret') && !unit.includes('10.0.0.1'), unit);
       assert.equal(read(path.join(sb.systemdDir, 'tsk-agent.service.env')), "TSK_TOKEN='K10abc::server:s3cret'\nTSK_URL='https://10.0.0.1:6443'\n");
-      assert.equal((await sb.run(execStartWords(unit))).stdout, 'tsk v1 agent join --node-name pi\n');
+      assert.equal((await sb.run(unitExecStart(unit))).stdout, 'tsk v1 agent join --node-name pi\n');
       // A server joining another (HA) keeps its command: --server does not make it an agent.
       ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['--server', 'https://10.0.0.1:6443', '--token', 'secret']));
-      assert.deepEqual(execStartWords(read(path.join(sb.systemdDir, 'tsk.service'))), [path.join(sb.binDir, 'tsk'), 'server']);
+      assert.deepEqual(unitExecStart(read(path.join(sb.systemdDir, 'tsk.service'))), [path.join(sb.binDir, 'tsk'), 'server']);
       assert.equal(read(path.join(sb.systemdDir, 'tsk.service.env')), "TSK_TOKEN='secret'\nTSK_URL='https://10.0.0.1:6443'\n");
       const http = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['server', '--server=http://10.0.0.1:6443']);
       assert.notEqual(http.code, 0);
@@ -256,6 +245,26 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       await until('the pod process to be killed', async () => (gone() ? true : undefined), 10_000);
       assert.equal(bystander.exitCode, null, 'a process not naming the data dir is left alone');
       assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(runtime), 'unmounted');
+    });
+
+    it('links /usr/lib/cni to where Alpine and Fedora keep the CNI plugins, and uninstall removes the link', { skip: notRoot }, async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      fs.mkdirSync(path.join(sb.root, 'usr', 'libexec', 'cni'), { recursive: true });
+      fs.writeFileSync(path.join(sb.root, 'usr', 'libexec', 'cni', 'bridge'), '', { mode: 0o755 });
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+      assert.equal(fs.readlinkSync(path.join(sb.root, 'usr', 'lib', 'cni')), '/usr/libexec/cni');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
+      assert.ok(!fs.existsSync(path.join(sb.root, 'usr', 'lib', 'cni')) && !fs.lstatSync(path.join(sb.root, 'usr', 'lib')).isSymbolicLink());
+      assert.ok(fs.existsSync(path.join(sb.root, 'usr', 'libexec', 'cni', 'bridge')), 'the plugins stay');
+      // Debian's own folder is never touched.
+      const debian = sandbox(t, 'systemd');
+      placeBinary(debian, 'v1');
+      fs.mkdirSync(path.join(debian.root, 'usr', 'lib', 'cni'), { recursive: true });
+      ok(await debian.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+      ok(await debian.runIsolated([...shell, path.join(debian.binDir, 'tsk-uninstall.sh')]));
+      assert.ok(fs.statSync(path.join(debian.root, 'usr', 'lib', 'cni')).isDirectory());
     });
 
     it('warns about a missing memory cgroup with the Raspberry Pi advice', async (t) => {

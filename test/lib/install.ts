@@ -134,3 +134,20 @@ export function listTree(dir: string): string[] {
   walk('');
   return out.sort();
 }
+
+/** The words of a unit's ExecStart= line as systemd reads them (double quotes, \\ and \" escapes, $$ and %%). */
+export function unitExecStart(unit: string): string[] {
+  const line = /^ExecStart=(.*)$/m.exec(unit)?.[1];
+  if (line === undefined) throw new Error('the unit has no ExecStart line');
+  return [...line.matchAll(/"((?:[^"\\]|\\.)*)"|(\S+)/g)].map((m) => (m[1] !== undefined ? m[1].replace(/\\(.)/g, '$1').replace(/\$\$/g, '$').replace(/%%/g, '%') : m[2]!));
+}
+
+/** KEY='value' lines of an env file install.sh wrote (values single-quoted for sh). */
+export function readEnvFile(file: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const line of fs.readFileSync(file, 'utf8').split('\n').filter(Boolean)) {
+    const eq = line.indexOf('=');
+    out[line.slice(0, eq)] = line.slice(eq + 1).replace(/^'|'$/g, '').replace(/'\\''/g, "'");
+  }
+  return out;
+}
