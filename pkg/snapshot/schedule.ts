@@ -8,7 +8,7 @@ import { serveSnapshotControl } from './control.ts';
 import { nextTime, parseSchedule, type Schedule } from '../controllers/cronjob/schedule.ts';
 import { SnapshotError } from './errors.ts';
 import { pruneSnapshots } from './files.ts';
-import { saveSnapshot } from './save.ts';
+import { saveSnapshot, type SaveOptions, type SavedSnapshot } from './save.ts';
 
 export interface ServerSnapshotOptions {
   /** DATA_DIR/server/db: where the control socket lives. */
@@ -44,7 +44,14 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export async function startServerSnapshots(backend: Backend, options: ServerSnapshotOptions): Promise<{ stop(): Promise<void> }> {
   const log = logger('snapshot');
-  const control = await serveSnapshotControl(options.dbDir, (req) => saveSnapshot(backend, { ...req, node: options.node }));
+  // One save at a time: a scheduled and a requested one in the same second would pick one name.
+  let queue: Promise<unknown> = Promise.resolve();
+  const save = (req: Pick<SaveOptions, 'dir' | 'name' | 'compress'>): Promise<SavedSnapshot> => {
+    const next = queue.then(() => saveSnapshot(backend, { ...req, node: options.node }));
+    queue = next.catch(() => {});
+    return next;
+  };
+  const control = await serveSnapshotControl(options.dbDir, save);
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -71,7 +78,7 @@ export async function startServerSnapshots(backend: Backend, options: ServerSnap
     };
     const takeScheduled = async () => {
       try {
-        const s = await saveSnapshot(backend, { dir: options.dir, name: options.name, node: options.node, compress: options.compress });
+        const s = await save({ dir: options.dir, name: options.name, compress: options.compress });
         log.info(`saved scheduled snapshot ${s.name}: ${s.keys} keys at revision ${s.revision}, ${s.size} bytes in ${s.ms} ms`);
         const pruned = pruneSnapshots(options.dir, options.name, options.node, options.retention);
         if (pruned.length > 0) log.info(`pruned ${pruned.join(', ')} (retention ${options.retention})`);
