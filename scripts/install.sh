@@ -268,6 +268,20 @@ install_deps() {
     fi
 }
 
+# tsk looks for the CNI plugins in /usr/lib/cni (Debian's place); Alpine and Fedora put them in
+# /usr/libexec/cni, the upstream tarball in /opt/cni/bin. A link makes either usable.
+link_cni_plugins() {
+    if [ -e "$R/usr/lib/cni" ] || [ -L "$R/usr/lib/cni" ]; then return; fi
+    for dir in /usr/libexec/cni /opt/cni/bin; do
+        if [ -x "$R$dir/bridge" ]; then
+            mkdir -p "$R/usr/lib"
+            ln -s "$dir" "$R/usr/lib/cni"
+            info "linked /usr/lib/cni to $dir, where the CNI plugins are"
+            return
+        fi
+    done
+}
+
 check_memory_cgroup() {
     if [ -f "$R/sys/fs/cgroup/cgroup.controllers" ]; then
         grep -qw memory "$R/sys/fs/cgroup/cgroup.controllers" && return
@@ -303,7 +317,7 @@ write_systemd_unit() {
     if [ "$CMD" = agent ]; then
         exec_start="/bin/sh -c $(systemd_quote "$(agent_launcher)")"
     else
-        exec_start="$BIN_DIR/tsk server$ARGS_SYSTEMD"
+        exec_start="$(systemd_quote "$BIN_DIR/tsk") server$ARGS_SYSTEMD"
     fi
     mkdir -p "$SYSTEMD_DIR"
     cat >"$SERVICE_FILE" <<EOF
@@ -499,6 +513,7 @@ write_uninstall() {
         echo "BIN_DIR=$(sh_quote "$BIN_DIR")"
         echo "DATA_DIR=$(sh_quote "$DATA_DIR")"
         echo "CONFIG_DIR=$(sh_quote "$R/etc/tsk")"
+        echo "CNI_LINK=$(sh_quote "$R/usr/lib/cni")"
         echo "LOG_FILE=$(sh_quote "$LOG_DIR/$SERVICE.log")"
         cat <<'EOF'
 
@@ -523,6 +538,10 @@ for other in "$SYSTEMD_DIR"/tsk*.service "$INIT_DIR"/tsk*; do
 done
 rm -rf "$DATA_DIR" "$CONFIG_DIR"
 rm -f "$BIN_DIR/tsk" "$BIN_DIR/tsk-killall.sh"
+# The link install.sh may have made to where the host keeps its CNI plugins.
+case "$(readlink "$CNI_LINK" 2>/dev/null)" in
+    /usr/libexec/cni | /opt/cni/bin) rm -f "$CNI_LINK" ;;
+esac
 EOF
     } >"$UNINSTALL"
     chmod 755 "$UNINSTALL"
@@ -538,6 +557,7 @@ main() {
     setup_arch
     setup_binary
     install_deps
+    link_cni_plugins
     check_memory_cgroup
     write_killall
     write_uninstall
