@@ -10,6 +10,7 @@ import { storageKey } from '../apiserver/storage/codec.ts';
 import { SYSTEM_PRIORITY_CLASSES } from '../api/resources/scheduling/priorityclass.ts';
 import type { ApiContext } from '../apiserver/handlers/context.ts';
 import { bootstrapClusterRoleBindings, bootstrapClusterRoles, bootstrapRoleBindings, bootstrapRoles } from '../auth/rbac/bootstrap.ts';
+import { reconcileBinding, reconcileRole } from '../auth/rbac/reconcile.ts';
 import { firstIp } from '../auth/sans.ts';
 import { logger } from '../log/log.ts';
 
@@ -34,6 +35,29 @@ async function createIfMissing(ctx: ApiContext, group: string, resource: string,
   }
 }
 
+/**
+ * Brings an existing bootstrap policy object up to this release's (missing rules or subjects
+ * added, as kube-apiserver does at start), so an upgraded cluster's components get what the new
+ * code needs. Returns whether it wrote.
+ */
+async function reconcileIfStale(ctx: ApiContext, resource: string, expected: KObject): Promise<boolean> {
+  const def = ctx.table.get('rbac.authorization.k8s.io', 'v1', resource);
+  if (!def) return false;
+  const reconcile = resource.endsWith('bindings') ? reconcileBinding : reconcileRole;
+  const cached = ctx.cache.get(def.storagePath, storageKey(def, expected.metadata.namespace ?? '', expected.metadata.name!));
+  if (!cached || !reconcile(cached.obj, expected)) return false;
+  let wrote = false;
+  await ctx.store.update(def, expected.metadata.namespace ?? '', expected.metadata.name!, (current) => {
+    const updated = current && reconcile(current, expected);
+    if (!updated) return current!;
+    wrote = true;
+    // No resourceVersion: a concurrent writer makes the store read again and reconcile anew.
+    delete updated.metadata.resourceVersion;
+    return updated;
+  }, systemContext());
+  return wrote;
+}
+
 export interface BootstrapOptions {
   serviceCidr: string;
   port: number;
@@ -56,6 +80,9 @@ export async function ensureBootstrapObjects(ctx: ApiContext, opts: BootstrapOpt
   // Concurrent creates share the datastore's group commits: a first start stays fast.
   const results = await Promise.all(policy.flatMap(([resource, objects]) => objects.map((obj) => createIfMissing(ctx, 'rbac.authorization.k8s.io', resource, structuredClone(obj)))));
   created += results.filter(Boolean).length;
+  const updates = await Promise.all(policy.flatMap(([resource, objects]) => objects.map((obj) => reconcileIfStale(ctx, resource, obj))));
+  const updated = updates.filter(Boolean).length;
+  if (updated > 0) log.info(`added this release's rules or subjects to ${updated} existing default RBAC objects`);
   for (const [name, value] of Object.entries(SYSTEM_PRIORITY_CLASSES)) {
     const description = name === 'system-node-critical' ? 'Used for system critical pods that must not be moved from their current node.' : 'Used for system critical pods that must run in the cluster, but can be moved to another node if necessary.';
     if (await createIfMissing(ctx, 'scheduling.k8s.io', 'priorityclasses', { apiVersion: 'scheduling.k8s.io/v1', kind: 'PriorityClass', metadata: { name }, value, description, preemptionPolicy: 'PreemptLowerPriority' } as KObject)) created++;
