@@ -59,9 +59,15 @@ async function main(): Promise<void> {
 
   const host = hostArch();
   const blobMaker = nodeDist(host, cache).binary;
-  for (const arch of arches) {
-    const dist = nodeDist(arch, cache);
-    const addon = sqliteAddon(dist, cache);
+  const dists = arches.map((arch) => nodeDist(arch, cache));
+  // allSettled: a failed build must not end the process while the other still compiles.
+  const built = await Promise.allSettled(dists.map((dist) => sqliteAddon(dist, cache)));
+  const failed = built.find((b) => b.status === 'rejected');
+  if (failed) throw failed.reason;
+  const addons = built.map((b) => (b as PromiseFulfilledResult<string>).value);
+  for (const [i, arch] of arches.entries()) {
+    const dist = dists[i]!;
+    const addon = addons[i]!;
     const out = path.join(RELEASE_DIR, executableName(arch));
     // Remove the old checksum first: a failed build must not leave a checksum that vouches
     // for a file it does not describe.

@@ -3,17 +3,19 @@
  * the release build (scripts/release.ts) share: the esbuild bundle, and turning a bundle plus
  * the better-sqlite3 addon into an executable on a given Node base binary.
  */
-import { spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { ADDON_ASSET } from '../pkg/kv/sqlite/native.ts';
 import { SELF_ASSET } from '../pkg/server/components-worker.ts';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
+const execFileAsync = promisify(execFile);
 
 /** Node's SEA sentinel; fixed by Node (see the SEA docs), not by us. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -55,15 +57,34 @@ export async function bundle(outfile: string): Promise<void> {
 }
 
 /**
- * Runs a build tool, showing its output only if it fails, minus LIEF's "Can't find string
- * offset for section name" lines: postject prints them for every Debian Node binary and they
- * are harmless (the section names are simply not in the string table).
+ * A build tool's output for an error message, minus LIEF's "Can't find string offset for
+ * section name" lines: postject prints them for every Debian Node binary and they are
+ * harmless (the section names are simply not in the string table).
  */
-export function run(label: string, command: string, args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): void {
-  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
-  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`
+function toolOutput(stdout: string | undefined, stderr: string | undefined): string {
+  return `${stdout ?? ''}${stderr ?? ''}`
     .split('\n').filter((l) => l.trim() !== '' && !l.includes("Can't find string offset for section name")).join('\n');
-  if (result.status !== 0) throw new Error(`${label} failed (${result.status ?? result.signal ?? result.error?.message}):\n${output}`);
+}
+
+interface RunOptions {
+  env?: NodeJS.ProcessEnv;
+  cwd?: string;
+}
+
+/** Runs a build tool, showing its output only if it fails. */
+export function run(label: string, command: string, args: string[], options: RunOptions = {}): void {
+  const result = spawnSync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
+  if (result.status !== 0) throw new Error(`${label} failed (${result.status ?? result.signal ?? result.error?.message}):\n${toolOutput(result.stdout, result.stderr)}`);
+}
+
+/** run(), without blocking: for long builds that may go side by side. */
+export async function runAsync(label: string, command: string, args: string[], options: RunOptions = {}): Promise<void> {
+  try {
+    await execFileAsync(command, args, { encoding: 'utf8', maxBuffer: 64 * 2 ** 20, ...options });
+  } catch (err) {
+    const e = err as { code?: unknown; signal?: unknown; stdout?: string; stderr?: string };
+    throw new Error(`${label} failed (${String(e.code ?? e.signal)}):\n${toolOutput(e.stdout, e.stderr)}`);
+  }
 }
 
 export interface SeaSpec {

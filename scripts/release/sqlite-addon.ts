@@ -3,14 +3,15 @@
  * source npm installed in node_modules (it carries SQLite's amalgamation) against the Node
  * package's headers: node-gyp with --nodedir, so nothing is downloaded. Another architecture
  * is cross-compiled with Debian's gcc for it (g++-aarch64-linux-gnu for arm64). Cached by
- * better-sqlite3 version, Node version and architecture: compiling SQLite takes a minute or two.
+ * better-sqlite3 version, Node version and architecture: compiling SQLite takes a minute or two,
+ * most of it one file (sqlite3.c), so the architectures' builds go side by side.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { run } from '../sea.ts';
+import { runAsync } from '../sea.ts';
 import { ELF_MACHINE, elfMachine, NODE_ARCH, type NodeDist } from './node-dist.ts';
 
 const require = createRequire(import.meta.url);
@@ -40,7 +41,7 @@ function crossEnv(dist: NodeDist): NodeJS.ProcessEnv {
 }
 
 /** The path of better_sqlite3.node for `dist`, building it first if the cache lacks it. */
-export function sqliteAddon(dist: NodeDist, cache: string): string {
+export async function sqliteAddon(dist: NodeDist, cache: string): Promise<string> {
   const source = path.dirname(require.resolve('better-sqlite3/package.json'));
   const version = (JSON.parse(fs.readFileSync(path.join(source, 'package.json'), 'utf8')) as { version: string }).version;
   const file = path.join(cache, `better_sqlite3-${version}-node${dist.version}-${dist.arch}.node`);
@@ -53,7 +54,7 @@ export function sqliteAddon(dist: NodeDist, cache: string): string {
   fs.mkdirSync(work, { recursive: true });
   try {
     for (const part of SOURCE_PARTS) fs.cpSync(path.join(source, part), path.join(work, part), { recursive: true });
-    run('node-gyp', process.execPath, [
+    await runAsync(`node-gyp (${dist.arch})`, process.execPath, [
       nodeGyp(), 'rebuild', '--release', `--arch=${NODE_ARCH[dist.arch]}`, `--nodedir=${dist.dir}`,
       `--jobs=${os.availableParallelism()}`,
     ], { cwd: work, env: { ...process.env, ...crossEnv(dist) } });
