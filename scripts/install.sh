@@ -299,7 +299,8 @@ write_env_file() {
     old_umask=$(umask)
     umask 077
     : >"$ENV_FILE"
-    env | grep -E '^TSK_[A-Z0-9_]*=' | sort | while IFS= read -r line; do
+    # TSK_* for tsk; the proxy variables, as k3s keeps them, for containerd's image pulls.
+    env | grep -E -e '^TSK_[A-Z0-9_]*=' -e '^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)=' | sort | while IFS= read -r line; do
         echo "${line%%=*}=$(sh_quote "${line#*=}")"
     done >>"$ENV_FILE"
     chmod 600 "$ENV_FILE"

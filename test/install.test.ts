@@ -78,7 +78,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
     it('installs a server: a systemd unit running `tsk server` with the flags given, enabled and started', async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');
-      const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_EXEC: '--disable servicelb', TSK_TOKEN: 'secret' }, ['--node-label', "team=a b'c$%"]);
+      const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_EXEC: '--disable servicelb', TSK_TOKEN: 'secret', HTTPS_PROXY: 'http://proxy:3128', LANG: 'C' }, ['--node-label', "team=a b'c$%"]);
       ok(result);
       const unit = read(path.join(sb.systemdDir, 'tsk.service'));
       assert.deepEqual(unitExecStart(unit), [path.join(sb.binDir, 'tsk'), 'server', '--disable', 'servicelb', '--node-label', "team=a b'c$%"]);
@@ -88,7 +88,7 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       const envFile = path.join(sb.systemdDir, 'tsk.service.env');
       assert.match(unit, new RegExp(`^EnvironmentFile=-${envFile}$`, 'm'));
       assert.equal(mode(envFile), 0o600);
-      assert.equal(read(envFile), "TSK_TOKEN='secret'\n");
+      assert.equal(read(envFile), "HTTPS_PROXY='http://proxy:3128'\nTSK_TOKEN='secret'\n", 'TSK_* and proxy variables only');
       assert.deepEqual(sb.calls(), ['systemctl daemon-reload', 'systemctl enable tsk', 'systemctl restart tsk']);
       for (const script of ['tsk-killall.sh', 'tsk-uninstall.sh']) assert.equal(mode(path.join(sb.binDir, script)), 0o755, script);
       assert.equal(read(path.join(sb.binDir, 'tsk')), fakeTsk('v1'), 'the binary is left as it was');

@@ -88,7 +88,8 @@ export function createInstallSandbox(options: SandboxOptions): InstallSandbox {
   fs.mkdirSync(path.join(root, 'proc'), { recursive: true });
   fs.writeFileSync(path.join(root, 'proc', 'cgroups'), '#subsys_name\thierarchy\tnum_cgroups\tenabled\nmemory\t4\t1\t1\n');
   const baseEnv = (): NodeJS.ProcessEnv => {
-    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TSK_') && !k.startsWith('INSTALL_TSK_')));
+    // The variables install.sh copies into env files come only from the test.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^(TSK_|INSTALL_TSK_|(http|https|no)_proxy$)/i.test(k)));
     return {
       ...env,
       PATH: `${fakes}:${process.env.PATH}`,
