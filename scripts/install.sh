@@ -308,7 +308,7 @@ write_env_file() {
 }
 
 # The agent joins once (TSK_URL, TSK_TOKEN from the env file); afterwards `tsk agent` runs from
-# the credentials join stored, and starts even while the server cannot be reached.
+# the credentials and node settings join stored, without the token.
 agent_launcher() {
     joined=$DATA_DIR/agent/node-config.json
     printf '%s' "if [ -s $(sh_quote "$joined") ]; then exec $(sh_quote "$BIN_DIR/tsk") agent$ARGS_SH; else exec $(sh_quote "$BIN_DIR/tsk") agent join$ARGS_SH; fi"
