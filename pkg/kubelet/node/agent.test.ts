@@ -107,6 +107,24 @@ describe('NodeAgent', () => {
     }
   });
 
+  it('a node that starts NotReady reports Ready as soon as it is, not at the next 10 s tick', { timeout: 10_000 }, async () => {
+    const api = new FakeApi();
+    const { agent: a, setReady } = agent(api, { renewIntervalMs: 60_000, fastStatusMs: 10 });
+    setReady(false);
+    await a.start();
+    try {
+      const readyOf = () => api.objects.get(NODE)!.status.conditions.find((c: { type: string }) => c.type === 'Ready').status;
+      assert.equal(readyOf(), 'False');
+      setReady(true);
+      await until(() => readyOf() === 'True');
+      const writes = a.statusWrites;
+      await new Promise((r) => setTimeout(r, 100));
+      assert.equal(a.statusWrites, writes, 'once Ready, only the normal tick reports');
+    } finally {
+      a.stop();
+    }
+  });
+
   it('keeps an existing node\'s labels and restores kubelet\'s defaults', async () => {
     const api = new FakeApi();
     api.objects.set(NODE, { metadata: { name: 'edge-1', uid: 'old', resourceVersion: '1', labels: { mine: 'x', 'kubernetes.io/os': 'windows' } }, spec: {} });

@@ -25,6 +25,14 @@ export const RENEW_INTERVAL_MS = 10_000;
 /** kubelet's nodeStatusReportFrequency: an unchanged status is written this often. */
 export const STATUS_REPORT_MS = 5 * 60_000;
 const REGISTER_RETRY_MAX_MS = 10_000;
+/**
+ * kubelet's fast status updates at start: until the node is Ready its status is looked at this
+ * often (kubelet: 100 ms), so a new node turns Ready as soon as its runtime and network are,
+ * not at the next 10 s tick. A read from the API server's cache and a CRI Status call each time.
+ */
+export const FAST_STATUS_MS = 250;
+/** Fast updates give up after this long without Ready (kubelet: 2 min); the normal tick goes on. */
+export const FAST_STATUS_LIMIT_MS = 120_000;
 
 export interface NodeAgentDeps {
   /** Credentials of this node (system:node:NAME) or the server's own. */
@@ -54,6 +62,8 @@ export interface NodeAgentDeps {
   now?: () => number;
   /** Tests shorten it; kubelet's is 10 s. */
   renewIntervalMs?: number;
+  /** Tests shorten it. */
+  fastStatusMs?: number;
 }
 
 const nodesPath = (name?: string, subresource?: string) => resourcePath({ version: 'v1', resource: 'nodes', name, subresource });
@@ -74,6 +84,7 @@ export class NodeAgent {
   private runtimeVersionText: string | undefined;
   private images: CriImage[] = [];
   private gone = false;
+  private ready = false;
   /** How many status writes this agent made (for tests and --debug). */
   statusWrites = 0;
 
@@ -106,6 +117,23 @@ export class NodeAgent {
     if (this.stopped) return;
     this.log.info(`node ${this.deps.nodeName} registered (${this.nodeIp})`);
     this.timer = setInterval(() => void this.guardedTick(), this.deps.renewIntervalMs ?? RENEW_INTERVAL_MS);
+    void this.fastStatusUntilReady();
+  }
+
+  private async fastStatusUntilReady(): Promise<void> {
+    const deadline = this.now() + FAST_STATUS_LIMIT_MS;
+    while (!this.ready && !this.stopped && !this.gone && this.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, this.deps.fastStatusMs ?? FAST_STATUS_MS));
+      if (this.busy || this.stopped) continue;
+      this.busy = true;
+      try {
+        await this.reportStatus();
+      } catch {
+        // The normal tick reports failures; this loop only hurries a good outcome.
+      } finally {
+        this.busy = false;
+      }
+    }
   }
 
   stop(): void {
@@ -186,6 +214,7 @@ export class NodeAgent {
     }
     this.nodeUid = current.metadata.uid;
     const status = await this.status(current.status?.conditions);
+    this.ready = (status.conditions as { type: string; status: string }[]).some((c) => c.type === 'Ready' && c.status === 'True');
     if (significant(status) === significant(current.status) && this.now() - this.lastReport < STATUS_REPORT_MS) return;
     // Strategic: conditions and addresses merge by type, so what others add (NetworkUnavailable) stays.
     await this.deps.client.patch(nodesPath(this.deps.nodeName, 'status'), { status }, 'strategic');
