@@ -159,6 +159,22 @@ setup_arch() {
     esac
 }
 
+# The release executables are Node 24 with a SQLite addon built on Debian 12: they need glibc
+# 2.34 or later (Debian 12, Ubuntu 22.04, Raspberry Pi OS bookworm). Said here, before the
+# download, rather than by the loader's error at the service's first start.
+check_libc() {
+    out=$(ldd --version 2>&1) || true
+    case "$out" in
+        *musl*) fatal "tsk's release executables need glibc 2.34 or later; this system's C library is musl (Alpine). Use a glibc system, or build tsk yourself and use INSTALL_TSK_SKIP_DOWNLOAD=true" ;;
+    esac
+    version=$(printf '%s\n' "$out" | head -n 1 | sed -n 's/.* \([0-9][0-9]*\)\.\([0-9][0-9]*\)$/\1 \2/p')
+    [ -n "$version" ] || return 0
+    set -- $version
+    if [ "$1" -lt 2 ] || { [ "$1" -eq 2 ] && [ "$2" -lt 34 ]; }; then
+        fatal "tsk's release executables need glibc 2.34 or later (Debian 12, Ubuntu 22.04, Raspberry Pi OS bookworm); this system has $1.$2"
+    fi
+}
+
 setup_downloader() {
     if command -v curl >/dev/null 2>&1; then
         DOWNLOADER=curl
@@ -222,6 +238,7 @@ setup_binary() {
         info "using the tsk already in $BIN_DIR"
         return
     fi
+    check_libc
     download_and_verify
 }
 

@@ -303,6 +303,23 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.match(none.stderr, /neither systemd nor OpenRC/);
     });
 
+    it('refuses a C library the release executables cannot run on, before downloading', async (t) => {
+      const old = sandbox(t, 'systemd');
+      old.fake('ldd', 'echo "ldd (Debian GLIBC 2.31-13+deb11u5) 2.31"');
+      const bullseye = await old.install(shell, { INSTALL_TSK_RELEASE_URL: publish('v1', fakeTsk('v1')) });
+      assert.notEqual(bullseye.code, 0);
+      assert.match(bullseye.stderr, /need glibc 2\.34 or later .*; this system has 2\.31/);
+      assert.doesNotMatch(bullseye.stdout, /downloading/);
+      const alpine = sandbox(t, 'systemd');
+      alpine.fake('ldd', 'echo "musl libc (x86_64)" >&2; exit 1');
+      const musl = await alpine.install(shell, { INSTALL_TSK_RELEASE_URL: publish('v1', fakeTsk('v1')) });
+      assert.notEqual(musl.code, 0);
+      assert.match(musl.stderr, /C library is musl/);
+      placeBinary(alpine, 'v1');
+      // An executable of one's own is not second-guessed.
+      ok(await alpine.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }));
+    });
+
     it('installs missing runtime packages with the host package manager, and skips them with INSTALL_TSK_SKIP_DEPS', async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');

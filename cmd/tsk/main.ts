@@ -1,6 +1,6 @@
 /**
  * tsk's entry point: parses the command line and dispatches to a command; nothing else lives
- * here. Built into dist/tsk by scripts/build.mjs; in development: npx tsx cmd/tsk/main.ts.
+ * here. Built into dist/tsk by scripts/build.ts; in development: npx tsx cmd/tsk/main.ts.
  */
 import { isMainThread, workerData } from 'node:worker_threads';
 import { runAgent, runAgentJoin } from '../../pkg/agent/command.ts';

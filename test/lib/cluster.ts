@@ -153,7 +153,8 @@ export function watchRows(opts: { cluster: TestCluster; args: string[]; rows: nu
     let out = '';
     let err = '';
     let changed = false;
-    const lines = () => out.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('NAME'));
+    // Only complete lines: a chunk may end in the middle of a row.
+    const lines = () => out.slice(0, out.lastIndexOf('\n') + 1).split('\n').filter((l) => l.trim() !== '' && !l.startsWith('NAME'));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     child.stdout.on('data', (d: Buffer) => {
       out += d.toString();

@@ -94,7 +94,11 @@ export function betterSqliteNativeBinding(): string | undefined {
       resolved = { path: install(dir, addon, hash) };
       return resolved.path;
     } catch (err) {
-      failures.push(`${dir}: ${(err as Error).message.split('\n')[0]}`);
+      const message = (err as Error).message.split('\n')[0]!;
+      // The loader's refusal of the host's C library is the same in every folder: say what it is.
+      const libc = /version `(GLIBC(?:XX)?_[\d.]+)' not found/.exec(message);
+      if (libc) throw new Error(`this tsk needs a newer C library than this host has (${libc[1]}): release builds need glibc 2.34 or later (Debian 12, Ubuntu 22.04, Raspberry Pi OS bookworm); ${message}`);
+      failures.push(`${dir}: ${message}`);
     }
   }
   throw new Error(`cannot unpack the SQLite addon (set TSK_NATIVE_CACHE_DIR to a private folder that allows executables): ${failures.join('; ')}`);
