@@ -15,8 +15,8 @@ import {
   agentFiles, ensureNodePasswordFile, readClusterNetwork, readStoredAgent, writeAgentCredentials, writeClusterNetwork, writeNodeConfig,
   type AgentCredentials, type StoredNodeConfig,
 } from './files.ts';
-import { agentToken, fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
-import { renewIfExpiring, scheduleRenewal, type Renewal } from './renew.ts';
+import { agentToken, fetchNodeCredentials, onAnyServer, retryWhileUnavailable } from './join.ts';
+import { renewIfExpiring, scheduleRenewal, serversOf, type Renewal } from './renew.ts';
 import { startAgent } from './run.ts';
 import { takeNotifySocket } from '../server/notify.ts';
 
@@ -28,7 +28,7 @@ const log = logger('agent');
  * force, so a node rebooting while its server is down keeps its pods' network.
  */
 async function clusterNetwork(renewal: Renewal, credentials: AgentCredentials, signal: ShutdownSignal): Promise<ClusterNetworkConfig | undefined> {
-  const fetch = () => fetchClusterNetwork(renewal.node.server, credentials.client.ca, renewal.token);
+  const fetch = () => onAnyServer(serversOf(renewal), (server) => fetchClusterNetwork(server, credentials.client.ca, renewal.token));
   const stored = readClusterNetwork(renewal.files);
   let network: ClusterNetworkConfig | undefined;
   if (stored) {

@@ -14,9 +14,9 @@ import { formatJoinToken } from '../auth/token.ts';
 import { setLogSink } from '../log/log.ts';
 import { DEFAULT_CLUSTER_NETWORK } from '../network/clusterconfig.ts';
 import { supervisorPaths } from '../server/supervisor.ts';
-import { fetchClusterNetwork } from './bootstrap.ts';
+import { fetchClusterNetwork, JoinError, ServerUnavailable } from './bootstrap.ts';
 import { agentFiles, readClusterNetwork, readStoredAgent, writeAgentCredentials, writeClusterNetwork, writeNodeConfig } from './files.ts';
-import { fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
+import { fetchNodeCredentials, onAnyServer, retryWhileUnavailable } from './join.ts';
 import { renewIfExpiring } from './renew.ts';
 
 function memorySecrets(): NodePasswordSecrets {
@@ -124,4 +124,21 @@ describe('agent credentials from the supervisor', () => {
       fs.rmSync(dir, { recursive: true, force: true });
     }
   });
+});
+
+test('a request the joined server cannot answer goes to the next server the agent learned, and a refusal does not', async () => {
+  const asked: string[] = [];
+  const down = (server: string) => Promise.reject(new ServerUnavailable(`${server} is down`));
+  assert.equal(await onAnyServer(['https://a:6443', 'https://b:6443', 'https://a:6443'], async (server) => {
+    asked.push(server);
+    return server === 'https://a:6443' ? down(server) : 'from b';
+  }), 'from b');
+  assert.deepEqual(asked, ['https://a:6443', 'https://b:6443']);
+  await assert.rejects(onAnyServer(['https://a:6443', 'https://b:6443'], down), (err: Error) => err instanceof ServerUnavailable && /b:6443 is down/.test(err.message));
+  let tried = 0;
+  await assert.rejects(onAnyServer(['https://a:6443', 'https://b:6443'], async () => {
+    tried++;
+    throw new JoinError('the server refused the token');
+  }), /refused the token/);
+  assert.equal(tried, 1, 'a refusal is an answer: the other servers would give the same');
 });

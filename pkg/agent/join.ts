@@ -52,6 +52,24 @@ export async function retryWhileUnavailable<T>(attempt: () => Promise<T>, stoppe
   return undefined;
 }
 
+/**
+ * Runs `attempt` against each server in turn until one answers: the server the node joined
+ * first, then the others it learned (HA). Only an unreachable server moves on to the next; the
+ * last one's ServerUnavailable is thrown when none answers.
+ */
+export async function onAnyServer<T>(servers: readonly string[], attempt: (server: string) => Promise<T>): Promise<T> {
+  let unavailable: ServerUnavailable | undefined;
+  for (const server of new Set(servers)) {
+    try {
+      return await attempt(server);
+    } catch (err) {
+      if (!(err instanceof ServerUnavailable)) throw err;
+      unavailable = err;
+    }
+  }
+  throw unavailable ?? new ServerUnavailable('no server to ask');
+}
+
 export interface NodeIdentity {
   nodeName: string;
   nodeIp: string;

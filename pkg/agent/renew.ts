@@ -7,8 +7,8 @@
 import { certPolicy, msLeft } from '../auth/certpolicy.ts';
 import { logger } from '../log/log.ts';
 import type { AgentJoinToken } from '../auth/node/token.ts';
-import { writeAgentCredentials, type AgentCredentials, type AgentFiles, type StoredNodeConfig } from './files.ts';
-import { fetchNodeCredentials, retryWhileUnavailable } from './join.ts';
+import { readServers, writeAgentCredentials, type AgentCredentials, type AgentFiles, type StoredNodeConfig } from './files.ts';
+import { fetchNodeCredentials, onAnyServer, retryWhileUnavailable } from './join.ts';
 
 const log = logger('agent');
 
@@ -19,13 +19,18 @@ export interface Renewal {
   password: string;
 }
 
+/** The joined server first, then the others the agent learned: any of them can answer while one is down. */
+export function serversOf(r: Renewal): string[] {
+  return [r.node.server, ...readServers(r.files)];
+}
+
 /** Fresh credentials when the current client or serving certificate is close to expiry, else undefined. */
 export async function renewIfExpiring(r: Renewal, current: AgentCredentials, stopped: Promise<unknown>, now = new Date()): Promise<AgentCredentials | undefined> {
   const left = Math.min(msLeft(current.client.cert, now), msLeft(current.serving.cert, now));
   if (left >= certPolicy().renewWithinMs) return undefined;
   log.info(`the kubelet certificates of node ${r.node.nodeName} expire in ${Math.floor(left / 86_400_000)} days: renewing`);
   const identity = { nodeName: r.node.nodeName, nodeIp: r.node.nodeIp, password: r.password };
-  const fresh = await retryWhileUnavailable(() => fetchNodeCredentials(r.node.server, r.token, identity), stopped);
+  const fresh = await retryWhileUnavailable(() => onAnyServer(serversOf(r), (server) => fetchNodeCredentials(server, r.token, identity)), stopped);
   if (fresh) writeAgentCredentials(r.files, fresh);
   return fresh;
 }
