@@ -194,7 +194,8 @@ export async function startEndpointReconciler(opts: EndpointReconcilerOptions): 
 
   let running: Promise<void> = Promise.resolve();
   const reconcile = (): Promise<void> => {
-    running = running.then(async () => {
+    // After the previous pass, however it ended: one failed pass must not stop every later one.
+    running = running.catch(() => {}).then(async () => {
       if (stopped) return;
       await renew();
       await writeEndpoints(await liveMembers(true));
