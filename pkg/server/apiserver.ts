@@ -149,7 +149,10 @@ export async function startServerApi(config: ServerConfig, layout: DataDirLayout
     trackFields: extras.trackFields,
     virtual: extras.virtual,
     paths: extras.paths,
-    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, network: clusterNetworkOf(config), nodePasswords: () => nodePasswords, serverBootstrap: () => JSON.stringify(serverBootstrapOf(creds.pki, saKey)) }),
+    unauthenticatedPaths: supervisorPaths({ pki: creds.pki, secret: creds.secret, network: clusterNetworkOf(config), nodePasswords: () => nodePasswords, 
+      // Only a cluster on an external datastore can be joined by another server: a server on its own
+      // sqlite file never hands out the CA keys, whatever token is shown.
+      serverBootstrap: config.datastore.kind === 'sqlite' ? undefined : () => JSON.stringify(serverBootstrapOf(creds.pki, saKey)) }),
     impersonate: (user, req) => extras.impersonate(user, req),
     version: versionInfo(),
     advertise: () => `${config.advertiseAddress ?? (config.bindAddress === '0.0.0.0' ? '127.0.0.1' : config.bindAddress)}:${api.server.address.port}`,
