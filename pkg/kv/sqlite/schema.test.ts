@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { openSqliteBackend } from './backend.ts';
+import { storeRevision } from './restore.ts';
 import { APPLICATION_ID, SCHEMA_VERSION, schemaVersionOf } from './schema.ts';
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tsk-schema-'));
@@ -84,5 +85,32 @@ describe('sqlite schema versions', () => {
     db.exec('CREATE TABLE t (x)');
     db.close();
     await assert.rejects(openSqliteBackend({ file }), /is not a tsk datastore/);
+  });
+
+  it('refuses a SQLite file with no application_id that holds tables other than tsk\'s, and leaves it as it was', async () => {
+    const file = path.join(dir, 'unmarked.db');
+    const db = new Database(file);
+    db.exec(`CREATE TABLE users (name TEXT); CREATE TABLE log (x); INSERT INTO users VALUES ('ann')`);
+    db.close();
+    await assert.rejects(openSqliteBackend({ file }), (err: Error) => {
+      assert.equal(err.message.includes('\n'), false);
+      assert.equal(err.message, `${file} is not a tsk datastore (it has no tsk meta table and holds other tables: users)`);
+      return true;
+    });
+    // Restore, which would move the file aside, refuses it too.
+    assert.throws(() => storeRevision(file), /unmarked\.db is not a tsk datastore/);
+    assert.deepEqual(header(file), { schema: 0, userVersion: 0, appId: 0 });
+    const after = new Database(file, { readonly: true });
+    const tables = after.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all();
+    after.close();
+    assert.deepEqual(tables, [{ name: 'log' }, { name: 'users' }]);
+  });
+
+  it('takes an empty SQLite file as a new store', async () => {
+    const file = path.join(dir, 'empty.db');
+    new Database(file).close();
+    const b = await openSqliteBackend({ file });
+    await b.close();
+    assert.deepEqual(header(file), { schema: SCHEMA_VERSION, userVersion: SCHEMA_VERSION, appId: APPLICATION_ID });
   });
 });

@@ -97,16 +97,35 @@ export function configureReader(db: Database.Database): void {
   db.pragma('busy_timeout = 5000');
 }
 
+/** The tables a tsk store has (a version-1 store may lack some; a crash never left one half-made). */
+const TSK_TABLES = ['log', 'live', 'lease', 'meta', 'volatile'];
+
+/**
+ * Refuses a file that is some other program's database: one carrying another application_id,
+ * or one without an id and without tsk's meta table that holds other tables (application_id 0
+ * is any program's default; stamping tsk's tables and id into such a file would claim it).
+ * An empty file, or one holding only tsk's tables, is tsk's to create or migrate.
+ */
+export function refuseForeign(db: Database.Database, file: string): void {
+  const appId = db.pragma('application_id', { simple: true }) as number;
+  if (appId !== 0 && appId !== APPLICATION_ID) {
+    throw new SchemaError(`${file} is not a tsk datastore (SQLite application_id ${appId})`);
+  }
+  if (appId === APPLICATION_ID || schemaVersionOf(db) > 0) return;
+  const rows = db.prepare(`SELECT name FROM sqlite_master WHERE type IN ('table', 'view') AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\'`).all() as Array<{ name: string }>;
+  const foreign = rows.map((r) => r.name).filter((name) => !TSK_TABLES.includes(name));
+  if (foreign.length === 0) return;
+  const shown = foreign.slice(0, 5).join(', ') + (foreign.length > 5 ? `, … (${foreign.length} in all)` : '');
+  throw new SchemaError(`${file} is not a tsk datastore (it has no tsk meta table and holds other tables: ${shown})`);
+}
+
 /**
  * Creates a new store, or brings an older one forward to SCHEMA_VERSION in one transaction.
  * `file` only names the store in errors.
  */
 export function migrate(db: Database.Database, file = 'the datastore'): void {
-  const appId = db.pragma('application_id', { simple: true }) as number;
-  if (appId !== 0 && appId !== APPLICATION_ID) {
-    throw new SchemaError(`${file} is not a tsk datastore (SQLite application_id ${appId})`);
-  }
   db.transaction(() => {
+    refuseForeign(db, file);
     const fresh = !(db.prepare(`SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'`).get());
     db.exec(DDL);
     if (fresh) {
