@@ -3,19 +3,19 @@
  * holds the kube-system/tsk-deploy Lease, so servers sharing a datastore never apply at once.
  * A pass walks the folder and applies what changed, removes what was deleted or disabled;
  * passes run one at a time, at start (forced: everything is applied again), shortly after
- * the file system reports a change, and every RESCAN_MS as a safety net (watches miss
- * events on some file systems and editors replace files in ways that lose them).
+ * the file system reports a change, every RESCAN_MS as a safety net (watches miss
+ * events on some file systems and editors replace files in ways that lose them), and
+ * SETTLE_MS after a pass that held back a deletion (sync.ts).
  */
 import fs from 'node:fs';
 import os from 'node:os';
 import crypto from 'node:crypto';
-import path from 'node:path';
 import type { Client } from '../../client/client.ts';
 import { LeaderElector } from '../../client/leaderelection.ts';
 import { logger } from '../../log/log.ts';
 import { Deployer, type DeployCluster } from './deployer.ts';
-import { classify, listFiles, listFolders } from './files.ts';
-import { parseManifest } from './manifest.ts';
+import { listFolders } from './files.ts';
+import { FolderSync, SETTLE_MS } from './sync.ts';
 
 const log = logger('deploy');
 const RESCAN_MS = 15_000;
@@ -39,12 +39,10 @@ export class DeployController {
   private readonly elector: LeaderElector;
   private readonly server: string;
   private generation = 0;
-  private leading: { deployer: Deployer; watchers: Map<string, fs.FSWatcher>; timer?: NodeJS.Timeout; debounce?: NodeJS.Timeout } | undefined;
+  private leading: { deployer: Deployer; sync: FolderSync; watchers: Map<string, fs.FSWatcher>; timer?: NodeJS.Timeout; debounce?: NodeJS.Timeout; settle?: NodeJS.Timeout } | undefined;
   private running: Promise<void> = Promise.resolve();
   /** Whether a pass is queued, and if so whether it is forced. */
   private pending: boolean | undefined;
-  /** Files of other servers already reported, so the rescan does not say it every time. */
-  private readonly foreign = new Set<string>();
 
   constructor(client: Client, private readonly cluster: DeployCluster, private readonly options: DeployControllerOptions) {
     this.server = options.server ?? `${os.hostname()}:${options.folder}`;
@@ -74,8 +72,9 @@ export class DeployController {
 
   private lead(generation: number): void {
     log.info(`leading: applying ${this.options.folder}`);
-    const deployer = new Deployer(this.cluster, this.server, log, this.options.folder);
-    this.leading = { deployer, watchers: new Map() };
+    const deployer = new Deployer(this.cluster, this.server, log, this.options.folder, () => generation !== this.generation);
+    const sync = new FolderSync(deployer, { folder: this.options.folder, disables: this.options.disables, server: this.server, log });
+    this.leading = { deployer, sync, watchers: new Map() };
     const load = async (): Promise<void> => {
       for (;;) {
         if (generation !== this.generation) return;
@@ -100,6 +99,7 @@ export class DeployController {
     if (!leading) return;
     clearInterval(leading.timer);
     clearTimeout(leading.debounce);
+    clearTimeout(leading.settle);
     for (const w of leading.watchers.values()) w.close();
   }
 
@@ -117,53 +117,28 @@ export class DeployController {
         const forced = this.pending ?? false;
         this.pending = undefined;
         if (generation !== this.generation || !this.leading) return;
-        await this.pass(this.leading.deployer, forced, generation).catch((err: unknown) => log.error(`pass over ${this.options.folder} failed: ${(err as Error).message}`));
+        await this.pass(this.leading.sync, forced, generation);
       });
     };
     if (delay === 0) go();
     else leading.debounce = setTimeout(go, delay);
   }
 
-  private async pass(deployer: Deployer, force: boolean, generation: number): Promise<void> {
-    const folder = this.options.folder;
-    const files = classify(listFiles(folder), this.options.disables);
-    this.watch(folder);
+  private async pass(sync: FolderSync, force: boolean, generation: number): Promise<void> {
     const stale = () => generation !== this.generation;
-    for (const rel of files.disabled) {
-      if (stale()) return;
-      const abs = path.join(folder, rel);
-      let objects: ReturnType<typeof parseManifest> = [];
-      try {
-        objects = parseManifest(fs.readFileSync(abs, 'utf8'));
-      } catch {
-        // What the record lists is still removed.
+    try {
+      // Watched first: a file written during the pass still triggers the next one.
+      this.watch(this.options.folder);
+      const waiting = await sync.run(force, stale);
+      const leading = this.leading;
+      if (waiting && leading && !stale()) {
+        // Its own timer, not the debounce's (which a watch event would push back or cut short);
+        // a little late rather than early, so that pass is surely SETTLE_MS on.
+        clearTimeout(leading.settle);
+        leading.settle = setTimeout(() => this.schedule(false, 0), SETTLE_MS + 100);
       }
-      log.info(`${rel} is disabled: removing it and its objects`);
-      if (await deployer.removeFile(rel, objects)) fs.rmSync(abs, { force: true });
-    }
-    for (const rel of files.apply) {
-      if (stale()) return;
-      let content: string;
-      try {
-        content = fs.readFileSync(path.join(folder, rel), 'utf8');
-      } catch (err) {
-        // Removed since the listing: the next pass deletes it.
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue;
-        throw err;
-      }
-      await deployer.applyFile(rel, content, force);
-    }
-    const present = new Set([...files.apply, ...files.skipped]);
-    for (const record of [...deployer.records.values()]) {
-      if (stale()) return;
-      if (present.has(record.source) || files.disabled.includes(record.source)) continue;
-      if (record.server !== this.server) {
-        if (!this.foreign.has(record.source)) log.info(`${record.source} was applied by server ${record.server} and is not in ${folder}: leaving its objects`);
-        this.foreign.add(record.source);
-        continue;
-      }
-      log.info(`${path.join(folder, record.source)} was deleted: deleting its objects`);
-      await deployer.removeFile(record.source);
+    } catch (err) {
+      log.error(`pass over ${this.options.folder} failed: ${(err as Error).message}`);
     }
   }
 

@@ -1,82 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { KObject } from '../../api/types.ts';
-import type { Logger } from '../../log/log.ts';
-import { Deployer, SOURCE_ANNOTATION, type AddonRecord, type DeployCluster } from './deployer.ts';
-import { refKey, type ObjectRef } from './manifest.ts';
-
-const NAMESPACED = new Set(['ConfigMap', 'Service', 'Widget']);
-
-/** The API as a map of objects; CRD kinds appear once the CRD is applied and forgetKinds() is called. */
-class FakeCluster implements DeployCluster {
-  objects = new Map<string, KObject>();
-  records = new Map<string, AddonRecord>();
-  events: string[] = [];
-  calls: string[] = [];
-  kinds = new Set(['v1/Namespace', 'v1/ConfigMap', 'v1/Service', 'storage.k8s.io/v1/StorageClass', 'apiextensions.k8s.io/v1/CustomResourceDefinition']);
-  failApply = new Set<string>();
-  private learnt = new Set<string>();
-
-  key = (ref: ObjectRef) => refKey(ref);
-
-  async scope(apiVersion: string, kind: string) {
-    if (!this.kinds.has(`${apiVersion}/${kind}`) && !this.learnt.has(`${apiVersion}/${kind}`)) return undefined;
-    return NAMESPACED.has(kind) ? 'Namespaced' as const : 'Cluster' as const;
-  }
-
-  async apply(obj: KObject) {
-    this.calls.push(`apply ${obj.kind} ${obj.metadata.namespace ?? ''}/${obj.metadata.name}`);
-    if (this.failApply.has(obj.metadata.name!)) throw new Error(`admission refused ${obj.metadata.name}`);
-    this.objects.set(this.key({ apiVersion: obj.apiVersion!, kind: obj.kind!, namespace: obj.metadata.namespace, name: obj.metadata.name! }), structuredClone(obj));
-  }
-
-  async get(ref: ObjectRef) {
-    return this.objects.get(this.key(ref));
-  }
-
-  async remove(ref: ObjectRef) {
-    this.calls.push(`delete ${ref.kind} ${ref.namespace ?? ''}/${ref.name}`);
-    this.objects.delete(this.key(ref));
-  }
-
-  async crdEstablished(name: string) {
-    this.calls.push(`established ${name}`);
-    const crd = this.objects.get(this.key({ apiVersion: 'apiextensions.k8s.io/v1', kind: 'CustomResourceDefinition', name }))! as any;
-    this.pendingKinds.push(`${crd.spec.group}/${crd.spec.versions[0].name}/${crd.spec.names.kind}`);
-  }
-
-  private pendingKinds: string[] = [];
-  forgetKinds() {
-    for (const k of this.pendingKinds) this.learnt.add(k);
-  }
-
-  async listRecords() {
-    return [...this.records.values()].map((r) => structuredClone(r));
-  }
-
-  async putRecord(r: AddonRecord) {
-    this.records.set(r.source, structuredClone(r));
-  }
-
-  async removeRecord(source: string) {
-    this.records.delete(source);
-  }
-
-  event(source: string, type: string, reason: string) {
-    this.events.push(`${source} ${type} ${reason}`);
-  }
-
-  names(): string[] {
-    return [...this.objects.values()].map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
-  }
-}
-
-function quietLog(lines: string[] = []): Logger {
-  const put = (level: string) => (m: string) => lines.push(`${level} ${m}`);
-  return { debug: () => {}, info: put('info'), warn: put('warn'), error: put('error') };
-}
-
-const cm = (name: string, extra = '') => `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ${name}\n${extra}data:\n  k: v\n`;
+import { Deployer, SOURCE_ANNOTATION } from './deployer.ts';
+import { cm, FakeCluster, quietLog } from './testing.ts';
 
 test('objects are applied with the source annotation; namespaced ones default to "default", cluster-scoped lose a namespace', async () => {
   const cluster = new FakeCluster();
@@ -237,4 +162,25 @@ test('removing a disabled file deletes the objects of its content even without a
   await cluster.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default', annotations: { [SOURCE_ANNOTATION]: 'traefik.yaml' } } });
   assert.equal(await d.removeFile('traefik.yaml', [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x' } }]), true);
   assert.deepEqual(cluster.names(), []);
+});
+
+test('a server that stops leading in the middle of a file neither prunes nor records', async () => {
+  const cluster = new FakeCluster();
+  let stale = false;
+  const d = new Deployer(cluster, 'srv', quietLog(), '/m', () => stale);
+  await d.load();
+  await d.applyFile('app.yaml', `${cm('a')}---\n${cm('b')}`, false);
+  const before = structuredClone(cluster.records.get('app.yaml'));
+  // The Lease is lost while `a` is being applied; `b` would be pruned next.
+  cluster.onApply = (name) => {
+    if (name === 'a') stale = true;
+  };
+  assert.equal(await d.applyFile('app.yaml', cm('a'), false), 'stale');
+  assert.deepEqual(cluster.names(), ['ConfigMap default/a', 'ConfigMap default/b']);
+  // Written ahead while still leading, the record lists the same objects and keeps the old checksum.
+  assert.equal(cluster.records.get('app.yaml')!.checksum, before!.checksum);
+  assert.deepEqual(cluster.records.get('app.yaml')!.objects.map((r) => r.name).sort(), ['a', 'b']);
+  assert.equal(await d.removeFile('app.yaml'), false);
+  assert.deepEqual(cluster.names(), ['ConfigMap default/a', 'ConfigMap default/b']);
+  assert.ok(cluster.records.has('app.yaml'));
 });

@@ -8,6 +8,10 @@
  * or a failure half way leaves nothing the next pass cannot find and prune. An object is
  * pruned or deleted only while its annotation still names this file: another file that took
  * it over, or a user who removed the annotation, keeps it.
+ *
+ * `stale` says this server no longer holds the deploy Lease: it is asked before every write
+ * (apply, delete, record), so a former leader stops in the middle of a file instead of
+ * pruning or recording over what the new leader does.
  */
 import type { KObject } from '../../api/types.ts';
 import type { Logger } from '../../log/log.ts';
@@ -46,7 +50,9 @@ export interface DeployCluster {
   event(source: string, type: 'Normal' | 'Warning', reason: string, message: string): void;
 }
 
-export type ApplyResult = 'applied' | 'unchanged' | 'failed';
+export type ApplyResult = 'applied' | 'unchanged' | 'failed' | 'stale';
+
+const isStale = (err: unknown) => err instanceof DeployError && err.code === 'stale';
 
 const sameRefs = (a: ObjectRef[], b: ObjectRef[]) => a.length === b.length && a.every((r, i) => refKey(r) === refKey(b[i]!) && r.apiVersion === b[i]!.apiVersion);
 
@@ -66,7 +72,12 @@ export class Deployer {
     private readonly log: Logger,
     /** For messages: where the files are. */
     private readonly folder: string,
+    private readonly stale: () => boolean = () => false,
   ) {}
+
+  private guard(): void {
+    if (this.stale()) throw new DeployError('stale', 'no longer the deploy leader');
+  }
 
   async load(): Promise<void> {
     this.records.clear();
@@ -93,6 +104,7 @@ export class Deployer {
   private async save(record: AddonRecord): Promise<void> {
     const old = this.records.get(record.source);
     if (old && old.checksum === record.checksum && old.server === record.server && sameRefs(old.objects, record.objects)) return;
+    this.guard();
     await this.cluster.putRecord(record);
     this.records.set(record.source, record);
   }
@@ -149,6 +161,7 @@ export class Deployer {
         // Written ahead with the old checksum: a crash here is healed by the forced pass at start.
         await this.save({ ...base, objects: union(union(base.objects, applied), refs) });
         for (const { obj } of applyOrder(resolved.map((obj, i) => ({ obj, ref: refs[i]! })))) {
+          this.guard();
           try {
             await this.cluster.apply(this.prepared(obj, source));
           } catch (err) {
@@ -170,6 +183,7 @@ export class Deployer {
       await this.save({ source, checksum: sum, objects: union(left, applied), server: this.server });
       if (left.length > 0) throw new DeployError('delete', `could not prune ${left.map(describeRef).join(', ')}`);
     } catch (err) {
+      if (isStale(err)) return 'stale';
       // Not applied in full: no checksum, so even going back to the old content applies (and prunes) again.
       const current = this.records.get(source);
       if (current) await this.save({ ...current, checksum: '' }).catch(() => {});
@@ -185,6 +199,7 @@ export class Deployer {
   private async deleteOwned(source: string, refs: ObjectRef[]): Promise<ObjectRef[]> {
     const left: ObjectRef[] = [];
     for (const ref of deleteOrder(refs)) {
+      this.guard();
       try {
         const current = await this.cluster.get(ref);
         if (!current) continue;
@@ -193,9 +208,11 @@ export class Deployer {
           this.log.info(`leaving ${describeRef(ref)}: ${owner ? `it now comes from ${this.where(owner)}` : `its ${SOURCE_ANNOTATION} annotation is gone`}`);
           continue;
         }
+        this.guard();
         await this.cluster.remove(ref);
         this.log.info(`deleted ${describeRef(ref)} (was in ${this.where(source)})`);
       } catch (err) {
+        if (isStale(err)) throw err;
         this.log.warn(`could not delete ${describeRef(ref)} of ${this.where(source)}: ${(err as Error).message}`);
         left.push(ref);
       }
@@ -206,9 +223,19 @@ export class Deployer {
   /**
    * The file is gone (or disabled): its objects go, then its record. `alsoIn`: objects of the
    * file's current content, for a disabled file that was never applied here. Answers whether
-   * everything went (else the record stays and a later pass tries again).
+   * everything went (else the record stays and a later pass tries again; also false when this
+   * server stopped leading on the way).
    */
   async removeFile(source: string, alsoIn: KObject[] = []): Promise<boolean> {
+    try {
+      return await this.remove(source, alsoIn);
+    } catch (err) {
+      if (isStale(err)) return false;
+      throw err;
+    }
+  }
+
+  private async remove(source: string, alsoIn: KObject[]): Promise<boolean> {
     const old = this.records.get(source);
     const extra: ObjectRef[] = [];
     for (const obj of alsoIn) {
@@ -225,6 +252,7 @@ export class Deployer {
       return false;
     }
     if (old) {
+      this.guard();
       await this.cluster.removeRecord(source);
       this.records.delete(source);
     }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { test } from 'node:test';
+import { DeployError } from './errors.ts';
 import { classify, listFiles } from './files.ts';
 import { parseManifest } from './manifest.ts';
 import { recordConfigMap, recordFromConfigMap, recordName } from './records.ts';
@@ -25,7 +26,8 @@ test('the folder is walked into subfolders, past dotfiles and hidden folders', (
     fs.mkdirSync(path.join(dir, '.git'));
     for (const f of ['a.yaml', '.a.yaml.swp', 'sub/b.yaml', 'sub/deeper/c.json', '.git/x.yaml']) fs.writeFileSync(path.join(dir, f), '');
     assert.deepEqual(listFiles(dir), ['a.yaml', 'sub/b.yaml', 'sub/deeper/c.json']);
-    assert.deepEqual(listFiles(path.join(dir, 'missing')), []);
+    // Not an empty folder: that would delete the objects of every file.
+    assert.throws(() => listFiles(path.join(dir, 'missing')), (err: Error) => err instanceof DeployError && err.code === 'read' && /cannot list .*missing/.test(err.message));
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

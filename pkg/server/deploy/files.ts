@@ -7,6 +7,7 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
+import { DeployError } from './errors.ts';
 
 export interface ManifestFiles {
   /** Paths relative to the manifests folder, with '/' separators, sorted. */
@@ -40,7 +41,11 @@ export function classify(rels: string[], disables: readonly string[]): ManifestF
   return out;
 }
 
-/** Every file below `root` as a relative '/'-path; hidden folders are not entered. A missing root is empty. */
+/**
+ * Every file below `root` as a relative '/'-path; hidden folders are not entered. A missing
+ * or unreadable root throws DeployError('read'): taken for an empty folder, it would delete
+ * the objects of every file (a folder on a mount that is not up yet, a wrong permission).
+ */
 export function listFiles(root: string): string[] {
   const out: string[] = [];
   const walk = (dir: string, prefix: string, depth: number) => {
@@ -48,7 +53,9 @@ export function listFiles(root: string): string[] {
     try {
       entries = fs.readdirSync(dir, { withFileTypes: true });
     } catch (err) {
-      // Gone between listing and reading: the next scan sees the new state.
+      if (depth === 0) throw new DeployError('read', `cannot list ${root}: ${(err as Error).message}`, { cause: err });
+      // A subfolder gone between listing and reading: its files count as missing for this
+      // pass, which deletes nothing yet (see sync.ts).
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
       throw err;
     }
