@@ -120,6 +120,12 @@ describe('agent credentials from the supervisor', () => {
       assert.notEqual(fresh.client.cert, creds.client.cert);
       assert.equal(fs.readFileSync(files.clientCert, 'utf8'), fresh.client.cert, 'the files are rewritten');
       await assert.rejects(renewIfExpiring({ ...renewal, password: 'another' }, creds, never, inElevenMonths), /already registered with another node password/);
+      // A renewal pins the CA the node already trusts: a server presenting another CA is not
+      // trusted on first use, even with a token that carries no CA hash.
+      const noHash = { ...token(), caHash: undefined };
+      const impostor = await createCa('someone-else');
+      await assert.rejects(fetchNodeCredentials(url, noHash, node, impostor.certPem), /cannot reach the server|certificate/);
+      assert.ok(await fetchNodeCredentials(url, noHash, node, serverCa.certPem));
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

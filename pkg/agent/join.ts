@@ -76,9 +76,13 @@ export interface NodeIdentity {
   password: string;
 }
 
-/** One attempt at the node's credentials (the caller retries ServerUnavailable). */
-export async function fetchNodeCredentials(server: string, token: AgentJoinToken, node: NodeIdentity): Promise<AgentCredentials> {
-  const ca = await fetchServerCa(server, token, (hash) => {
+/**
+ * One attempt at the node's credentials (the caller retries ServerUnavailable). A renewal
+ * passes the CA the node already trusts: then no server, the joined one or another it learned,
+ * is trusted on first use, even with a token that carries no CA hash.
+ */
+export async function fetchNodeCredentials(server: string, token: AgentJoinToken, node: NodeIdentity, trustedCa?: string): Promise<AgentCredentials> {
+  const ca = trustedCa ?? await fetchServerCa(server, token, (hash) => {
     log.warn(`the token carries no CA hash: trusting the server's CA as first seen (sha256 ${hash}); use the full token from DATA_DIR/server/node-token to check it`);
   });
   const headers = { [NODE_NAME_HEADER]: node.nodeName, [NODE_PASSWORD_HEADER]: node.password, [NODE_IP_HEADER]: node.nodeIp };

@@ -30,7 +30,7 @@ export async function renewIfExpiring(r: Renewal, current: AgentCredentials, sto
   if (left >= certPolicy().renewWithinMs) return undefined;
   log.info(`the kubelet certificates of node ${r.node.nodeName} expire in ${Math.floor(left / 86_400_000)} days: renewing`);
   const identity = { nodeName: r.node.nodeName, nodeIp: r.node.nodeIp, password: r.password };
-  const fresh = await retryWhileUnavailable(() => onAnyServer(serversOf(r), (server) => fetchNodeCredentials(server, r.token, identity)), stopped);
+  const fresh = await retryWhileUnavailable(() => onAnyServer(serversOf(r), (server) => fetchNodeCredentials(server, r.token, identity, current.client.ca)), stopped);
   if (fresh) writeAgentCredentials(r.files, fresh);
   return fresh;
 }
