@@ -22,15 +22,19 @@ export function snapshotFileName(dir: string, name: string, node: string, now: D
   return candidate;
 }
 
-/** Snapshots in `dir`, oldest first. */
-export function listSnapshots(dir: string): SnapshotFile[] {
-  let names: string[];
+/** The names in `dir`; none when it does not exist yet. */
+function namesIn(dir: string): string[] {
   try {
-    names = fs.readdirSync(dir);
+    return fs.readdirSync(dir);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
+}
+
+/** Snapshots in `dir`, oldest first. */
+export function listSnapshots(dir: string): SnapshotFile[] {
+  const names = namesIn(dir);
   const found: SnapshotFile[] = [];
   for (const name of names) {
     if (name.startsWith('.')) continue;
@@ -56,14 +60,42 @@ export function deleteSnapshots(dir: string, names: string[]): string[] {
   return removed;
 }
 
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
 /**
- * Keeps the newest `retention` snapshots whose name starts with PREFIX-NODE- (k3s prunes per
+ * Whether `s` is a snapshot PREFIX-NODE-<unix seconds>[-N] (as snapshotFileName names them) taken
+ * by NODE. A name alone is ambiguous in a folder nodes share (node "a"'s "p-a-1-1700000000"
+ * could be node "a-1"'s), so the node in the header must match too.
+ */
+function isNamed(s: SnapshotFile, prefix: string, node: string): boolean {
+  return s.header.node === node && new RegExp(`^${escapeRegExp(prefix)}-${escapeRegExp(node)}-\\d+(-\\d+)?$`).test(s.name);
+}
+
+/**
+ * Keeps the newest `retention` snapshots named PREFIX-NODE-<time> of this node (k3s prunes per
  * base name and node, so on-demand snapshots are not pruned by the schedule); 0 keeps all.
  */
 export function pruneSnapshots(dir: string, prefix: string, node: string, retention: number): string[] {
   if (retention <= 0) return [];
-  const mine = listSnapshots(dir).filter((s) => s.name.startsWith(`${prefix}-${node}-`));
+  const mine = listSnapshots(dir).filter((s) => isNamed(s, prefix, node));
   const excess = mine.slice(0, Math.max(0, mine.length - retention));
   for (const s of excess) fs.rmSync(s.file, { force: true });
   return excess.map((s) => s.name);
+}
+
+/** A .NAME.part older than this was left by a save that crashed (a running one keeps writing it). */
+export const STALE_PART_MS = 60 * 60 * 1000;
+
+/** Removes the .NAME.part files of saves that died; returns their names. */
+export function removeStaleParts(dir: string, now = Date.now()): string[] {
+  const removed: string[] = [];
+  for (const name of namesIn(dir)) {
+    if (!/^\..+\.part$/.test(name)) continue;
+    const file = path.join(dir, name);
+    const stat = fs.statSync(file, { throwIfNoEntry: false });
+    if (!stat?.isFile() || now - stat.mtimeMs < STALE_PART_MS) continue;
+    fs.rmSync(file, { force: true });
+    removed.push(name);
+  }
+  return removed;
 }

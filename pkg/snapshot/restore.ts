@@ -7,9 +7,10 @@
  * compacted — etcdutl's --bump-revision/--mark-compacted advice for Kubernetes — so no
  * client ever sees a resourceVersion go backwards: a watch or list from before gets 410 Gone
  * and relists.
- * Into etcd: the keyspace must be empty; leases are granted with their ids and TTLs, keys are
- * put in batched txns, and etcd gives them new revisions (etcd's revision cannot be set from
- * its API). Clients holding resourceVersions from the old store relist when they learn theirs
+ * Into etcd: the keyspace must be empty (no keys, no leases); leases are granted with their ids
+ * and TTLs, keys are put in batched txns, and etcd gives them new revisions (etcd's revision
+ * cannot be set from its API). A restore that fails partway removes what it wrote, so it can be
+ * run again (or, when that fails too, says how to empty the keyspace). Clients holding resourceVersions from the old store relist when they learn theirs
  * is too new or compacted.
  * Either way the data dir must not be in use: a running server would keep serving (and
  * writing) the old state.
@@ -71,7 +72,7 @@ export async function restoreSnapshot(options: RestoreOptions): Promise<RestoreR
     if (!options.openEtcd) throw new Error('restore into etcd needs an etcd client');
     const backend = await options.openEtcd(options.datastoreEndpoint!);
     try {
-      return await intoEtcd(options.file, header, backend);
+      return await intoEtcd(options.file, header, backend, target.endpoints, target.tls);
     } finally {
       await backend.close();
     }
@@ -108,22 +109,67 @@ async function intoSqlite(options: RestoreOptions, header: SnapshotHeader, file:
   return { target: `sqlite ${file}`, header, keys, leases: leases.size, revision };
 }
 
-async function intoEtcd(file: string, header: SnapshotHeader, backend: Backend): Promise<RestoreResult> {
+/** The etcdctl lines that empty an etcd keyspace: its keys, then the leases left without keys. */
+function emptyEtcdAdvice(endpoints: string[], tls: boolean): string {
+  const ctl = `etcdctl --endpoints=${endpoints.join(',')}${tls ? ' (and your --cacert/--cert/--key)' : ''}`;
+  return `${ctl} del "" --from-key; ${ctl} lease list | tail -n +2 | xargs -r -n1 ${ctl} lease revoke`;
+}
+
+/**
+ * After a failed restore: the keyspace was empty when it started and the data dir lock keeps
+ * other restores out, so every key and every lease granted there now is the restore's own.
+ */
+async function removeWritten(backend: Backend, granted: Set<number>): Promise<void> {
+  await backend.txn({ success: [{ type: 'delete', key: FIRST_KEY, end: RANGE_END_ALL }] });
+  for (const id of await backend.leaseList()) if (granted.has(id)) await backend.leaseRevoke(id);
+  const left = await backend.range(FIRST_KEY, { end: RANGE_END_ALL, countOnly: true });
+  if (left.count > 0) throw new Error(`${left.count} keys are still there`);
+}
+
+async function intoEtcd(file: string, header: SnapshotHeader, backend: Backend, endpoints: string[], tls: boolean): Promise<RestoreResult> {
   const present = await backend.range(FIRST_KEY, { end: RANGE_END_ALL, countOnly: true });
-  if (present.count > 0) {
-    throw new SnapshotError('not-empty', `${backend.name} already holds ${present.count} keys; restore needs an empty keyspace (remove them with: etcdctl del --prefix "")`);
+  const presentLeases = (await backend.leaseList()).length;
+  if (present.count > 0 || presentLeases > 0) {
+    throw new SnapshotError(
+      'not-empty',
+      `${backend.name} already holds ${present.count} keys and ${presentLeases} leases; restore needs an empty keyspace. If nothing else uses this etcd, empty it with: ${emptyEtcdAdvice(endpoints, tls)}`,
+    );
   }
   // Keys go into etcd as they are read, so the file is checked whole before the first one.
   for await (const _ of readRecords(file)) {
     // reading to the end verifies the checksum
   }
   const leases = new Set<number>();
+  const inFlight = new Set<Promise<unknown>>();
+  let keys = 0;
+  try {
+    keys = await writeRecords(file, backend, leases, inFlight);
+  } catch (err) {
+    // Nothing may land after the cleanup: wait for every txn already sent.
+    await Promise.allSettled([...inFlight]);
+    const reason = (err as Error).message;
+    try {
+      await removeWritten(backend, leases);
+    } catch (cleanupErr) {
+      throw new SnapshotError(
+        'partial',
+        `restore into ${backend.name} failed partway: ${reason}; part of the snapshot is left there and removing it failed too (${(cleanupErr as Error).message}): empty the keyspace with: ${emptyEtcdAdvice(endpoints, tls)}; then run the restore again`,
+        { cause: err },
+      );
+    }
+    throw new SnapshotError('partial', `restore into ${backend.name} failed partway: ${reason}; tsk removed the keys and leases it had written, so the restore can be run again`, { cause: err });
+  }
+  const status = await backend.status();
+  return { target: backend.name, header, keys, leases: leases.size, revision: status.revision };
+}
+
+/** Leases granted with their ids, keys put in batched txns (IN_FLIGHT at a time); returns the key count. */
+async function writeRecords(file: string, backend: Backend, leases: Set<number>, inFlight: Set<Promise<unknown>>): Promise<number> {
   const grant = async (id: number, ttl: number) => {
     leases.add(id);
     await backend.leaseGrant(ttl, id);
   };
   let batch: PutOp[] = [];
-  const inFlight = new Set<Promise<unknown>>();
   let failed: unknown;
   const flush = async () => {
     const ops = batch;
@@ -151,6 +197,5 @@ async function intoEtcd(file: string, header: SnapshotHeader, backend: Backend):
   if (batch.length > 0) await flush();
   await Promise.all(inFlight);
   if (failed) throw failed;
-  const status = await backend.status();
-  return { target: backend.name, header, keys, leases: leases.size, revision: status.revision };
+  return keys;
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { VERSION } from '../cli/version.ts';
 import type { Backend } from '../kv/types.ts';
 import { SnapshotWriter, type SnapshotHeader } from './format.ts';
-import { snapshotFileName } from './files.ts';
+import { removeStaleParts, snapshotFileName } from './files.ts';
 import { isCompactedDuringSave, pagedChunks } from './source.ts';
 
 export interface SaveOptions {
@@ -37,6 +37,7 @@ function sourceKind(backend: Backend): 'sqlite' | 'etcd' {
 async function saveOnce(backend: Backend, options: SaveOptions, started: number): Promise<SavedSnapshot> {
   fs.mkdirSync(options.dir, { recursive: true, mode: 0o700 });
   const now = new Date();
+  removeStaleParts(options.dir, now.getTime());
   const name = snapshotFileName(options.dir, options.name, options.node, now);
   const file = path.join(options.dir, name);
   const tmp = path.join(options.dir, `.${name}.part`);
