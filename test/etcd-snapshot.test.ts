@@ -2,9 +2,11 @@
  * `tsk etcd-snapshot` with the real binary: a snapshot of a running server taken while
  * kubectl writes, listed and pruned; restored onto a fresh data dir, where a new server shows
  * the same objects (and onto the stopped server's own data dir); refused while a server holds
- * the data dir; and the migration path both ways through real etcd (sqlite → etcd → sqlite).
+ * the data dir; and the migration path both ways through real etcd (sqlite → etcd → sqlite),
+ * where a restore into a non-empty keyspace is refused with etcdctl lines that empty it.
  */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -158,7 +160,8 @@ test('migration both ways through real etcd: a sqlite snapshot into etcd, then t
   // A second restore into the now non-empty keyspace is refused.
   const again = await runTsk(['etcd-snapshot', 'restore', sqliteSnapshot, '--data-dir', onEtcd, '--datastore-endpoint', endpoint]);
   assert.equal(again.code, 1);
-  assert.match(again.stderr, /already holds \d+ keys; restore needs an empty keyspace/);
+  const advice = /already holds \d+ keys and \d+ leases; restore needs an empty keyspace\. If nothing else uses this etcd, empty it with: (etcdctl --endpoints=\S+ del "" --from-key; .*)$/m.exec(again.stderr);
+  assert.ok(advice, again.stderr);
 
   const e = await cluster(['--datastore-endpoint', endpoint], onEtcd);
   const inEtcd = await configMaps(e);
@@ -168,6 +171,10 @@ test('migration both ways through real etcd: a sqlite snapshot into etcd, then t
   const saved = savedRevision(await tsk(['etcd-snapshot', 'save', '--data-dir', onEtcd, '--datastore-endpoint', endpoint]));
   assert.match(await tsk(['etcd-snapshot', 'ls', '--data-dir', onEtcd]), /\s+etcd\n/);
   await e.stop();
+
+  // The refusal's advice, followed as printed, empties the keyspace: the restore then runs.
+  execFileSync('sh', ['-c', advice[1]!], { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 60_000 });
+  await tsk(['etcd-snapshot', 'restore', sqliteSnapshot, '--data-dir', onEtcd, '--datastore-endpoint', endpoint]);
 
   const back = tempDir();
   await tsk(['etcd-snapshot', 'restore', saved.file, '--data-dir', back]);
