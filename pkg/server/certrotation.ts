@@ -22,7 +22,7 @@ import path from 'node:path';
 import { certPolicy } from '../auth/certpolicy.ts';
 import { isCertService, pairsOf, type CertService } from '../auth/certservices.ts';
 import { readIfExists, writeFileAtomic } from '../auth/files.ts';
-import { ensureServerPki, PKI_FILES, type PkiName } from '../auth/serverpki.ts';
+import { ensureServerPki, PKI_FILES, type ServerPki } from '../auth/serverpki.ts';
 import type { ServerConfig } from '../cli/commands.ts';
 import type { DataDirLayout } from '../datadir/layout.ts';
 import { logger } from '../log/log.ts';
@@ -35,6 +35,10 @@ const log = logger('certificates');
 
 export const REQUEST_FILE = 'rotate-request.json';
 export const RESULT_FILE = 'rotate-result.json';
+
+/** The leaves a running server holds in memory, in the order ensureServerPki issues them. */
+const LEAVES = ['serving', 'admin', 'controllerManager', 'scheduler', 'kubeletClient'] as const;
+type Leaf = (typeof LEAVES)[number];
 
 export interface RotateRequest {
   id: string;
@@ -55,28 +59,60 @@ export interface RotationTargets {
 }
 
 export interface CertRotation {
-  /** Re-issues what is due, and `force`d services whatever their age; resolves with what was re-issued. */
+  /**
+   * Re-issues what is due, and `force`d services whatever their age, and puts into use every
+   * leaf on disk that is not yet (also one an earlier, failed pass wrote); resolves with those.
+   */
   check(force?: readonly CertService[]): Promise<string[]>;
   stop(): void;
 }
 
 export function startCertRotation(config: ServerConfig, layout: DataDirLayout, targets: RotationTargets): CertRotation {
   const tlsDir = layout.server.tls;
+  // The leaves in use: put() replaces one here only once it is in use.
   const running = targets.apiServer.pki;
   let queue: Promise<unknown> = Promise.resolve();
 
-  const put = (issued: readonly PkiName[]) => {
-    const pki = running;
+  /**
+   * Puts into use each leaf of `disk` that differs from the one in use, and records it as in
+   * use only once that worked. What to put is decided by comparing, not by what this pass
+   * re-issued: a pass that wrote a leaf and then failed (a later write, a kubeconfig) leaves
+   * nothing due for the next one, which must still put the leaf into use before the old one
+   * expires. A failed step is retried on the next pass; the other steps go ahead meanwhile.
+   */
+  const put = (disk: ServerPki): { inUse: Leaf[]; errors: string[] } => {
     const { api } = targets.apiServer;
-    if (issued.includes('serving')) api.server.setTls({ certPem: pki.serving.certPem, keyPem: pki.serving.keyPem, clientCaPem: pki.clientCa.certPem });
-    if (issued.includes('kubeletClient')) api.ctx.kubelet = { ca: pki.serverCa.certPem, cert: pki.kubeletClient.certPem, key: pki.kubeletClient.keyPem };
-    if (issued.includes('admin')) {
-      writeAdminKubeconfigs(config, layout, pki, api.server.address.port);
-      for (const client of targets.apiServer.adminClients) client.setClientCertificate(pki.admin.certPem, pki.admin.keyPem);
-    }
-    if (issued.includes('controllerManager') || issued.includes('scheduler')) {
-      targets.components.setIdentities({ controllerManager: pki.controllerManager, scheduler: pki.scheduler });
-    }
+    const changed = LEAVES.filter((n) => disk[n].certPem !== running[n].certPem);
+    const inUse: Leaf[] = [];
+    const errors: string[] = [];
+    const step = (names: readonly Leaf[], use: () => void) => {
+      const due = names.filter((n) => changed.includes(n));
+      if (due.length === 0) return;
+      try {
+        use();
+      } catch (err) {
+        errors.push(`putting ${due.join(', ')} into use: ${(err as Error).message}`);
+        return;
+      }
+      for (const n of due) running[n] = disk[n];
+      inUse.push(...due);
+    };
+    step(['serving'], () => {
+      api.server.setTls({ certPem: disk.serving.certPem, keyPem: disk.serving.keyPem, clientCaPem: running.clientCa.certPem });
+      running.servingSans = disk.servingSans;
+    });
+    step(['kubeletClient'], () => {
+      api.ctx.kubelet = { ca: running.serverCa.certPem, cert: disk.kubeletClient.certPem, key: disk.kubeletClient.keyPem };
+    });
+    step(['admin'], () => {
+      // In-process clients first: they need not wait for a kubeconfig that cannot be written.
+      for (const client of targets.apiServer.adminClients) client.setClientCertificate(disk.admin.certPem, disk.admin.keyPem);
+      writeAdminKubeconfigs(config, layout, { ...running, admin: disk.admin }, api.server.address.port);
+    });
+    step(['controllerManager', 'scheduler'], () => {
+      targets.components.setIdentities({ controllerManager: disk.controllerManager, scheduler: disk.scheduler });
+    });
+    return { inUse: LEAVES.filter((n) => inUse.includes(n)), errors };
   };
 
   const checkNow = async (force: readonly CertService[]): Promise<string[]> => {
@@ -85,13 +121,17 @@ export function startCertRotation(config: ServerConfig, layout: DataDirLayout, t
       const file = path.join(tlsDir, `${PKI_FILES[ca]}.crt`);
       if (readIfExists(file) !== running[ca].certPem) throw new Error(`${file} is not the CA this server started with; restart the server to use it`);
     }
-    const pki = await ensureServerPki(tlsDir, { ...servingSanOptions(config), force: pairsOf(force) });
-    const leaves = pki.issued.filter((n) => n !== 'serverCa' && n !== 'clientCa');
-    Object.assign(running, { serving: pki.serving, admin: pki.admin, controllerManager: pki.controllerManager, scheduler: pki.scheduler, kubeletClient: pki.kubeletClient, servingSans: pki.servingSans });
-    put(leaves);
-    const kubelet = (await targets.agent?.renewCertificates(force.includes('kubelet'))) ?? false;
-    const issued = [...leaves, ...(kubelet ? ['kubelet'] : [])];
+    const disk = await ensureServerPki(tlsDir, { ...servingSanOptions(config), force: pairsOf(force) });
+    const { inUse, errors } = put(disk);
+    let kubelet = false;
+    try {
+      kubelet = (await targets.agent?.renewCertificates(force.includes('kubelet'))) ?? false;
+    } catch (err) {
+      errors.push(`renewing the embedded node's certificates: ${(err as Error).message}`);
+    }
+    const issued = [...inUse, ...(kubelet ? ['kubelet'] : [])];
     if (issued.length > 0) log.info(`re-issued and in use: ${issued.join(', ')}`);
+    if (errors.length > 0) throw new Error(errors.join('; '));
     return issued;
   };
   // One check at a time: the timer and a rotate request may meet.
