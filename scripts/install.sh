@@ -55,6 +55,59 @@ systemd_quote() {
 
 # --- settings ---------------------------------------------------------------------------------
 
+NL='
+'
+
+# The value of a top-level `data-dir:` line of a YAML config file, unquoted. A line parse, not
+# YAML: a plain, '...' or "..." value on the key's own line (a trailing # comment dropped) is
+# understood; flow mappings, block scalars and escapes inside quotes are not.
+config_data_dir() {
+    sed -n 's/^data-dir:[[:space:]]*//p' "$1" | tail -n 1 |
+        sed -e 's/^"\([^"]*\)".*$/\1/' -e t -e "s/^'\\([^']*\\)'.*\$/\\1/" -e t -e 's/[[:space:]][[:space:]]*#.*$//' -e 's/[[:space:]]*$//'
+}
+
+# DATA_DIR as tsk resolves --data-dir: the flag, then TSK_DATA_DIR, then the config file's key
+# (the file from --config, TSK_CONFIG_FILE or TSK_CONFIG, else /etc/tsk/config.yaml), then
+# /var/lib/tsk. The agent's launcher, killall and uninstall must name the folder tsk uses.
+resolve_data_dir() {
+    if [ -n "$DATA_DIR_GIVEN" ]; then
+        DATA_DIR=$DATA_DIR_FLAG from=--data-dir
+    elif [ -n "${TSK_DATA_DIR:-}" ]; then
+        DATA_DIR=$TSK_DATA_DIR from=TSK_DATA_DIR
+    else
+        config=${CONFIG_FLAG:-${TSK_CONFIG_FILE:-${TSK_CONFIG:-}}}
+        if [ -n "$config" ]; then
+            case "$config" in
+                /*) ;;
+                *) fatal "the config file $config must be named by an absolute path: the service does not run in this folder" ;;
+            esac
+            [ -f "$config" ] || fatal "config file $config: no such file (tsk would refuse to start)"
+        else
+            config=$R/etc/tsk/config.yaml
+        fi
+        DATA_DIR=
+        [ -f "$config" ] && DATA_DIR=$(config_data_dir "$config")
+        from="data-dir in $config"
+        if [ -z "$DATA_DIR" ]; then
+            DATA_DIR=$R/var/lib/tsk from=default
+        fi
+    fi
+    # Relative, / or a top-level folder: tsk would resolve a relative path against the
+    # service's working folder, and uninstall removes the data dir with rm -rf.
+    case "$DATA_DIR" in
+        *"$NL"*) fatal "the data dir (from $from) contains a line break" ;;
+    esac
+    normalized=$(printf '%s' "$DATA_DIR" | sed -e 's#//*#/#g' -e 's#/$##')
+    case "$normalized" in
+        */. | */./* | */.. | */../*) normalized= ;;
+        /?*/?*) ;;
+        *) normalized= ;;
+    esac
+    [ -n "$normalized" ] || fatal "the data dir '$DATA_DIR' (from $from) must be an absolute path of at least two folders, such as /var/lib/tsk: not relative, not / nor a top-level folder (uninstall removes it)"
+    DATA_DIR=$normalized
+}
+
+
 setup_env() {
     R=${INSTALL_TSK_TEST_ROOT:-}
     BIN_DIR=${INSTALL_TSK_BIN_DIR:-/usr/local/bin}
@@ -75,37 +128,54 @@ setup_env() {
     if [ -z "$CMD" ]; then
         if [ -n "${TSK_URL:-}" ]; then CMD=agent; else CMD=server; fi
     fi
-    # --server and --token go to the env file (mode 0600) as TSK_URL and TSK_TOKEN, never into
-    # the world-readable unit; `tsk agent` (run once joined) takes neither.
+    # --server, --token and --datastore-endpoint (it may carry credentials) go to the env file
+    # (mode 0600) as TSK_URL, TSK_TOKEN and TSK_DATASTORE_ENDPOINT, never into the
+    # world-readable unit; `tsk agent` (run once joined) takes neither of the first two.
     ARGS_SH=
     ARGS_SYSTEMD=
-    DATA_DIR=
+    DATA_DIR_FLAG=
+    DATA_DIR_GIVEN=
+    CONFIG_FLAG=
     pending=
-    prev=
+    seen=
     for arg in "$@"; do
+        # The unit's ExecStart= is one line, and a value of several lines is no flag's value.
+        case "$arg" in
+            *"$NL"*) fatal "an argument contains a line break ($(printf '%s' "$arg" | head -n 1)...): tsk's flags take one-line values" ;;
+        esac
         case "$pending" in
             server) TSK_URL=${TSK_URL:-$arg} ;;
             token) TSK_TOKEN=${TSK_TOKEN:-$arg} ;;
+            datastore) TSK_DATASTORE_ENDPOINT=${TSK_DATASTORE_ENDPOINT:-$arg} ;;
         esac
         if [ -n "$pending" ]; then
             pending=
             continue
         fi
+        case "$seen" in
+            data-dir) DATA_DIR_FLAG=$arg DATA_DIR_GIVEN=1 ;;
+            config) CONFIG_FLAG=$arg ;;
+        esac
+        seen=
         case "$arg" in
             --server) pending=server; continue ;;
             --token) pending=token; continue ;;
+            --datastore-endpoint) pending=datastore; continue ;;
             --server=*) TSK_URL=${TSK_URL:-${arg#*=}}; continue ;;
             --token=*) TSK_TOKEN=${TSK_TOKEN:-${arg#*=}}; continue ;;
-            --data-dir=*) DATA_DIR=${arg#*=} ;;
+            --datastore-endpoint=*) TSK_DATASTORE_ENDPOINT=${TSK_DATASTORE_ENDPOINT:-${arg#*=}}; continue ;;
+            --data-dir) seen=data-dir ;;
+            --data-dir=*) DATA_DIR_FLAG=${arg#*=} DATA_DIR_GIVEN=1 ;;
+            --config) seen=config ;;
+            --config=*) CONFIG_FLAG=${arg#*=} ;;
         esac
-        [ "$prev" = --data-dir ] && DATA_DIR=$arg
         ARGS_SH="$ARGS_SH $(sh_quote "$arg")"
         ARGS_SYSTEMD="$ARGS_SYSTEMD $(systemd_quote "$arg")"
-        prev=$arg
     done
     [ -n "${TSK_URL:-}" ] && export TSK_URL
     [ -n "${TSK_TOKEN:-}" ] && export TSK_TOKEN
-    DATA_DIR=${DATA_DIR:-$R/var/lib/tsk}
+    [ -n "${TSK_DATASTORE_ENDPOINT:-}" ] && export TSK_DATASTORE_ENDPOINT
+    resolve_data_dir
 
     case "${TSK_URL:-}" in
         "" | https://*) ;;
@@ -313,15 +383,20 @@ check_memory_cgroup() {
 # --- the service ------------------------------------------------------------------------------
 
 write_env_file() {
+    # A new file under umask 077, renamed over the old one: rewriting an existing file in place
+    # would keep its mode (0644, say) while the token is written, and whoever opened it before
+    # would read the token through that open file.
     old_umask=$(umask)
     umask 077
-    : >"$ENV_FILE"
-    # TSK_* for tsk; the proxy variables, as k3s keeps them, for containerd's image pulls.
-    env | grep -E -e '^TSK_[A-Z0-9_]*=' -e '^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)=' | sort | while IFS= read -r line; do
-        echo "${line%%=*}=$(sh_quote "${line#*=}")"
-    done >>"$ENV_FILE"
-    chmod 600 "$ENV_FILE"
+    tmp=$(mktemp "$ENV_FILE.XXXXXX")
     umask "$old_umask"
+    # TSK_* for tsk; the proxy variables, as k3s keeps them, for containerd's image pulls.
+    if ! env | grep -E -e '^TSK_[A-Z0-9_]*=' -e '^(HTTP_PROXY|HTTPS_PROXY|NO_PROXY|http_proxy|https_proxy|no_proxy)=' | sort | while IFS= read -r line; do
+        echo "${line%%=*}=$(sh_quote "${line#*=}")"
+    done >"$tmp" || ! chmod 600 "$tmp" || ! mv -f "$tmp" "$ENV_FILE"; then
+        rm -f "$tmp"
+        fatal "could not write $ENV_FILE"
+    fi
 }
 
 # The agent joins once (TSK_URL, TSK_TOKEN from the env file); afterwards `tsk agent` runs from
@@ -450,35 +525,65 @@ ROUTE_PROTO=116
 
 [ "$(id -u)" -eq 0 ] || exec sudo "$0" "$@"
 
-for unit in "$SYSTEMD_DIR"/tsk*.service; do
+# tsk's own services only: tsk and tsk-NAME, not another program's tskd.
+for unit in "$SYSTEMD_DIR"/tsk.service "$SYSTEMD_DIR"/tsk-*.service; do
     [ -s "$unit" ] && systemctl stop "${unit##*/}"
 done
-for script in "$INIT_DIR"/tsk*; do
+for script in "$INIT_DIR"/tsk "$INIT_DIR"/tsk-*; do
+    case "$script" in *.env) continue ;; esac
     [ -x "$script" ] && rc-service "${script##*/}" stop
 done
 
-# containerd and its shims name the agent's containerd folder ([c] keeps grep from finding
-# itself); the pods are the shims' descendants. The parent table is read once, with builtins.
-roots=$(grep -l "$DATA_DIR/agent/[c]ontainerd" /proc/[0-9]*/cmdline 2>/dev/null | cut -d/ -f3)
-if [ -n "$roots" ]; then
+# install.sh wrote an absolute DATA_DIR below a top-level folder; anything else (an edited
+# script) would make what follows kill and unmount far more than tsk's.
+case "$DATA_DIR" in
+    /?*/?*) ;;
+    *)
+        echo "DATA_DIR='$DATA_DIR' is not an absolute path below a top-level folder: no process killed, nothing unmounted" >&2
+        exit 1
+        ;;
+esac
+
+# containerd and its shims: by their executable (/proc/PID/exe, listed by one ls) and the agent's
+# containerd folder among their arguments; a ctr, crictl or tail naming that folder is not
+# tsk's. (Not grep over /proc/*/cmdline: busybox's grep stops at the first NUL.) The pods are
+# the shims' descendants; the parent table is read once, with builtins.
+RUNTIME=$DATA_DIR/agent/containerd/
+daemons=
+shims=
+candidates=$(ls -l /proc/[0-9]*/exe 2>/dev/null | awk '{
+    n = index($0, " -> "); if (n == 0) next
+    # An executable replaced by a package upgrade reads "PATH (deleted)".
+    name = substr($0, n + 4); sub(/ \(deleted\)$/, "", name); sub(/.*\//, "", name)
+    if (name != "containerd" && name != "containerd-shim-runc-v2") next
+    link = substr($0, 1, n - 1); sub(/.* \/proc\//, "", link); sub(/\/exe$/, "", link)
+    print link ":" name
+}')
+for candidate in $candidates; do
+    pid=${candidate%%:*}
+    tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | RUNTIME=$RUNTIME awk 'index($0, ENVIRON["RUNTIME"]) == 1 { found = 1 } END { exit !found }' || continue
+    if [ "${candidate#*:}" = containerd ]; then daemons="$daemons $pid"; else shims="$shims $pid"; fi
+done
+pods=
+if [ -n "$shims" ]; then
     parents=$(for entry in /proc/[0-9]*; do
         read -r stat <"$entry/stat" 2>/dev/null || continue
         stat=${stat##*) }
         set -- $stat
         echo "${entry#/proc/} $2"
     done)
-    doomed=$(printf '%s\n' "$parents" | awk -v roots="$roots" '
-        BEGIN { n = split(roots, r, "\n"); for (i = 1; i <= n; i++) if (r[i] != "") keep[r[i]] = 1 }
+    pods=$(printf '%s\n' "$parents" | awk -v roots="$shims" '
+        BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) keep[r[i]] = 1 }
         { parent[$1] = $2 }
         END {
             do { more = 0; for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; more = 1 } } while (more)
             for (p in keep) print p
         }')
-    kill -9 $doomed 2>/dev/null
 fi
+[ -n "$daemons$pods" ] && kill -9 $daemons $pods 2>/dev/null
 
 # Pod volumes, sandboxes' network namespaces, containerd's snapshots: deepest first.
-awk '{print $5}' /proc/self/mountinfo | grep -e "^$DATA_DIR/" -e "^$DATA_DIR\$" | sort -r | while read -r point; do
+DATA_DIR=$DATA_DIR awk '$5 == ENVIRON["DATA_DIR"] || index($5, ENVIRON["DATA_DIR"] "/") == 1 { print $5 }' /proc/self/mountinfo | sort -r | while read -r point; do
     umount "$point" 2>/dev/null || umount -l "$point"
 done
 
@@ -548,13 +653,19 @@ else
 fi
 rm -f "$SERVICE_FILE" "$ENV_FILE" "$LOG_FILE" "$0"
 
-for other in "$SYSTEMD_DIR"/tsk*.service "$INIT_DIR"/tsk*; do
+for other in "$SYSTEMD_DIR"/tsk.service "$SYSTEMD_DIR"/tsk-*.service "$INIT_DIR"/tsk "$INIT_DIR"/tsk-*; do
+    case "$other" in *.env) continue ;; esac
     if [ -e "$other" ]; then
         echo "other tsk services remain ($other): keeping tsk, its data and tsk-killall.sh"
         exit 0
     fi
 done
-rm -rf "$DATA_DIR" "$CONFIG_DIR"
+# install.sh wrote an absolute DATA_DIR below a top-level folder: never rm -rf "" or / here.
+case "$DATA_DIR" in
+    /?*/?*) rm -rf "$DATA_DIR" ;;
+    *) echo "DATA_DIR='$DATA_DIR' is not an absolute path below a top-level folder: not removed" >&2 ;;
+esac
+rm -rf "$CONFIG_DIR"
 rm -f "$BIN_DIR/tsk" "$BIN_DIR/tsk-killall.sh"
 # The link install.sh may have made to where the host keeps its CNI plugins.
 case "$(readlink "$CNI_LINK" 2>/dev/null)" in

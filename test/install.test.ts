@@ -5,7 +5,7 @@
  * leaving the root as it was. Releases are served over loopback HTTP from this process.
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { until } from './lib/until.ts';
-import { createInstallSandbox, listTree, SHELLS, unitExecStart, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
+import { createInstallSandbox, listTree, readEnvFile, SHELLS, unitExecStart, type InstallSandbox, type SandboxOptions } from './lib/install.ts';
 
 const fakeTsk = (version: string) => `#!/bin/sh\necho "tsk ${version} $*"\n`;
 
@@ -222,37 +222,182 @@ for (const [shellName, shell] of Object.entries(SHELLS)) {
       assert.deepEqual(listTree(sb.root).filter((p) => !p.endsWith('/')), before.filter((p) => !p.endsWith('/') && p !== 'usr/local/bin/tsk'));
     });
 
-    it('killall kills the runtime\'s process trees and unmounts what is mounted under the data dir', { skip: notRoot }, async (t) => {
+    it('killall kills containerd, its shims and the pods below them (by executable), leaves others naming the data dir, and unmounts', { skip: notRoot }, async (t) => {
       const sb = sandbox(t, 'systemd');
       placeBinary(sb, 'v1');
       ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
       const runtime = path.join(sb.root, 'var', 'lib', 'tsk', 'agent', 'containerd');
       fs.mkdirSync(path.join(runtime, 'volume'), { recursive: true });
-      // A "shim" naming the runtime's folder, with a pod process below it; and a bystander.
-      const shim = spawn('/bin/sh', ['-c', 'sleep 600 & wait', path.join(runtime, 'containerd.sock')], { stdio: 'ignore' });
-      const bystander = spawn('/bin/sh', ['-c', 'sleep 600 & wait', path.join(sb.root, 'elsewhere')], { stdio: 'ignore' });
+      // Copies of dash named as containerd's executables: /proc/PID/exe is what killall reads.
+      const bin = path.join(sb.root, 'opt', 'bin');
+      fs.mkdirSync(bin, { recursive: true });
+      for (const name of ['containerd', 'containerd-shim-runc-v2']) fs.copyFileSync('/bin/dash', path.join(bin, name));
+      const started: ChildProcess[] = [];
+      const start = (file: string, arg: string) => {
+        const p = spawn(file, ['-c', 'sleep 600 & wait', arg], { stdio: 'ignore' });
+        started.push(p);
+        return p;
+      };
+      const daemon = start(path.join(bin, 'containerd'), path.join(runtime, 'config.toml'));
+      const shim = start(path.join(bin, 'containerd-shim-runc-v2'), path.join(runtime, 'containerd.sock'));
+      // Not tsk's: a ctr naming tsk's socket, the host's own containerd, a process elsewhere.
+      const ctr = start('/bin/sh', path.join(runtime, 'containerd.sock'));
+      const hostContainerd = start(path.join(bin, 'containerd'), '/run/containerd/config.toml');
+      const bystander = start('/bin/sh', path.join(sb.root, 'elsewhere'));
+      const sleeps: number[] = [];
       t.after(() => {
-        for (const p of [shim, bystander]) if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
+        for (const pid of [...started.map((p) => p.pid!), ...sleeps]) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {}
+        }
         spawnSync('umount', ['-l', path.join(runtime, 'volume')]);
       });
-      const shimExit = new Promise<boolean>((resolve) => shim.on('exit', () => resolve(true)));
+      const exited = (p: ChildProcess) => new Promise<boolean>((resolve) => p.on('exit', () => resolve(true)));
+      const daemonExit = exited(daemon);
+      const shimExit = exited(shim);
       assert.equal(spawnSync('mount', ['-t', 'tmpfs', 'tmpfs', path.join(runtime, 'volume')]).status, 0);
-      const child = await until('the pod process to start', async () => children(shim.pid!)[0]);
+      for (const p of started) sleeps.push(await until('the sleep to start', async () => children(p.pid!)[0]));
+      const [, pod, ctrChild] = sleeps;
       ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-killall.sh')]));
-      // Killed, or ended on its own when its child was killed first: either way, within seconds, not 600.
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 10_000).unref());
+      assert.ok(await Promise.race([daemonExit, timeout]), 'containerd is gone');
       assert.ok(await Promise.race([shimExit, timeout]), 'the shim is gone');
       // SIGKILL is delivered asynchronously: the pod process ends (or waits as a zombie) soon after.
-      const gone = () => {
+      const gone = (pid: number) => {
         try {
-          return /\) Z /.test(fs.readFileSync(`/proc/${child}/stat`, 'utf8'));
+          return /\) Z /.test(fs.readFileSync(`/proc/${pid}/stat`, 'utf8'));
         } catch {
           return true;
         }
       };
-      await until('the pod process to be killed', async () => (gone() ? true : undefined), 10_000);
-      assert.equal(bystander.exitCode, null, 'a process not naming the data dir is left alone');
+      await until('the pod process to be killed', async () => (gone(pod!) ? true : undefined), 10_000);
+      for (const p of [ctr, hostContainerd, bystander]) assert.equal(p.exitCode ?? p.signalCode, null, `${p.spawnargs.join(' ')} is left alone`);
+      assert.ok(!gone(ctrChild!), 'so is the ctr\'s child');
       assert.ok(!fs.readFileSync('/proc/self/mountinfo', 'utf8').includes(runtime), 'unmounted');
+    });
+
+    it('killall and uninstall stop tsk and tsk-NAME services only, not another program\'s tskd', { skip: notRoot }, async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }));
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_NAME: 'edge', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+      fs.writeFileSync(path.join(sb.systemdDir, 'tskd.service'), '[Service]\nExecStart=/usr/bin/tskd\n');
+      fs.mkdirSync(sb.initDir, { recursive: true });
+      fs.writeFileSync(path.join(sb.initDir, 'tskd'), '#!/sbin/openrc-run\n', { mode: 0o755 });
+      fs.mkdirSync(path.join(sb.root, 'var', 'lib', 'tsk'), { recursive: true });
+      fs.rmSync(path.join(sb.root, 'calls.log'));
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-killall.sh')]));
+      assert.deepEqual(sb.calls(), ['systemctl stop tsk.service', 'systemctl stop tsk-edge.service']);
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-edge-uninstall.sh')]));
+      ok(await sb.runIsolated([...shell, path.join(sb.binDir, 'tsk-uninstall.sh')]));
+      assert.ok(!fs.existsSync(path.join(sb.root, 'var', 'lib', 'tsk')), 'tskd is no tsk service that would keep the data');
+      assert.ok(fs.existsSync(path.join(sb.systemdDir, 'tskd.service')) && fs.existsSync(path.join(sb.initDir, 'tskd')));
+    });
+
+    it('uninstall refuses to rm -rf a DATA_DIR that is empty or relative (an edited script)', { skip: notRoot }, async (t) => {
+      const sb = sandbox(t, 'systemd');
+      // "/" itself is not tried: busybox ash runs its own rm whatever PATH says, and a test
+      // must not be able to remove the machine's files if the guard were ever lost.
+      const script = path.join(sb.binDir, 'tsk-uninstall.sh');
+      const cwd = path.join(sb.root, 'cwd');
+      for (const dataDir of ['', 'victim']) {
+        placeBinary(sb, 'v1');
+        ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', INSTALL_TSK_SKIP_ENABLE: 'true' }));
+        fs.writeFileSync(path.join(sb.binDir, 'tsk-killall.sh'), '#!/bin/sh\n', { mode: 0o755 });
+        fs.writeFileSync(script, read(script).replace(/^DATA_DIR=.*$/m, `DATA_DIR='${dataDir}'`));
+        fs.mkdirSync(path.join(cwd, 'victim'), { recursive: true });
+        const result = await sb.run([...shell, '-c', `cd '${cwd}' && exec ${shell.join(' ')} '${script}'`]);
+        assert.match(result.stderr, new RegExp(`DATA_DIR='${dataDir}' is not an absolute path below a top-level folder: not removed`));
+        assert.ok(fs.existsSync(path.join(cwd, 'victim')), `DATA_DIR='${dataDir}': the admin's folder is still there`);
+        assert.ok(!fs.existsSync(script), 'the rest of the uninstall ran');
+      }
+    });
+
+    it('finds the data dir as tsk does: --data-dir, then TSK_DATA_DIR, then data-dir in the config file', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const unit = path.join(sb.systemdDir, 'tsk-agent.service');
+      /** The DATA_DIR the scripts got, checked against what the agent's launcher looks for. */
+      const dataDirOf = async (env: NodeJS.ProcessEnv, args: string[] = []) => {
+        ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', TSK_URL: 'https://10.0.0.1:6443', TSK_TOKEN: 't', ...env }, args));
+        const dataDir = /^DATA_DIR='(.*)'$/m.exec(read(path.join(sb.binDir, 'tsk-killall.sh')))?.[1];
+        assert.equal(/^DATA_DIR='(.*)'$/m.exec(read(path.join(sb.binDir, 'tsk-agent-uninstall.sh')))?.[1], dataDir);
+        const joined = path.join(dataDir!, 'agent', 'node-config.json');
+        assert.match((await sb.run(unitExecStart(read(unit)))).stdout, /agent join/);
+        fs.mkdirSync(path.dirname(joined), { recursive: true });
+        fs.writeFileSync(joined, '{}');
+        assert.doesNotMatch((await sb.run(unitExecStart(read(unit)))).stdout, /agent join/, 'joined: tsk agent');
+        fs.rmSync(joined);
+        return dataDir;
+      };
+      fs.mkdirSync(path.join(sb.root, 'etc', 'tsk'), { recursive: true });
+      fs.writeFileSync(path.join(sb.root, 'etc', 'tsk', 'config.yaml'), `node-name: pi\ndata-dir: "${sb.root}/disk/tsk"  # the big disk\n`);
+      assert.equal(await dataDirOf({}), `${sb.root}/disk/tsk`);
+      const other = path.join(sb.root, 'other.yaml');
+      fs.writeFileSync(other, `data-dir: ${sb.root}/other/tsk\n`);
+      assert.equal(await dataDirOf({ TSK_CONFIG_FILE: other }), `${sb.root}/other/tsk`);
+      assert.equal(await dataDirOf({ TSK_CONFIG_FILE: other }, ['--config', path.join(sb.root, 'etc', 'tsk', 'config.yaml')]), `${sb.root}/disk/tsk`, '--config beats TSK_CONFIG_FILE');
+      assert.equal(await dataDirOf({ TSK_DATA_DIR: `${sb.root}/env//tsk/` }), `${sb.root}/env/tsk`, 'TSK_DATA_DIR beats the config file');
+      assert.equal(await dataDirOf({ TSK_DATA_DIR: `${sb.root}/env/tsk` }, [`--data-dir=${sb.root}/flag/tsk`]), `${sb.root}/flag/tsk`, 'the flag beats TSK_DATA_DIR');
+    });
+
+    it('refuses a data dir that is relative, / or a top-level folder, and a config file that is not there', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const config = path.join(sb.root, 'etc', 'tsk', 'config.yaml');
+      fs.mkdirSync(path.dirname(config), { recursive: true });
+      const refused = async (env: NodeJS.ProcessEnv, args: string[], message: RegExp) => {
+        const before = listTree(sb.root);
+        const result = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', ...env }, args);
+        assert.notEqual(result.code, 0, `${JSON.stringify({ env, args })} accepted`);
+        assert.match(result.stderr, message);
+        assert.deepEqual(listTree(sb.root), before, 'nothing written');
+      };
+      const notAbsolute = /must be an absolute path of at least two folders, such as \/var\/lib\/tsk/;
+      await refused({}, ['--data-dir', 'tsk'], /the data dir 'tsk' \(from --data-dir\) must be an absolute path/);
+      for (const dir of ['/', '/srv', '/var/..', '', 'var/lib/tsk']) await refused({}, [`--data-dir=${dir}`], notAbsolute);
+      await refused({ TSK_DATA_DIR: './tsk' }, [], /\(from TSK_DATA_DIR\)/);
+      fs.writeFileSync(config, 'data-dir: tsk-data\n');
+      await refused({}, [], new RegExp(`the data dir 'tsk-data' \\(from data-dir in ${config}\\) must be an absolute path`));
+      fs.rmSync(config);
+      await refused({ TSK_CONFIG_FILE: path.join(sb.root, 'missing.yaml') }, [], /missing\.yaml: no such file/);
+      assert.deepEqual(sb.calls(), []);
+    });
+
+    it('refuses arguments of several lines, and keeps --datastore-endpoint in the env file', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      const before = listTree(sb.root);
+      const multiline = await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, ['--node-label', 'a=b\nExecStartPre=/bin/evil']);
+      assert.notEqual(multiline.code, 0);
+      assert.match(multiline.stderr, /an argument contains a line break \(a=b\.\.\.\): tsk's flags take one-line values/);
+      assert.deepEqual(listTree(sb.root), before, 'nothing written');
+      const endpoint = 'etcd://root:pa55@10.0.0.5:2379';
+      for (const args of [['--datastore-endpoint', endpoint, '--disable', 'servicelb'], [`--datastore-endpoint=${endpoint}`, '--disable', 'servicelb']]) {
+        ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }, args));
+        const unit = read(path.join(sb.systemdDir, 'tsk.service'));
+        assert.deepEqual(unitExecStart(unit), [path.join(sb.binDir, 'tsk'), 'server', '--disable', 'servicelb']);
+        assert.ok(!unit.includes('pa55'), 'the credentials are not in the world-readable unit');
+        assert.equal(readEnvFile(path.join(sb.systemdDir, 'tsk.service.env')).TSK_DATASTORE_ENDPOINT, endpoint);
+      }
+    });
+
+    it('writes the env file anew under umask 077: a reader of an old 0644 one never sees the token', async (t) => {
+      const sb = sandbox(t, 'systemd');
+      placeBinary(sb, 'v1');
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true' }));
+      const envFile = path.join(sb.systemdDir, 'tsk.service.env');
+      fs.chmodSync(envFile, 0o644);
+      // Opened while it was world-readable, as anyone on the machine could have.
+      const fd = fs.openSync(envFile, 'r');
+      t.after(() => fs.closeSync(fd));
+      ok(await sb.install(shell, { INSTALL_TSK_SKIP_DOWNLOAD: 'true', TSK_TOKEN: 'secret-2' }));
+      assert.equal(mode(envFile), 0o600);
+      assert.equal(read(envFile), "TSK_TOKEN='secret-2'\n");
+      const buf = Buffer.alloc(4096);
+      assert.doesNotMatch(buf.subarray(0, fs.readSync(fd, buf, 0, buf.length, 0)).toString(), /secret-2/);
+      assert.deepEqual(fs.readdirSync(sb.systemdDir).sort(), ['tsk.service', 'tsk.service.env'], 'no temporary file left');
     });
 
     it('links /usr/lib/cni to where Alpine and Fedora keep the CNI plugins, and uninstall removes the link', { skip: notRoot }, async (t) => {
