@@ -19,7 +19,7 @@ import { betterSqliteNativeBinding } from './native.ts';
 import { Queries } from './queries.ts';
 import { checkReadRevision, readRange } from './read.ts';
 import { ReaderPool } from './reader.ts';
-import { attachMemory, configureWriter, migrate, readMeta } from './schema.ts';
+import { attachMemory, configureWriter, migrate, readMeta, refuseForeign } from './schema.ts';
 import { validateTxn } from './validate.ts';
 import { VolatileCheckpointer } from './volatile.ts';
 import { WalTrimmer } from './waltrim.ts';
@@ -387,6 +387,8 @@ export async function openSqliteBackend(options: SqliteBackendOptions): Promise<
   const nativeBinding = betterSqliteNativeBinding();
   const db = new Database(options.file, nativeBinding ? { nativeBinding } : {});
   try {
+    // Before any pragma writes: switching another program's database to WAL would change its file.
+    refuseForeign(db, options.file);
     configureWriter(db);
     migrate(db, options.file);
     if ((options.volatilePrefixes ?? []).length > 0) attachMemory(db);

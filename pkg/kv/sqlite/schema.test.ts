@@ -92,6 +92,7 @@ describe('sqlite schema versions', () => {
     const db = new Database(file);
     db.exec(`CREATE TABLE users (name TEXT); CREATE TABLE log (x); INSERT INTO users VALUES ('ann')`);
     db.close();
+    const before = fs.readFileSync(file);
     await assert.rejects(openSqliteBackend({ file }), (err: Error) => {
       assert.equal(err.message.includes('\n'), false);
       assert.equal(err.message, `${file} is not a tsk datastore (it has no tsk meta table and holds other tables: users)`);
@@ -104,6 +105,7 @@ describe('sqlite schema versions', () => {
     const tables = after.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name`).all();
     after.close();
     assert.deepEqual(tables, [{ name: 'log' }, { name: 'users' }]);
+    assert.ok(fs.readFileSync(file).equals(before), 'not a byte changed (no switch to WAL either)');
   });
 
   it('takes an empty SQLite file as a new store', async () => {
