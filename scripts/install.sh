@@ -26,8 +26,11 @@
 #                               the installer reads or writes other than BIN_DIR and SYSTEMD_DIR
 #                               (/etc/init.d, /run/systemd, /var/lib/tsk, /proc/cgroups, ...)
 #
-# Arguments after `sh -s -` are appended to INSTALL_TSK_EXEC. --server and --token among them
-# are kept in the env file as TSK_URL and TSK_TOKEN rather than in the unit.
+# Arguments after `sh -s -` are appended to INSTALL_TSK_EXEC. --server, --token and
+# --datastore-endpoint among them are kept in the env file as TSK_URL, TSK_TOKEN and
+# TSK_DATASTORE_ENDPOINT rather than in the unit; an argument of several lines is refused.
+# The data dir (for the agent's launcher, tsk-killall.sh and uninstall) is found as tsk finds
+# it: --data-dir, TSK_DATA_DIR, a `data-dir:` line of the config file, /var/lib/tsk.
 
 set -e
 set -f
@@ -106,7 +109,6 @@ resolve_data_dir() {
     [ -n "$normalized" ] || fatal "the data dir '$DATA_DIR' (from $from) must be an absolute path of at least two folders, such as /var/lib/tsk: not relative, not / nor a top-level folder (uninstall removes it)"
     DATA_DIR=$normalized
 }
-
 
 setup_env() {
     R=${INSTALL_TSK_TEST_ROOT:-}
