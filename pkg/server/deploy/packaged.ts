@@ -13,6 +13,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { stringify } from 'yaml';
 import type { KObject } from '../../api/types.ts';
+import { writeFileAtomic } from '../../auth/files.ts';
 import { dnsService } from '../../controllers/clusterdns/controller.ts';
 import { LOCAL_PATH_PROVISIONER } from '../../controllers/localpath/volume.ts';
 import { logger } from '../../log/log.ts';
@@ -82,8 +83,7 @@ export function stagePackagedManifests(folder: string, values: PackagedValues, d
     // Unchanged content is not rewritten, which would only wake the watch.
     if (current !== content) {
       fs.mkdirSync(path.dirname(file), { recursive: true, mode: 0o700 });
-      fs.writeFileSync(`${file}.tmp`, content, { mode: 0o600 });
-      fs.renameSync(`${file}.tmp`, file);
+      writeFileAtomic(file, content, 0o600);
       log.info(`wrote ${file}`);
     }
     staged.push(m.file);
