@@ -63,11 +63,20 @@ export async function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/** `count` distinct free loopback ports (the kernel may hand one out twice once it is closed). */
+async function distinctFreePorts(count: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) ports.add(await freeLoopbackPort());
+  return [...ports];
+}
+
+const portTaken = (err: unknown) => /address already in use/i.test(String((err as Error).message));
+
 /** A single-member etcd. Retries with new ports if one was taken between probe and bind. */
 export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdProcess> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
-    const [clientPort, peerPort] = [await freeLoopbackPort(), await freeLoopbackPort()];
+    const [clientPort, peerPort] = (await distinctFreePorts(2)) as [number, number];
     const name = `tsk-test-${process.pid}-${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     try {
@@ -76,37 +85,43 @@ export async function startEtcd(options: StartEtcdOptions = {}): Promise<EtcdPro
       return member.process;
     } catch (err) {
       lastError = err;
-      if (!/address already in use/i.test(String((err as Error).message))) throw err;
+      if (!portTaken(err)) throw err;
     }
   }
   throw lastError;
 }
 
-/** A cluster of `size` members on loopback (3 by default), healthy when this resolves. */
+/**
+ * A cluster of `size` members on loopback (3 by default), healthy when this resolves. Retries
+ * with new ports, as startEtcd does, if one was taken between probe and bind.
+ */
 export async function startEtcdCluster(size = 3, options: StartEtcdOptions = {}): Promise<EtcdCluster> {
   if (options.tls) throw new Error('startEtcdCluster: tls is supported for a single member only');
-  const ports: Array<{ clientPort: number; peerPort: number; name: string }> = [];
-  for (let i = 0; i < size; i++) {
-    const clientPort = await freeLoopbackPort();
-    ports.push({ clientPort, peerPort: await freeLoopbackPort(), name: `tsk-test-${process.pid}-${clientPort}` });
-  }
-  const cluster = ports.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',');
-  const token = `tsk-test-${process.pid}-${ports[0]!.clientPort}`;
-  const launched = ports.map((p) => launch({ ...p, cluster, token }, options));
-  const members = launched.map((l) => l.process);
-  try {
-    await Promise.all(launched.map((l) => l.ready));
-  } catch (err) {
-    await Promise.all(members.map((m) => m.stop()));
-    throw err;
-  }
-  return {
-    endpoints: members.map((m) => m.endpoint),
-    members,
-    stop: async () => {
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const free = await distinctFreePorts(2 * size);
+    const ports = Array.from({ length: size }, (_, i) => ({ clientPort: free[2 * i]!, peerPort: free[2 * i + 1]!, name: `tsk-test-${process.pid}-${free[2 * i]}` }));
+    const cluster = ports.map((p) => `${p.name}=http://127.0.0.1:${p.peerPort}`).join(',');
+    const token = `tsk-test-${process.pid}-${ports[0]!.clientPort}`;
+    const launched = ports.map((p) => launch({ ...p, cluster, token }, options));
+    const members = launched.map((l) => l.process);
+    try {
+      await Promise.all(launched.map((l) => l.ready));
+    } catch (err) {
       await Promise.all(members.map((m) => m.stop()));
-    },
-  };
+      lastError = err;
+      if (!portTaken(err)) throw err;
+      continue;
+    }
+    return {
+      endpoints: members.map((m) => m.endpoint),
+      members,
+      stop: async () => {
+        await Promise.all(members.map((m) => m.stop()));
+      },
+    };
+  }
+  throw lastError;
 }
 
 interface MemberSpec {
